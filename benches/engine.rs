@@ -1,0 +1,85 @@
+//! The classic hold model: with N events pending, pop the earliest and schedule one at an
+//! exponential offset from it. Reported as events per second (criterion's throughput).
+//!
+//! Run with `cargo bench --bench engine`.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use rand::Rng;
+use rand_distr::Exp1;
+use std::hint::black_box;
+
+use etcdsim::engine::rng::{self, SimRng};
+use etcdsim::engine::{Event, EventQueue, Model, Scheduler, SimDuration, SimTime, Simulation};
+
+/// Events per measured batch.
+const BATCH: u64 = 100_000;
+/// Mean hold time in nanoseconds.
+const MEAN_NS: f64 = 1_000.0;
+
+struct Hold {
+    rng: SimRng,
+}
+struct Tick;
+impl Event for Tick {
+    fn kind(&self) -> u32 {
+        0
+    }
+}
+impl Model for Hold {
+    type Event = Tick;
+    #[inline]
+    fn handle(&mut self, _: Tick, s: &mut Scheduler<Tick>) {
+        let x: f64 = self.rng.sample(Exp1);
+        s.schedule_in(SimDuration::from_nanos_f64(x * MEAN_NS), Tick);
+    }
+}
+
+fn primed_sim(pending: usize) -> Simulation<Hold> {
+    let mut sim = Simulation::new(Hold {
+        rng: rng::stream(1, 0),
+    });
+    let mut r = rng::stream(1, 1);
+    for _ in 0..pending {
+        let x: f64 = r.sample(Exp1);
+        sim.schedule_at(SimTime(0) + SimDuration::from_nanos_f64(x * MEAN_NS), Tick);
+    }
+    sim
+}
+
+fn hold(c: &mut Criterion) {
+    let mut g = c.benchmark_group("hold");
+    g.throughput(Throughput::Elements(BATCH));
+    for pending in [1_000usize, 100_000] {
+        g.bench_with_input(
+            BenchmarkId::new("simulation", pending),
+            &pending,
+            |b, &n| {
+                let mut sim = primed_sim(n);
+                b.iter(|| {
+                    sim.run_until(SimTime::MAX, BATCH);
+                    black_box(sim.trace_hash())
+                });
+            },
+        );
+        g.bench_with_input(BenchmarkId::new("queue", pending), &pending, |b, &n| {
+            let mut q = EventQueue::with_capacity(n + 1);
+            let mut r = rng::stream(2, 0);
+            for _ in 0..n {
+                let x: f64 = r.sample(Exp1);
+                q.push(SimTime(0) + SimDuration::from_nanos_f64(x * MEAN_NS), ());
+            }
+            b.iter(|| {
+                for _ in 0..BATCH {
+                    let (t, _, ()) = q.pop().expect("hold queue never empties");
+                    let x: f64 = r.sample(Exp1);
+                    q.push(t + SimDuration::from_nanos_f64(x * MEAN_NS), ());
+                }
+                black_box(q.len())
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, hold);
+criterion_main!(benches);

@@ -1,0 +1,10 @@
+//! etcdsim: a deterministic discrete-event simulator of an etcd cluster's request path.
+//!
+//! Data flows one way: files are read and validated by `config`, a run assembles a model
+//! from validated parameters and drives it with the `engine`, `stats` summarise what the model
+//! records, and the runner writes reports. The engine knows nothing about etcd; models know
+//! nothing about files.
+
+pub mod engine;
+pub mod queueing;
+pub mod stats;

@@ -1,0 +1,4 @@
+//! The integration tests: one crate, one module per topic.
+
+mod analytic;
+mod determinism;
