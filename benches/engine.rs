@@ -77,6 +77,34 @@ fn hold(c: &mut Criterion) {
                 black_box(q.len())
             });
         });
+        g.bench_with_input(
+            BenchmarkId::new("std_binary_heap", pending),
+            &pending,
+            |b, &n| {
+                // The floor of a hand-written engine: std's binary heap keyed by (time, seq).
+                let mut q = std::collections::BinaryHeap::with_capacity(n + 1);
+                let mut r = rng::stream(2, 0);
+                let mut seq = 0u64;
+                for _ in 0..n {
+                    let x: f64 = r.sample(Exp1);
+                    let t = SimDuration::from_nanos_f64(x * MEAN_NS).0;
+                    q.push(std::cmp::Reverse((t, seq)));
+                    seq += 1;
+                }
+                b.iter(|| {
+                    for _ in 0..BATCH {
+                        let std::cmp::Reverse((t, _)) = q.pop().expect("hold queue never empties");
+                        let x: f64 = r.sample(Exp1);
+                        q.push(std::cmp::Reverse((
+                            t + SimDuration::from_nanos_f64(x * MEAN_NS).0,
+                            seq,
+                        )));
+                        seq += 1;
+                    }
+                    black_box(q.len())
+                });
+            },
+        );
     }
     g.finish();
 }

@@ -5,6 +5,8 @@
 //! records, and the runner writes reports. The engine knows nothing about etcd; models know
 //! nothing about files.
 
+pub mod config;
 pub mod engine;
+pub mod model;
 pub mod queueing;
 pub mod stats;

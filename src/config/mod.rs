@@ -1,0 +1,166 @@
+//! Files in, validated parameters out: the only module that knows file formats.
+//!
+//! Loading is in two stages: TOML parses into raw serde structs that reject unknown keys, then
+//! each raw struct is validated into the model's parameter types. Every error names the file,
+//! the key and the rule it broke (and the line, where TOML gives one).
+
+pub mod model;
+
+use std::path::Path;
+
+/// A problem with an input file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{file}: cannot read the file: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not fit the expected shape.
+    #[error("{file}{}: {msg}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Parse {
+        /// The file.
+        file: String,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// What the parser said.
+        msg: String,
+    },
+    /// A value breaks a rule.
+    #[error("{file}: {key}: {rule}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The dotted key.
+        key: String,
+        /// The rule and the offending value.
+        rule: String,
+    },
+}
+
+impl ConfigError {
+    /// An [`ConfigError::Invalid`] for `key` in `file`.
+    pub fn invalid(file: &str, key: impl Into<String>, rule: impl Into<String>) -> ConfigError {
+        ConfigError::Invalid {
+            file: file.to_string(),
+            key: key.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+/// Reads a file to a string.
+pub fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        file: path.display().to_string(),
+        source,
+    })
+}
+
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+    span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+}
+
+/// Parses `text` (from `file`) into `T`, after applying `overrides` (`dotted.key=value`).
+pub fn parse_with_overrides<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+) -> Result<T, ConfigError> {
+    let parse_err = |e: toml::de::Error, text: &str| ConfigError::Parse {
+        file: file.to_string(),
+        line: line_of(text, e.span()),
+        msg: e.message().trim().to_string(),
+    };
+    if overrides.is_empty() {
+        return toml::from_str(text).map_err(|e| parse_err(e, text));
+    }
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| parse_err(e, text))?;
+    for o in overrides {
+        apply_override(file, &mut table, o)?;
+    }
+    T::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
+        file: format!("{file} (with --set overrides)"),
+        line: None,
+        msg: e.message().trim().to_string(),
+    })
+}
+
+/// Sets `a.b.c=value` in `table`; the value is read as TOML (`8`, `1.5`, `true`, `"x"`,
+/// `{ kind = "exponential", mean = 20 }`) or else taken as a bare string.
+pub fn apply_override(file: &str, table: &mut toml::Table, o: &str) -> Result<(), ConfigError> {
+    let Some((path, raw)) = o.split_once('=') else {
+        return Err(ConfigError::invalid(
+            file,
+            o,
+            "an override must look like key.path=value",
+        ));
+    };
+    let path = path.trim();
+    let value = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
+    let keys: Vec<&str> = path.split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(ConfigError::invalid(
+            file,
+            path,
+            "an override key has an empty part",
+        ));
+    }
+    let mut cur = table;
+    for k in &keys[..keys.len() - 1] {
+        let entry = cur
+            .entry(k.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = match entry {
+            toml::Value::Table(t) => t,
+            _ => {
+                return Err(ConfigError::invalid(
+                    file,
+                    path,
+                    format!("`{k}` is not a table"),
+                ));
+            }
+        };
+    }
+    cur.insert(keys[keys.len() - 1].to_string(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_set_nested_values_and_parse_toml_literals() {
+        let mut t: toml::Table = toml::from_str("[a]\nb = 1\n").unwrap();
+        apply_override("f", &mut t, "a.b=2.5").unwrap();
+        apply_override("f", &mut t, "a.c.d=hello").unwrap();
+        apply_override("f", &mut t, "e={ kind = \"constant\", value = 3 }").unwrap();
+        assert_eq!(t["a"]["b"].as_float(), Some(2.5));
+        assert_eq!(t["a"]["c"]["d"].as_str(), Some("hello"));
+        assert_eq!(t["e"]["kind"].as_str(), Some("constant"));
+        let e = apply_override("f", &mut t, "a.b.x=1").unwrap_err();
+        assert!(e.to_string().contains("`b` is not a table"), "{e}");
+        assert!(apply_override("f", &mut t, "novalue").is_err());
+    }
+
+    #[test]
+    fn parse_errors_carry_the_line() {
+        #[derive(serde::Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct S {
+            a: u32,
+        }
+        let e = parse_with_overrides::<S>("x.toml", "a = 1\nb = 2\n", &[]).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("x.toml:2:"), "{msg}");
+        assert!(msg.contains("unknown field `b`"), "{msg}");
+    }
+}

@@ -1,0 +1,594 @@
+//! Model files (`models/*.toml`): the cluster's hardware and component costs.
+//!
+//! Units are the last part of every key (`rtt_us`, `nic_bandwidth_gbps`, `index_visit_ns_per_key`).
+//! A cost is either a number (a constant, in the key's unit) or a distribution table in that
+//! unit, e.g. `grpc_request_us = { kind = "exponential", mean = 20 }`.
+
+use serde::Deserialize;
+
+use super::ConfigError;
+use crate::engine::dist::{Dist, DistSpec};
+use crate::model::{ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes};
+
+/// A cost: a constant in the key's unit, or a distribution in that unit.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Cost {
+    /// A constant.
+    Constant(f64),
+    /// A distribution.
+    Dist(DistSpec),
+}
+
+impl Default for Cost {
+    fn default() -> Self {
+        Cost::Constant(0.0)
+    }
+}
+
+/// The raw model file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    /// A name for reports (default: the file's stem).
+    pub name: Option<String>,
+    /// The etcd release whose behaviour to model, e.g. "3.4.9".
+    pub etcd_version: String,
+    /// Members and roles.
+    pub cluster: ClusterSection,
+    /// Each member's hardware.
+    pub member: MachineSection,
+    /// The client (benchmark) machine and its costs.
+    pub client: ClientSection,
+    /// Latency between machines.
+    #[serde(default)]
+    pub network: NetworkSection,
+    /// Member CPU costs.
+    #[serde(default)]
+    pub cpu: CpuSection,
+    /// Wire sizes.
+    #[serde(default)]
+    pub messages: MessageSection,
+    /// The disk.
+    #[serde(default)]
+    pub disk: DiskSection,
+    /// Optional: several processes on shared hosts.
+    pub placement: Option<PlacementSection>,
+}
+
+/// `[cluster]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// Voting members.
+    pub voters: u8,
+    /// Learners.
+    #[serde(default)]
+    pub learners: u8,
+    /// Which voter leads.
+    #[serde(default)]
+    pub leader: u8,
+    /// The log index the cluster starts at.
+    #[serde(default = "default_index")]
+    pub initial_index: u64,
+}
+
+fn default_index() -> u64 {
+    1_000
+}
+
+/// `[member]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineSection {
+    /// CPU cores.
+    pub cores: u32,
+    /// Outbound bandwidth (`inf`: none modelled).
+    pub nic_bandwidth_gbps: f64,
+}
+
+/// `[client]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSection {
+    /// CPU cores of the client machine.
+    pub cores: u32,
+    /// Outbound bandwidth.
+    pub nic_bandwidth_gbps: f64,
+    /// The benchmark loop per request, outside the measured latency.
+    #[serde(default)]
+    pub loop_us: Cost,
+    /// Building and sending a request.
+    #[serde(default)]
+    pub request_us: Cost,
+    /// Receiving and decoding a response.
+    #[serde(default)]
+    pub response_us: Cost,
+    /// Per response byte.
+    #[serde(default)]
+    pub response_ns_per_byte: f64,
+    /// The benchmark's single op-producer goroutine, per op.
+    #[serde(default)]
+    pub producer_us: Cost,
+}
+
+/// `[network]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// Round-trip time between any two machines; one way is half of it.
+    #[serde(default = "default_rtt")]
+    pub rtt_us: f64,
+    /// One-way latency as a distribution (µs), instead of `rtt_us` / 2.
+    pub one_way_us: Option<DistSpec>,
+    /// Per-link RTT overrides.
+    #[serde(default)]
+    pub links: Vec<LinkSection>,
+}
+
+fn default_rtt() -> f64 {
+    200.0
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection {
+            rtt_us: default_rtt(),
+            one_way_us: None,
+            links: Vec::new(),
+        }
+    }
+}
+
+/// `[[network.links]]`: the RTT between two hosts, both directions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSection {
+    /// One host.
+    pub a: String,
+    /// The other host.
+    pub b: String,
+    /// Their round-trip time.
+    pub rtt_us: f64,
+}
+
+/// `[cpu]`: member-side costs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct CpuSection {
+    #[serde(default)]
+    pub grpc_request_us: Cost,
+    #[serde(default)]
+    pub grpc_response_us: Cost,
+    #[serde(default)]
+    pub grpc_ns_per_byte: f64,
+    #[serde(default)]
+    pub auth_simple_token_us: Cost,
+    #[serde(default)]
+    pub auth_jwt_us: Cost,
+    #[serde(default)]
+    pub rbac_us: Cost,
+    #[serde(default)]
+    pub rbac_us_per_log2_rule: f64,
+    #[serde(default)]
+    pub index_us: Cost,
+    #[serde(default)]
+    pub index_us_per_log2_key: f64,
+    #[serde(default)]
+    pub index_visit_ns_per_key: f64,
+    #[serde(default)]
+    pub index_collect_ns_per_key: f64,
+    #[serde(default)]
+    pub value_us: Cost,
+    #[serde(default)]
+    pub value_ns_per_key: f64,
+    #[serde(default)]
+    pub value_ns_per_byte: f64,
+    #[serde(default)]
+    pub raft_step_us: Cost,
+    #[serde(default)]
+    pub ready_us: Cost,
+}
+
+/// `[messages]`: bytes on the wire.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct MessageSection {
+    #[serde(default = "d_req")]
+    pub request_overhead_bytes: u32,
+    #[serde(default = "d_resp")]
+    pub response_overhead_bytes: u32,
+    #[serde(default = "d_kv")]
+    pub per_kv_overhead_bytes: u32,
+    #[serde(default = "d_raft")]
+    pub raft_message_bytes: u32,
+}
+fn d_req() -> u32 {
+    100
+}
+fn d_resp() -> u32 {
+    100
+}
+fn d_kv() -> u32 {
+    30
+}
+fn d_raft() -> u32 {
+    80
+}
+impl Default for MessageSection {
+    fn default() -> Self {
+        MessageSection {
+            request_overhead_bytes: d_req(),
+            response_overhead_bytes: d_resp(),
+            per_kv_overhead_bytes: d_kv(),
+            raft_message_bytes: d_raft(),
+        }
+    }
+}
+
+/// `[disk]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiskSection {
+    /// WAL fdatasync latency.
+    #[serde(default = "d_fsync")]
+    pub fsync_us: Cost,
+}
+fn d_fsync() -> Cost {
+    Cost::Constant(1_000.0)
+}
+impl Default for DiskSection {
+    fn default() -> Self {
+        DiskSection {
+            fsync_us: d_fsync(),
+        }
+    }
+}
+
+/// `[placement]`: hosts shared by several processes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlacementSection {
+    /// The hosts.
+    pub hosts: Vec<HostSection>,
+    /// The host of each member, by index.
+    pub members: Vec<String>,
+    /// The client's host.
+    pub client: String,
+}
+
+/// `[[placement.hosts]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSection {
+    /// Its name.
+    pub name: String,
+    /// Its cores.
+    pub cores: u32,
+    /// Its outbound bandwidth.
+    pub nic_bandwidth_gbps: f64,
+}
+
+/// Validates one cost.
+fn cost(file: &str, key: &str, c: &Cost) -> Result<Dist, ConfigError> {
+    match c {
+        Cost::Constant(x) if x.is_finite() && *x >= 0.0 => Ok(Dist::constant_us(*x)),
+        Cost::Constant(x) => Err(ConfigError::invalid(
+            file,
+            key,
+            format!("must be a finite number >= 0 (got {x})"),
+        )),
+        Cost::Dist(d) => d
+            .validate()
+            .map_err(|e| ConfigError::invalid(file, key, e.to_string())),
+    }
+}
+
+fn non_negative(file: &str, key: &str, x: f64) -> Result<f64, ConfigError> {
+    if x.is_finite() && x >= 0.0 {
+        Ok(x)
+    } else {
+        Err(ConfigError::invalid(
+            file,
+            key,
+            format!("must be a finite number >= 0 (got {x})"),
+        ))
+    }
+}
+
+fn bandwidth(file: &str, key: &str, gbps: f64) -> Result<f64, ConfigError> {
+    if gbps.is_nan() || gbps <= 0.0 {
+        return Err(ConfigError::invalid(
+            file,
+            key,
+            format!("must be > 0 (got {gbps}); use inf for no limit"),
+        ));
+    }
+    Ok(gbps * 1e9 / 8.0)
+}
+
+fn cores(file: &str, key: &str, n: u32) -> Result<u32, ConfigError> {
+    if n == 0 || n > 4096 {
+        return Err(ConfigError::invalid(
+            file,
+            key,
+            format!("must be between 1 and 4096 (got {n})"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Parses an etcd version "3.M[.P]" into (M, P).
+pub fn parse_version(file: &str, key: &str, v: &str) -> Result<(u32, u32), ConfigError> {
+    let bad = || {
+        ConfigError::invalid(
+            file,
+            key,
+            format!(
+                "must be an etcd 3.x release such as \"3.4\" or \"3.5.4\", from 3.2 to 3.6 (got {v:?})"
+            ),
+        )
+    };
+    let parts: Vec<&str> = v.trim().trim_start_matches('v').split('.').collect();
+    if !(2..=3).contains(&parts.len()) || parts[0] != "3" {
+        return Err(bad());
+    }
+    let minor: u32 = parts[1].parse().map_err(|_| bad())?;
+    let patch: u32 = match parts.get(2) {
+        Some(p) => p.parse().map_err(|_| bad())?,
+        None => 0,
+    };
+    if !(2..=6).contains(&minor) {
+        return Err(bad());
+    }
+    Ok((minor, patch))
+}
+
+impl ModelFile {
+    /// Validates the raw file into cluster parameters. `file` names it in errors.
+    pub fn validate(&self, file: &str) -> Result<ClusterParams, ConfigError> {
+        let (minor, patch) = parse_version(file, "etcd_version", &self.etcd_version)?;
+        let c = &self.cluster;
+        if c.voters == 0 || c.voters > 9 {
+            return Err(ConfigError::invalid(
+                file,
+                "cluster.voters",
+                format!("must be between 1 and 9 (got {})", c.voters),
+            ));
+        }
+        if c.learners > 9 {
+            return Err(ConfigError::invalid(
+                file,
+                "cluster.learners",
+                format!("must be at most 9 (got {})", c.learners),
+            ));
+        }
+        if c.leader >= c.voters {
+            return Err(ConfigError::invalid(
+                file,
+                "cluster.leader",
+                format!(
+                    "must name a voter, 0 to {} (got {})",
+                    c.voters - 1,
+                    c.leader
+                ),
+            ));
+        }
+        let members = usize::from(c.voters) + usize::from(c.learners);
+        let (hosts, member_host, client_host) = self.hosts(file, members)?;
+        let latency = self.latency(file, &hosts)?;
+        Ok(ClusterParams {
+            name: self.name.clone().unwrap_or_else(|| file_stem(file)),
+            mechanisms: Mechanisms::for_version(minor, patch),
+            voters: c.voters,
+            learners: c.learners,
+            leader: c.leader,
+            hosts,
+            member_host,
+            client_host,
+            latency,
+            member_costs: self.member_costs(file)?,
+            client_costs: self.client_costs(file)?,
+            sizes: MessageSizes {
+                request_overhead: self.messages.request_overhead_bytes,
+                response_overhead: self.messages.response_overhead_bytes,
+                per_kv_overhead: self.messages.per_kv_overhead_bytes,
+                raft_message: self.messages.raft_message_bytes,
+            },
+            fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
+            initial_index: c.initial_index,
+        })
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn hosts(
+        &self,
+        file: &str,
+        members: usize,
+    ) -> Result<(Vec<Host>, Vec<usize>, usize), ConfigError> {
+        let Some(pl) = &self.placement else {
+            let cores_m = cores(file, "member.cores", self.member.cores)?;
+            let bw_m = bandwidth(
+                file,
+                "member.nic_bandwidth_gbps",
+                self.member.nic_bandwidth_gbps,
+            )?;
+            let mut hosts: Vec<Host> = (0..members)
+                .map(|i| Host {
+                    name: format!("member{i}"),
+                    cores: cores_m,
+                    nic_bytes_per_s: bw_m,
+                })
+                .collect();
+            hosts.push(Host {
+                name: "client".into(),
+                cores: cores(file, "client.cores", self.client.cores)?,
+                nic_bytes_per_s: bandwidth(
+                    file,
+                    "client.nic_bandwidth_gbps",
+                    self.client.nic_bandwidth_gbps,
+                )?,
+            });
+            return Ok((hosts, (0..members).collect(), members));
+        };
+        let mut hosts = Vec::new();
+        for (i, h) in pl.hosts.iter().enumerate() {
+            if hosts.iter().any(|x: &Host| x.name == h.name) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("placement.hosts[{i}].name"),
+                    format!("duplicate host name {:?}", h.name),
+                ));
+            }
+            hosts.push(Host {
+                name: h.name.clone(),
+                cores: cores(file, &format!("placement.hosts[{i}].cores"), h.cores)?,
+                nic_bytes_per_s: bandwidth(
+                    file,
+                    &format!("placement.hosts[{i}].nic_bandwidth_gbps"),
+                    h.nic_bandwidth_gbps,
+                )?,
+            });
+        }
+        let find = |key: String, name: &str| {
+            hosts.iter().position(|h| h.name == name).ok_or_else(|| {
+                let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+                ConfigError::invalid(
+                    file,
+                    key,
+                    format!("no host named {name:?} (hosts: {names:?})"),
+                )
+            })
+        };
+        if pl.members.len() != members {
+            return Err(ConfigError::invalid(
+                file,
+                "placement.members",
+                format!(
+                    "must list one host per member ({members}), got {}",
+                    pl.members.len()
+                ),
+            ));
+        }
+        let member_host = pl
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, n)| find(format!("placement.members[{i}]"), n))
+            .collect::<Result<Vec<_>, _>>()?;
+        let client_host = find("placement.client".into(), &pl.client)?;
+        Ok((hosts, member_host, client_host))
+    }
+
+    fn latency(&self, file: &str, hosts: &[Host]) -> Result<Vec<Vec<Dist>>, ConfigError> {
+        let n = &self.network;
+        let rtt = non_negative(file, "network.rtt_us", n.rtt_us)?;
+        let base = match &n.one_way_us {
+            Some(d) => d
+                .validate()
+                .map_err(|e| ConfigError::invalid(file, "network.one_way_us", e.to_string()))?,
+            None => Dist::constant_us(rtt / 2.0),
+        };
+        let mut m = vec![vec![base; hosts.len()]; hosts.len()];
+        for (i, l) in n.links.iter().enumerate() {
+            let key = format!("network.links[{i}]");
+            let pos = |name: &str, k: &str| {
+                hosts.iter().position(|h| h.name == name).ok_or_else(|| {
+                    let names: Vec<&str> = hosts.iter().map(|h| h.name.as_str()).collect();
+                    ConfigError::invalid(
+                        file,
+                        format!("{key}.{k}"),
+                        format!("no host named {name:?} (hosts: {names:?})"),
+                    )
+                })
+            };
+            let (a, b) = (pos(&l.a, "a")?, pos(&l.b, "b")?);
+            let r = non_negative(file, &format!("{key}.rtt_us"), l.rtt_us)?;
+            m[a][b] = Dist::constant_us(r / 2.0);
+            m[b][a] = Dist::constant_us(r / 2.0);
+        }
+        Ok(m)
+    }
+
+    fn member_costs(&self, file: &str) -> Result<MemberCosts, ConfigError> {
+        let c = &self.cpu;
+        let k = |name: &str| format!("cpu.{name}");
+        Ok(MemberCosts {
+            grpc_request: cost(file, &k("grpc_request_us"), &c.grpc_request_us)?,
+            grpc_response: cost(file, &k("grpc_response_us"), &c.grpc_response_us)?,
+            grpc_ns_per_byte: non_negative(file, &k("grpc_ns_per_byte"), c.grpc_ns_per_byte)?,
+            auth_simple_token: cost(file, &k("auth_simple_token_us"), &c.auth_simple_token_us)?,
+            auth_jwt: cost(file, &k("auth_jwt_us"), &c.auth_jwt_us)?,
+            rbac: cost(file, &k("rbac_us"), &c.rbac_us)?,
+            rbac_us_per_log2_rule: non_negative(
+                file,
+                &k("rbac_us_per_log2_rule"),
+                c.rbac_us_per_log2_rule,
+            )?,
+            index: cost(file, &k("index_us"), &c.index_us)?,
+            index_us_per_log2_key: non_negative(
+                file,
+                &k("index_us_per_log2_key"),
+                c.index_us_per_log2_key,
+            )?,
+            index_visit_ns_per_key: non_negative(
+                file,
+                &k("index_visit_ns_per_key"),
+                c.index_visit_ns_per_key,
+            )?,
+            index_collect_ns_per_key: non_negative(
+                file,
+                &k("index_collect_ns_per_key"),
+                c.index_collect_ns_per_key,
+            )?,
+            value: cost(file, &k("value_us"), &c.value_us)?,
+            value_ns_per_key: non_negative(file, &k("value_ns_per_key"), c.value_ns_per_key)?,
+            value_ns_per_byte: non_negative(file, &k("value_ns_per_byte"), c.value_ns_per_byte)?,
+            raft_step: cost(file, &k("raft_step_us"), &c.raft_step_us)?,
+            ready: cost(file, &k("ready_us"), &c.ready_us)?,
+        })
+    }
+
+    fn client_costs(&self, file: &str) -> Result<ClientCosts, ConfigError> {
+        let c = &self.client;
+        Ok(ClientCosts {
+            loop_cost: cost(file, "client.loop_us", &c.loop_us)?,
+            request: cost(file, "client.request_us", &c.request_us)?,
+            response: cost(file, "client.response_us", &c.response_us)?,
+            response_ns_per_byte: non_negative(
+                file,
+                "client.response_ns_per_byte",
+                c.response_ns_per_byte,
+            )?,
+            producer: cost(file, "client.producer_us", &c.producer_us)?,
+        })
+    }
+}
+
+fn file_stem(file: &str) -> String {
+    std::path::Path::new(file)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| file.to_string())
+}
+
+/// Parses and validates a model from text (`file` names it in errors).
+pub fn model_from_str(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+) -> Result<ClusterParams, ConfigError> {
+    let raw: ModelFile = super::parse_with_overrides(file, text, overrides)?;
+    raw.validate(file)
+}
+
+/// Reads, parses and validates a model file.
+pub fn load_model(
+    path: &std::path::Path,
+    overrides: &[String],
+) -> Result<ClusterParams, ConfigError> {
+    let text = super::read(path)?;
+    model_from_str(&path.display().to_string(), &text, overrides)
+}

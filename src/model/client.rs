@@ -1,0 +1,237 @@
+//! Clients, as etcd's `benchmark` tool and clientv3 drive a cluster.
+//!
+//! - **Closed loop** (`tools/benchmark/cmd/range.go`): `clients` goroutines share `conns`
+//!   connections (client i uses connection i mod conns); one **op-producer goroutine** feeds ops
+//!   into a channel with room for `clients` ops; each client takes an op, waits on the shared
+//!   rate limiter (`rate.NewLimiter(rate, 1)`), runs its loop, then times the request.
+//! - **Endpoints**: the benchmark gives connection j the single endpoint j mod n; an
+//!   application's clientv3 pins one endpoint per connection (≤3.3) or round-robins per
+//!   request (3.4+).
+//! - **Open loop**: Poisson arrivals at a rate, each on the next connection in turn.
+
+use std::collections::VecDeque;
+
+use rand::Rng;
+use rand_distr::Exp1;
+
+use super::request::{Phase, Req};
+use super::{
+    Arrivals, Balancer, ClusterParams, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, Workload,
+};
+use crate::engine::rng::SimRng;
+use crate::engine::{SimDuration, SimTime, Simulation};
+use crate::stats::TimeWeighted;
+
+/// Client-side state.
+pub struct Clients {
+    conn_pin: Vec<MemberId>,
+    conn_rr: Vec<u32>,
+    next_conn: u32,
+    limiter_next: SimTime,
+    rng: SimRng,
+    taken: u64,
+    produced: u64,
+    buffered: u64,
+    producing: bool,
+    producer_busy: TimeWeighted,
+    waiters: VecDeque<u32>,
+}
+
+impl Clients {
+    /// Connection state for workload `w`; pinned endpoints are drawn from `rng`.
+    pub fn new(_p: &ClusterParams, w: &Workload, rng: &mut SimRng) -> Clients {
+        let n = w.endpoints.len().max(1);
+        let conn_pin = (0..w.conns)
+            .map(|_| w.endpoints[rng.random_range(0..n)])
+            .collect();
+        Clients {
+            conn_pin,
+            conn_rr: vec![0; w.conns as usize],
+            next_conn: 0,
+            limiter_next: SimTime::ZERO,
+            rng: rng.clone(),
+            taken: 0,
+            produced: 0,
+            buffered: 0,
+            producing: false,
+            producer_busy: TimeWeighted::new(SimTime::ZERO),
+            waiters: VecDeque::new(),
+        }
+    }
+
+    /// Fraction of time the op producer was busy.
+    pub fn producer_utilization(&self, now: SimTime) -> f64 {
+        self.producer_busy.mean(now)
+    }
+}
+
+/// Schedules the first events of a run.
+pub fn start(sim: &mut Simulation<EtcdModel>) {
+    match sim.model.w.arrivals {
+        Arrivals::Closed { .. } => {
+            for c in 0..sim.model.w.clients {
+                sim.schedule_at(SimTime::ZERO, Ev::ClientNext(c));
+            }
+            if !sim.model.p.client_costs.producer.is_zero() {
+                let m = &mut sim.model;
+                m.clients.producing = true;
+                m.clients.producer_busy.set(SimTime::ZERO, 1.0);
+                let d = m.p.client_costs.producer.sample(&mut m.clients.rng);
+                sim.schedule_at(SimTime::ZERO + d, Ev::ProducerTick);
+            }
+        }
+        Arrivals::Open { .. } => sim.schedule_at(SimTime::ZERO, Ev::OpenArrival),
+        Arrivals::Scripted { ref at_ns } => {
+            if let Some(&t) = at_ns.first() {
+                sim.schedule_at(SimTime(t), Ev::OpenArrival);
+            }
+        }
+    }
+}
+
+impl EtcdModel {
+    /// Closed-loop client `c` wants its next op.
+    pub(super) fn client_next(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+        let total = self.w.total;
+        let cl = &mut self.clients;
+        if cl.taken >= total {
+            return; // The producer has closed its channel: this client goroutine exits.
+        }
+        if self.p.client_costs.producer.is_zero() {
+            cl.taken += 1;
+            self.pass_limiter(c, s);
+        } else if cl.buffered > 0 {
+            cl.buffered -= 1;
+            cl.taken += 1;
+            if !cl.producing && cl.produced < total {
+                cl.producing = true;
+                cl.producer_busy.set(s.now(), 1.0);
+                let d = self.p.client_costs.producer.sample(&mut self.clients.rng);
+                s.schedule_in(d, Ev::ProducerTick);
+            }
+            self.pass_limiter(c, s);
+        } else {
+            cl.waiters.push_back(c);
+        }
+    }
+
+    /// The op producer has put one op in the channel.
+    pub(super) fn producer_tick(&mut self, s: &mut crate::engine::Scheduler<Ev>) {
+        let cap = u64::from(self.w.clients);
+        let total = self.w.total;
+        let cl = &mut self.clients;
+        cl.produced += 1;
+        let handed = cl.waiters.pop_front();
+        if handed.is_some() {
+            cl.taken += 1;
+        } else {
+            cl.buffered += 1;
+        }
+        if cl.produced < total && cl.buffered < cap {
+            let d = self.p.client_costs.producer.sample(&mut self.clients.rng);
+            s.schedule_in(d, Ev::ProducerTick);
+        } else {
+            cl.producing = false;
+            cl.producer_busy.set(s.now(), 0.0);
+        }
+        if let Some(c) = handed {
+            self.pass_limiter(c, s);
+        }
+    }
+
+    fn pass_limiter(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+        let Arrivals::Closed { rate_limit } = &self.w.arrivals else {
+            return;
+        };
+        let rate_limit = *rate_limit;
+        match rate_limit {
+            None => self.client_go(c, s),
+            Some(rate) => {
+                let t = self.clients.limiter_next.max(s.now());
+                self.clients.limiter_next = t + SimDuration::from_secs_f64(1.0 / rate);
+                s.schedule_at(t, Ev::ClientGo(c));
+            }
+        }
+    }
+
+    /// Closed-loop client `c` issues its op.
+    pub(super) fn client_go(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+        let conn = c % self.w.conns;
+        let id = self.new_request(c, conn, s.now());
+        let host = self.p.client_host;
+        self.cpu(host, CpuJob::Req(id), s);
+    }
+
+    /// The next open-loop arrival.
+    pub(super) fn open_arrival(&mut self, s: &mut crate::engine::Scheduler<Ev>) {
+        if self.issued >= self.w.total {
+            return;
+        }
+        match &self.w.arrivals {
+            Arrivals::Open { rate } => {
+                let gap: f64 = self.clients.rng.sample(Exp1);
+                s.schedule_in(SimDuration::from_secs_f64(gap / rate), Ev::OpenArrival);
+            }
+            Arrivals::Scripted { at_ns } => {
+                if let Some(&t) = at_ns.get(self.issued as usize + 1) {
+                    s.schedule_at(SimTime(t), Ev::OpenArrival);
+                }
+            }
+            Arrivals::Closed { .. } => return,
+        }
+        let conn = self.clients.next_conn;
+        self.clients.next_conn = (conn + 1) % self.w.conns;
+        let id = self.new_request(conn, conn, s.now());
+        // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
+        self.begin(id, s.now());
+        let host = self.p.client_host;
+        self.cpu(host, CpuJob::Req(id), s);
+    }
+
+    /// A request of client `c` has finished.
+    pub(super) fn client_finished(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+        if matches!(self.w.arrivals, Arrivals::Closed { .. }) {
+            self.client_next(c, s);
+        }
+    }
+
+    fn pick_member(&mut self, conn: u32) -> MemberId {
+        let eps = &self.w.endpoints;
+        match self.w.policy {
+            EndpointPolicy::PerConnection => eps[conn as usize % eps.len()],
+            EndpointPolicy::Client(Balancer::Pinned) => self.clients.conn_pin[conn as usize],
+            EndpointPolicy::Client(Balancer::RoundRobin) => {
+                let k = &mut self.clients.conn_rr[conn as usize];
+                let m = eps[*k as usize % eps.len()];
+                *k = k.wrapping_add(1);
+                m
+            }
+        }
+    }
+
+    fn new_request(&mut self, client: u32, conn: u32, now: SimTime) -> u32 {
+        let member = self.pick_member(conn);
+        let measured = self.issued >= self.w.warmup_requests;
+        if self.issued == self.w.warmup_requests {
+            self.start_measuring(now);
+        }
+        self.issued += 1;
+        let r = Req::new(self.issued - 1, client, member, measured);
+        match self.free.pop() {
+            Some(id) => {
+                self.reqs[id as usize] = r;
+                id
+            }
+            None => {
+                self.reqs.push(r);
+                (self.reqs.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Starts the latency clock of request `id` and moves it to sending.
+    pub(super) fn begin(&mut self, id: u32, now: SimTime) {
+        self.reqs[id as usize].begin(now);
+        debug_assert_eq!(self.reqs[id as usize].phase, Phase::ClientSend);
+    }
+}

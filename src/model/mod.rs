@@ -1,0 +1,408 @@
+//! The etcd cluster model: members, hosts, network, clients and the read path.
+//!
+//! The model is a plain state machine driven by the engine. Each mechanism is a component one
+//! can point at:
+//! - `net.rs`: network interfaces (serialization at bandwidth) and per-link latency;
+//! - `raft.rs`: the raft goroutine of each member (serial steps), its Ready loop, the leader's
+//!   ReadIndex bookkeeping (heartbeat quorum) and the `linearizableReadLoop` that batches reads;
+//! - `request.rs`: the phases of a range request on the client and on a member (gRPC, token
+//!   check, RBAC under its lock, treeIndex walk, value fetch) and the stage accounting;
+//! - `client.rs`: closed-loop clients as etcd's `benchmark` runs them (op producer, rate
+//!   limiter, connections pinned to endpoints), clientv3 balancers, and open-loop arrivals.
+//!
+//! Host cores are [`Servers`] pools shared by every goroutine on the host; mutexes and serial
+//! goroutines are single-server [`Servers`].
+
+mod client;
+mod net;
+pub mod params;
+mod raft;
+mod request;
+pub mod stage;
+
+use crate::engine::rng::{self, SimRng};
+use crate::engine::{Event, Model, Scheduler, Servers, SimDuration, SimTime, Simulation};
+use crate::stats::{Histogram, Welford};
+pub use params::*;
+pub use stage::Stage;
+
+use net::Msg;
+use raft::{Member, RaftInput};
+use request::Req;
+
+/// Work that occupies a core.
+#[derive(Debug, Clone, Copy)]
+pub enum CpuJob {
+    /// A phase of request `id`.
+    Req(u32),
+    /// One raft step on member `m`.
+    RaftStep(MemberId, RaftInput),
+    /// One Ready of member `m`'s raft loop.
+    Ready(MemberId),
+}
+
+/// The model's closed event set.
+#[derive(Debug)]
+pub enum Ev {
+    /// Closed-loop client `c` looks for its next op.
+    ClientNext(u32),
+    /// Closed-loop client `c` passes the rate limiter.
+    ClientGo(u32),
+    /// The next open-loop arrival.
+    OpenArrival,
+    /// The op producer has produced one op.
+    ProducerTick,
+    /// A core of `host` finishes `job`.
+    CpuDone(u16, CpuJob),
+    /// The network interface of `host` finishes serializing `msg`.
+    NicDone(u16, Msg),
+    /// `msg` arrives at its destination.
+    Deliver(Msg),
+}
+
+impl Event for Ev {
+    fn kind(&self) -> u32 {
+        match self {
+            Ev::ClientNext(_) => 0,
+            Ev::ClientGo(_) => 1,
+            Ev::OpenArrival => 2,
+            Ev::ProducerTick => 3,
+            Ev::CpuDone(..) => 4,
+            Ev::NicDone(..) => 5,
+            Ev::Deliver(_) => 6,
+        }
+    }
+}
+
+/// A host's shared resources.
+struct HostState {
+    cores: Servers<CpuJob>,
+    nic: Servers<Msg>,
+}
+
+/// What the model measures while it runs.
+struct Metrics {
+    latency: Histogram,
+    latency_w: Welford,
+    stage_sum_ns: [u128; Stage::COUNT],
+    stage_hist: Vec<Histogram>,
+    completed: u64,
+    failed: u64,
+    measure_start: Option<SimTime>,
+    last_end: SimTime,
+    stage_sum_mismatches: u64,
+    rounds: u64,
+    reads_in_rounds: u64,
+}
+
+/// The etcd cluster model.
+pub struct EtcdModel {
+    p: ClusterParams,
+    w: Workload,
+    hosts: Vec<HostState>,
+    members: Vec<Member>,
+    reqs: Vec<Req>,
+    free: Vec<u32>,
+    clients: client::Clients,
+    rng_cpu: SimRng,
+    rng_net: SimRng,
+    issued: u64,
+    done: u64,
+    m: Metrics,
+    records: Vec<RequestRecord>,
+    record_limit: usize,
+    held_core: Option<(usize, u32)>,
+}
+
+impl EtcdModel {
+    /// Assembles a model of cluster `p` under workload `w`, with random streams from `seed`.
+    pub fn new(p: ClusterParams, w: Workload, seed: u64) -> EtcdModel {
+        let hosts = p
+            .hosts
+            .iter()
+            .map(|h| HostState {
+                cores: Servers::new(h.cores, SimTime::ZERO),
+                nic: Servers::new(1, SimTime::ZERO),
+            })
+            .collect();
+        let members = (0..p.members())
+            .map(|m| Member::new(p.member_host[usize::from(m)], p.initial_index))
+            .collect();
+        let mut rng_client = rng::stream(seed, 3);
+        let clients = client::Clients::new(&p, &w, &mut rng_client);
+        EtcdModel {
+            hosts,
+            members,
+            reqs: Vec::new(),
+            free: Vec::new(),
+            clients,
+            rng_cpu: rng::stream(seed, 1),
+            rng_net: rng::stream(seed, 2),
+            issued: 0,
+            done: 0,
+            m: Metrics {
+                latency: Histogram::new(),
+                latency_w: Welford::new(),
+                stage_sum_ns: [0; Stage::COUNT],
+                stage_hist: (0..Stage::COUNT).map(|_| Histogram::new()).collect(),
+                completed: 0,
+                failed: 0,
+                measure_start: None,
+                last_end: SimTime::ZERO,
+                stage_sum_mismatches: 0,
+                rounds: 0,
+                reads_in_rounds: 0,
+            },
+            records: Vec::new(),
+            record_limit: 0,
+            held_core: None,
+            p,
+            w,
+        }
+    }
+
+    /// Occupies a core of `host` with `job`, or queues it.
+    ///
+    /// A request that has just finished a CPU phase on `host` still holds its core: like a
+    /// goroutine that has not blocked, it goes straight on with the next phase instead of
+    /// queueing behind others.
+    fn cpu(&mut self, host: usize, job: CpuJob, s: &mut Scheduler<Ev>) {
+        if let (CpuJob::Req(id), Some((h, held))) = (job, self.held_core) {
+            if h == host && held == id {
+                self.held_core = None;
+                self.start_cpu(host, job, s);
+                return;
+            }
+        }
+        if let CpuJob::Req(id) = job {
+            let q = if host == self.p.client_host && self.reqs[id as usize].on_client() {
+                Stage::ClientQueue
+            } else {
+                Stage::CpuQueue
+            };
+            self.enter(id, q, s.now());
+        }
+        if let Some(job) = self.hosts[host].cores.acquire(s.now(), job) {
+            self.start_cpu(host, job, s);
+        }
+    }
+
+    /// A core of `host` starts `job`.
+    fn start_cpu(&mut self, host: usize, job: CpuJob, s: &mut Scheduler<Ev>) {
+        let d = match job {
+            CpuJob::Req(id) => self.req_cpu_start(id, s.now()),
+            CpuJob::RaftStep(..) => self.p.member_costs.raft_step.sample(&mut self.rng_cpu),
+            CpuJob::Ready(_) => self.p.member_costs.ready.sample(&mut self.rng_cpu),
+        };
+        s.schedule_in(d, Ev::CpuDone(host as u16, job));
+    }
+
+    fn cpu_done(&mut self, host: usize, job: CpuJob, s: &mut Scheduler<Ev>) {
+        if let CpuJob::Req(id) = job {
+            // The request keeps the core while it decides what comes next; if that is more CPU
+            // work on this host, `cpu` takes the held core over.
+            self.held_core = Some((host, id));
+            self.req_cpu_done(id, s);
+            if self.held_core.take().is_none() {
+                return;
+            }
+        }
+        if let Some((next, _)) = self.hosts[host].cores.release(s.now()) {
+            self.start_cpu(host, next, s);
+        }
+        match job {
+            CpuJob::Req(_) => {}
+            CpuJob::RaftStep(m, input) => self.raft_step_done(m, input, s),
+            CpuJob::Ready(m) => self.ready_done(m, s),
+        }
+    }
+
+    /// Discards utilization history: the measured window starts now.
+    fn start_measuring(&mut self, now: SimTime) {
+        self.m.measure_start = Some(now);
+        for h in &mut self.hosts {
+            h.cores.reset_stats(now);
+            h.nic.reset_stats(now);
+        }
+        for m in &mut self.members {
+            m.reset_stats(now);
+        }
+    }
+
+    /// Resource utilizations as (name, utilization), in a fixed order.
+    fn utilizations(&self, now: SimTime) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        for (i, h) in self.hosts.iter().enumerate() {
+            let name = &self.p.hosts[i].name;
+            out.push((format!("{name}_cpu"), h.cores.utilization(now)));
+            out.push((format!("{name}_nic"), h.nic.utilization(now)));
+        }
+        for (i, m) in self.members.iter().enumerate() {
+            out.push((format!("member{i}_raft_loop"), m.raft_loop_utilization(now)));
+        }
+        out.push((
+            "client_op_producer".to_string(),
+            self.clients.producer_utilization(now),
+        ));
+        out
+    }
+}
+
+impl Model for EtcdModel {
+    type Event = Ev;
+
+    fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
+        match ev {
+            Ev::ClientNext(c) => self.client_next(c, s),
+            Ev::ClientGo(c) => self.client_go(c, s),
+            Ev::OpenArrival => self.open_arrival(s),
+            Ev::ProducerTick => self.producer_tick(s),
+            Ev::CpuDone(h, job) => self.cpu_done(usize::from(h), job, s),
+            Ev::NicDone(h, msg) => self.nic_done(usize::from(h), msg, s),
+            Ev::Deliver(msg) => self.deliver(msg, s),
+        }
+    }
+}
+
+/// The time a request spent in one stage, summarised over measured requests.
+#[derive(Debug, Clone)]
+pub struct StageSummary {
+    /// The stage.
+    pub stage: Stage,
+    /// Mean over measured requests, in ns (requests that skip the stage count as zero).
+    pub mean_ns: f64,
+    /// 99th percentile over measured requests, in ns.
+    pub p99_ns: u64,
+}
+
+/// One finished request, for scripted scenarios, `explain` and traces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRecord {
+    /// Issue order, from 0.
+    pub seq: u64,
+    /// The member that served it.
+    pub member: MemberId,
+    /// When its latency clock started (ns).
+    pub start_ns: u64,
+    /// When it finished (ns).
+    pub end_ns: u64,
+    /// Whether it failed.
+    pub failed: bool,
+    /// Time per stage (ns), indexed by `Stage as usize`.
+    pub stages_ns: [u64; Stage::COUNT],
+}
+
+/// How to run: limits and what to record beyond the summary.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Stop after this many events, whatever else happens.
+    pub max_events: u64,
+    /// Keep a record of the first N finished requests.
+    pub record_requests: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            max_events: 2_000_000_000,
+            record_requests: 0,
+        }
+    }
+}
+
+/// What one run predicts.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The run seed.
+    pub seed: u64,
+    /// Requests that completed successfully in the measured window.
+    pub completed: u64,
+    /// Requests that failed in the measured window.
+    pub failed: u64,
+    /// Requests issued but neither completed nor failed when the run stopped.
+    pub in_flight: u64,
+    /// Length of the measured window (first measured issue to last completion).
+    pub duration: SimDuration,
+    /// Successful requests per second of virtual time.
+    pub throughput_rps: f64,
+    /// Latency distribution of measured successful requests (ns).
+    pub latency: Histogram,
+    /// Latency mean and spread (ns).
+    pub latency_w: Welford,
+    /// Time per stage.
+    pub stages: Vec<StageSummary>,
+    /// Utilization of every resource, as (name, fraction busy).
+    pub utilization: Vec<(String, f64)>,
+    /// The most utilized resource.
+    pub bottleneck: String,
+    /// ReadIndex rounds completed and the mean number of reads each released.
+    pub readindex_rounds: u64,
+    /// Mean reads released per ReadIndex round.
+    pub reads_per_round: f64,
+    /// Requests whose stages did not sum to their latency (must be zero).
+    pub stage_sum_mismatches: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Trace hash.
+    pub trace_hash: u64,
+    /// The first finished requests, if asked for.
+    pub records: Vec<RequestRecord>,
+}
+
+/// Runs cluster `p` under workload `w` with `seed` until `w.total` requests have finished or
+/// `opts.max_events` events have run.
+pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunResult {
+    let mut model = EtcdModel::new(p.clone(), w.clone(), seed);
+    model.record_limit = opts.record_requests;
+    let mut sim = Simulation::new(model);
+    client::start(&mut sim);
+    sim.run_until(SimTime::MAX, opts.max_events);
+    let now = sim.now();
+    let events = sim.events_processed();
+    let trace_hash = sim.trace_hash();
+    let model = &sim.model;
+    let m = &model.m;
+    let start = m.measure_start.unwrap_or(now);
+    let duration = m.last_end.since(start);
+    let n = m.completed.max(1) as f64;
+    let stages = Stage::ALL
+        .iter()
+        .map(|&st| StageSummary {
+            stage: st,
+            mean_ns: m.stage_sum_ns[st as usize] as f64 / n,
+            p99_ns: m.stage_hist[st as usize].quantile(0.99),
+        })
+        .collect();
+    let utilization = model.utilizations(now);
+    let bottleneck = utilization
+        .iter()
+        .fold(None::<&(String, f64)>, |best, u| match best {
+            Some(b) if b.1 >= u.1 => Some(b),
+            _ => Some(u),
+        })
+        .map(|u| u.0.clone())
+        .unwrap_or_default();
+    RunResult {
+        seed,
+        completed: m.completed,
+        failed: m.failed,
+        in_flight: model.issued - model.done,
+        duration,
+        throughput_rps: if duration.0 > 0 {
+            m.completed as f64 / duration.as_secs_f64()
+        } else {
+            0.0
+        },
+        latency: m.latency.clone(),
+        latency_w: m.latency_w,
+        stages,
+        utilization,
+        bottleneck,
+        readindex_rounds: m.rounds,
+        reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
+        stage_sum_mismatches: m.stage_sum_mismatches,
+        events,
+        trace_hash,
+        records: model.records.clone(),
+    }
+}

@@ -1,0 +1,116 @@
+//! The network: each host has one outbound interface that serializes messages at its
+//! bandwidth (a single-server FIFO), then the message propagates for a one-way latency drawn
+//! from the link's distribution. Messages between processes on the same host skip both.
+
+use super::{EtcdModel, Ev, MemberId, Stage};
+use crate::engine::{Scheduler, SimDuration};
+
+/// A process a message is addressed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    /// An etcd member.
+    Member(MemberId),
+    /// The client (benchmark) process.
+    Client,
+}
+
+/// What a message carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MsgKind {
+    /// A client request, by request id.
+    Request(u32),
+    /// A response to request `id`.
+    Response(u32),
+    /// `MsgReadIndex` from a follower to the leader, for the follower's round `ctx`.
+    ReadIndex { origin: MemberId, ctx: u32 },
+    /// The leader's heartbeat carrying the ReadIndex context `(origin, ctx)`.
+    Heartbeat { origin: MemberId, ctx: u32 },
+    /// A heartbeat response from `from`, echoing the context.
+    HeartbeatResp {
+        from: MemberId,
+        origin: MemberId,
+        ctx: u32,
+    },
+    /// `MsgReadIndexResp`: the read index for round `ctx`.
+    ReadIndexResp { ctx: u32, index: u64 },
+}
+
+/// A message in flight.
+#[derive(Debug, Clone, Copy)]
+pub struct Msg {
+    /// Sending host.
+    pub from_host: u16,
+    /// Destination process.
+    pub to: Node,
+    /// Payload.
+    pub kind: MsgKind,
+    /// Size on the wire.
+    pub bytes: u32,
+}
+
+impl EtcdModel {
+    /// The host a process runs on.
+    pub(super) fn host_of(&self, n: Node) -> usize {
+        match n {
+            Node::Member(m) => self.members[usize::from(m)].host,
+            Node::Client => self.p.client_host,
+        }
+    }
+
+    /// Sends `msg`: queue on the sender's interface, serialize, propagate.
+    pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<Ev>) {
+        let from = usize::from(msg.from_host);
+        if from == self.host_of(msg.to) {
+            s.schedule_in(SimDuration::ZERO, Ev::Deliver(msg));
+            return;
+        }
+        if let Some(id) = msg.request_id() {
+            self.enter(id, Stage::NicQueue, s.now());
+        }
+        if let Some(msg) = self.hosts[from].nic.acquire(s.now(), msg) {
+            self.start_nic(from, msg, s);
+        }
+    }
+
+    fn start_nic(&mut self, host: usize, msg: Msg, s: &mut Scheduler<Ev>) {
+        if let Some(id) = msg.request_id() {
+            let st = match msg.kind {
+                MsgKind::Request(_) => Stage::NetRequest,
+                _ => Stage::NetResponse,
+            };
+            self.enter(id, st, s.now());
+        }
+        let bw = self.p.hosts[host].nic_bytes_per_s;
+        let d = SimDuration::from_secs_f64(f64::from(msg.bytes) / bw);
+        s.schedule_in(d, Ev::NicDone(host as u16, msg));
+    }
+
+    pub(super) fn nic_done(&mut self, host: usize, msg: Msg, s: &mut Scheduler<Ev>) {
+        if let Some((next, _)) = self.hosts[host].nic.release(s.now()) {
+            self.start_nic(host, next, s);
+        }
+        let to = self.host_of(msg.to);
+        let d = self.p.latency[host][to].sample(&mut self.rng_net);
+        s.schedule_in(d, Ev::Deliver(msg));
+    }
+
+    /// A message reaches its destination process.
+    pub(super) fn deliver(&mut self, msg: Msg, s: &mut Scheduler<Ev>) {
+        match (msg.to, msg.kind) {
+            (Node::Member(_), MsgKind::Request(id)) => self.request_at_member(id, s),
+            (Node::Client, MsgKind::Response(id)) => self.response_at_client(id, s),
+            (Node::Member(m), _) => self.raft_submit(m, super::RaftInput::Msg(msg), s),
+            (Node::Client, _) => unreachable!("raft message addressed to the client"),
+        }
+    }
+}
+
+impl Msg {
+    /// The request a client message belongs to.
+    fn request_id(&self) -> Option<u32> {
+        match self.kind {
+            MsgKind::Request(id) | MsgKind::Response(id) => Some(id),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Validated parameters of an etcd cluster and of a workload. Plain data: no file formats
+//! here (the `config` module turns files into these), and every value is already checked.
+
+use crate::engine::dist::Dist;
+
+/// Identifies a member: its index in the cluster, voters first, then learners.
+pub type MemberId = u8;
+
+/// etcd's behaviour that changed between releases, as independent switches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mechanisms {
+    /// The version these flags were derived from, e.g. "3.4.9" (for reports).
+    pub version: String,
+    /// clientv3's balancer for application clients: pinned (≤3.3) or round-robin (3.4+).
+    pub balancer: Balancer,
+    /// `limit` is pushed into the index walk, so only `limit` revisions are collected
+    /// (#11990, 3.5.0). Before, every revision in the range is collected.
+    pub limit_pushdown: bool,
+    /// count-only ranges count revisions without collecting them (#11771, 3.5.0, 3.4.24).
+    pub count_revisions: bool,
+    /// Which lock the RBAC permission check takes (`isOpPermitted`).
+    pub rbac_lock: RbacLock,
+}
+
+/// How an application client spreads requests over its endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balancer {
+    /// One endpoint per connection, fixed for the run (clientv3 ≤3.3, "effectively random").
+    Pinned,
+    /// The next endpoint for every request (clientv3 3.4+).
+    RoundRobin,
+}
+
+/// The lock under which the RBAC permission check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RbacLock {
+    /// The backend batch-transaction mutex, also held by apply (3.4 and 3.5.0–3.5.3).
+    BatchTx,
+    /// The read-transaction lock taken exclusively (3.5.4+).
+    ReadTxExclusive,
+    /// A shared read lock: no contention among reads (3.6).
+    Shared,
+}
+
+impl Mechanisms {
+    /// The flags of an etcd release `major.minor[.patch]`; only 3.x is modelled.
+    pub fn for_version(minor: u32, patch: u32) -> Mechanisms {
+        let at_least = |m: u32, p: u32| (minor, patch) >= (m, p);
+        Mechanisms {
+            version: format!("3.{minor}.{patch}"),
+            balancer: if at_least(4, 0) {
+                Balancer::RoundRobin
+            } else {
+                Balancer::Pinned
+            },
+            limit_pushdown: at_least(5, 0),
+            count_revisions: at_least(5, 0) || (minor == 4 && patch >= 24),
+            rbac_lock: if at_least(6, 0) {
+                RbacLock::Shared
+            } else if at_least(5, 4) {
+                RbacLock::ReadTxExclusive
+            } else {
+                RbacLock::BatchTx
+            },
+        }
+    }
+}
+
+/// Server-side CPU costs of one request's stages (fixed parts as distributions, in the units
+/// their names give).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MemberCosts {
+    /// gRPC receive, decode and interceptors, per request.
+    pub grpc_request: Dist,
+    /// gRPC encode and send, per response.
+    pub grpc_response: Dist,
+    /// gRPC marshalling cost per byte of request or response, in ns.
+    pub grpc_ns_per_byte: f64,
+    /// Simple-token lookup, under the member's global token mutex.
+    pub auth_simple_token: Dist,
+    /// JWT signature verification.
+    pub auth_jwt: Dist,
+    /// RBAC permission check, fixed part.
+    pub rbac: Dist,
+    /// RBAC check: extra µs per doubling of the user's rule count (interval tree, O(log n)).
+    pub rbac_us_per_log2_rule: f64,
+    /// Index (treeIndex) lookup, fixed part.
+    pub index: Dist,
+    /// Index walk: extra µs per doubling of the total keys (B-tree depth).
+    pub index_us_per_log2_key: f64,
+    /// Index walk: ns per key visited in the range.
+    pub index_visit_ns_per_key: f64,
+    /// Index walk: ns per revision collected into the result slice.
+    pub index_collect_ns_per_key: f64,
+    /// Value fetch (buffer or bolt lookup plus unmarshal), fixed part per request.
+    pub value: Dist,
+    /// Value fetch: ns per key fetched.
+    pub value_ns_per_key: f64,
+    /// Value fetch and response assembly: ns per byte of returned key and value.
+    pub value_ns_per_byte: f64,
+    /// One step of the raft state machine (one message in or one local ReadIndex).
+    pub raft_step: Dist,
+    /// Handling one Ready in the raft loop (without disk work).
+    pub ready: Dist,
+}
+
+/// Client-side costs, on the client host's cores.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ClientCosts {
+    /// The benchmark loop around each request, outside the measured latency.
+    pub loop_cost: Dist,
+    /// Building and sending a request (inside the measured latency).
+    pub request: Dist,
+    /// Receiving and decoding a response (inside the measured latency).
+    pub response: Dist,
+    /// Receiving cost per response byte, in ns.
+    pub response_ns_per_byte: f64,
+    /// The benchmark's single op-producer goroutine: time to produce one op (serial).
+    pub producer: Dist,
+}
+
+/// A host: cores and a network interface.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Host {
+    /// Name, for reports.
+    pub name: String,
+    /// CPU cores.
+    pub cores: u32,
+    /// Outbound network bandwidth in bytes per second (`f64::INFINITY`: no serialization).
+    pub nic_bytes_per_s: f64,
+}
+
+/// Message sizes on the wire, in bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageSizes {
+    /// Fixed bytes of a request (headers, framing).
+    pub request_overhead: u32,
+    /// Fixed bytes of a response.
+    pub response_overhead: u32,
+    /// Extra bytes per returned key-value (protobuf framing, revisions).
+    pub per_kv_overhead: u32,
+    /// Bytes of a raft message without entries (heartbeat, ReadIndex).
+    pub raft_message: u32,
+}
+
+/// The cluster, its hardware and its costs: everything but the workload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterParams {
+    /// A name for reports.
+    pub name: String,
+    /// Version-dependent behaviour.
+    pub mechanisms: Mechanisms,
+    /// Voting members (1, 3, 5, 7...).
+    pub voters: u8,
+    /// Learners (non-voting members), numbered after the voters.
+    pub learners: u8,
+    /// Which voter leads.
+    pub leader: MemberId,
+    /// Hosts; members and the client are placed on them.
+    pub hosts: Vec<Host>,
+    /// Host of each member, by member id.
+    pub member_host: Vec<usize>,
+    /// Host of the client (the benchmark machine).
+    pub client_host: usize,
+    /// One-way latency between hosts `[from][to]`; unused on the diagonal (same host).
+    pub latency: Vec<Vec<Dist>>,
+    /// Member CPU costs.
+    pub member_costs: MemberCosts,
+    /// Client CPU costs.
+    pub client_costs: ClientCosts,
+    /// Wire sizes.
+    pub sizes: MessageSizes,
+    /// WAL fdatasync latency (used by writes; kept here so the Ready loop can charge it).
+    pub fsync: Dist,
+    /// The raft log index the cluster starts at (committed and applied everywhere).
+    pub initial_index: u64,
+}
+
+impl ClusterParams {
+    /// All members, voters then learners.
+    pub fn members(&self) -> u8 {
+        self.voters + self.learners
+    }
+    /// Votes needed for a quorum.
+    pub fn quorum(&self) -> u32 {
+        u32::from(self.voters) / 2 + 1
+    }
+    /// Whether `m` votes.
+    pub fn is_voter(&self, m: MemberId) -> bool {
+        m < self.voters
+    }
+}
+
+/// Read consistency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Consistency {
+    /// Through ReadIndex (the default, `--consistency=l`).
+    Linearizable,
+    /// From the local state machine (`--consistency=s`).
+    Serializable,
+}
+
+/// Authentication mode of the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    /// Auth disabled: no token check, no RBAC.
+    None,
+    /// Simple token: a map lookup under a global mutex per request, then RBAC.
+    SimpleToken,
+    /// JWT: a signature check per request, then RBAC.
+    Jwt,
+    /// Client certificates: the CN is the user; no token check, but RBAC.
+    Cert,
+}
+
+/// A range request's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeOp {
+    /// Linearizable or serializable.
+    pub consistency: Consistency,
+    /// Keys in the requested range.
+    pub keys_in_range: u64,
+    /// `--limit` (0: none).
+    pub limit: u64,
+    /// `--count-only`.
+    pub count_only: bool,
+    /// Bytes per key.
+    pub key_bytes: u32,
+    /// Bytes per value.
+    pub value_bytes: u32,
+    /// Keys in the whole store (index depth).
+    pub total_keys: u64,
+}
+
+/// How requests are spread over endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointPolicy {
+    /// etcd's `benchmark`: connection j uses endpoint j mod n for the whole run.
+    PerConnection,
+    /// An application's clientv3 with the given balancer.
+    Client(Balancer),
+}
+
+/// How requests arrive.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arrivals {
+    /// `clients` goroutines in a loop, optionally behind one shared rate limiter (req/s).
+    Closed {
+        /// `--rate`: requests per second across all clients (None: unlimited).
+        rate_limit: Option<f64>,
+    },
+    /// Poisson arrivals at a rate (req/s), each on the next connection in turn.
+    Open {
+        /// Requests per second.
+        rate: f64,
+    },
+    /// Requests at given instants (ns from the start, non-decreasing), each on the next
+    /// connection in turn: for scripted scenarios and for explaining single requests.
+    Scripted {
+        /// Arrival instants in ns.
+        at_ns: Vec<u64>,
+    },
+}
+
+/// A workload: who sends what, how often, to whom.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workload {
+    /// Client goroutines.
+    pub clients: u32,
+    /// gRPC connections the clients share.
+    pub conns: u32,
+    /// The members used as endpoints, in order.
+    pub endpoints: Vec<MemberId>,
+    /// Endpoint choice.
+    pub policy: EndpointPolicy,
+    /// Closed or open loop.
+    pub arrivals: Arrivals,
+    /// Requests to complete (or fail) before the run ends.
+    pub total: u64,
+    /// Requests issued before this many have completed are not measured.
+    pub warmup_requests: u64,
+    /// The request.
+    pub range: RangeOp,
+    /// Authentication.
+    pub auth: AuthMode,
+    /// RBAC rules of the user (0 with root or auth off).
+    pub rbac_rules: u32,
+}

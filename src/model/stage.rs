@@ -1,0 +1,153 @@
+//! The stages of a request's latency. Every nanosecond between a request's start (the
+//! benchmark's `st := time.Now()`) and its end is charged to exactly one stage, so the stages of
+//! a request sum to its latency.
+
+/// Where a request's time goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Stage {
+    /// Waiting for a core on the client host.
+    ClientQueue = 0,
+    /// Client CPU: clientv3 builds and sends the request, receives and decodes the response.
+    Client,
+    /// Waiting for a network interface behind other messages (either direction).
+    NicQueue,
+    /// The request on the wire: serialization at the sender's bandwidth plus propagation.
+    NetRequest,
+    /// Waiting for a core on the member.
+    CpuQueue,
+    /// gRPC: receive, decode, interceptors, and encoding of the response.
+    Grpc,
+    /// Waiting for a mutex: the simple-token mutex or the lock of the RBAC check.
+    LockWait,
+    /// Token check and RBAC permission check.
+    Auth,
+    /// Linearizable: waiting for the member's next ReadIndex round (one is already in flight).
+    ReadIndexBatch,
+    /// Linearizable: the ReadIndex round (to the leader, heartbeat quorum, index back, Ready).
+    ReadIndexRound,
+    /// Linearizable: waiting until the member has applied up to the read index.
+    ApplyWait,
+    /// The treeIndex walk.
+    Index,
+    /// Value fetch from the buffer or boltdb, unmarshal and response assembly.
+    Value,
+    /// The response on the wire: serialization plus propagation.
+    NetResponse,
+}
+
+impl Stage {
+    /// Number of stages.
+    pub const COUNT: usize = 14;
+
+    /// Every stage, in the order a request meets them.
+    pub const ALL: [Stage; Stage::COUNT] = [
+        Stage::ClientQueue,
+        Stage::Client,
+        Stage::NicQueue,
+        Stage::NetRequest,
+        Stage::CpuQueue,
+        Stage::Grpc,
+        Stage::LockWait,
+        Stage::Auth,
+        Stage::ReadIndexBatch,
+        Stage::ReadIndexRound,
+        Stage::ApplyWait,
+        Stage::Index,
+        Stage::Value,
+        Stage::NetResponse,
+    ];
+
+    /// A short snake_case name, used in CSV column names.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::ClientQueue => "client_queue",
+            Stage::Client => "client_cpu",
+            Stage::NicQueue => "nic_queue",
+            Stage::NetRequest => "net_request",
+            Stage::CpuQueue => "cpu_queue",
+            Stage::Grpc => "grpc",
+            Stage::LockWait => "lock_wait",
+            Stage::Auth => "auth",
+            Stage::ReadIndexBatch => "readindex_batch_wait",
+            Stage::ReadIndexRound => "readindex_round",
+            Stage::ApplyWait => "apply_wait",
+            Stage::Index => "index",
+            Stage::Value => "value",
+            Stage::NetResponse => "net_response",
+        }
+    }
+
+    /// Whether the stage is time spent queueing (as opposed to being served).
+    pub fn is_queueing(self) -> bool {
+        matches!(
+            self,
+            Stage::ClientQueue
+                | Stage::NicQueue
+                | Stage::CpuQueue
+                | Stage::LockWait
+                | Stage::ReadIndexBatch
+                | Stage::ApplyWait
+        )
+    }
+
+    /// One sentence on what etcd does in this stage.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Stage::ClientQueue => {
+                "The client machine's cores are all busy; the request waits to be sent."
+            }
+            Stage::Client => {
+                "clientv3 marshals the request, picks an endpoint and later decodes the response."
+            }
+            Stage::NicQueue => {
+                "The message waits behind others on a network interface (large responses queue here)."
+            }
+            Stage::NetRequest => {
+                "The request crosses the network: size / bandwidth, plus half an RTT."
+            }
+            Stage::CpuQueue => {
+                "Every core of the member is busy with other goroutines; the request waits for one."
+            }
+            Stage::Grpc => {
+                "gRPC decodes the request, runs the interceptors, and later encodes the response."
+            }
+            Stage::LockWait => {
+                "The request waits for a mutex: the simple-token map or the lock the RBAC check takes."
+            }
+            Stage::Auth => {
+                "The token is validated and the user's permission on the key range is checked (RBAC)."
+            }
+            Stage::ReadIndexBatch => {
+                "A ReadIndex round is already in flight on this member; the read waits for the next one, which serves every read queued before it."
+            }
+            Stage::ReadIndexRound => {
+                "The member asks the leader for its commit index; the leader confirms leadership with a heartbeat round to a quorum."
+            }
+            Stage::ApplyWait => {
+                "The member waits until its applied index reaches the read index (apply is serial)."
+            }
+            Stage::Index => {
+                "The in-memory B-tree (treeIndex) is walked under its read lock to find the revisions."
+            }
+            Stage::Value => {
+                "Each revision is looked up in the read buffer or boltdb, unmarshalled, and the response assembled."
+            }
+            Stage::NetResponse => {
+                "The response crosses the network: size / bandwidth, plus half an RTT."
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_in_discriminant_order() {
+        for (i, s) in Stage::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i);
+        }
+    }
+}
