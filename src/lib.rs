@@ -5,8 +5,11 @@
 //! records, and the runner writes reports. The engine knows nothing about etcd; models know
 //! nothing about files.
 
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod model;
 pub mod queueing;
+pub mod report;
+pub mod runner;
 pub mod stats;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `etcdsim` binary: parse arguments, run, map the outcome to an exit code.
+
+fn main() -> std::process::ExitCode {
+    etcdsim::cli::main()
+}

@@ -2,4 +2,5 @@
 
 mod analytic;
 mod determinism;
+mod published;
 mod readpath;

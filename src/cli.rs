@@ -1,0 +1,293 @@
+//! Command-line interface. Arguments are parsed here and turned into validated parameters;
+//! the runner does the work. Exit codes: 0 success, 2 bad input, 1 internal failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::ConfigError;
+use crate::model::{
+    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, RangeOp, Workload,
+};
+
+/// The reference model shipped with etcdsim.
+pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
+
+/// etcdsim: predict how fast an etcd cluster serves reads, and where each read's time goes.
+///
+/// A deterministic discrete-event simulation of an etcd cluster's request path: clients and
+/// their load balancing, the network, gRPC and auth costs, serializable and linearizable
+/// (ReadIndex) reads with their batching, the raft Ready loop, and the MVCC index and boltdb
+/// read costs. The same inputs and seed always give the same numbers.
+#[derive(Parser, Debug)]
+#[command(name = "etcdsim", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Predict what etcd's `benchmark` tool would report. Accepts its flags, so a real
+    /// command line can be pasted: `etcdsim benchmark --conns=100 --clients=1000 range foo
+    /// --consistency=l --total=100000`.
+    Benchmark(Box<BenchmarkArgs>),
+    /// Run an experiment file (a grid of parameters), writing CSV and SVG charts under
+    /// output/<experiment>/.
+    Run(crate::runner::experiment::RunArgs),
+}
+
+/// The global flags of etcd's benchmark tool, plus etcdsim's model options.
+#[derive(Args, Debug, Clone)]
+pub struct BenchmarkArgs {
+    /// The model file (hardware, costs, etcd version).
+    #[arg(long, global = true, default_value = DEFAULT_MODEL)]
+    pub model: PathBuf,
+    /// Override any model key: `--set cluster.voters=5 --set network.rtt_us=1000`.
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Comma-separated endpoints, as etcd takes them; their number is how many members serve as
+    /// endpoints (`memberN` names a member). Default: every member.
+    #[arg(long, global = true, value_delimiter = ',')]
+    pub endpoints: Vec<String>,
+    /// Total number of gRPC connections.
+    #[arg(long, global = true, default_value_t = 1)]
+    pub conns: u32,
+    /// Total number of gRPC clients (goroutines).
+    #[arg(long, global = true, default_value_t = 1)]
+    pub clients: u32,
+    /// Send every request to the leader.
+    #[arg(long = "target-leader", global = true)]
+    pub target_leader: bool,
+    /// How requests pick endpoints: per-conn (the benchmark tool: connection j uses endpoint
+    /// j mod n), pinned (clientv3 ≤3.3), round-robin (clientv3 3.4+), or the model's version.
+    #[arg(long, global = true, value_enum, default_value_t = BalancerArg::PerConn)]
+    pub balancer: BalancerArg,
+    /// Authentication: none, simple-token, jwt or cert (certificate; RBAC without a token).
+    #[arg(long, global = true, value_enum, default_value_t = AuthArg::None)]
+    pub auth: AuthArg,
+    /// RBAC rules of the user (the permission check grows with their log).
+    #[arg(long = "rbac-rules", global = true, default_value_t = 1)]
+    pub rbac_rules: u32,
+    /// Seed of the simulation's random streams.
+    #[arg(long, global = true, default_value_t = 1)]
+    pub seed: u64,
+    #[command(subcommand)]
+    pub op: BenchOp,
+}
+
+/// Endpoint choice.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BalancerArg {
+    /// One endpoint per connection, round-robin over connections.
+    PerConn,
+    /// clientv3 ≤3.3: each connection pins one endpoint.
+    Pinned,
+    /// clientv3 3.4+: the next endpoint for every request.
+    RoundRobin,
+    /// The balancer of the model's etcd version.
+    Version,
+}
+
+/// Authentication mode.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthArg {
+    /// No auth.
+    None,
+    /// Simple tokens.
+    SimpleToken,
+    /// JWT tokens.
+    Jwt,
+    /// Client certificates.
+    Cert,
+}
+
+/// The benchmark's operation.
+#[derive(Subcommand, Debug, Clone)]
+pub enum BenchOp {
+    /// Benchmark range requests: `range KEY [END]`.
+    Range(RangeArgs),
+}
+
+/// `range KEY [END]` and its flags.
+#[derive(Args, Debug, Clone)]
+pub struct RangeArgs {
+    /// The key (its length is the key size).
+    pub key: String,
+    /// The range end (exclusive); give `--keys-in-range` for how many keys it holds.
+    pub end: Option<String>,
+    /// Consistency: l (linearizable) or s (serializable).
+    #[arg(long, default_value = "l")]
+    pub consistency: String,
+    /// Total number of range requests.
+    #[arg(long, default_value_t = 10_000)]
+    pub total: u64,
+    /// Maximum range requests per second across all clients (0 = no limit).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// Maximum keys returned (0 = no limit).
+    #[arg(long, default_value_t = 0)]
+    pub limit: u64,
+    /// Return only the count of keys.
+    #[arg(long = "count-only")]
+    pub count_only: bool,
+    /// etcdsim: keys in the requested range (default 1, or as many as --total-keys with END).
+    #[arg(long = "keys-in-range")]
+    pub keys_in_range: Option<u64>,
+    /// etcdsim: keys in the whole store.
+    #[arg(long = "total-keys")]
+    pub total_keys: Option<u64>,
+    /// etcdsim: bytes per stored value.
+    #[arg(long = "val-size", default_value_t = 256)]
+    pub val_size: u32,
+}
+
+/// A failure, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: exit code 2.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Bad input given on the command line: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed inside etcdsim: exit code 1.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Config(_) | CliError::Usage(_) => 2,
+            CliError::Internal(_) => 1,
+        }
+    }
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Benchmark(a) => crate::runner::benchmark(&a),
+        Command::Run(a) => crate::runner::experiment::run(&a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn usage(msg: impl Into<String>) -> CliError {
+    CliError::Usage(msg.into())
+}
+
+/// The members the workload's connections use, from `--endpoints` and `--target-leader`.
+pub fn endpoints(
+    p: &ClusterParams,
+    list: &[String],
+    target_leader: bool,
+) -> Result<Vec<u8>, CliError> {
+    if target_leader {
+        return Ok(vec![p.leader]);
+    }
+    let n = p.members();
+    if list.is_empty() {
+        return Ok((0..n).collect());
+    }
+    if list.len() > usize::from(n) {
+        return Err(usage(format!(
+            "--endpoints: {} endpoints given but the model has {n} members",
+            list.len()
+        )));
+    }
+    list.iter()
+        .enumerate()
+        .map(|(i, e)| match e.trim().strip_prefix("member") {
+            Some(k) => k.parse::<u8>().ok().filter(|&k| k < n).ok_or_else(|| {
+                usage(format!(
+                    "--endpoints: {e:?} names no member (member0..member{})",
+                    n - 1
+                ))
+            }),
+            None => Ok(i as u8),
+        })
+        .collect()
+}
+
+impl BenchmarkArgs {
+    /// The workload these flags describe, against cluster `p`.
+    pub fn workload(&self, p: &ClusterParams) -> Result<Workload, CliError> {
+        let BenchOp::Range(r) = &self.op;
+        if self.clients == 0 || self.conns == 0 {
+            return Err(usage("--clients and --conns must be at least 1"));
+        }
+        if self.conns > self.clients {
+            return Err(usage(format!(
+                "--conns ({}) must not exceed --clients ({}): a connection without a client is idle",
+                self.conns, self.clients
+            )));
+        }
+        if r.total == 0 {
+            return Err(usage("range --total must be at least 1"));
+        }
+        if !(r.rate.is_finite() && r.rate >= 0.0) {
+            return Err(usage(format!("range --rate must be >= 0 (got {})", r.rate)));
+        }
+        let consistency = match r.consistency.as_str() {
+            "l" | "linearizable" => Consistency::Linearizable,
+            "s" | "serializable" => Consistency::Serializable,
+            c => {
+                return Err(usage(format!(
+                    "range --consistency must be l or s (got {c:?})"
+                )));
+            }
+        };
+        let total_keys = r.total_keys.unwrap_or(r.keys_in_range.unwrap_or(1)).max(1);
+        let keys_in_range = r
+            .keys_in_range
+            .unwrap_or(if r.end.is_some() { total_keys } else { 1 });
+        if keys_in_range > total_keys {
+            return Err(usage(format!(
+                "range --keys-in-range ({keys_in_range}) exceeds --total-keys ({total_keys})"
+            )));
+        }
+        let policy = match self.balancer {
+            BalancerArg::PerConn => EndpointPolicy::PerConnection,
+            BalancerArg::Pinned => EndpointPolicy::Client(Balancer::Pinned),
+            BalancerArg::RoundRobin => EndpointPolicy::Client(Balancer::RoundRobin),
+            BalancerArg::Version => EndpointPolicy::Client(p.mechanisms.balancer),
+        };
+        Ok(Workload {
+            clients: self.clients,
+            conns: self.conns,
+            endpoints: endpoints(p, &self.endpoints, self.target_leader)?,
+            policy,
+            arrivals: Arrivals::Closed {
+                rate_limit: (r.rate > 0.0).then_some(r.rate),
+            },
+            total: r.total,
+            warmup_requests: 0,
+            range: RangeOp {
+                consistency,
+                keys_in_range,
+                limit: r.limit,
+                count_only: r.count_only,
+                key_bytes: u32::try_from(r.key.len()).unwrap_or(u32::MAX),
+                value_bytes: r.val_size,
+                total_keys,
+            },
+            auth: match self.auth {
+                AuthArg::None => AuthMode::None,
+                AuthArg::SimpleToken => AuthMode::SimpleToken,
+                AuthArg::Jwt => AuthMode::Jwt,
+                AuthArg::Cert => AuthMode::Cert,
+            },
+            rbac_rules: self.rbac_rules,
+        })
+    }
+}

@@ -1,0 +1,136 @@
+//! The report of `etcdsim benchmark`, laid out as etcd's own `benchmark` tool prints it
+//! (`pkg/report/report.go`: Summary, response time histogram, latency distribution), followed
+//! by etcdsim's additions: the stage breakdown, utilizations, the bottleneck and the seed.
+
+use std::fmt::Write;
+
+use crate::model::RunResult;
+
+const BAR: &str = "∎";
+const BAR_LEN: u64 = 40;
+
+/// etcd's Summary, histogram and latency distribution, from the predicted latencies.
+///
+/// Percentiles come from etcdsim's histogram (relative error below 0.4%), not from a sorted
+/// list of every latency as etcd's tool keeps.
+pub fn etcd_layout(r: &RunResult) -> String {
+    let mut o = String::new();
+    let secs = |ns: f64| ns * 1e-9;
+    let h = &r.latency;
+    let n = r.latency_w.count() as f64;
+    // etcd's Stddev is the population standard deviation.
+    let pop_sd = if n > 1.0 {
+        (r.latency_w.variance() * (n - 1.0) / n).sqrt()
+    } else {
+        0.0
+    };
+    let _ = writeln!(o, "\nSummary:");
+    let _ = writeln!(o, "  Total:\t{:4.4} secs.", r.duration.as_secs_f64());
+    let _ = writeln!(o, "  Slowest:\t{:4.4} secs.", secs(h.max() as f64));
+    let _ = writeln!(o, "  Fastest:\t{:4.4} secs.", secs(h.min() as f64));
+    let _ = writeln!(o, "  Average:\t{:4.4} secs.", secs(r.latency_w.mean()));
+    let _ = writeln!(o, "  Stddev:\t{:4.4} secs.", secs(pop_sd));
+    let _ = writeln!(o, "  Requests/sec:\t{:4.4}", r.throughput_rps);
+    if r.completed > 0 {
+        let _ = writeln!(o, "\nResponse time histogram:");
+        let rows = histogram_rows(r);
+        let max = rows.iter().map(|x| x.1).max().unwrap_or(1).max(1);
+        for (edge, count) in rows {
+            let bar = BAR.repeat((count * BAR_LEN / max) as usize);
+            let _ = writeln!(o, "  {:4.4} [{count}]\t|{bar}", secs(edge as f64));
+        }
+        let _ = writeln!(o, "\nLatency distribution:");
+        for p in [10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9] {
+            let v = h.quantile(p / 100.0);
+            let _ = writeln!(o, "  {p}% in {:4.4} secs.", secs(v as f64));
+        }
+    }
+    if r.failed > 0 {
+        let _ = writeln!(
+            o,
+            "\nError distribution:\n  [{}]\tfailed requests",
+            r.failed
+        );
+    }
+    o
+}
+
+/// etcd's 11 histogram edges, equally spaced from fastest to slowest, with the number of
+/// latencies in (previous edge, edge] (the first edge counts the fastest).
+fn histogram_rows(r: &RunResult) -> Vec<(u64, u64)> {
+    let h = &r.latency;
+    let (lo, hi) = (h.min(), h.max());
+    let edges: Vec<u64> = (0..=10)
+        .map(|i| lo + ((hi - lo) as f64 * f64::from(i) / 10.0) as u64)
+        .collect();
+    let mut counts = vec![0u64; edges.len()];
+    for (b_lo, b_hi, c) in h.iter_buckets() {
+        let mid = (b_lo / 2 + b_hi / 2).clamp(lo, hi);
+        let i = edges
+            .iter()
+            .position(|&e| mid <= e)
+            .unwrap_or(edges.len() - 1);
+        counts[i] += c;
+    }
+    edges.into_iter().zip(counts).collect()
+}
+
+/// etcdsim's additions: where the time went, what was busy, and the run's identity.
+pub fn additions(r: &RunResult) -> String {
+    let mut o = String::new();
+    let total: f64 = r.stages.iter().map(|s| s.mean_ns).sum();
+    let h = &r.latency;
+    let _ = writeln!(
+        o,
+        "\nLatency (ms): mean {:.4}  p50 {:.4}  p90 {:.4}  p99 {:.4}  p99.9 {:.4}  max {:.4}",
+        r.latency_w.mean() * 1e-6,
+        h.quantile(0.5) as f64 * 1e-6,
+        h.quantile(0.9) as f64 * 1e-6,
+        h.quantile(0.99) as f64 * 1e-6,
+        h.quantile(0.999) as f64 * 1e-6,
+        h.max() as f64 * 1e-6
+    );
+    let _ = writeln!(o, "\nStage breakdown (mean per request):");
+    let _ = writeln!(
+        o,
+        "  {:<22} {:>12} {:>12} {:>7}  kind",
+        "stage", "mean (ms)", "p99 (ms)", "share"
+    );
+    for s in &r.stages {
+        if s.mean_ns == 0.0 && s.p99_ns == 0 {
+            continue;
+        }
+        let share = if total > 0.0 {
+            100.0 * s.mean_ns / total
+        } else {
+            0.0
+        };
+        let kind = if s.stage.is_queueing() {
+            "queueing"
+        } else {
+            "service"
+        };
+        let _ = writeln!(
+            o,
+            "  {:<22} {:>12.4} {:>12.4} {:>6.1}%  {kind}",
+            s.stage.name(),
+            s.mean_ns * 1e-6,
+            s.p99_ns as f64 * 1e-6,
+            share
+        );
+    }
+    let _ = writeln!(o, "\nUtilization:");
+    for (name, u) in &r.utilization {
+        let _ = writeln!(o, "  {name:<24} {:>6.1}%", u * 100.0);
+    }
+    let _ = writeln!(o, "\nBottleneck: {}", r.bottleneck);
+    if r.readindex_rounds > 0 {
+        let _ = writeln!(
+            o,
+            "ReadIndex rounds: {} ({:.1} reads per round)",
+            r.readindex_rounds, r.reads_per_round
+        );
+    }
+    let _ = writeln!(o, "Seed: {}", r.seed);
+    o
+}

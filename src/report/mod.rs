@@ -1,0 +1,4 @@
+//! Reports: text for the terminal, CSV rows and SVG charts. Pure functions of results; the
+//! runner decides where they go.
+
+pub mod benchmark;
