@@ -7,9 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::ConfigError;
-use crate::model::{
-    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, RangeOp, Workload,
-};
+use crate::config::workload::WorkloadSpec;
+use crate::model::{ClusterParams, Workload};
 
 /// The reference model shipped with etcdsim.
 pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
@@ -182,112 +181,47 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn usage(msg: impl Into<String>) -> CliError {
-    CliError::Usage(msg.into())
-}
-
-/// The members the workload's connections use, from `--endpoints` and `--target-leader`.
-pub fn endpoints(
-    p: &ClusterParams,
-    list: &[String],
-    target_leader: bool,
-) -> Result<Vec<u8>, CliError> {
-    if target_leader {
-        return Ok(vec![p.leader]);
-    }
-    let n = p.members();
-    if list.is_empty() {
-        return Ok((0..n).collect());
-    }
-    if list.len() > usize::from(n) {
-        return Err(usage(format!(
-            "--endpoints: {} endpoints given but the model has {n} members",
-            list.len()
-        )));
-    }
-    list.iter()
-        .enumerate()
-        .map(|(i, e)| match e.trim().strip_prefix("member") {
-            Some(k) => k.parse::<u8>().ok().filter(|&k| k < n).ok_or_else(|| {
-                usage(format!(
-                    "--endpoints: {e:?} names no member (member0..member{})",
-                    n - 1
-                ))
-            }),
-            None => Ok(i as u8),
-        })
-        .collect()
-}
-
 impl BenchmarkArgs {
-    /// The workload these flags describe, against cluster `p`.
-    pub fn workload(&self, p: &ClusterParams) -> Result<Workload, CliError> {
+    /// The workload these flags describe, as a [`WorkloadSpec`].
+    pub fn spec(&self) -> WorkloadSpec {
         let BenchOp::Range(r) = &self.op;
-        if self.clients == 0 || self.conns == 0 {
-            return Err(usage("--clients and --conns must be at least 1"));
-        }
-        if self.conns > self.clients {
-            return Err(usage(format!(
-                "--conns ({}) must not exceed --clients ({}): a connection without a client is idle",
-                self.conns, self.clients
-            )));
-        }
-        if r.total == 0 {
-            return Err(usage("range --total must be at least 1"));
-        }
-        if !(r.rate.is_finite() && r.rate >= 0.0) {
-            return Err(usage(format!("range --rate must be >= 0 (got {})", r.rate)));
-        }
-        let consistency = match r.consistency.as_str() {
-            "l" | "linearizable" => Consistency::Linearizable,
-            "s" | "serializable" => Consistency::Serializable,
-            c => {
-                return Err(usage(format!(
-                    "range --consistency must be l or s (got {c:?})"
-                )));
-            }
-        };
-        let total_keys = r.total_keys.unwrap_or(r.keys_in_range.unwrap_or(1)).max(1);
-        let keys_in_range = r
-            .keys_in_range
-            .unwrap_or(if r.end.is_some() { total_keys } else { 1 });
-        if keys_in_range > total_keys {
-            return Err(usage(format!(
-                "range --keys-in-range ({keys_in_range}) exceeds --total-keys ({total_keys})"
-            )));
-        }
-        let policy = match self.balancer {
-            BalancerArg::PerConn => EndpointPolicy::PerConnection,
-            BalancerArg::Pinned => EndpointPolicy::Client(Balancer::Pinned),
-            BalancerArg::RoundRobin => EndpointPolicy::Client(Balancer::RoundRobin),
-            BalancerArg::Version => EndpointPolicy::Client(p.mechanisms.balancer),
-        };
-        Ok(Workload {
+        let keys_in_range = r.keys_in_range.unwrap_or(if r.end.is_some() {
+            r.total_keys.unwrap_or(1)
+        } else {
+            1
+        });
+        WorkloadSpec {
             clients: self.clients,
             conns: self.conns,
-            endpoints: endpoints(p, &self.endpoints, self.target_leader)?,
-            policy,
-            arrivals: Arrivals::Closed {
-                rate_limit: (r.rate > 0.0).then_some(r.rate),
-            },
-            total: r.total,
-            warmup_requests: 0,
-            range: RangeOp {
-                consistency,
-                keys_in_range,
-                limit: r.limit,
-                count_only: r.count_only,
-                key_bytes: u32::try_from(r.key.len()).unwrap_or(u32::MAX),
-                value_bytes: r.val_size,
-                total_keys,
-            },
-            auth: match self.auth {
-                AuthArg::None => AuthMode::None,
-                AuthArg::SimpleToken => AuthMode::SimpleToken,
-                AuthArg::Jwt => AuthMode::Jwt,
-                AuthArg::Cert => AuthMode::Cert,
-            },
+            endpoints: self.endpoints.clone(),
+            target_leader: self.target_leader,
+            balancer: self
+                .balancer
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default(),
+            auth: self
+                .auth
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default(),
             rbac_rules: self.rbac_rules,
-        })
+            consistency: r.consistency.clone(),
+            total: r.total,
+            warmup: 0,
+            rate: r.rate,
+            open_rate: 0.0,
+            keys_in_range,
+            total_keys: r.total_keys.unwrap_or(0),
+            key_size: u32::try_from(r.key.len()).unwrap_or(u32::MAX),
+            val_size: r.val_size,
+            limit: r.limit,
+            count_only: r.count_only,
+        }
+    }
+
+    /// The workload these flags describe, validated against cluster `p`.
+    pub fn workload(&self, p: &ClusterParams) -> Result<Workload, CliError> {
+        Ok(self.spec().validate(p, "command line", "--")?)
     }
 }

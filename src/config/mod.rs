@@ -4,7 +4,9 @@
 //! each raw struct is validated into the model's parameter types. Every error names the file,
 //! the key and the rule it broke (and the line, where TOML gives one).
 
+pub mod experiment;
 pub mod model;
+pub mod workload;
 
 use std::path::Path;
 

@@ -2,3 +2,4 @@
 //! runner decides where they go.
 
 pub mod benchmark;
+pub mod charts;

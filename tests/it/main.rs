@@ -2,5 +2,6 @@
 
 mod analytic;
 mod determinism;
+mod experiment;
 mod published;
 mod readpath;

@@ -1,0 +1,317 @@
+//! Experiment files (`experiments/*.toml`): a model, a workload, and a grid of parameters.
+//!
+//! ```toml
+//! name = "quickstart"
+//! model = "models/gce-8vcpu-ssd.toml"
+//! replications = 3
+//! seed = 1
+//! set = { "network.rtt_us" = 200 }          # model overrides for every point
+//! [workload]                                # the workload of every point
+//! conns = 10
+//! total = 20000
+//! [grid]                                    # axes: a value, a list, or a range
+//! clients = [10, 100, 1000]
+//! consistency = ["l", "s"]
+//! "model.network.rtt_us" = { from = 100, to = 1000, step = 300 }
+//! "model.member.cores" = { from = 2, to = 32, points = 5, log = true }
+//! [charts]
+//! x = "clients"
+//! ```
+//!
+//! Grid keys are workload keys, or `model.` followed by a model key. The grid is the Cartesian
+//! product of its axes in file order (the last axis varies fastest); `[[points]]` adds explicit
+//! points after it. A key naming several parameters, `"clients,conns" = [[1, 1], [100, 10]]`, is
+//! one axis whose values set them together (a zipped axis).
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// The raw experiment file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentFile {
+    /// Output folder name (default: the file's stem).
+    pub name: Option<String>,
+    /// What the experiment shows, for its reader.
+    pub description: Option<String>,
+    /// The model file, relative to the current directory (or else to the experiment file).
+    pub model: String,
+    /// Model overrides for every point, as dotted keys.
+    #[serde(default)]
+    pub set: toml::Table,
+    /// The workload of every point.
+    #[serde(default)]
+    pub workload: toml::Table,
+    /// Runs per point, each with its own seed.
+    #[serde(default = "one")]
+    pub replications: u32,
+    /// The base seed; each run's seed is a function of (seed, point, replication).
+    #[serde(default = "one_u64")]
+    pub seed: u64,
+    /// The axes.
+    #[serde(default)]
+    pub grid: toml::Table,
+    /// Explicit points, after the grid's.
+    #[serde(default)]
+    pub points: Vec<toml::Table>,
+    /// What the charts plot.
+    pub charts: Option<ChartSpec>,
+}
+
+fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
+    1
+}
+
+/// `[charts]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChartSpec {
+    /// The numeric grid axis on the x axis.
+    pub x: String,
+    /// Plot x on a log scale.
+    #[serde(default)]
+    pub log_x: bool,
+}
+
+/// One axis value form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum Axis {
+    Range {
+        from: f64,
+        to: f64,
+        step: f64,
+    },
+    Log {
+        from: f64,
+        to: f64,
+        points: u32,
+        log: bool,
+    },
+    List(Vec<toml::Value>),
+    Single(toml::Value),
+}
+
+/// A grid point: (key, value) per axis, in axis order.
+pub type Point = Vec<(String, toml::Value)>;
+
+/// Points beyond this need `--yes`.
+pub const MAX_POINTS: usize = 100_000;
+
+fn num(x: f64) -> toml::Value {
+    if x.fract() == 0.0 && x.abs() < 9e15 {
+        toml::Value::Integer(x as i64)
+    } else {
+        toml::Value::Float(x)
+    }
+}
+
+fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, ConfigError> {
+    let bad = |rule: String| ConfigError::invalid(file, format!("grid.{key}"), rule);
+    let axis = Axis::deserialize(v.clone()).map_err(|_| {
+        bad(
+            "must be a value, a list, { from, to, step } or { from, to, points, log = true }"
+                .into(),
+        )
+    })?;
+    let vals = match axis {
+        Axis::Single(toml::Value::Table(_)) => {
+            return Err(bad(
+                "a table must be { from, to, step } or { from, to, points, log = true }".into(),
+            ));
+        }
+        Axis::Single(v) => vec![v],
+        Axis::List(v) if v.is_empty() => return Err(bad("the list is empty".into())),
+        Axis::List(v) => v,
+        Axis::Range { from, to, step } => {
+            if !(step > 0.0 && from.is_finite() && to.is_finite() && to >= from) {
+                return Err(bad(format!(
+                    "needs step > 0 and from <= to (got from {from}, to {to}, step {step})"
+                )));
+            }
+            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+            if n > MAX_POINTS {
+                return Err(bad(format!("{n} values: more than {MAX_POINTS}")));
+            }
+            (0..n).map(|i| num(from + step * i as f64)).collect()
+        }
+        Axis::Log {
+            from,
+            to,
+            points,
+            log,
+        } => {
+            if !(log && from > 0.0 && to >= from && points >= 2) {
+                return Err(bad(format!(
+                    "a log range needs log = true, 0 < from <= to and points >= 2 (got from {from}, to {to}, points {points})"
+                )));
+            }
+            let r = (to / from).ln();
+            (0..points)
+                .map(|i| {
+                    let x = from * (r * f64::from(i) / f64::from(points - 1)).exp();
+                    num((x * 1e6).round() / 1e6)
+                })
+                .collect()
+        }
+    };
+    Ok(vals)
+}
+
+impl ExperimentFile {
+    /// Expands the grid (and explicit points) into the list of points.
+    pub fn points(&self, file: &str) -> Result<Vec<Point>, ConfigError> {
+        let mut axes: Vec<(Vec<String>, Vec<Vec<toml::Value>>)> = Vec::new();
+        for (k, v) in &self.grid {
+            let keys: Vec<String> = k.split(',').map(|x| x.trim().to_string()).collect();
+            let vals = axis_values(file, k, v)?;
+            if keys.len() == 1 {
+                axes.push((keys, vals.into_iter().map(|v| vec![v]).collect()));
+                continue;
+            }
+            let mut tuples = Vec::new();
+            for (i, t) in vals.into_iter().enumerate() {
+                match t {
+                    toml::Value::Array(a) if a.len() == keys.len() => tuples.push(a),
+                    _ => {
+                        return Err(ConfigError::invalid(
+                            file,
+                            format!("grid.\"{k}\"[{i}]"),
+                            format!("must be a list of {} values, one per key", keys.len()),
+                        ));
+                    }
+                }
+            }
+            axes.push((keys, tuples));
+        }
+        let total: usize = axes
+            .iter()
+            .map(|a| a.1.len())
+            .try_fold(1usize, |acc, n| acc.checked_mul(n))
+            .unwrap_or(usize::MAX);
+        if total > MAX_POINTS * 10 {
+            return Err(ConfigError::invalid(
+                file,
+                "grid",
+                format!("{total} points is beyond any sensible sweep"),
+            ));
+        }
+        let mut points: Vec<Point> = vec![Vec::new()];
+        for (keys, vals) in &axes {
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    vals.iter().map(move |tuple| {
+                        let mut q = p.clone();
+                        q.extend(keys.iter().cloned().zip(tuple.iter().cloned()));
+                        q
+                    })
+                })
+                .collect();
+        }
+        if axes.is_empty() && !self.points.is_empty() {
+            points.clear();
+        }
+        for t in &self.points {
+            points.push(t.iter().map(|(k, v)| (k.clone(), v.clone())).collect());
+        }
+        Ok(points)
+    }
+}
+
+impl ExperimentFile {
+    /// The keys that vary together with `key` (itself included): its zipped axis.
+    pub fn zipped_with(&self, key: &str) -> Vec<String> {
+        self.grid
+            .keys()
+            .map(|k| {
+                k.split(',')
+                    .map(|x| x.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .find(|ks| ks.iter().any(|k| k == key))
+            .unwrap_or_else(|| vec![key.to_string()])
+    }
+}
+
+/// Reads an experiment file.
+pub fn load_experiment(path: &std::path::Path) -> Result<ExperimentFile, ConfigError> {
+    let text = super::read(path)?;
+    let file = path.display().to_string();
+    let e: ExperimentFile = super::parse_with_overrides(&file, &text, &[])?;
+    if e.replications == 0 {
+        return Err(ConfigError::invalid(
+            &file,
+            "replications",
+            "must be at least 1",
+        ));
+    }
+    Ok(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ExperimentFile {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn grid_expands_in_file_order_last_axis_fastest() {
+        let e = parse(
+            "model = \"m\"\n[grid]\nclients = [1, 2]\nconsistency = [\"l\", \"s\"]\n\"model.network.rtt_us\" = { from = 100, to = 300, step = 100 }\n",
+        );
+        let pts = e.points("e.toml").unwrap();
+        assert_eq!(pts.len(), 12);
+        let first: Vec<String> = pts[0].iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(
+            first,
+            ["clients=1", "consistency=\"l\"", "model.network.rtt_us=100"]
+        );
+        assert_eq!(pts[1][2].1, toml::Value::Integer(200));
+        assert_eq!(pts[3][1].1.as_str(), Some("s"));
+    }
+
+    #[test]
+    fn zipped_axes_vary_together() {
+        let e = parse(
+            "model = \"m\"\n[grid]\n\"clients,conns\" = [[1, 1], [100, 10]]\nconsistency = [\"l\", \"s\"]\n",
+        );
+        let pts = e.points("e").unwrap();
+        assert_eq!(pts.len(), 4);
+        let p2: Vec<String> = pts[2].iter().map(|(k, v)| format!("{k}={v}")).collect();
+        assert_eq!(p2, ["clients=100", "conns=10", "consistency=\"l\""]);
+        assert_eq!(e.zipped_with("clients"), ["clients", "conns"]);
+        let bad = parse("model = \"m\"\n[grid]\n\"clients,conns\" = [[1, 1], [100]]\n");
+        assert!(
+            bad.points("e")
+                .unwrap_err()
+                .to_string()
+                .contains("one per key")
+        );
+    }
+
+    #[test]
+    fn log_ranges_and_errors() {
+        let e = parse(
+            "model = \"m\"\n[grid]\nclients = { from = 1, to = 1000, points = 4, log = true }\n",
+        );
+        let v: Vec<i64> = e
+            .points("e")
+            .unwrap()
+            .iter()
+            .map(|p| p[0].1.as_integer().unwrap())
+            .collect();
+        assert_eq!(v, [1, 10, 100, 1000]);
+        let bad = parse("model = \"m\"\n[grid]\nclients = { from = 5, to = 1, step = 1 }\n");
+        let err = bad.points("e.toml").unwrap_err().to_string();
+        assert!(err.starts_with("e.toml: grid.clients:"), "{err}");
+        let bad = parse("model = \"m\"\n[grid]\nclients = []\n");
+        assert!(bad.points("e").unwrap_err().to_string().contains("empty"));
+    }
+}

@@ -1,0 +1,226 @@
+//! Workloads: the `[workload]` table of an experiment file, and the flags of
+//! `etcdsim benchmark` turned into the same form, validated into a [`Workload`] against a
+//! cluster. Names follow etcd's `benchmark` flags (`clients`, `conns`, `total`, `rate`,
+//! `consistency`, `limit`, `count_only`, `val_size`).
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+use crate::model::{
+    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, RangeOp, Workload,
+};
+
+/// A workload as written in a file or on the command line.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkloadSpec {
+    /// Client goroutines (`--clients`).
+    pub clients: u32,
+    /// gRPC connections (`--conns`).
+    pub conns: u32,
+    /// Endpoints (`--endpoints`); empty: every member. `memberN` names a member.
+    pub endpoints: Vec<String>,
+    /// Send everything to the leader (`--target-leader`).
+    pub target_leader: bool,
+    /// per-conn, pinned, round-robin or version.
+    pub balancer: String,
+    /// none, simple-token, jwt or cert.
+    pub auth: String,
+    /// RBAC rules of the user.
+    pub rbac_rules: u32,
+    /// l or s (also linearizable, serializable).
+    pub consistency: String,
+    /// Requests to finish (`--total`).
+    pub total: u64,
+    /// Requests issued first and not measured.
+    pub warmup: u64,
+    /// Closed loop: the shared rate limit in requests/s (`--rate`; 0: none).
+    pub rate: f64,
+    /// Open loop instead: Poisson arrivals at this many requests/s (0: closed loop).
+    pub open_rate: f64,
+    /// Keys in the requested range (0: 1).
+    pub keys_in_range: u64,
+    /// Keys in the store (0: as many as in the range).
+    pub total_keys: u64,
+    /// Key size in bytes.
+    pub key_size: u32,
+    /// Value size in bytes (`--val-size`).
+    pub val_size: u32,
+    /// `--limit` (0: none).
+    pub limit: u64,
+    /// `--count-only`.
+    pub count_only: bool,
+}
+
+impl Default for WorkloadSpec {
+    fn default() -> Self {
+        WorkloadSpec {
+            clients: 1,
+            conns: 1,
+            endpoints: Vec::new(),
+            target_leader: false,
+            balancer: "per-conn".into(),
+            auth: "none".into(),
+            rbac_rules: 1,
+            consistency: "l".into(),
+            total: 10_000,
+            warmup: 0,
+            rate: 0.0,
+            open_rate: 0.0,
+            keys_in_range: 0,
+            total_keys: 0,
+            key_size: 8,
+            val_size: 256,
+            limit: 0,
+            count_only: false,
+        }
+    }
+}
+
+impl WorkloadSpec {
+    /// Reads a workload from a TOML table (unknown keys are refused).
+    pub fn deserialize_table(t: toml::Table) -> Result<WorkloadSpec, String> {
+        WorkloadSpec::deserialize(toml::Value::Table(t)).map_err(|e| e.message().trim().to_string())
+    }
+
+    /// Validates against cluster `p`; `file` and `prefix` (e.g. "workload.") name the source in
+    /// errors.
+    pub fn validate(
+        &self,
+        p: &ClusterParams,
+        file: &str,
+        prefix: &str,
+    ) -> Result<Workload, ConfigError> {
+        let bad =
+            |key: &str, rule: String| ConfigError::invalid(file, format!("{prefix}{key}"), rule);
+        if self.clients == 0 {
+            return Err(bad("clients", "must be at least 1".into()));
+        }
+        if self.conns == 0 || self.conns > self.clients {
+            return Err(bad(
+                "conns",
+                format!(
+                    "must be between 1 and clients ({}) (got {})",
+                    self.clients, self.conns
+                ),
+            ));
+        }
+        if self.total == 0 {
+            return Err(bad("total", "must be at least 1".into()));
+        }
+        if self.warmup >= self.total {
+            return Err(bad(
+                "warmup",
+                format!(
+                    "must be less than total ({}) (got {})",
+                    self.total, self.warmup
+                ),
+            ));
+        }
+        for (key, x) in [("rate", self.rate), ("open_rate", self.open_rate)] {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(bad(key, format!("must be a finite number >= 0 (got {x})")));
+            }
+        }
+        let consistency = match self.consistency.as_str() {
+            "l" | "linearizable" => Consistency::Linearizable,
+            "s" | "serializable" => Consistency::Serializable,
+            c => return Err(bad("consistency", format!("must be l or s (got {c:?})"))),
+        };
+        let keys_in_range = self.keys_in_range.max(1);
+        let total_keys = if self.total_keys == 0 {
+            keys_in_range
+        } else {
+            self.total_keys
+        };
+        if keys_in_range > total_keys {
+            return Err(bad(
+                "keys_in_range",
+                format!("must not exceed total_keys ({total_keys}) (got {keys_in_range})"),
+            ));
+        }
+        let policy = match self.balancer.as_str() {
+            "per-conn" => EndpointPolicy::PerConnection,
+            "pinned" => EndpointPolicy::Client(Balancer::Pinned),
+            "round-robin" => EndpointPolicy::Client(Balancer::RoundRobin),
+            "version" => EndpointPolicy::Client(p.mechanisms.balancer),
+            b => {
+                return Err(bad(
+                    "balancer",
+                    format!("must be per-conn, pinned, round-robin or version (got {b:?})"),
+                ));
+            }
+        };
+        let auth = match self.auth.as_str() {
+            "none" => AuthMode::None,
+            "simple-token" => AuthMode::SimpleToken,
+            "jwt" => AuthMode::Jwt,
+            "cert" => AuthMode::Cert,
+            a => {
+                return Err(bad(
+                    "auth",
+                    format!("must be none, simple-token, jwt or cert (got {a:?})"),
+                ));
+            }
+        };
+        let arrivals = if self.open_rate > 0.0 {
+            Arrivals::Open {
+                rate: self.open_rate,
+            }
+        } else {
+            Arrivals::Closed {
+                rate_limit: (self.rate > 0.0).then_some(self.rate),
+            }
+        };
+        Ok(Workload {
+            clients: self.clients,
+            conns: self.conns,
+            endpoints: self
+                .endpoint_members(p)
+                .map_err(|rule| bad("endpoints", rule))?,
+            policy,
+            arrivals,
+            total: self.total,
+            warmup_requests: self.warmup,
+            range: RangeOp {
+                consistency,
+                keys_in_range,
+                limit: self.limit,
+                count_only: self.count_only,
+                key_bytes: self.key_size,
+                value_bytes: self.val_size,
+                total_keys,
+            },
+            auth,
+            rbac_rules: self.rbac_rules,
+        })
+    }
+
+    fn endpoint_members(&self, p: &ClusterParams) -> Result<Vec<u8>, String> {
+        if self.target_leader {
+            return Ok(vec![p.leader]);
+        }
+        let n = p.members();
+        if self.endpoints.is_empty() {
+            return Ok((0..n).collect());
+        }
+        if self.endpoints.len() > usize::from(n) {
+            return Err(format!(
+                "{} endpoints given but the model has {n} members",
+                self.endpoints.len()
+            ));
+        }
+        self.endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| match e.trim().strip_prefix("member") {
+                Some(k) => k
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|&k| k < n)
+                    .ok_or_else(|| format!("{e:?} names no member (member0..member{})", n - 1)),
+                None => Ok(i as u8),
+            })
+            .collect()
+    }
+}

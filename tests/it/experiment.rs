@@ -1,0 +1,123 @@
+//! Experiments: thread-count independence, outputs, and errors that name the key.
+
+use std::path::{Path, PathBuf};
+
+use etcdsim::runner::experiment::run_experiment;
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("etcdsim-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn experiment(dir: &Path, body: &str) -> PathBuf {
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/gce-8vcpu-ssd.toml");
+    let p = dir.join("exp.toml");
+    std::fs::write(&p, format!("model = {model:?}\n{body}")).unwrap();
+    p
+}
+
+const SMALL: &str = r#"
+name = "small"
+replications = 2
+seed = 7
+[workload]
+total = 3000
+warmup = 300
+[grid]
+"clients,conns" = [[1, 1], [50, 10], [200, 20]]
+consistency = ["l", "s"]
+[charts]
+x = "clients"
+log_x = true
+"#;
+
+#[test]
+fn one_thread_and_two_give_byte_identical_csv() {
+    let dir = scratch("threads");
+    let exp = experiment(&dir, SMALL);
+    let (a, b) = (dir.join("one"), dir.join("two"));
+    let w1 = run_experiment(&exp, Some(&a), Some(1), false).unwrap();
+    let w2 = run_experiment(&exp, Some(&b), Some(2), false).unwrap();
+    assert_eq!((w1.points, w1.runs), (6, 12));
+    assert_eq!((w2.points, w2.runs), (6, 12));
+    for f in ["results.csv", "summary.csv", "run.toml"] {
+        let x = std::fs::read(a.join(f)).unwrap();
+        let y = std::fs::read(b.join(f)).unwrap();
+        assert!(x == y, "{f} differs between 1 and 2 threads");
+    }
+    let results = std::fs::read_to_string(a.join("results.csv")).unwrap();
+    assert_eq!(results.lines().count(), 13);
+    let header = results.lines().next().unwrap();
+    for col in [
+        "seed",
+        "clients",
+        "conns",
+        "consistency",
+        "throughput_rps",
+        "latency_ms_p99",
+        "stage_readindex_round_ms_mean",
+        "util_client_cpu_frac",
+        "bottleneck",
+    ] {
+        assert!(header.split(',').any(|c| c == col), "missing column {col}");
+    }
+    for svg in ["throughput.svg", "latency.svg", "breakdown.svg"] {
+        let s = std::fs::read_to_string(a.join(svg)).unwrap();
+        assert!(
+            s.starts_with("<svg") && s.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+    }
+    // No temporary files are left behind.
+    assert!(
+        std::fs::read_dir(&a).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with('~'))
+    );
+}
+
+#[test]
+fn different_base_seeds_give_different_results() {
+    let dir = scratch("seeds");
+    let exp = experiment(&dir, SMALL);
+    let exp2 = experiment(&dir.join(".."), &SMALL.replace("seed = 7", "seed = 8"));
+    run_experiment(&exp, Some(&dir.join("a")), Some(1), false).unwrap();
+    run_experiment(&exp2, Some(&dir.join("b")), Some(1), false).unwrap();
+    let x = std::fs::read(dir.join("a/results.csv")).unwrap();
+    let y = std::fs::read(dir.join("b/results.csv")).unwrap();
+    assert_ne!(x, y);
+}
+
+#[test]
+fn errors_name_the_file_and_the_key() {
+    let dir = scratch("errors");
+    let cases = [
+        ("[grid]\nclient = [1, 2]\n", "unknown field `client`"),
+        (
+            "[workload]\nconsistency = \"x\"\n",
+            "workload.consistency: must be l or s",
+        ),
+        (
+            "[workload]\nclients = 2\nconns = 5\n",
+            "workload.conns: must be between 1 and clients",
+        ),
+        (
+            "[grid]\n\"model.cluster.voters\" = [3, 0]\n",
+            "cluster.voters: must be between 1 and 9",
+        ),
+        ("[charts]\nx = \"nope\"\n", "charts.x"),
+        ("replications = 0\n", "replications: must be at least 1"),
+    ];
+    for (body, want) in cases {
+        let exp = experiment(&dir, body);
+        let err = run_experiment(&exp, Some(&dir.join("out")), Some(1), false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("exp.toml"), "{err}");
+        assert!(err.contains(want), "wanted {want:?} in: {err}");
+    }
+}
