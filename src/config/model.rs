@@ -8,7 +8,9 @@ use serde::Deserialize;
 
 use super::ConfigError;
 use crate::engine::dist::{Dist, DistSpec};
-use crate::model::{ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes};
+use crate::model::{
+    Balancer, ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes, RbacLock,
+};
 
 /// A cost: a constant in the key's unit, or a distribution in that unit.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -54,6 +56,64 @@ pub struct ModelFile {
     pub disk: DiskSection,
     /// Optional: several processes on shared hosts.
     pub placement: Option<PlacementSection>,
+    /// Optional: single mechanism flags, overriding what `etcd_version` sets.
+    #[serde(default)]
+    pub mechanisms: MechanismsSection,
+}
+
+/// `[mechanisms]`: each flag set on its own, over the version's profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MechanismsSection {
+    /// clientv3 balancer for application clients: "pinned" or "round-robin".
+    pub balancer: Option<String>,
+    /// `limit` pushed into the index walk (3.5+).
+    pub limit_pushdown: Option<bool>,
+    /// count-only ranges count without collecting revisions (3.5+, 3.4.24+).
+    pub count_revisions: Option<bool>,
+    /// The RBAC check's lock: "batch-tx", "read-tx-exclusive" or "shared".
+    pub rbac_lock: Option<String>,
+}
+
+impl MechanismsSection {
+    fn apply(&self, file: &str, m: &mut Mechanisms) -> Result<(), ConfigError> {
+        if let Some(b) = &self.balancer {
+            m.balancer = match b.as_str() {
+                "pinned" => Balancer::Pinned,
+                "round-robin" => Balancer::RoundRobin,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "mechanisms.balancer",
+                        format!("must be \"pinned\" or \"round-robin\" (got {b:?})"),
+                    ));
+                }
+            };
+        }
+        if let Some(l) = &self.rbac_lock {
+            m.rbac_lock = match l.as_str() {
+                "batch-tx" => RbacLock::BatchTx,
+                "read-tx-exclusive" => RbacLock::ReadTxExclusive,
+                "shared" => RbacLock::Shared,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "mechanisms.rbac_lock",
+                        format!(
+                            "must be \"batch-tx\", \"read-tx-exclusive\" or \"shared\" (got {l:?})"
+                        ),
+                    ));
+                }
+            };
+        }
+        if let Some(x) = self.limit_pushdown {
+            m.limit_pushdown = x;
+        }
+        if let Some(x) = self.count_revisions {
+            m.count_revisions = x;
+        }
+        Ok(())
+    }
 }
 
 /// `[cluster]`
@@ -379,9 +439,11 @@ impl ModelFile {
         let members = usize::from(c.voters) + usize::from(c.learners);
         let (hosts, member_host, client_host) = self.hosts(file, members)?;
         let latency = self.latency(file, &hosts)?;
+        let mut mechanisms = Mechanisms::for_version(minor, patch);
+        self.mechanisms.apply(file, &mut mechanisms)?;
         Ok(ClusterParams {
             name: self.name.clone().unwrap_or_else(|| file_stem(file)),
-            mechanisms: Mechanisms::for_version(minor, patch),
+            mechanisms,
             voters: c.voters,
             learners: c.learners,
             leader: c.leader,

@@ -3,5 +3,6 @@
 mod analytic;
 mod determinism;
 mod experiment;
+mod mechanisms;
 mod published;
 mod readpath;

@@ -11,7 +11,7 @@ use etcdsim::model::{
 use etcdsim::stats::student_t_ci;
 
 /// A cluster whose every cost is zero unless a test sets it, with `rtt_us` between machines.
-fn zero_cost(voters: u8, rtt_us: f64, extra: &str) -> ClusterParams {
+pub fn zero_cost(voters: u8, rtt_us: f64, extra: &str) -> ClusterParams {
     let text = format!(
         r#"
 etcd_version = "3.4"
@@ -31,7 +31,7 @@ rtt_us = {rtt_us}
     model_from_str("test.toml", &text, &[]).expect("test model is valid")
 }
 
-fn workload(
+pub fn workload(
     consistency: Consistency,
     endpoints: Vec<u8>,
     arrivals: Arrivals,
@@ -59,7 +59,7 @@ fn workload(
     }
 }
 
-fn run(p: &ClusterParams, w: &Workload, seed: u64) -> RunResult {
+pub fn run(p: &ClusterParams, w: &Workload, seed: u64) -> RunResult {
     let r = model::run(
         p,
         w,

@@ -1,0 +1,265 @@
+//! One test per read-path mechanism beyond ReadIndex: version semantics of limit and
+//! count-only, link bandwidth, shared hosts, the rate limiter, balancers, per-link latency,
+//! the simple-token mutex, and the version flags.
+
+use crate::readpath::{run, workload, zero_cost};
+use etcdsim::config::model::model_from_str;
+use etcdsim::model::{
+    Arrivals, AuthMode, Balancer, Consistency, EndpointPolicy, Mechanisms, RbacLock, Stage,
+};
+
+const CLOSED: Arrivals = Arrivals::Closed { rate_limit: None };
+
+fn stage_us(r: &etcdsim::model::RunResult, s: Stage) -> f64 {
+    r.stages[s as usize].mean_ns / 1e3
+}
+
+/// A 1,000-key range with `--limit 10`: v3.4 collects every revision of the range and fetches
+/// 10 values; v3.5 walks the whole range but collects only 10. count-only fetches nothing, and
+/// from 3.5 collects nothing either.
+#[test]
+fn limit_and_count_only_follow_each_version() {
+    let costs = "[cpu]\nindex_visit_ns_per_key = 1000\nindex_collect_ns_per_key = 2000\nvalue_ns_per_key = 3000\n";
+    let cases = [
+        ("3.4", false, 3000.0, 30.0),
+        ("3.5", false, 1020.0, 30.0),
+        ("3.4", true, 3000.0, 0.0),
+        ("3.4.24", true, 1000.0, 0.0),
+        ("3.5", true, 1000.0, 0.0),
+    ];
+    for (version, count_only, index_us, value_us) in cases {
+        let mut p = zero_cost(3, 100.0, costs);
+        p.mechanisms = {
+            let (minor, patch) = etcdsim::config::model::parse_version("t", "v", version).unwrap();
+            Mechanisms::for_version(minor, patch)
+        };
+        let mut w = workload(Consistency::Serializable, vec![0], CLOSED, 10);
+        w.range.keys_in_range = 1000;
+        w.range.total_keys = 1000;
+        w.range.limit = 10;
+        w.range.count_only = count_only;
+        let r = run(&p, &w, 1);
+        assert_eq!(
+            stage_us(&r, Stage::Index),
+            index_us,
+            "{version} count_only={count_only}"
+        );
+        assert_eq!(
+            stage_us(&r, Stage::Value),
+            value_us,
+            "{version} count_only={count_only}"
+        );
+    }
+}
+
+/// 1 MB values on a 1 Gbps member link: each response holds the link for about 8 ms, so two
+/// clients reading at once queue behind each other, and throughput is the link's
+/// 125 responses/s.
+#[test]
+fn large_responses_queue_at_link_bandwidth() {
+    let mut p = zero_cost(3, 100.0, "");
+    p.hosts[0].nic_bytes_per_s = 1e9 / 8.0;
+    let mut w = workload(Consistency::Serializable, vec![0], CLOSED, 400);
+    w.clients = 4;
+    w.range.value_bytes = 1_000_000;
+    let r = run(&p, &w, 1);
+    let bytes = 1_000_000.0 + 8.0 + 100.0 + 30.0;
+    let expect_rps = 1e9 / 8.0 / bytes;
+    println!(
+        "{:.1} responses/s, link {:.1}; nic queue {:.2} ms",
+        r.throughput_rps,
+        expect_rps,
+        stage_us(&r, Stage::NicQueue) / 1e3
+    );
+    assert!((r.throughput_rps - expect_rps).abs() / expect_rps < 0.01);
+    assert!(
+        stage_us(&r, Stage::NicQueue) > 20_000.0,
+        "three others ahead: about 24 ms of queueing"
+    );
+    let member0_nic = r
+        .utilization
+        .iter()
+        .find(|u| u.0 == "member0_nic")
+        .unwrap()
+        .1;
+    assert!(member0_nic > 0.99);
+    assert_eq!(r.bottleneck, "member0_nic");
+}
+
+/// Members and client on one host share its cores: with 1 core and 50 µs of CPU per request in
+/// all (client 20 + member 30), throughput cannot pass 20,000/s, and the host is the bottleneck.
+#[test]
+fn processes_on_one_host_share_its_cores() {
+    let text = r#"
+etcd_version = "3.4"
+[cluster]
+voters = 3
+[member]
+cores = 8
+nic_bandwidth_gbps = inf
+[client]
+cores = 16
+nic_bandwidth_gbps = inf
+request_us = 10
+response_us = 10
+[cpu]
+grpc_request_us = 30
+[placement]
+hosts = [{ name = "box", cores = 1, nic_bandwidth_gbps = inf }]
+members = ["box", "box", "box"]
+client = "box"
+"#;
+    let p = model_from_str("shared.toml", text, &[]).unwrap();
+    assert_eq!(p.hosts.len(), 1);
+    let mut w = workload(Consistency::Serializable, vec![0, 1, 2], CLOSED, 20_000);
+    w.clients = 32;
+    w.conns = 3;
+    let r = run(&p, &w, 1);
+    println!("{:.0} req/s on one shared core", r.throughput_rps);
+    assert!(r.throughput_rps <= 20_000.0 * 1.001 && r.throughput_rps > 19_000.0);
+    assert_eq!(r.bottleneck, "box_cpu");
+}
+
+/// `--rate`: one limiter shared by every client.
+#[test]
+fn the_rate_limiter_caps_throughput() {
+    let p = zero_cost(3, 200.0, "");
+    let mut w = workload(
+        Consistency::Serializable,
+        vec![0, 1, 2],
+        Arrivals::Closed {
+            rate_limit: Some(1000.0),
+        },
+        2_000,
+    );
+    w.clients = 10;
+    w.conns = 10;
+    let r = run(&p, &w, 1);
+    assert!(
+        (r.throughput_rps - 1000.0).abs() < 5.0,
+        "{}",
+        r.throughput_rps
+    );
+}
+
+fn members_used(
+    p: &etcdsim::model::ClusterParams,
+    policy: EndpointPolicy,
+    conns: u32,
+    seed: u64,
+) -> [usize; 3] {
+    let mut w = workload(Consistency::Serializable, vec![0, 1, 2], CLOSED, 300);
+    w.policy = policy;
+    w.clients = conns;
+    w.conns = conns;
+    let r = run(p, &w, seed);
+    let mut n = [0; 3];
+    for rec in &r.records {
+        n[usize::from(rec.member)] += 1;
+    }
+    n
+}
+
+/// The benchmark gives connection j endpoint j mod n; clientv3 3.4+ round-robins each request;
+/// clientv3 3.3 pins one endpoint per connection.
+#[test]
+fn balancers_spread_requests_as_etcd_does() {
+    let p = zero_cost(3, 200.0, "");
+    assert_eq!(
+        members_used(&p, EndpointPolicy::PerConnection, 1, 1),
+        [300, 0, 0]
+    );
+    assert_eq!(
+        members_used(&p, EndpointPolicy::PerConnection, 3, 1),
+        [100, 100, 100]
+    );
+    assert_eq!(
+        members_used(&p, EndpointPolicy::Client(Balancer::RoundRobin), 1, 1),
+        [100, 100, 100]
+    );
+    for seed in 1..6 {
+        let pinned = members_used(&p, EndpointPolicy::Client(Balancer::Pinned), 1, seed);
+        assert_eq!(
+            pinned.iter().filter(|&&n| n == 300).count(),
+            1,
+            "{pinned:?}"
+        );
+    }
+}
+
+/// A follower in another zone (10 ms RTT to the leader, 0.2 ms elsewhere): its ReadIndex
+/// pays one of its own RTTs (MsgReadIndex out, the index back, 5 + 5 ms) plus the leader's
+/// heartbeat round, which a quorum of nearby members completes in 0.2 ms, so 10.2 ms; the
+/// nearby follower's round is unaffected (two of its RTTs, 0.4 ms).
+#[test]
+fn a_remote_member_pays_its_own_rtt_for_readindex() {
+    let links = "[[network.links]]\na = \"member2\"\nb = \"member0\"\nrtt_us = 10000\n";
+    let p = zero_cost(3, 200.0, links);
+    let lat = |c, m| {
+        let w = workload(c, vec![m], CLOSED, 50);
+        run(&p, &w, 1).latency_w.mean() / 1e3
+    };
+    let remote = lat(Consistency::Linearizable, 2) - lat(Consistency::Serializable, 2);
+    let local = lat(Consistency::Linearizable, 1) - lat(Consistency::Serializable, 1);
+    println!("ReadIndex from the remote follower {remote:.0} µs, from the local one {local:.0} µs");
+    assert_eq!(remote.round(), 10_200.0);
+    // The local follower's round still completes with the local quorum (leader + member1).
+    assert_eq!(local.round(), 400.0);
+}
+
+/// The simple-token check runs under one mutex per member: with a long check and many
+/// clients, requests wait for it.
+#[test]
+fn the_simple_token_mutex_serializes_token_checks() {
+    let p = zero_cost(3, 200.0, "[cpu]\nauth_simple_token_us = 100\n");
+    let mut w = workload(Consistency::Serializable, vec![0], CLOSED, 2_000);
+    w.clients = 20;
+    w.auth = AuthMode::SimpleToken;
+    let r = run(&p, &w, 1);
+    assert!(
+        (r.throughput_rps - 10_000.0).abs() < 50.0,
+        "one 100 µs check at a time: {}",
+        r.throughput_rps
+    );
+    assert!(stage_us(&r, Stage::LockWait) > 1000.0);
+    // JWT verification takes no lock; with the RBAC check's lock shared (3.6), nothing waits.
+    w.auth = AuthMode::Jwt;
+    let p = zero_cost(
+        3,
+        200.0,
+        "[cpu]\nauth_jwt_us = 100\n[mechanisms]\nrbac_lock = \"shared\"\n",
+    );
+    let r = run(&p, &w, 1);
+    assert_eq!(
+        stage_us(&r, Stage::LockWait),
+        0.0,
+        "JWT checks take no lock"
+    );
+    assert!(
+        r.throughput_rps > 50_000.0,
+        "8 cores verify in parallel: {}",
+        r.throughput_rps
+    );
+}
+
+#[test]
+fn versions_set_flags_and_each_flag_can_be_overridden() {
+    let m = Mechanisms::for_version(3, 0);
+    assert_eq!(
+        (m.balancer, m.limit_pushdown, m.rbac_lock),
+        (Balancer::Pinned, false, RbacLock::BatchTx)
+    );
+    let m = Mechanisms::for_version(5, 4);
+    assert_eq!(
+        (m.balancer, m.limit_pushdown, m.rbac_lock),
+        (Balancer::RoundRobin, true, RbacLock::ReadTxExclusive)
+    );
+    let p = zero_cost(
+        3,
+        200.0,
+        "[mechanisms]\nbalancer = \"pinned\"\nlimit_pushdown = true\nrbac_lock = \"shared\"\n",
+    );
+    assert_eq!(p.mechanisms.balancer, Balancer::Pinned);
+    assert!(p.mechanisms.limit_pushdown);
+    assert_eq!(p.mechanisms.rbac_lock, RbacLock::Shared);
+}
