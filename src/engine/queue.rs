@@ -34,6 +34,8 @@ pub struct EventQueue<E> {
     now: VecDeque<Entry<E>>,
     /// `buckets[b - 1]` holds events whose time's highest bit differing from `last` is `b - 1`.
     buckets: Vec<Vec<Entry<E>>>,
+    /// Bit `b - 1` is set when `buckets[b - 1]` is not empty.
+    occupied: u64,
     /// The time of the last event popped (or peeked): no event may be earlier.
     last: u64,
     len: usize,
@@ -62,6 +64,7 @@ impl<E> EventQueue<E> {
         EventQueue {
             now: VecDeque::with_capacity(n),
             buckets: (0..64).map(|_| Vec::new()).collect(),
+            occupied: 0,
             last: 0,
             len: 0,
             next_seq: 0,
@@ -88,7 +91,10 @@ impl<E> EventQueue<E> {
         };
         match bucket_of(time.0, self.last) {
             0 => self.now.push_back(e),
-            b => self.buckets[b - 1].push(e),
+            b => {
+                self.buckets[b - 1].push(e);
+                self.occupied |= 1 << (b - 1);
+            }
         }
         self.len += 1;
         seq
@@ -100,18 +106,20 @@ impl<E> EventQueue<E> {
         if !self.now.is_empty() {
             return true;
         }
-        if self.len == 0 {
+        if self.occupied == 0 {
             return false;
         }
-        let Some(b) = self.buckets.iter().position(|v| !v.is_empty()) else {
-            return false;
-        };
+        let b = self.occupied.trailing_zeros() as usize;
+        self.occupied &= !(1 << b);
         let mut items = std::mem::take(&mut self.buckets[b]);
         self.last = items.iter().map(|e| e.time).min().unwrap_or(self.last);
         for e in items.drain(..) {
             match bucket_of(e.time, self.last) {
                 0 => self.now.push_back(e),
-                nb => self.buckets[nb - 1].push(e),
+                nb => {
+                    self.buckets[nb - 1].push(e);
+                    self.occupied |= 1 << (nb - 1);
+                }
             }
         }
         // Keep the emptied vector's capacity for later pushes into this bucket.
