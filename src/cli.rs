@@ -35,6 +35,8 @@ enum Command {
     /// Run an experiment file (a grid of parameters), writing CSV and SVG charts under
     /// output/<experiment>/.
     Run(crate::runner::experiment::RunArgs),
+    /// Join the outputs of `etcdsim run --shard K/N` into the files one machine would write.
+    Merge(crate::runner::experiment::MergeArgs),
 }
 
 /// The global flags of etcd's benchmark tool, plus etcdsim's model options.
@@ -171,6 +173,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Benchmark(a) => crate::runner::benchmark(&a),
         Command::Run(a) => crate::runner::experiment::run(&a),
+        Command::Merge(a) => crate::runner::experiment::merge(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

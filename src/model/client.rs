@@ -44,9 +44,14 @@ impl Clients {
         let conn_pin = (0..w.conns)
             .map(|_| w.endpoints[rng.random_range(0..n)])
             .collect();
+        // clientv3's round-robin starts each client at a random endpoint (a Go map's order in
+        // 3.4's picker, a random index in grpc's round_robin in 3.5).
+        let conn_rr = (0..w.conns)
+            .map(|_| rng.random_range(0..n as u32))
+            .collect();
         Clients {
             conn_pin,
-            conn_rr: vec![0; w.conns as usize],
+            conn_rr,
             next_conn: 0,
             limiter_next: SimTime::ZERO,
             rng: rng.clone(),
@@ -57,6 +62,11 @@ impl Clients {
             producer_busy: TimeWeighted::new(SimTime::ZERO),
             waiters: VecDeque::new(),
         }
+    }
+
+    /// Forgets utilization history (end of warm-up).
+    pub fn reset_stats(&mut self, now: SimTime) {
+        self.producer_busy.reset(now);
     }
 
     /// Fraction of time the op producer was busy.

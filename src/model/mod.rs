@@ -112,6 +112,8 @@ pub struct EtcdModel {
     records: Vec<RequestRecord>,
     record_limit: usize,
     held_core: Option<(usize, u32)>,
+    /// Arrival time of the last message on each link `[from * hosts + to]`.
+    link_last: Vec<SimTime>,
 }
 
 impl EtcdModel {
@@ -156,6 +158,7 @@ impl EtcdModel {
             records: Vec::new(),
             record_limit: 0,
             held_core: None,
+            link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
             p,
             w,
         }
@@ -192,7 +195,10 @@ impl EtcdModel {
         let d = match job {
             CpuJob::Req(id) => self.req_cpu_start(id, s.now()),
             CpuJob::RaftStep(..) => self.p.member_costs.raft_step.sample(&mut self.rng_cpu),
-            CpuJob::Ready(_) => self.p.member_costs.ready.sample(&mut self.rng_cpu),
+            CpuJob::Ready(m) => {
+                self.ready_on_core(m, s);
+                self.p.member_costs.ready.sample(&mut self.rng_cpu)
+            }
         };
         s.schedule_in(d, Ev::CpuDone(host as u16, job));
     }
@@ -227,25 +233,38 @@ impl EtcdModel {
         for m in &mut self.members {
             m.reset_stats(now);
         }
+        self.clients.reset_stats(now);
     }
 
     /// Resource utilizations as (name, utilization), in a fixed order.
     fn utilizations(&self, now: SimTime) -> Vec<(String, f64)> {
-        let mut out = Vec::new();
-        for (i, h) in self.hosts.iter().enumerate() {
-            let name = &self.p.hosts[i].name;
-            out.push((format!("{name}_cpu"), h.cores.utilization(now)));
-            out.push((format!("{name}_nic"), h.nic.utilization(now)));
+        let mut vals = Vec::new();
+        for h in &self.hosts {
+            vals.push(h.cores.utilization(now));
+            vals.push(h.nic.utilization(now));
         }
-        for (i, m) in self.members.iter().enumerate() {
-            out.push((format!("member{i}_raft_loop"), m.raft_loop_utilization(now)));
+        for m in &self.members {
+            vals.push(m.raft_loop_utilization(now));
         }
-        out.push((
-            "client_op_producer".to_string(),
-            self.clients.producer_utilization(now),
-        ));
-        out
+        vals.push(self.clients.producer_utilization(now));
+        resource_names(&self.p).into_iter().zip(vals).collect()
     }
+}
+
+/// The names of the resources whose utilization a run of cluster `p` reports, in report
+/// order: each host's cores and network interface, each member's raft goroutine, and the
+/// benchmark's op producer.
+pub fn resource_names(p: &ClusterParams) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in &p.hosts {
+        out.push(format!("{}_cpu", h.name));
+        out.push(format!("{}_nic", h.name));
+    }
+    for i in 0..p.members() {
+        out.push(format!("member{i}_raft_loop"));
+    }
+    out.push("client_op_producer".to_string());
+    out
 }
 
 impl Model for EtcdModel {

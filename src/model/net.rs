@@ -1,6 +1,8 @@
 //! The network: each host has one outbound interface that serializes messages at its
 //! bandwidth (a single-server FIFO), then the message propagates for a one-way latency drawn
-//! from the link's distribution. Messages between processes on the same host skip both.
+//! from the link's distribution, never overtaking an earlier message on the same link.
+//! Messages between processes on the same host skip both. Receiving interfaces are not
+//! modelled: many senders into one host are limited only by their own links.
 
 use super::{EtcdModel, Ev, MemberId, Stage};
 use crate::engine::{Scheduler, SimDuration};
@@ -91,7 +93,12 @@ impl EtcdModel {
         }
         let to = self.host_of(msg.to);
         let d = self.p.latency[host][to].sample(&mut self.rng_net);
-        s.schedule_in(d, Ev::Deliver(msg));
+        // A link is a TCP stream: a message never overtakes an earlier one on the same link.
+        let n = self.hosts.len();
+        let last = &mut self.link_last[host * n + to];
+        let at = (s.now() + d).max(*last);
+        *last = at;
+        s.schedule_at(at, Ev::Deliver(msg));
     }
 
     /// A message reaches its destination process.

@@ -277,7 +277,7 @@ pub struct Workload {
     pub arrivals: Arrivals,
     /// Requests to complete (or fail) before the run ends.
     pub total: u64,
-    /// Requests issued before this many have completed are not measured.
+    /// The first this many requests issued are not measured (warm-up).
     pub warmup_requests: u64,
     /// The request.
     pub range: RangeOp,

@@ -14,7 +14,8 @@
 //!   ReadIndex rounds.
 //! - **`linearizableReadLoop`** (`etcdserver/v3_server.go`): at most one ReadIndex round in
 //!   flight per member; reads that arrive meanwhile wait for the next round, and one round
-//!   releases every read queued before it, once the applied index reaches the read index.
+//!   releases every read queued before it, once the applied index reaches the read index
+//!   (always at once for now: without writes, apply never trails commit).
 
 use std::collections::VecDeque;
 
@@ -53,13 +54,13 @@ pub struct Member {
     raft_loop: Servers<RaftInput>,
     out_msgs: Vec<Msg>,
     out_read_state: Option<(u32, u64)>,
+    ready_read_state: Option<(u32, u64)>,
     ready_busy: bool,
     ready_msgs: Vec<Msg>,
     rl_waiting: Vec<u32>,
     rl_round: Vec<u32>,
     rl_active: bool,
     rl_ctx: u32,
-    rl_index: Option<u64>,
     commit: u64,
     applied: u64,
     read_only: VecDeque<PendingRead>,
@@ -76,13 +77,13 @@ impl Member {
             raft_loop: Servers::new(1, SimTime::ZERO),
             out_msgs: Vec::new(),
             out_read_state: None,
+            ready_read_state: None,
             ready_busy: false,
             ready_msgs: Vec::new(),
             rl_waiting: Vec::new(),
             rl_round: Vec::new(),
             rl_active: false,
             rl_ctx: 0,
-            rl_index: None,
             commit: index,
             applied: index,
             read_only: VecDeque::new(),
@@ -235,7 +236,8 @@ impl EtcdModel {
         }
     }
 
-    /// Starts a Ready if the loop is idle and there is output.
+    /// Starts a Ready if the loop is idle and there is output: the raft loop goroutine takes
+    /// the output now, and acts on it once it gets a core ([`EtcdModel::ready_on_core`]).
     fn maybe_start_ready(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         let mi = usize::from(m);
         let mem = &mut self.members[mi];
@@ -245,15 +247,20 @@ impl EtcdModel {
         mem.ready_busy = true;
         debug_assert!(mem.ready_msgs.is_empty());
         std::mem::swap(&mut mem.out_msgs, &mut mem.ready_msgs);
-        let rs = mem.out_read_state.take();
+        mem.ready_read_state = mem.out_read_state.take();
         let host = mem.host;
-        if let Some((ctx, index)) = rs {
+        self.cpu(host, CpuJob::Ready(m), s);
+    }
+
+    /// The raft loop of `m` is on a core with its Ready: it hands the last ReadState to the
+    /// read loop first, and the leader sends its messages before persisting.
+    pub(super) fn ready_on_core(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+        if let Some((ctx, index)) = self.members[usize::from(m)].ready_read_state.take() {
             self.read_state_delivered(m, ctx, index, s);
         }
         if m == self.p.leader {
             self.flush_ready_msgs(m, s);
         }
-        self.cpu(host, CpuJob::Ready(m), s);
     }
 
     fn flush_ready_msgs(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
@@ -298,20 +305,19 @@ impl EtcdModel {
     }
 
     fn read_state_delivered(&mut self, m: MemberId, ctx: u32, index: u64, s: &mut Scheduler<Ev>) {
-        let mem = &mut self.members[usize::from(m)];
+        let mem = &self.members[usize::from(m)];
         if !mem.rl_active || ctx != mem.rl_ctx {
             return; // "ignored out-of-date read index response"
         }
-        if mem.applied >= index {
-            self.finish_round(m, s);
-        } else {
-            mem.rl_index = Some(index);
-            let round = std::mem::take(&mut mem.rl_round);
-            for &id in &round {
-                self.enter(id, Stage::ApplyWait, s.now());
-            }
-            self.members[usize::from(m)].rl_round = round;
-        }
+        // Without writes the applied index never trails the commit index, so a round never
+        // waits for apply (the ApplyWait stage stays empty). The write path must add the wait
+        // here, releasing the round from apply's batch boundary, before this can change.
+        assert!(
+            mem.applied >= index,
+            "apply wait needs the write path: applied {} < read index {index}",
+            mem.applied
+        );
+        self.finish_round(m, s);
     }
 
     /// Releases every read of the round, then starts the next round if reads are waiting.
@@ -325,7 +331,6 @@ impl EtcdModel {
         let mem = &mut self.members[usize::from(m)];
         mem.rl_round = round;
         mem.rl_active = false;
-        mem.rl_index = None;
         if !mem.rl_waiting.is_empty() {
             self.start_round(m, s);
         }

@@ -2,9 +2,11 @@
 //! charges every nanosecond of its latency to one [`Stage`].
 //!
 //! Client: benchmark loop (outside the latency) → build and send → network → member:
-//! gRPC receive → token check (simple token under its mutex, or JWT) → [linearizable:
-//! ReadIndex round and apply wait] → RBAC check (under the lock the version takes) → treeIndex
-//! walk, value fetch, response encoding → network → client decodes the response.
+//! gRPC receive → [linearizable: ReadIndex round and apply wait] → token check (simple token
+//! under its mutex, or JWT) → RBAC check (under the lock the version takes) → treeIndex walk,
+//! value fetch, response encoding → network → client decodes the response. The order is
+//! `EtcdServer.Range`'s: `linearizableReadNotify` first, then `doSerialize` (auth info, the
+//! permission check, the range), so a released batch meets the auth locks all at once.
 
 use super::net::{Msg, MsgKind, Node};
 use super::{
@@ -232,14 +234,25 @@ impl EtcdModel {
     }
 
     fn after_grpc(&mut self, id: u32, s: &mut Scheduler<Ev>) {
-        let r = &self.reqs[id as usize];
-        let m = r.member;
+        let m = self.reqs[id as usize].member;
         // Learners serve only serializable reads ("rpc not supported for learner").
         if !self.p.is_voter(m) && self.w.range.consistency == Consistency::Linearizable {
             self.reqs[id as usize].failed = true;
             self.respond(id, s);
             return;
         }
+        if self.w.range.consistency == Consistency::Linearizable {
+            self.reqs[id as usize].phase = Phase::ReadIndex;
+            self.read_loop_join(m, id, s);
+        } else {
+            self.after_read_index(id, s);
+        }
+    }
+
+    /// The read index is confirmed and applied (or the read is serializable): `doSerialize`,
+    /// i.e. the token check, the RBAC check, then MVCC.
+    pub(super) fn after_read_index(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let m = self.reqs[id as usize].member;
         let host = self.members[usize::from(m)].host;
         match self.w.auth {
             AuthMode::SimpleToken => {
@@ -250,27 +263,13 @@ impl EtcdModel {
                 self.reqs[id as usize].phase = Phase::JwtCheck;
                 self.cpu(host, CpuJob::Req(id), s);
             }
-            AuthMode::None | AuthMode::Cert => self.after_token(id, s),
+            AuthMode::Cert => self.after_token(id, s),
+            AuthMode::None => self.start_mvcc(id, s),
         }
     }
 
+    /// The token is valid (or the user came from a certificate): the RBAC permission check.
     fn after_token(&mut self, id: u32, s: &mut Scheduler<Ev>) {
-        if self.w.range.consistency == Consistency::Linearizable {
-            let r = &mut self.reqs[id as usize];
-            r.phase = Phase::ReadIndex;
-            let m = r.member;
-            self.read_loop_join(m, id, s);
-        } else {
-            self.after_read_index(id, s);
-        }
-    }
-
-    /// The read index is confirmed and applied (or the read is serializable): RBAC, then MVCC.
-    pub(super) fn after_read_index(&mut self, id: u32, s: &mut Scheduler<Ev>) {
-        if self.w.auth == AuthMode::None {
-            self.start_mvcc(id, s);
-            return;
-        }
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::Rbac;
         let m = usize::from(r.member);

@@ -1,12 +1,19 @@
-//! `etcdsim run EXPERIMENT`: expand the grid, validate every point, run the (point,
-//! replication) pairs in parallel with rayon, and write under `output/<experiment>/`:
-//! `results.csv` (a row per point and replication), `summary.csv` (a row per point, means and
-//! 95% confidence intervals), `throughput.svg`, `latency.svg`, `breakdown.svg` and `run.toml`.
+//! `etcdsim run EXPERIMENT` and `etcdsim merge`.
 //!
-//! Each run's seed is a pure function of (base seed, point index, replication), and results are
-//! collected in input order, so the files are byte-identical whatever the thread count.
+//! A run expands the grid, validates every point, then runs the selected (point, replication)
+//! pairs in parallel with rayon. Each finished run becomes one CSV row at once, appended to
+//! `results.partial.csv` (the journal), so an interrupted sweep keeps every finished run and
+//! `--resume` runs only what is missing. At the end, rows are sorted by (point, replication)
+//! into `results.csv`, and `summary.csv`, the charts and `run.toml` are computed from the rows
+//! alone; that is also how `merge` joins the shards of `--shard K/N` into the files one machine
+//! would have written.
+//!
+//! Each run's seed is a pure function of (base seed, point index, replication), so the files
+//! are byte-identical whatever the thread count, the shards or the interruptions.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -28,15 +35,78 @@ use crate::stats::student_t_ci;
 pub struct RunArgs {
     /// The experiment file (TOML), e.g. experiments/quickstart.toml.
     pub experiment: PathBuf,
-    /// Write here instead of output/<experiment>/.
+    /// Write here instead of output/<experiment>/ (output/<experiment>/shard-K-of-N/ with --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores; RAYON_NUM_THREADS also works).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Run even if the grid has more points than the safety limit.
+    /// Run even if the sweep has more runs than the safety limit (10,000).
     #[arg(long)]
     pub yes: bool,
+    /// Keep the runs an interrupted sweep finished, and run only the missing ones.
+    #[arg(long)]
+    pub resume: bool,
+    /// Run only slice K of N (1-based) of the grid's points, for several machines; join the
+    /// slices with `etcdsim merge`.
+    #[arg(long, value_parser = parse_shard, value_name = "K/N")]
+    pub shard: Option<(usize, usize)>,
+}
+
+/// Arguments of `etcdsim merge`.
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// The experiment file the shards ran.
+    pub experiment: PathBuf,
+    /// The shards' output folders.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Write here instead of output/<experiment>/.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("must be K/N with 1 <= K <= N (got {s:?})");
+    let (k, n) = s.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (
+        k.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
+}
+
+/// Options of one experiment run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Output folder (default output/<name>/, or output/<name>/shard-K-of-N/).
+    pub out: Option<PathBuf>,
+    /// Worker threads.
+    pub threads: Option<usize>,
+    /// Allow very large sweeps.
+    pub yes: bool,
+    /// Keep finished runs from the journal.
+    pub resume: bool,
+    /// (K, N): run only the points whose index is K−1 modulo N.
+    pub shard: Option<(usize, usize)>,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+/// What a finished experiment wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// Points selected (the whole grid, or a shard of it).
+    pub points: usize,
+    /// Runs in the output.
+    pub runs: usize,
+    /// Runs simulated by this call (the rest came from the journal).
+    pub simulated: usize,
 }
 
 /// A validated point: its axis values, cluster and workload.
@@ -46,29 +116,63 @@ struct Job {
     workload: Workload,
 }
 
-/// What a finished experiment wrote.
-#[derive(Debug)]
-pub struct Written {
-    /// The output folder.
-    pub dir: PathBuf,
-    /// Points in the grid.
-    pub points: usize,
-    /// Runs (points × replications).
-    pub runs: usize,
+/// Everything known before running: the validated points and the shape of the rows.
+struct Plan {
+    name: String,
+    e: ExperimentFile,
+    model_path: PathBuf,
+    jobs: Vec<Job>,
+    axes: Vec<String>,
+    resources: Vec<String>,
+    header: Vec<String>,
+    reps: usize,
+    config_hash: u64,
 }
 
-/// Runs an experiment from the command line.
+/// A CSV row of one run; `row[1]` is the point, `row[2]` the replication.
+type Row = Vec<String>;
+
+const JOURNAL: &str = "results.partial.csv";
+
+/// `etcdsim run`.
 pub fn run(a: &RunArgs) -> Result<(), CliError> {
     let t0 = Instant::now();
-    let w = run_experiment(&a.experiment, a.out.as_deref(), a.threads, a.yes)?;
+    let opts = Options {
+        out: a.out.clone(),
+        threads: a.threads,
+        yes: a.yes,
+        resume: a.resume,
+        shard: a.shard,
+        quiet: false,
+    };
+    let w = run_experiment(&a.experiment, &opts)?;
     eprintln!(
-        "etcdsim: {} points, {} runs in {:.1} s; wrote {}",
+        "etcdsim: {} points, {} runs ({} simulated now) in {:.1} s; wrote {}",
         w.points,
         w.runs,
+        w.simulated,
         t0.elapsed().as_secs_f64(),
         w.dir.display()
     );
     Ok(())
+}
+
+/// `etcdsim merge`.
+pub fn merge(a: &MergeArgs) -> Result<(), CliError> {
+    let w = merge_shards(&a.experiment, &a.shards, a.out.as_deref())?;
+    eprintln!(
+        "etcdsim: merged {} runs of {} points into {}",
+        w.runs,
+        w.points,
+        w.dir.display()
+    );
+    Ok(())
+}
+
+fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
 }
 
 fn resolve_model(exp_path: &Path, model: &str) -> PathBuf {
@@ -81,50 +185,6 @@ fn resolve_model(exp_path: &Path, model: &str) -> PathBuf {
         .map(|d| d.join(model))
         .filter(|p| p.exists())
         .unwrap_or(direct)
-}
-
-fn override_string(k: &str, v: &toml::Value) -> String {
-    format!("{k}={v}")
-}
-
-fn build_jobs(e: &ExperimentFile, file: &str, model_path: &Path) -> Result<Vec<Job>, ConfigError> {
-    let model_file = model_path.display().to_string();
-    let model_text = crate::config::read(model_path)?;
-    let base_set: Vec<String> = e.set.iter().map(|(k, v)| override_string(k, v)).collect();
-    let points = e.points(file)?;
-    let mut jobs = Vec::with_capacity(points.len());
-    for (i, values) in points.into_iter().enumerate() {
-        let mut set = base_set.clone();
-        let mut wl = e.workload.clone();
-        for (k, v) in &values {
-            match k.strip_prefix("model.") {
-                Some(mk) => set.push(override_string(mk, v)),
-                None => {
-                    wl.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        let ctx = format!("{file} (point {i}: {})", describe(&values));
-        let cluster =
-            model_from_str(&model_file, &model_text, &set).map_err(|err| ConfigError::Invalid {
-                file: ctx.clone(),
-                key: "model".into(),
-                rule: err.to_string(),
-            })?;
-        let spec: WorkloadSpec =
-            WorkloadSpec::deserialize_table(wl).map_err(|msg| ConfigError::Parse {
-                file: ctx.clone(),
-                line: None,
-                msg: format!("workload: {msg}"),
-            })?;
-        let workload = spec.validate(&cluster, &ctx, "workload.")?;
-        jobs.push(Job {
-            values,
-            cluster,
-            workload,
-        });
-    }
-    Ok(jobs)
 }
 
 /// "clients=10, consistency=l"
@@ -144,14 +204,9 @@ fn plain(v: &toml::Value) -> String {
     }
 }
 
-/// Runs the experiment at `path`; the library entry point behind `etcdsim run`.
-pub fn run_experiment(
-    path: &Path,
-    out: Option<&Path>,
-    threads: Option<usize>,
-    yes: bool,
-) -> Result<Written, CliError> {
+fn plan(path: &Path) -> Result<Plan, CliError> {
     let file = path.display().to_string();
+    let exp_text = crate::config::read(path)?;
     let e = load_experiment(path)?;
     let name = e.name.clone().unwrap_or_else(|| {
         path.file_stem()
@@ -159,15 +214,8 @@ pub fn run_experiment(
             .unwrap_or_else(|| "experiment".into())
     });
     let model_path = resolve_model(path, &e.model);
-    let jobs = build_jobs(&e, &file, &model_path)?;
-    let reps = e.replications as usize;
-    let runs = jobs.len() * reps;
-    if runs > 10_000 && !yes {
-        return Err(CliError::Usage(format!(
-            "{file}: {} points × {reps} replications = {runs} runs; pass --yes to run them all",
-            jobs.len()
-        )));
-    }
+    let model_text = crate::config::read(&model_path)?;
+    let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
     if let Some(chart) = &e.charts {
         if !jobs.first().is_some_and(|j| {
             j.values
@@ -182,111 +230,21 @@ pub fn run_experiment(
             .into());
         }
     }
-    eprintln!(
-        "etcdsim: {name}: {} points × {reps} replications = {runs} runs",
-        jobs.len()
-    );
-    let results = run_all(&jobs, e.seed, reps, threads)?;
-    let dir = out
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("output").join(&name));
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| CliError::Internal(format!("cannot create {}: {err}", dir.display())))?;
-    let text = crate::config::read(path)?;
-    write_outputs(&dir, &name, &e, &text, &model_path, &jobs, &results, reps)?;
-    Ok(Written {
-        dir,
-        points: jobs.len(),
-        runs,
-    })
-}
-
-fn run_all(
-    jobs: &[Job],
-    base_seed: u64,
-    reps: usize,
-    threads: Option<usize>,
-) -> Result<Vec<RunResult>, CliError> {
-    let total = jobs.len() * reps;
-    let done = AtomicUsize::new(0);
-    let started = Instant::now();
-    let work = || {
-        (0..total)
-            .into_par_iter()
-            .map(|k| {
-                let (i, rep) = (k / reps, k % reps);
-                let seed = mix_seed(&[base_seed, i as u64, rep as u64]);
-                let r = model::run(&jobs[i].cluster, &jobs[i].workload, seed, RunOptions::default());
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                let el = started.elapsed().as_secs_f64();
-                let eta = el / n as f64 * (total - n) as f64;
-                eprintln!(
-                    "  [{n}/{total}] point {i} rep {rep}: {:.0} req/s, mean {:.3} ms  (elapsed {el:.1} s, ETA {eta:.0} s)",
-                    r.throughput_rps,
-                    r.latency_w.mean() * 1e-6
-                );
-                r
-            })
-            .collect::<Vec<_>>()
-    };
-    match threads {
-        None => Ok(work()),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map(|pool| pool.install(work))
-            .map_err(|err| CliError::Internal(format!("thread pool: {err}"))),
-    }
-}
-
-fn as_f64(v: &toml::Value) -> Option<f64> {
-    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so no half-written file
-/// is ever left behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|err| CliError::Internal(format!("cannot write {}: {err}", path.display())))
-}
-
-fn f(x: f64) -> String {
-    format!("{x:.6}")
-}
-
-#[allow(clippy::too_many_arguments)]
-fn write_outputs(
-    dir: &Path,
-    name: &str,
-    e: &ExperimentFile,
-    text: &str,
-    model_path: &Path,
-    jobs: &[Job],
-    results: &[RunResult],
-    reps: usize,
-) -> Result<(), CliError> {
-    let csv_err = |err: csv::Error| CliError::Internal(format!("csv: {err}"));
     let axes: Vec<String> = jobs
         .first()
         .map(|j| j.values.iter().map(|(k, _)| k.clone()).collect())
         .unwrap_or_default();
-    // Utilization columns: the union over runs, in order of first appearance.
     let mut resources: Vec<String> = Vec::new();
-    for r in results {
-        for (n, _) in &r.utilization {
-            if !resources.contains(n) {
-                resources.push(n.clone());
+    for j in &jobs {
+        for n in model::resource_names(&j.cluster) {
+            if !resources.contains(&n) {
+                resources.push(n);
             }
         }
     }
-    let mut header: Vec<String> = vec![
-        "experiment".into(),
-        "point".into(),
-        "replication".into(),
-        "seed".into(),
-    ];
+    let mut header: Vec<String> = ["experiment", "point", "replication", "seed"]
+        .map(String::from)
+        .to_vec();
     header.extend(axes.iter().cloned());
     header.extend(
         [
@@ -317,152 +275,470 @@ fn write_outputs(
         ]
         .map(String::from),
     );
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(&header).map_err(csv_err)?;
-    for (k, r) in results.iter().enumerate() {
-        let (i, rep) = (k / reps, k % reps);
-        let h = &r.latency;
-        let ms = |ns: u64| f(ns as f64 * 1e-6);
-        let mut row: Vec<String> = vec![
-            name.into(),
-            i.to_string(),
-            rep.to_string(),
-            r.seed.to_string(),
-        ];
-        row.extend(jobs[i].values.iter().map(|(_, v)| plain(v)));
-        row.extend([
-            f(r.throughput_rps),
-            r.completed.to_string(),
-            r.failed.to_string(),
-            f(r.latency_w.mean() * 1e-6),
-            ms(h.quantile(0.5)),
-            ms(h.quantile(0.9)),
-            ms(h.quantile(0.99)),
-            ms(h.quantile(0.999)),
-            ms(h.max()),
-        ]);
-        row.extend(r.stages.iter().map(|s| f(s.mean_ns * 1e-6)));
-        row.extend(resources.iter().map(|n| {
-            r.utilization
-                .iter()
-                .find(|u| &u.0 == n)
-                .map(|u| f(u.1))
-                .unwrap_or_default()
-        }));
-        row.extend([
-            r.bottleneck.clone(),
-            r.readindex_rounds.to_string(),
-            f(r.reads_per_round),
-            r.events.to_string(),
-        ]);
-        w.write_record(&row).map_err(csv_err)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|err| CliError::Internal(format!("csv: {err}")))?;
-    write_atomic(&dir.join("results.csv"), &bytes)?;
-    write_summary(dir, &axes, jobs, results, reps)?;
-    write_charts(dir, name, e, jobs, results, reps)?;
-    let resolved = toml::to_string(&RunToml {
-        etcdsim_version: env!("CARGO_PKG_VERSION").into(),
-        experiment: name.into(),
-        model_file: model_path.display().to_string(),
-        base_seed: e.seed,
-        replications: e.replications,
-        runs: jobs
-            .iter()
-            .enumerate()
-            .flat_map(|(i, j)| {
-                (0..reps).map(move |rep| RunEntry {
-                    point: i,
-                    replication: rep,
-                    seed: mix_seed(&[e.seed, i as u64, rep as u64]),
-                    values: describe(&j.values),
-                })
-            })
-            .collect(),
-        experiment_file: text.into(),
+    let config_hash = fnv(
+        fnv(0xCBF2_9CE4_8422_2325, exp_text.as_bytes()),
+        model_text.as_bytes(),
+    );
+    let reps = e.replications as usize;
+    Ok(Plan {
+        name,
+        e,
+        model_path,
+        jobs,
+        axes,
+        resources,
+        header,
+        reps,
+        config_hash,
     })
-    .map_err(|err| CliError::Internal(format!("run.toml: {err}")))?;
-    write_atomic(&dir.join("run.toml"), resolved.as_bytes())
 }
 
-#[derive(serde::Serialize)]
-struct RunToml {
-    etcdsim_version: String,
-    experiment: String,
-    model_file: String,
-    base_seed: u64,
-    replications: u32,
-    experiment_file: String,
-    runs: Vec<RunEntry>,
+fn build_jobs(
+    e: &ExperimentFile,
+    file: &str,
+    model_path: &Path,
+    model_text: &str,
+) -> Result<Vec<Job>, ConfigError> {
+    let model_file = model_path.display().to_string();
+    let base_set: Vec<String> = e.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let mut jobs = Vec::new();
+    for (i, values) in e.points(file)?.into_iter().enumerate() {
+        let mut set = base_set.clone();
+        let mut wl = e.workload.clone();
+        for (k, v) in &values {
+            match k.strip_prefix("model.") {
+                Some(mk) => set.push(format!("{mk}={v}")),
+                None => {
+                    wl.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        let ctx = format!("{file} (point {i}: {})", describe(&values));
+        let cluster =
+            model_from_str(&model_file, model_text, &set).map_err(|err| ConfigError::Invalid {
+                file: ctx.clone(),
+                key: "model".into(),
+                rule: err.to_string(),
+            })?;
+        let spec = WorkloadSpec::deserialize_table(wl).map_err(|msg| ConfigError::Parse {
+            file: ctx.clone(),
+            line: None,
+            msg: format!("workload: {msg}"),
+        })?;
+        let workload = spec.validate(&cluster, &ctx, "workload.")?;
+        jobs.push(Job {
+            values,
+            cluster,
+            workload,
+        });
+    }
+    Ok(jobs)
 }
 
-#[derive(serde::Serialize)]
-struct RunEntry {
-    point: usize,
-    replication: usize,
-    seed: u64,
-    values: String,
+fn f(x: f64) -> String {
+    format!("{x:.6}")
+}
+
+fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
+    let h = &r.latency;
+    let ms = |ns: u64| f(ns as f64 * 1e-6);
+    let mut row: Row = vec![
+        p.name.clone(),
+        i.to_string(),
+        rep.to_string(),
+        seed.to_string(),
+    ];
+    row.extend(p.jobs[i].values.iter().map(|(_, v)| plain(v)));
+    row.extend([
+        f(r.throughput_rps),
+        r.completed.to_string(),
+        r.failed.to_string(),
+        f(r.latency_w.mean() * 1e-6),
+        ms(h.quantile(0.5)),
+        ms(h.quantile(0.9)),
+        ms(h.quantile(0.99)),
+        ms(h.quantile(0.999)),
+        ms(h.max()),
+    ]);
+    row.extend(r.stages.iter().map(|s| f(s.mean_ns * 1e-6)));
+    row.extend(p.resources.iter().map(|n| {
+        r.utilization
+            .iter()
+            .find(|u| &u.0 == n)
+            .map(|u| f(u.1))
+            .unwrap_or_default()
+    }));
+    row.extend([
+        r.bottleneck.clone(),
+        r.readindex_rounds.to_string(),
+        f(r.reads_per_round),
+        r.events.to_string(),
+    ]);
+    row
+}
+
+fn csv_line(fields: &[String]) -> Result<Vec<u8>, CliError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields)
+        .map_err(|e| CliError::Internal(format!("csv: {e}")))?;
+    w.into_inner()
+        .map_err(|e| CliError::Internal(format!("csv: {e}")))
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |e| CliError::Internal(format!("{}: {e}", path.display()))
+}
+
+/// Reads the rows of a results file or journal whose header is `header`.
+fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, CliError> {
+    let mut rd = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_path(path)
+        .map_err(|e| CliError::Internal(format!("{}: {e}", path.display())))?;
+    let got: Vec<String> = rd
+        .headers()
+        .map_err(|e| CliError::Internal(format!("{}: {e}", path.display())))?
+        .iter()
+        .map(String::from)
+        .collect();
+    if got != header {
+        return Err(CliError::Usage(format!(
+            "{}: its columns differ from this experiment's; it was written by another configuration",
+            path.display()
+        )));
+    }
+    let mut rows = Vec::new();
+    for rec in rd.records() {
+        // A half-written last line (the process was killed mid-write) is dropped: that run
+        // simply runs again.
+        match rec {
+            Ok(r) if r.len() == header.len() => rows.push(r.iter().map(String::from).collect()),
+            _ => break,
+        }
+    }
+    Ok(rows)
+}
+
+fn journal_rows(path: &Path, p: &Plan) -> Result<Vec<Row>, CliError> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let first = std::fs::read_to_string(path).map_err(io(path))?;
+    let want = format!("# etcdsim journal config={:016x}", p.config_hash);
+    if first.lines().next() != Some(want.as_str()) {
+        return Err(CliError::Usage(format!(
+            "{}: written for another version of the experiment or model files; delete it, or run without --resume",
+            path.display()
+        )));
+    }
+    read_rows(path, &p.header)
+}
+
+fn key(row: &Row) -> (usize, usize) {
+    (
+        row[1].parse().unwrap_or(usize::MAX),
+        row[2].parse().unwrap_or(usize::MAX),
+    )
+}
+
+/// Runs the experiment at `path`; the library entry point behind `etcdsim run`.
+pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
+    let p = plan(path)?;
+    let selected: Vec<usize> = (0..p.jobs.len())
+        .filter(|i| o.shard.is_none_or(|(k, n)| i % n == k - 1))
+        .collect();
+    let all_runs = selected.len() * p.reps;
+    if all_runs > 10_000 && !o.yes {
+        return Err(CliError::Usage(format!(
+            "{}: {} points × {} replications = {all_runs} runs; pass --yes to run them all",
+            path.display(),
+            selected.len(),
+            p.reps
+        )));
+    }
+    let dir = o.out.clone().unwrap_or_else(|| {
+        let base = PathBuf::from("output").join(&p.name);
+        match o.shard {
+            Some((k, n)) => base.join(format!("shard-{k}-of-{n}")),
+            None => base,
+        }
+    });
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let jpath = dir.join(JOURNAL);
+    let mut rows = if o.resume {
+        journal_rows(&jpath, &p)?
+    } else {
+        Vec::new()
+    };
+    let done: std::collections::BTreeSet<(usize, usize)> = rows.iter().map(key).collect();
+    let todo: Vec<(usize, usize)> = selected
+        .iter()
+        .flat_map(|&i| (0..p.reps).map(move |r| (i, r)))
+        .filter(|k| !done.contains(k))
+        .collect();
+    if !o.quiet {
+        eprintln!(
+            "etcdsim: {}: {} points × {} replications = {all_runs} runs{}",
+            p.name,
+            selected.len(),
+            p.reps,
+            if done.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} already done)", done.len())
+            }
+        );
+    }
+    // Start a fresh journal unless resuming one; rewrite the kept rows so it is well formed.
+    let mut journal = std::fs::File::create(&jpath).map_err(io(&jpath))?;
+    writeln!(journal, "# etcdsim journal config={:016x}", p.config_hash).map_err(io(&jpath))?;
+    journal
+        .write_all(&csv_line(&p.header)?)
+        .map_err(io(&jpath))?;
+    for r in &rows {
+        journal.write_all(&csv_line(r)?).map_err(io(&jpath))?;
+    }
+    journal.flush().map_err(io(&jpath))?;
+    let fresh = run_all(&p, &todo, o, Mutex::new(journal), &jpath)?;
+    let simulated = fresh.len();
+    rows.extend(fresh);
+    rows.sort_by_key(key);
+    finish(&dir, &p, &rows)?;
+    std::fs::remove_file(&jpath).map_err(io(&jpath))?;
+    Ok(Written {
+        dir,
+        points: selected.len(),
+        runs: rows.len(),
+        simulated,
+    })
+}
+
+fn run_all(
+    p: &Plan,
+    todo: &[(usize, usize)],
+    o: &Options,
+    journal: Mutex<std::fs::File>,
+    jpath: &Path,
+) -> Result<Vec<Row>, CliError> {
+    let progress = Progress::new(todo.len(), o.quiet);
+    let work = || {
+        todo.par_iter()
+            .map(|&(i, rep)| {
+                let seed = mix_seed(&[p.e.seed, i as u64, rep as u64]);
+                let r = model::run(
+                    &p.jobs[i].cluster,
+                    &p.jobs[i].workload,
+                    seed,
+                    RunOptions::default(),
+                );
+                let row = row_of(p, i, rep, seed, &r);
+                let line = csv_line(&row)?;
+                {
+                    let mut j = journal
+                        .lock()
+                        .map_err(|_| CliError::Internal("journal lock poisoned".into()))?;
+                    j.write_all(&line)
+                        .and_then(|()| j.flush())
+                        .map_err(io(jpath))?;
+                }
+                progress.tick(&format!(
+                    "point {i} rep {rep}: {:.0} req/s",
+                    r.throughput_rps
+                ));
+                Ok(row)
+            })
+            .collect::<Result<Vec<Row>, CliError>>()
+    };
+    let out = match o.threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|err| CliError::Internal(format!("thread pool: {err}")))?
+            .install(work),
+    };
+    progress.finish();
+    out
+}
+
+/// Progress on stderr: one updating line on a terminal, plain lines otherwise.
+struct Progress {
+    total: usize,
+    done: AtomicUsize,
+    start: Instant,
+    tty: bool,
+    quiet: bool,
+}
+
+impl Progress {
+    fn new(total: usize, quiet: bool) -> Progress {
+        Progress {
+            total,
+            done: AtomicUsize::new(0),
+            start: Instant::now(),
+            tty: std::io::stderr().is_terminal(),
+            quiet,
+        }
+    }
+
+    fn tick(&self, what: &str) {
+        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.quiet {
+            return;
+        }
+        let el = self.start.elapsed().as_secs_f64();
+        let eta = el / n as f64 * (self.total - n) as f64;
+        if self.tty {
+            let filled = n * 30 / self.total.max(1);
+            eprint!(
+                "\r  [{}{}] {n}/{} runs, {el:.0} s elapsed, ETA {eta:.0} s   ",
+                "#".repeat(filled),
+                ".".repeat(30 - filled),
+                self.total
+            );
+        } else if self.total <= 200 || n % (self.total / 100).max(1) == 0 || n == self.total {
+            eprintln!(
+                "  [{n}/{}] {what} (elapsed {el:.1} s, ETA {eta:.0} s)",
+                self.total
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if self.tty && !self.quiet {
+            eprintln!();
+        }
+    }
+}
+
+/// Joins shard folders into the outputs of the whole grid.
+pub fn merge_shards(
+    experiment: &Path,
+    shards: &[PathBuf],
+    out: Option<&Path>,
+) -> Result<Written, CliError> {
+    let p = plan(experiment)?;
+    let mut rows: Vec<Row> = Vec::new();
+    for s in shards {
+        rows.extend(read_rows(&s.join("results.csv"), &p.header)?);
+    }
+    rows.sort_by_key(key);
+    rows.dedup_by_key(|r| key(r));
+    let want: Vec<(usize, usize)> = (0..p.jobs.len())
+        .flat_map(|i| (0..p.reps).map(move |r| (i, r)))
+        .collect();
+    let got: Vec<(usize, usize)> = rows.iter().map(key).collect();
+    if got != want {
+        let missing = want.iter().filter(|k| !got.contains(k)).count();
+        return Err(CliError::Usage(format!(
+            "the shards hold {} of {} runs ({missing} missing): merge needs every shard",
+            got.len(),
+            want.len()
+        )));
+    }
+    let dir = out
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("output").join(&p.name));
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    finish(&dir, &p, &rows)?;
+    Ok(Written {
+        dir,
+        points: p.jobs.len(),
+        runs: rows.len(),
+        simulated: 0,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so no half-written file
+/// is ever left behind.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+    let tmp = path.with_extension("tmp~");
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(io(path))
+}
+
+/// Everything after the runs, from the sorted rows alone.
+fn finish(dir: &Path, p: &Plan, rows: &[Row]) -> Result<(), CliError> {
+    let mut bytes = csv_line(&p.header)?;
+    for r in rows {
+        bytes.extend(csv_line(r)?);
+    }
+    write_atomic(&dir.join("results.csv"), &bytes)?;
+    let t = Table {
+        header: &p.header,
+        rows,
+    };
+    write_summary(dir, p, &t)?;
+    write_charts(dir, p, &t)?;
+    write_run_toml(dir, p, &t)
+}
+
+/// Rows with named columns.
+struct Table<'a> {
+    header: &'a [String],
+    rows: &'a [Row],
+}
+
+impl Table<'_> {
+    fn col(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or(usize::MAX)
+    }
+    fn num(&self, row: &Row, name: &str) -> f64 {
+        row.get(self.col(name))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    }
+    /// The rows of each point, in point order.
+    fn points(&self) -> Vec<&[Row]> {
+        self.rows.chunk_by(|a, b| a[1] == b[1]).collect()
+    }
 }
 
 fn ci(xs: &[f64]) -> (String, String) {
     let c = student_t_ci(xs, 0.95);
-    let hw = if c.half_width.is_finite() {
-        f(c.half_width)
-    } else {
-        String::new()
-    };
-    (f(c.mean), hw)
+    (
+        f(c.mean),
+        if c.half_width.is_finite() {
+            f(c.half_width)
+        } else {
+            String::new()
+        },
+    )
 }
 
-fn write_summary(
-    dir: &Path,
-    axes: &[String],
-    jobs: &[Job],
-    results: &[RunResult],
-    reps: usize,
-) -> Result<(), CliError> {
-    let csv_err = |err: csv::Error| CliError::Internal(format!("csv: {err}"));
-    let mut w = csv::Writer::from_writer(Vec::new());
+fn write_summary(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
     let mut header: Vec<String> = vec!["point".into()];
-    header.extend(axes.iter().cloned());
+    header.extend(p.axes.iter().cloned());
     header.push("replications".into());
-    for m in [
+    let metrics = [
         "throughput_rps",
         "latency_ms_mean",
         "latency_ms_p99",
         "failed",
-    ] {
+    ];
+    for m in metrics {
         header.push(format!("{m}_mean"));
         header.push(format!("{m}_ci95"));
     }
     header.push("bottleneck".into());
-    w.write_record(&header).map_err(csv_err)?;
-    for (i, job) in jobs.iter().enumerate() {
-        let rs = &results[i * reps..(i + 1) * reps];
-        let mut row: Vec<String> = vec![i.to_string()];
-        row.extend(job.values.iter().map(|(_, v)| plain(v)));
-        row.push(reps.to_string());
-        let metrics: [Vec<f64>; 4] = [
-            rs.iter().map(|r| r.throughput_rps).collect(),
-            rs.iter().map(|r| r.latency_w.mean() * 1e-6).collect(),
-            rs.iter()
-                .map(|r| r.latency.quantile(0.99) as f64 * 1e-6)
-                .collect(),
-            rs.iter().map(|r| r.failed as f64).collect(),
-        ];
-        for m in &metrics {
-            let (mean, hw) = ci(m);
+    let mut bytes = csv_line(&header)?;
+    for rs in t.points() {
+        let mut row: Row = vec![rs[0][1].clone()];
+        row.extend(p.axes.iter().map(|a| rs[0][t.col(a)].clone()));
+        row.push(rs.len().to_string());
+        for m in metrics {
+            let xs: Vec<f64> = rs.iter().map(|r| t.num(r, m)).collect();
+            let (mean, hw) = ci(&xs);
             row.push(mean);
             row.push(hw);
         }
-        row.push(rs[0].bottleneck.clone());
-        w.write_record(&row).map_err(csv_err)?;
+        row.push(rs[0][t.col("bottleneck")].clone());
+        bytes.extend(csv_line(&row)?);
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|err| CliError::Internal(format!("csv: {err}")))?;
     write_atomic(&dir.join("summary.csv"), &bytes)
 }
 
@@ -471,81 +747,76 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     if n == 0 { 0.0 } else { s / n as f64 }
 }
 
-fn write_charts(
-    dir: &Path,
-    name: &str,
-    e: &ExperimentFile,
-    jobs: &[Job],
-    results: &[RunResult],
-    reps: usize,
-) -> Result<(), CliError> {
+fn as_f64(v: &toml::Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
     let chart_err = |err: String| CliError::Internal(format!("chart: {err}"));
-    let per_point = |i: usize| &results[i * reps..(i + 1) * reps];
-    // Stage breakdown per point (means over replications), for the stages that appear.
-    let cats: Vec<String> = jobs.iter().map(|j| short(&j.values)).collect();
+    let pts = t.points();
+    let label = |rs: &[Row], keys: &[String]| -> String {
+        keys.iter()
+            .map(|k| rs[0][t.col(k)].clone())
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let cats: Vec<String> = pts.iter().map(|rs| label(rs, &p.axes)).collect();
     let layers: Vec<(String, Vec<f64>)> = Stage::ALL
         .iter()
-        .map(|&st| {
-            let vals: Vec<f64> = (0..jobs.len())
-                .map(|i| {
-                    mean(
-                        per_point(i)
-                            .iter()
-                            .map(|r| r.stages[st as usize].mean_ns * 1e-6),
-                    )
-                })
-                .collect();
-            (st.name().to_string(), vals)
+        .map(|st| {
+            let c = format!("stage_{}_ms_mean", st.name());
+            (
+                st.name().to_string(),
+                pts.iter()
+                    .map(|rs| mean(rs.iter().map(|r| t.num(r, &c))))
+                    .collect::<Vec<f64>>(),
+            )
         })
         .filter(|(_, v)| v.iter().any(|&x| x > 0.0))
         .collect();
     let svg = charts::stacked_bars(
-        &format!("{name}: where a request's time goes"),
+        &format!("{}: where a request's time goes", p.name),
         "mean latency (ms)",
         &cats,
         &layers,
     )
     .map_err(chart_err)?;
     write_atomic(&dir.join("breakdown.svg"), svg.as_bytes())?;
-    let Some(spec) = &e.charts else {
+    let Some(spec) = &p.e.charts else {
         return Ok(());
     };
     // One line per combination of the other axes (keys zipped with x move with it).
-    let with_x = e.zipped_with(&spec.x);
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
-    for (i, j) in jobs.iter().enumerate() {
-        let rest: Point = j
-            .values
-            .iter()
-            .filter(|(k, _)| !with_x.contains(k))
-            .cloned()
-            .collect();
-        let label = if rest.is_empty() {
+    let with_x = p.e.zipped_with(&spec.x);
+    let rest: Vec<String> = p
+        .axes
+        .iter()
+        .filter(|a| !with_x.contains(a))
+        .cloned()
+        .collect();
+    let mut groups: Vec<(String, Vec<&[Row]>)> = Vec::new();
+    for rs in &pts {
+        let l = if rest.is_empty() {
             "etcdsim".to_string()
         } else {
-            describe(&rest)
+            rest.iter()
+                .map(|k| format!("{k}={}", rs[0][t.col(k)]))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
-        match groups.iter_mut().find(|g| g.0 == label) {
-            Some(g) => g.1.push(i),
-            None => groups.push((label, vec![i])),
+        match groups.iter_mut().find(|g| g.0 == l) {
+            Some(g) => g.1.push(rs),
+            None => groups.push((l, vec![rs])),
         }
     }
-    let xval = |i: usize| {
-        jobs[i]
-            .values
+    let line = |label: String, g: &[&[Row]], color: usize, markers: bool, metric: &str| {
+        let mut points: Vec<(f64, f64)> = g
             .iter()
-            .find(|(k, _)| k == &spec.x)
-            .and_then(|(_, v)| as_f64(v))
-            .unwrap_or(0.0)
-    };
-    let line = |label: String,
-                idx: &[usize],
-                color: usize,
-                markers: bool,
-                metric: &dyn Fn(&RunResult) -> f64| {
-        let mut points: Vec<(f64, f64)> = idx
-            .iter()
-            .map(|&i| (xval(i), mean(per_point(i).iter().map(metric))))
+            .map(|rs| {
+                (
+                    t.num(&rs[0], &spec.x),
+                    mean(rs.iter().map(|r| t.num(r, metric))),
+                )
+            })
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         Series {
@@ -558,10 +829,10 @@ fn write_charts(
     let thr: Vec<Series> = groups
         .iter()
         .enumerate()
-        .map(|(c, (l, idx))| line(l.clone(), idx, c, true, &|r| r.throughput_rps))
+        .map(|(c, (l, g))| line(l.clone(), g, c, true, "throughput_rps"))
         .collect();
     let svg = charts::line_chart(
-        &format!("{name}: throughput"),
+        &format!("{}: throughput", p.name),
         &spec.x,
         "successful requests/s",
         &thr,
@@ -570,16 +841,12 @@ fn write_charts(
     .map_err(chart_err)?;
     write_atomic(&dir.join("throughput.svg"), svg.as_bytes())?;
     let mut lat = Vec::new();
-    for (c, (l, idx)) in groups.iter().enumerate() {
-        lat.push(line(format!("{l} mean"), idx, c, false, &|r| {
-            r.latency_w.mean() * 1e-6
-        }));
-        lat.push(line(format!("{l} p99"), idx, c, true, &|r| {
-            r.latency.quantile(0.99) as f64 * 1e-6
-        }));
+    for (c, (l, g)) in groups.iter().enumerate() {
+        lat.push(line(format!("{l} mean"), g, c, false, "latency_ms_mean"));
+        lat.push(line(format!("{l} p99"), g, c, true, "latency_ms_p99"));
     }
     let svg = charts::line_chart(
-        &format!("{name}: latency"),
+        &format!("{}: latency", p.name),
         &spec.x,
         "latency (ms)",
         &lat,
@@ -589,11 +856,52 @@ fn write_charts(
     write_atomic(&dir.join("latency.svg"), svg.as_bytes())
 }
 
-/// "10/l" for a bar label.
-fn short(values: &Point) -> String {
-    values
+#[derive(serde::Serialize)]
+struct RunToml {
+    etcdsim_version: String,
+    experiment: String,
+    model_file: String,
+    config_hash: String,
+    base_seed: u64,
+    replications: u32,
+    experiment_file: ExperimentFile,
+    runs: Vec<RunEntry>,
+}
+
+#[derive(serde::Serialize)]
+struct RunEntry {
+    point: usize,
+    replication: usize,
+    seed: u64,
+    values: String,
+}
+
+fn write_run_toml(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
+    let runs = t
+        .rows
         .iter()
-        .map(|(_, v)| plain(v))
-        .collect::<Vec<_>>()
-        .join("/")
+        .map(|r| RunEntry {
+            point: key(r).0,
+            replication: key(r).1,
+            seed: r[3].parse().unwrap_or(0),
+            values: p
+                .axes
+                .iter()
+                .map(|a| format!("{a}={}", r[t.col(a)]))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let text = toml::to_string(&RunToml {
+        etcdsim_version: env!("CARGO_PKG_VERSION").into(),
+        experiment: p.name.clone(),
+        model_file: p.model_path.display().to_string(),
+        config_hash: format!("{:016x}", p.config_hash),
+        base_seed: p.e.seed,
+        replications: p.e.replications,
+        experiment_file: p.e.clone(),
+        runs,
+    })
+    .map_err(|err| CliError::Internal(format!("run.toml: {err}")))?;
+    write_atomic(&dir.join("run.toml"), text.as_bytes())
 }

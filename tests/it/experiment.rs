@@ -2,7 +2,16 @@
 
 use std::path::{Path, PathBuf};
 
-use etcdsim::runner::experiment::run_experiment;
+use etcdsim::runner::experiment::{Options, run_experiment};
+
+fn opts(out: &Path, threads: usize) -> Options {
+    Options {
+        out: Some(out.to_path_buf()),
+        threads: Some(threads),
+        quiet: true,
+        ..Options::default()
+    }
+}
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("etcdsim-test-{}-{name}", std::process::id()));
@@ -38,8 +47,8 @@ fn one_thread_and_two_give_byte_identical_csv() {
     let dir = scratch("threads");
     let exp = experiment(&dir, SMALL);
     let (a, b) = (dir.join("one"), dir.join("two"));
-    let w1 = run_experiment(&exp, Some(&a), Some(1), false).unwrap();
-    let w2 = run_experiment(&exp, Some(&b), Some(2), false).unwrap();
+    let w1 = run_experiment(&exp, &opts(&a, 1)).unwrap();
+    let w2 = run_experiment(&exp, &opts(&b, 2)).unwrap();
     assert_eq!((w1.points, w1.runs), (6, 12));
     assert_eq!((w2.points, w2.runs), (6, 12));
     for f in ["results.csv", "summary.csv", "run.toml"] {
@@ -85,8 +94,8 @@ fn different_base_seeds_give_different_results() {
     let dir = scratch("seeds");
     let exp = experiment(&dir, SMALL);
     let exp2 = experiment(&dir.join(".."), &SMALL.replace("seed = 7", "seed = 8"));
-    run_experiment(&exp, Some(&dir.join("a")), Some(1), false).unwrap();
-    run_experiment(&exp2, Some(&dir.join("b")), Some(1), false).unwrap();
+    run_experiment(&exp, &opts(&dir.join("a"), 1)).unwrap();
+    run_experiment(&exp2, &opts(&dir.join("b"), 1)).unwrap();
     let x = std::fs::read(dir.join("a/results.csv")).unwrap();
     let y = std::fs::read(dir.join("b/results.csv")).unwrap();
     assert_ne!(x, y);
@@ -114,7 +123,7 @@ fn errors_name_the_file_and_the_key() {
     ];
     for (body, want) in cases {
         let exp = experiment(&dir, body);
-        let err = run_experiment(&exp, Some(&dir.join("out")), Some(1), false)
+        let err = run_experiment(&exp, &opts(&dir.join("out"), 1))
             .unwrap_err()
             .to_string();
         assert!(err.contains("exp.toml"), "{err}");

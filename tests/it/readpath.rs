@@ -112,6 +112,33 @@ fn reads_arriving_during_a_round_share_the_next_round() {
     assert_eq!(round, vec![2000, 2000, 2000, 2000]);
 }
 
+/// `EtcdServer.Range` runs `linearizableReadNotify` before `doSerialize`, so the token check
+/// comes after ReadIndex: the batch that round 2 releases at 4500 µs meets the simple-token
+/// mutex all at once and goes through it one 100 µs check at a time (ends at 4600, 4700 and
+/// 4800 µs on the member, plus 500 µs back to the client).
+#[test]
+fn the_token_check_follows_readindex_and_a_released_batch_queues_on_its_mutex() {
+    let p = zero_cost(3, 1000.0, "[cpu]\nauth_simple_token_us = 100\n");
+    let at = vec![0, 100 * US, 200 * US, 300 * US];
+    let mut w = workload(
+        Consistency::Linearizable,
+        vec![1],
+        Arrivals::Scripted { at_ns: at },
+        4,
+    );
+    w.auth = AuthMode::SimpleToken;
+    let r = run(&p, &w, 1);
+    let mut recs = r.records.clone();
+    recs.sort_by_key(|x| x.seq);
+    let ends: Vec<u64> = recs.iter().map(|x| x.end_ns / US).collect();
+    assert_eq!(ends, vec![3100, 5100, 5200, 5300]);
+    let waits: Vec<u64> = recs
+        .iter()
+        .map(|x| x.stages_ns[Stage::LockWait as usize] / US)
+        .collect();
+    assert_eq!(waits, vec![0, 0, 100, 200]);
+}
+
 fn realistic_costs() -> &'static str {
     r#"
 [cpu]
