@@ -35,6 +35,13 @@ enum Command {
     /// Run an experiment file (a grid of parameters), writing CSV and SVG charts under
     /// output/<experiment>/.
     Run(crate::runner::experiment::RunArgs),
+    /// Teach where a read's time goes: a table of stages (mean, p99, share, queueing or
+    /// service) with what etcd does in each, and the bottleneck. Takes the flags of
+    /// `benchmark`: `etcdsim explain --conns=100 --clients=1000 range foo --consistency=l`.
+    Explain(Box<ExplainArgs>),
+    /// Write the timelines of the first requests as Chrome trace-event JSON (open it in
+    /// ui.perfetto.dev or chrome://tracing). Takes the flags of `benchmark`.
+    Trace(Box<TraceArgs>),
     /// Join the outputs of `etcdsim run --shard K/N` into the files one machine would write.
     Merge(crate::runner::experiment::MergeArgs),
 }
@@ -76,6 +83,29 @@ pub struct BenchmarkArgs {
     pub seed: u64,
     #[command(subcommand)]
     pub op: BenchOp,
+}
+
+/// `etcdsim explain`: the benchmark's flags plus a waterfall chart.
+#[derive(Args, Debug, Clone)]
+pub struct ExplainArgs {
+    /// Also draw the stages as a waterfall into this SVG file.
+    #[arg(long, global = true)]
+    pub svg: Option<PathBuf>,
+    #[command(flatten)]
+    pub bench: BenchmarkArgs,
+}
+
+/// `etcdsim trace`: the benchmark's flags plus what to trace.
+#[derive(Args, Debug, Clone)]
+pub struct TraceArgs {
+    /// How many requests (from the first issued) and ReadIndex rounds to trace.
+    #[arg(long, global = true, default_value_t = 50)]
+    pub requests: u64,
+    /// The JSON file to write.
+    #[arg(long, global = true, default_value = "output/trace.json")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub bench: BenchmarkArgs,
 }
 
 /// Endpoint choice.
@@ -174,6 +204,8 @@ pub fn main() -> ExitCode {
         Command::Benchmark(a) => crate::runner::benchmark(&a),
         Command::Run(a) => crate::runner::experiment::run(&a),
         Command::Merge(a) => crate::runner::experiment::merge(&a),
+        Command::Explain(a) => crate::runner::explain(&a),
+        Command::Trace(a) => crate::runner::trace(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

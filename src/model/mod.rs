@@ -111,6 +111,9 @@ pub struct EtcdModel {
     m: Metrics,
     records: Vec<RequestRecord>,
     record_limit: usize,
+    trace_limit: u64,
+    spans: Vec<Span>,
+    round_spans: Vec<RoundSpan>,
     held_core: Option<(usize, u32)>,
     /// Arrival time of the last message on each link `[from * hosts + to]`.
     link_last: Vec<SimTime>,
@@ -157,6 +160,9 @@ impl EtcdModel {
             },
             records: Vec::new(),
             record_limit: 0,
+            trace_limit: 0,
+            spans: Vec::new(),
+            round_spans: Vec::new(),
             held_core: None,
             link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
             p,
@@ -311,6 +317,36 @@ pub struct RequestRecord {
     pub stages_ns: [u64; Stage::COUNT],
 }
 
+/// A stretch of one traced request's time in one stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// The request's issue order.
+    pub seq: u64,
+    /// The member serving it.
+    pub member: MemberId,
+    /// The stage.
+    pub stage: Stage,
+    /// Start (ns).
+    pub start_ns: u64,
+    /// End (ns).
+    pub end_ns: u64,
+    /// For network stages: on the way back to the client.
+    pub toward_client: bool,
+}
+
+/// One ReadIndex round of a member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundSpan {
+    /// The member whose read loop ran the round.
+    pub member: MemberId,
+    /// Start (ns).
+    pub start_ns: u64,
+    /// End, when its reads were released (ns).
+    pub end_ns: u64,
+    /// Reads it released.
+    pub reads: u32,
+}
+
 /// How to run: limits and what to record beyond the summary.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
@@ -318,6 +354,8 @@ pub struct RunOptions {
     pub max_events: u64,
     /// Keep a record of the first N finished requests.
     pub record_requests: usize,
+    /// Record stage spans of the first N requests issued, and the first N ReadIndex rounds.
+    pub trace_requests: u64,
 }
 
 impl Default for RunOptions {
@@ -325,6 +363,7 @@ impl Default for RunOptions {
         RunOptions {
             max_events: 2_000_000_000,
             record_requests: 0,
+            trace_requests: 0,
         }
     }
 }
@@ -366,6 +405,10 @@ pub struct RunResult {
     pub trace_hash: u64,
     /// The first finished requests, if asked for.
     pub records: Vec<RequestRecord>,
+    /// Stage spans of the traced requests, if asked for.
+    pub spans: Vec<Span>,
+    /// The first ReadIndex rounds, if tracing.
+    pub rounds: Vec<RoundSpan>,
 }
 
 /// Runs cluster `p` under workload `w` with `seed` until `w.total` requests have finished or
@@ -373,6 +416,7 @@ pub struct RunResult {
 pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunResult {
     let mut model = EtcdModel::new(p.clone(), w.clone(), seed);
     model.record_limit = opts.record_requests;
+    model.trace_limit = opts.trace_requests;
     let mut sim = Simulation::new(model);
     client::start(&mut sim);
     sim.run_until(SimTime::MAX, opts.max_events);
@@ -423,5 +467,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         events,
         trace_hash,
         records: model.records.clone(),
+        spans: model.spans.clone(),
+        rounds: model.round_spans.clone(),
     }
 }

@@ -61,6 +61,7 @@ pub struct Member {
     rl_round: Vec<u32>,
     rl_active: bool,
     rl_ctx: u32,
+    rl_start: SimTime,
     commit: u64,
     applied: u64,
     read_only: VecDeque<PendingRead>,
@@ -84,6 +85,7 @@ impl Member {
             rl_round: Vec::new(),
             rl_active: false,
             rl_ctx: 0,
+            rl_start: SimTime::ZERO,
             commit: index,
             applied: index,
             read_only: VecDeque::new(),
@@ -294,6 +296,7 @@ impl EtcdModel {
         debug_assert!(mem.rl_round.is_empty());
         std::mem::swap(&mut mem.rl_waiting, &mut mem.rl_round);
         mem.rl_active = true;
+        mem.rl_start = s.now();
         mem.rl_ctx = mem.rl_ctx.wrapping_add(1);
         let ctx = mem.rl_ctx;
         let round = std::mem::take(&mut mem.rl_round);
@@ -323,6 +326,14 @@ impl EtcdModel {
     /// Releases every read of the round, then starts the next round if reads are waiting.
     fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         let mut round = std::mem::take(&mut self.members[usize::from(m)].rl_round);
+        if self.trace_limit > 0 && self.m.rounds < self.trace_limit {
+            self.round_spans.push(super::RoundSpan {
+                member: m,
+                start_ns: self.members[usize::from(m)].rl_start.0,
+                end_ns: s.now().0,
+                reads: round.len() as u32,
+            });
+        }
         self.m.rounds += 1;
         self.m.reads_in_rounds += round.len() as u64;
         for id in round.drain(..) {

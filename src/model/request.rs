@@ -103,6 +103,17 @@ impl EtcdModel {
         let r = &mut self.reqs[id as usize];
         if r.started {
             r.stages[r.stage as usize] += (now - r.mark).0;
+            if r.seq < self.trace_limit && now > r.mark {
+                self.spans.push(super::Span {
+                    seq: r.seq,
+                    member: r.member,
+                    stage: r.stage,
+                    start_ns: r.mark.0,
+                    end_ns: now.0,
+                    toward_client: r.stage == Stage::NetResponse
+                        || (r.stage == Stage::NicQueue && stage == Stage::NetResponse),
+                });
+            }
             r.mark = now;
             r.stage = stage;
         }
@@ -212,9 +223,26 @@ impl EtcdModel {
             Phase::Mvcc => {
                 // Split the core's time into the three stages it covered.
                 let split = r.split;
-                r.stages[Stage::Index as usize] += split[0].0;
-                r.stages[Stage::Value as usize] += split[1].0;
-                r.stages[Stage::Grpc as usize] += split[2].0;
+                let mut t = r.mark.0;
+                for (st, d) in [
+                    (Stage::Index, split[0]),
+                    (Stage::Value, split[1]),
+                    (Stage::Grpc, split[2]),
+                ] {
+                    r.stages[st as usize] += d.0;
+                    if r.seq < self.trace_limit && d.0 > 0 {
+                        let span = super::Span {
+                            seq: r.seq,
+                            member: r.member,
+                            stage: st,
+                            start_ns: t,
+                            end_ns: t + d.0,
+                            toward_client: false,
+                        };
+                        self.spans.push(span);
+                    }
+                    t += d.0;
+                }
                 r.mark = now;
                 self.respond(id, s);
             }

@@ -180,6 +180,71 @@ pub fn stacked_bars(
     Ok(out)
 }
 
+/// A waterfall: one row per stage, each bar starting where the previous stage ended, so the
+/// bars read left to right as the request's life. `stages` are (name, mean ms, queueing?).
+pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, String> {
+    let total: f64 = stages.iter().map(|s| s.1).sum::<f64>().max(1e-9);
+    let n = stages.len().max(1);
+    let height = 120 + 32 * n as u32;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (900, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(170)
+            .build_cartesian_2d(0f64..total * 1.02, 0f64..n as f64)
+            .map_err(err)?;
+        let row_label = |v: &f64| {
+            let i = v.floor() as usize;
+            if (v - v.floor() - 0.5).abs() < 0.26 && i < n {
+                stages[n - 1 - i].0.clone()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n * 2 + 1)
+            .y_label_formatter(&row_label)
+            .x_desc("time since the request started (ms)")
+            .draw()
+            .map_err(err)?;
+        let mut t = 0.0;
+        let queue_color = RGBColor(230, 120, 60);
+        let service_color = RGBColor(60, 110, 200);
+        for (i, (_, ms, queueing)) in stages.iter().enumerate() {
+            let y = (n - 1 - i) as f64;
+            let color = if *queueing {
+                queue_color
+            } else {
+                service_color
+            };
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(t, y + 0.2), (t + ms, y + 0.8)],
+                    color.filled(),
+                )))
+                .map_err(err)?;
+            t += ms;
+        }
+        let legend = [("queueing", queue_color), ("service", service_color)];
+        let y = height as i32 - 22;
+        for (k, (label, color)) in legend.into_iter().enumerate() {
+            let x = 15 + 90 * k as i32;
+            root.draw(&Rectangle::new([(x, y), (x + 12, y + 12)], color.filled()))
+                .map_err(err)?;
+            root.draw(&Text::new(label, (x + 16, y), ("sans-serif", 13)))
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,6 +274,16 @@ mod tests {
             assert!(is_svg(&svg));
             assert!(svg.contains("a p99"));
         }
+    }
+
+    #[test]
+    fn waterfall_renders() {
+        let st = vec![
+            ("client_cpu".to_string(), 0.04, false),
+            ("cpu_queue".to_string(), 0.2, true),
+        ];
+        let svg = waterfall("t", &st).unwrap();
+        assert!(is_svg(&svg) && svg.contains("cpu_queue"));
     }
 
     #[test]

@@ -3,3 +3,5 @@
 
 pub mod benchmark;
 pub mod charts;
+pub mod explain;
+pub mod trace;

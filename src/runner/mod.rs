@@ -4,7 +4,7 @@ pub mod experiment;
 
 use std::time::Instant;
 
-use crate::cli::{BenchmarkArgs, CliError};
+use crate::cli::{BenchmarkArgs, CliError, ExplainArgs, TraceArgs};
 use crate::config::model::load_model;
 use crate::model::{self, RunOptions};
 use crate::report::benchmark as report;
@@ -23,6 +23,74 @@ pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
         "Simulation speed: {:.0} requests/s, {:.0} events/s (wall)",
         finished / wall.max(1e-9),
         r.events as f64 / wall.max(1e-9)
+    );
+    Ok(())
+}
+
+/// "--clients=1000 --conns=100 range, linearizable" for headings.
+fn describe(a: &BenchmarkArgs) -> String {
+    let crate::cli::BenchOp::Range(r) = &a.op;
+    format!(
+        "--clients={} --conns={} range --consistency={} --total={}",
+        a.clients, a.conns, r.consistency, r.total
+    )
+}
+
+/// `etcdsim explain`: one run, explained stage by stage.
+pub fn explain(a: &ExplainArgs) -> Result<(), CliError> {
+    let p = load_model(&a.bench.model, &a.bench.set)?;
+    let w = a.bench.workload(&p)?;
+    let r = model::run(&p, &w, a.bench.seed, RunOptions::default());
+    print!(
+        "{}",
+        crate::report::explain::text(&p, &describe(&a.bench), &r)
+    );
+    if let Some(path) = &a.svg {
+        let stages: Vec<(String, f64, bool)> = r
+            .stages
+            .iter()
+            .filter(|s| s.mean_ns > 0.0)
+            .map(|s| {
+                (
+                    s.stage.name().to_string(),
+                    s.mean_ns * 1e-6,
+                    s.stage.is_queueing(),
+                )
+            })
+            .collect();
+        let title = format!(
+            "{}: where a request's time goes ({})",
+            p.name,
+            describe(&a.bench)
+        );
+        let svg = crate::report::charts::waterfall(&title, &stages).map_err(CliError::Internal)?;
+        experiment::write_atomic(path, svg.as_bytes())?;
+        eprintln!("etcdsim: wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON.
+pub fn trace(a: &TraceArgs) -> Result<(), CliError> {
+    let p = load_model(&a.bench.model, &a.bench.set)?;
+    let w = a.bench.workload(&p)?;
+    let opts = RunOptions {
+        trace_requests: a.requests,
+        ..RunOptions::default()
+    };
+    let r = model::run(&p, &w, a.bench.seed, opts);
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::Internal(format!("{}: {e}", dir.display())))?;
+    }
+    let json = crate::report::trace::chrome_json(&r, p.members());
+    experiment::write_atomic(&a.out, json.as_bytes())?;
+    eprintln!(
+        "etcdsim: wrote {} ({} spans of the first {} requests, {} ReadIndex rounds); open it in ui.perfetto.dev",
+        a.out.display(),
+        r.spans.len(),
+        a.requests,
+        r.rounds.len()
     );
     Ok(())
 }

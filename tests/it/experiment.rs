@@ -130,3 +130,138 @@ fn errors_name_the_file_and_the_key() {
         assert!(err.contains(want), "wanted {want:?} in: {err}");
     }
 }
+
+/// Slow enough to interrupt: 24 points × 2 replications = 48 runs of tens of ms each.
+const SLOW: &str = r#"
+name = "slow"
+replications = 2
+[workload]
+total = 60000
+warmup = 1000
+[grid]
+"clients,conns" = [[200, 20], [400, 40], [800, 80], [1000, 100]]
+consistency = ["l", "s"]
+"model.network.rtt_us" = [200, 1000, 2000]
+"#;
+
+#[test]
+fn an_interrupted_run_resumes_to_the_same_csv() {
+    let dir = scratch("resume");
+    let exp = experiment(&dir, SLOW);
+    let whole = dir.join("whole");
+    run_experiment(&exp, &opts(&whole, 1)).unwrap();
+
+    let part = dir.join("part");
+    let bin = env!("CARGO_BIN_EXE_etcdsim");
+    let mut child = std::process::Command::new(bin)
+        .args([
+            "run",
+            exp.to_str().unwrap(),
+            "--threads",
+            "1",
+            "--out",
+            part.to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a few runs are in the journal (and well before the end).
+    let journal = part.join("results.partial.csv");
+    let t0 = std::time::Instant::now();
+    loop {
+        let rows = std::fs::read_to_string(&journal)
+            .map(|t| t.lines().count().saturating_sub(2))
+            .unwrap_or(0);
+        if rows >= 3 {
+            break;
+        }
+        assert!(t0.elapsed().as_secs() < 60, "the run never wrote 3 rows");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!part.join("results.csv").exists(), "killed before the end");
+    let kept = std::fs::read_to_string(&journal).unwrap().lines().count() - 2;
+    assert!((3..48).contains(&kept), "{kept} rows kept");
+
+    let o = Options {
+        resume: true,
+        ..opts(&part, 2)
+    };
+    let w = run_experiment(&exp, &o).unwrap();
+    assert_eq!(w.simulated, 48 - kept, "runs simulated after {kept} kept");
+    for f in ["results.csv", "summary.csv", "run.toml"] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(part.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    assert!(!journal.exists(), "the journal is removed at the end");
+}
+
+#[test]
+fn a_journal_from_another_configuration_is_refused() {
+    let dir = scratch("stale");
+    let exp = experiment(&dir, SMALL);
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("results.partial.csv"),
+        "# etcdsim journal config=0000000000000000\nexperiment\n",
+    )
+    .unwrap();
+    let err = run_experiment(
+        &exp,
+        &Options {
+            resume: true,
+            ..opts(&out, 1)
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("results.partial.csv") && err.contains("without --resume"),
+        "{err}"
+    );
+}
+
+#[test]
+fn shards_merge_into_the_files_one_machine_writes() {
+    let dir = scratch("shards");
+    let exp = experiment(&dir, SMALL);
+    let whole = dir.join("whole");
+    run_experiment(&exp, &opts(&whole, 2)).unwrap();
+    let mut shards = Vec::new();
+    for k in 1..=3 {
+        let d = dir.join(format!("s{k}"));
+        let w = run_experiment(
+            &exp,
+            &Options {
+                shard: Some((k, 3)),
+                ..opts(&d, 1)
+            },
+        )
+        .unwrap();
+        assert_eq!(w.points, 2);
+        shards.push(d);
+    }
+    let merged = dir.join("merged");
+    let err =
+        etcdsim::runner::experiment::merge_shards(&exp, &shards[..2], Some(&merged)).unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+    etcdsim::runner::experiment::merge_shards(&exp, &shards, Some(&merged)).unwrap();
+    for f in [
+        "results.csv",
+        "summary.csv",
+        "run.toml",
+        "throughput.svg",
+        "breakdown.svg",
+    ] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(merged.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! `etcdsim explain`: where one read's time goes, stage by stage, with what etcd does there.
+
+use std::fmt::Write;
+
+use crate::model::{ClusterParams, RunResult};
+
+/// The explanation of run `r` of cluster `p`, as text.
+pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
+    let mut o = String::new();
+    let total: f64 = r.stages.iter().map(|s| s.mean_ns).sum();
+    let _ = writeln!(
+        o,
+        "Where a request's time goes: {} (etcd {}), {what}",
+        p.name, p.mechanisms.version
+    );
+    let _ = writeln!(
+        o,
+        "Predicted: {:.0} requests/s, mean {:.4} ms, p99 {:.4} ms ({} requests, seed {})\n",
+        r.throughput_rps,
+        r.latency_w.mean() * 1e-6,
+        r.latency.quantile(0.99) as f64 * 1e-6,
+        r.completed,
+        r.seed
+    );
+    let _ = writeln!(
+        o,
+        "  {:<22} {:>10} {:>10} {:>7}  {:<9}",
+        "stage", "mean (ms)", "p99 (ms)", "share", "kind"
+    );
+    let (mut queue, mut service) = (0.0, 0.0);
+    for s in r.stages.iter().filter(|s| s.mean_ns > 0.0) {
+        let share = if total > 0.0 {
+            100.0 * s.mean_ns / total
+        } else {
+            0.0
+        };
+        let kind = if s.stage.is_queueing() {
+            queue += s.mean_ns;
+            "queueing"
+        } else {
+            service += s.mean_ns;
+            "service"
+        };
+        let _ = writeln!(
+            o,
+            "  {:<22} {:>10.4} {:>10.4} {:>6.1}%  {kind:<9}",
+            s.stage.name(),
+            s.mean_ns * 1e-6,
+            s.p99_ns as f64 * 1e-6,
+            share
+        );
+    }
+    let _ = writeln!(o, "  {:<22} {:>10.4}", "total", total * 1e-6);
+    if total > 0.0 {
+        let _ = writeln!(
+            o,
+            "\nQueueing is {:.1}% of the mean, service {:.1}%.",
+            100.0 * queue / total,
+            100.0 * service / total
+        );
+    }
+    let util = r
+        .utilization
+        .iter()
+        .find(|u| u.0 == r.bottleneck)
+        .map_or(0.0, |u| u.1);
+    let _ = writeln!(
+        o,
+        "Bottleneck: {} ({:.1}% busy).",
+        r.bottleneck,
+        util * 100.0
+    );
+    if r.readindex_rounds > 0 {
+        let _ = writeln!(
+            o,
+            "ReadIndex: {} rounds, {:.1} reads per round.",
+            r.readindex_rounds, r.reads_per_round
+        );
+    }
+    let _ = writeln!(o, "\nWhat etcd does in each stage:");
+    for s in r.stages.iter().filter(|s| s.mean_ns > 0.0) {
+        let _ = writeln!(o, "  {:<22} {}", s.stage.name(), s.stage.explain());
+    }
+    o
+}
