@@ -244,6 +244,8 @@ impl BenchmarkArgs {
             consistency: r.consistency.clone(),
             total: r.total,
             warmup: 0,
+            duration_s: 0.0,
+            warmup_s: 0.0,
             rate: r.rate,
             open_rate: 0.0,
             keys_in_range,

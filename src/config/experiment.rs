@@ -16,6 +16,7 @@
 //! "model.member.cores" = { from = 2, to = 32, points = 5, log = true }
 //! [charts]
 //! x = "clients"
+//! series = ["consistency"]                  # optional: one line per value of these axes
 //! ```
 //!
 //! Grid keys are workload keys, or `model.` followed by a model key. The grid is the Cartesian
@@ -75,6 +76,8 @@ pub struct ChartSpec {
     /// Plot x on a log scale.
     #[serde(default)]
     pub log_x: bool,
+    /// The axes whose values make separate lines (default: every axis but x).
+    pub series: Option<Vec<String>>,
 }
 
 /// One axis value form.

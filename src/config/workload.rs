@@ -34,6 +34,10 @@ pub struct WorkloadSpec {
     pub total: u64,
     /// Requests issued first and not measured.
     pub warmup: u64,
+    /// Run for this many simulated seconds instead of `total` requests (0: use `total`).
+    pub duration_s: f64,
+    /// Requests issued in the first this many simulated seconds are not measured.
+    pub warmup_s: f64,
     /// Closed loop: the shared rate limit in requests/s (`--rate`; 0: none).
     pub rate: f64,
     /// Open loop instead: Poisson arrivals at this many requests/s (0: closed loop).
@@ -65,6 +69,8 @@ impl Default for WorkloadSpec {
             consistency: "l".into(),
             total: 10_000,
             warmup: 0,
+            duration_s: 0.0,
+            warmup_s: 0.0,
             rate: 0.0,
             open_rate: 0.0,
             keys_in_range: 0,
@@ -117,7 +123,21 @@ impl WorkloadSpec {
                 ),
             ));
         }
-        for (key, x) in [("rate", self.rate), ("open_rate", self.open_rate)] {
+        if self.duration_s > 0.0 && self.warmup_s >= self.duration_s {
+            return Err(bad(
+                "warmup_s",
+                format!(
+                    "must be less than duration_s ({}) (got {})",
+                    self.duration_s, self.warmup_s
+                ),
+            ));
+        }
+        for (key, x) in [
+            ("rate", self.rate),
+            ("open_rate", self.open_rate),
+            ("duration_s", self.duration_s),
+            ("warmup_s", self.warmup_s),
+        ] {
             if !(x.is_finite() && x >= 0.0) {
                 return Err(bad(key, format!("must be a finite number >= 0 (got {x})")));
             }
@@ -180,8 +200,15 @@ impl WorkloadSpec {
                 .map_err(|rule| bad("endpoints", rule))?,
             policy,
             arrivals,
-            total: self.total,
+            total: if self.duration_s > 0.0 {
+                u64::MAX
+            } else {
+                self.total
+            },
             warmup_requests: self.warmup,
+            duration: (self.duration_s > 0.0)
+                .then(|| crate::engine::SimDuration::from_secs_f64(self.duration_s)),
+            warmup_time: crate::engine::SimDuration::from_secs_f64(self.warmup_s),
             range: RangeOp {
                 consistency,
                 keys_in_range,

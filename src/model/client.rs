@@ -221,8 +221,9 @@ impl EtcdModel {
 
     fn new_request(&mut self, client: u32, conn: u32, now: SimTime) -> u32 {
         let member = self.pick_member(conn);
-        let measured = self.issued >= self.w.warmup_requests;
-        if self.issued == self.w.warmup_requests {
+        let measured =
+            self.issued >= self.w.warmup_requests && now >= SimTime::ZERO + self.w.warmup_time;
+        if measured && self.m.measure_start.is_none() {
             self.start_measuring(now);
         }
         self.issued += 1;

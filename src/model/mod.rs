@@ -419,14 +419,22 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     model.trace_limit = opts.trace_requests;
     let mut sim = Simulation::new(model);
     client::start(&mut sim);
-    sim.run_until(SimTime::MAX, opts.max_events);
+    let limit = w.duration.map_or(SimTime::MAX, |d| SimTime::ZERO + d);
+    sim.run_until(limit, opts.max_events);
     let now = sim.now();
     let events = sim.events_processed();
     let trace_hash = sim.trace_hash();
     let model = &sim.model;
     let m = &model.m;
     let start = m.measure_start.unwrap_or(now);
-    let duration = m.last_end.since(start);
+    // A time-bounded run is measured up to its end; a request-bounded one up to its last
+    // completion.
+    let end = if w.duration.is_some() {
+        limit.min(now.max(m.last_end))
+    } else {
+        m.last_end
+    };
+    let duration = end.since(start);
     let n = m.completed.max(1) as f64;
     let stages = Stage::ALL
         .iter()

@@ -279,6 +279,11 @@ pub struct Workload {
     pub total: u64,
     /// The first this many requests issued are not measured (warm-up).
     pub warmup_requests: u64,
+    /// Stop at this virtual time instead of after `total` requests (then `total` is only a cap).
+    pub duration: Option<crate::engine::SimDuration>,
+    /// Requests issued before this virtual time are not measured (warm-up), besides
+    /// `warmup_requests`.
+    pub warmup_time: crate::engine::SimDuration,
     /// The request.
     pub range: RangeOp,
     /// Authentication.

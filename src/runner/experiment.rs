@@ -217,18 +217,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
     let model_text = crate::config::read(&model_path)?;
     let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
     if let Some(chart) = &e.charts {
-        if !jobs.first().is_some_and(|j| {
-            j.values
-                .iter()
-                .any(|(k, v)| k == &chart.x && as_f64(v).is_some())
-        }) {
-            return Err(ConfigError::invalid(
-                &file,
-                "charts.x",
-                format!("{:?} is not a numeric grid axis", chart.x),
-            )
-            .into());
-        }
+        check_chart(&file, &e, chart, &jobs)?;
     }
     let axes: Vec<String> = jobs
         .first()
@@ -291,6 +280,59 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         reps,
         config_hash,
     })
+}
+
+/// The chart's x must be a numeric axis; every other axis that varies must make the lines.
+fn check_chart(
+    file: &str,
+    e: &ExperimentFile,
+    chart: &crate::config::experiment::ChartSpec,
+    jobs: &[Job],
+) -> Result<(), ConfigError> {
+    let Some(first) = jobs.first() else {
+        return Ok(());
+    };
+    if !first
+        .values
+        .iter()
+        .any(|(k, v)| k == &chart.x && as_f64(v).is_some())
+    {
+        return Err(ConfigError::invalid(
+            file,
+            "charts.x",
+            format!("{:?} is not a numeric grid axis", chart.x),
+        ));
+    }
+    let Some(series) = &chart.series else {
+        return Ok(());
+    };
+    for s in series {
+        if !first.values.iter().any(|(k, _)| k == s) {
+            return Err(ConfigError::invalid(
+                file,
+                "charts.series",
+                format!("{s:?} is not a grid axis"),
+            ));
+        }
+    }
+    let with_x = e.zipped_with(&chart.x);
+    for (i, (k, v)) in first.values.iter().enumerate() {
+        let plotted = with_x.contains(k) || series.contains(k);
+        if !plotted
+            && jobs
+                .iter()
+                .any(|j| j.values.get(i).is_none_or(|(_, w)| w != v))
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "charts.series",
+                format!(
+                    "the axis {k:?} varies but is neither x nor in series, so its points would share a line"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn build_jobs(

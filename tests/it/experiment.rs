@@ -120,6 +120,18 @@ fn errors_name_the_file_and_the_key() {
         ),
         ("[charts]\nx = \"nope\"\n", "charts.x"),
         ("replications = 0\n", "replications: must be at least 1"),
+        (
+            "[grid]\nclients = [1, 2]\nconsistency = [\"l\", \"s\"]\n[charts]\nx = \"clients\"\nseries = []\n",
+            "the axis \"consistency\" varies but is neither x nor in series",
+        ),
+        (
+            "[grid]\nclients = [1, 2]\n[charts]\nx = \"clients\"\nseries = [\"nope\"]\n",
+            "charts.series",
+        ),
+        (
+            "[workload]\nduration_s = 1\nwarmup_s = 2\n",
+            "workload.warmup_s: must be less than duration_s",
+        ),
     ];
     for (body, want) in cases {
         let exp = experiment(&dir, body);
@@ -262,6 +274,51 @@ fn shards_merge_into_the_files_one_machine_writes() {
             std::fs::read(whole.join(f)).unwrap(),
             std::fs::read(merged.join(f)).unwrap(),
             "{f}"
+        );
+    }
+}
+
+#[test]
+fn rayon_num_threads_does_not_change_the_bytes() {
+    let dir = scratch("rayon-env");
+    let exp = experiment(&dir, SMALL);
+    let mut outs = Vec::new();
+    for n in ["1", "2"] {
+        let out = dir.join(format!("t{n}"));
+        let st = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+            .env("RAYON_NUM_THREADS", n)
+            .args(["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        outs.push(std::fs::read(out.join("results.csv")).unwrap());
+    }
+    assert!(outs[0] == outs[1], "RAYON_NUM_THREADS=1 and =2 differ");
+}
+
+#[test]
+fn a_run_can_last_a_simulated_time_instead_of_a_count() {
+    let dir = scratch("duration");
+    let exp = experiment(
+        &dir,
+        "name = \"d\"\n[workload]\nduration_s = 0.5\nwarmup_s = 0.1\nclients = 1\nconsistency = \"s\"\n[grid]\n\"model.network.rtt_us\" = [1000, 2000]\n",
+    );
+    let out = dir.join("o");
+    run_experiment(&exp, &opts(&out, 1)).unwrap();
+    let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    for line in text.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let rtt: f64 = f[col("model.network.rtt_us")].parse().unwrap();
+        let completed: f64 = f[col("completed")].parse().unwrap();
+        let per_request_s = f[col("latency_ms_mean")].parse::<f64>().unwrap() / 1e3 + 40e-6;
+        // 0.4 s measured, one request at a time, each about RTT + costs long.
+        let expect = 0.4 / per_request_s;
+        assert!(
+            (completed - expect).abs() / expect < 0.02,
+            "rtt {rtt}: {completed} completed, expected about {expect:.0}"
         );
     }
 }

@@ -45,6 +45,8 @@ pub fn workload(
         arrivals,
         total,
         warmup_requests: 0,
+        duration: None,
+        warmup_time: etcdsim::engine::SimDuration::ZERO,
         range: RangeOp {
             consistency,
             keys_in_range: 1,
