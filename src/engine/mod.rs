@@ -16,7 +16,7 @@ pub mod rng;
 pub mod time;
 
 pub use queue::EventQueue;
-pub use resource::Servers;
+pub use resource::{RwLock, Servers};
 pub use rng::SimRng;
 pub use time::{SimDuration, SimTime};
 

@@ -227,7 +227,13 @@ impl EtcdModel {
             self.start_measuring(now);
         }
         self.issued += 1;
-        let r = Req::new(self.issued - 1, client, member, measured);
+        let r = Req::new(
+            self.issued - 1,
+            super::OpKind::Read,
+            client,
+            member,
+            measured,
+        );
         match self.free.pop() {
             Some(id) => {
                 self.reqs[id as usize] = r;

@@ -80,14 +80,56 @@ struct HostState {
     nic: Servers<Msg>,
 }
 
-/// What the model measures while it runs.
-struct Metrics {
+/// What the model measures of one kind of request.
+struct OpMetrics {
     latency: Histogram,
     latency_w: Welford,
     stage_sum_ns: [u128; Stage::COUNT],
     stage_hist: Vec<Histogram>,
     completed: u64,
     failed: u64,
+}
+
+impl OpMetrics {
+    fn new() -> OpMetrics {
+        OpMetrics {
+            latency: Histogram::new(),
+            latency_w: Welford::new(),
+            stage_sum_ns: [0; Stage::COUNT],
+            stage_hist: (0..Stage::COUNT).map(|_| Histogram::new()).collect(),
+            completed: 0,
+            failed: 0,
+        }
+    }
+
+    fn result(&self, window: SimDuration) -> OpResult {
+        let n = self.completed.max(1) as f64;
+        OpResult {
+            completed: self.completed,
+            failed: self.failed,
+            throughput_rps: if window.0 > 0 {
+                self.completed as f64 / window.as_secs_f64()
+            } else {
+                0.0
+            },
+            latency: self.latency.clone(),
+            latency_w: self.latency_w,
+            stages: Stage::ALL
+                .iter()
+                .map(|&st| StageSummary {
+                    stage: st,
+                    mean_ns: self.stage_sum_ns[st as usize] as f64 / n,
+                    p99_ns: self.stage_hist[st as usize].quantile(0.99),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the model measures while it runs.
+struct Metrics {
+    /// Reads and writes, indexed by `OpKind as usize`.
+    ops: [OpMetrics; 2],
     measure_start: Option<SimTime>,
     last_end: SimTime,
     stage_sum_mismatches: u64,
@@ -146,12 +188,7 @@ impl EtcdModel {
             issued: 0,
             done: 0,
             m: Metrics {
-                latency: Histogram::new(),
-                latency_w: Welford::new(),
-                stage_sum_ns: [0; Stage::COUNT],
-                stage_hist: (0..Stage::COUNT).map(|_| Histogram::new()).collect(),
-                completed: 0,
-                failed: 0,
+                ops: [OpMetrics::new(), OpMetrics::new()],
                 measure_start: None,
                 last_end: SimTime::ZERO,
                 stage_sum_mismatches: 0,
@@ -368,19 +405,22 @@ impl Default for RunOptions {
     }
 }
 
-/// What one run predicts.
+/// The kind of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// A range.
+    Read = 0,
+    /// A put.
+    Write = 1,
+}
+
+/// What one run predicts for one kind of request.
 #[derive(Debug, Clone)]
-pub struct RunResult {
-    /// The run seed.
-    pub seed: u64,
+pub struct OpResult {
     /// Requests that completed successfully in the measured window.
     pub completed: u64,
     /// Requests that failed in the measured window.
     pub failed: u64,
-    /// Requests issued but neither completed nor failed when the run stopped.
-    pub in_flight: u64,
-    /// Length of the measured window (first measured issue to last completion).
-    pub duration: SimDuration,
     /// Successful requests per second of virtual time.
     pub throughput_rps: f64,
     /// Latency distribution of measured successful requests (ns).
@@ -389,6 +429,21 @@ pub struct RunResult {
     pub latency_w: Welford,
     /// Time per stage.
     pub stages: Vec<StageSummary>,
+}
+
+/// What one run predicts.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The run seed.
+    pub seed: u64,
+    /// Reads (ranges).
+    pub reads: OpResult,
+    /// Writes (puts).
+    pub writes: OpResult,
+    /// Requests issued but neither completed nor failed when the run stopped.
+    pub in_flight: u64,
+    /// Length of the measured window (first measured issue to last completion).
+    pub duration: SimDuration,
     /// Utilization of every resource, as (name, fraction busy).
     pub utilization: Vec<(String, f64)>,
     /// The most utilized resource.
@@ -409,6 +464,17 @@ pub struct RunResult {
     pub spans: Vec<Span>,
     /// The first ReadIndex rounds, if tracing.
     pub rounds: Vec<RoundSpan>,
+}
+
+impl RunResult {
+    /// The operation the workload is about: reads if any were measured, else writes.
+    pub fn primary(&self) -> &OpResult {
+        if self.reads.completed + self.reads.failed > 0 {
+            &self.reads
+        } else {
+            &self.writes
+        }
+    }
 }
 
 /// Runs cluster `p` under workload `w` with `seed` until `w.total` requests have finished or
@@ -435,15 +501,6 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         m.last_end
     };
     let duration = end.since(start);
-    let n = m.completed.max(1) as f64;
-    let stages = Stage::ALL
-        .iter()
-        .map(|&st| StageSummary {
-            stage: st,
-            mean_ns: m.stage_sum_ns[st as usize] as f64 / n,
-            p99_ns: m.stage_hist[st as usize].quantile(0.99),
-        })
-        .collect();
     let utilization = model.utilizations(now);
     let bottleneck = utilization
         .iter()
@@ -455,18 +512,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         .unwrap_or_default();
     RunResult {
         seed,
-        completed: m.completed,
-        failed: m.failed,
+        reads: m.ops[OpKind::Read as usize].result(duration),
+        writes: m.ops[OpKind::Write as usize].result(duration),
         in_flight: model.issued - model.done,
         duration,
-        throughput_rps: if duration.0 > 0 {
-            m.completed as f64 / duration.as_secs_f64()
-        } else {
-            0.0
-        },
-        latency: m.latency.clone(),
-        latency_w: m.latency_w,
-        stages,
         utilization,
         bottleneck,
         readindex_rounds: m.rounds,

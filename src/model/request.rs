@@ -47,6 +47,7 @@ pub enum Phase {
 #[derive(Debug, Clone)]
 pub struct Req {
     pub seq: u64,
+    pub kind: super::OpKind,
     pub client: u32,
     pub member: MemberId,
     pub phase: Phase,
@@ -61,9 +62,16 @@ pub struct Req {
 }
 
 impl Req {
-    pub fn new(seq: u64, client: u32, member: MemberId, measured: bool) -> Req {
+    pub fn new(
+        seq: u64,
+        kind: super::OpKind,
+        client: u32,
+        member: MemberId,
+        measured: bool,
+    ) -> Req {
         Req {
             seq,
+            kind,
             client,
             member,
             phase: Phase::ClientLoop,
@@ -353,15 +361,16 @@ impl EtcdModel {
             if r.stages.iter().sum::<u64>() != latency {
                 self.m.stage_sum_mismatches += 1;
             }
+            let om = &mut self.m.ops[r.kind as usize];
             if r.failed {
-                self.m.failed += 1;
+                om.failed += 1;
             } else {
-                self.m.completed += 1;
-                self.m.latency.record(latency);
-                self.m.latency_w.push(latency as f64);
+                om.completed += 1;
+                om.latency.record(latency);
+                om.latency_w.push(latency as f64);
                 for (i, &ns) in r.stages.iter().enumerate() {
-                    self.m.stage_sum_ns[i] += u128::from(ns);
-                    self.m.stage_hist[i].record(ns);
+                    om.stage_sum_ns[i] += u128::from(ns);
+                    om.stage_hist[i].record(ns);
                 }
             }
             self.m.last_end = now;

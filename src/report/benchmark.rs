@@ -14,13 +14,14 @@ const BAR_LEN: u64 = 40;
 /// Percentiles come from etcdsim's histogram (relative error below 0.4%), not from a sorted
 /// list of every latency as etcd's tool keeps.
 pub fn etcd_layout(r: &RunResult) -> String {
+    let op = r.primary();
     let mut o = String::new();
     let secs = |ns: f64| ns * 1e-9;
-    let h = &r.latency;
-    let n = r.latency_w.count() as f64;
+    let h = &op.latency;
+    let n = op.latency_w.count() as f64;
     // etcd's Stddev is the population standard deviation.
     let pop_sd = if n > 1.0 {
-        (r.latency_w.variance() * (n - 1.0) / n).sqrt()
+        (op.latency_w.variance() * (n - 1.0) / n).sqrt()
     } else {
         0.0
     };
@@ -28,10 +29,10 @@ pub fn etcd_layout(r: &RunResult) -> String {
     let _ = writeln!(o, "  Total:\t{:4.4} secs.", r.duration.as_secs_f64());
     let _ = writeln!(o, "  Slowest:\t{:4.4} secs.", secs(h.max() as f64));
     let _ = writeln!(o, "  Fastest:\t{:4.4} secs.", secs(h.min() as f64));
-    let _ = writeln!(o, "  Average:\t{:4.4} secs.", secs(r.latency_w.mean()));
+    let _ = writeln!(o, "  Average:\t{:4.4} secs.", secs(op.latency_w.mean()));
     let _ = writeln!(o, "  Stddev:\t{:4.4} secs.", secs(pop_sd));
-    let _ = writeln!(o, "  Requests/sec:\t{:4.4}", r.throughput_rps);
-    if r.completed > 0 {
+    let _ = writeln!(o, "  Requests/sec:\t{:4.4}", op.throughput_rps);
+    if op.completed > 0 {
         let _ = writeln!(o, "\nResponse time histogram:");
         let rows = histogram_rows(r);
         let max = rows.iter().map(|x| x.1).max().unwrap_or(1).max(1);
@@ -45,11 +46,11 @@ pub fn etcd_layout(r: &RunResult) -> String {
             let _ = writeln!(o, "  {p}% in {:4.4} secs.", secs(v as f64));
         }
     }
-    if r.failed > 0 {
+    if op.failed > 0 {
         let _ = writeln!(
             o,
             "\nError distribution:\n  [{}]\tfailed requests",
-            r.failed
+            op.failed
         );
     }
     o
@@ -58,7 +59,8 @@ pub fn etcd_layout(r: &RunResult) -> String {
 /// etcd's 11 histogram edges, equally spaced from fastest to slowest, with the number of
 /// latencies in (previous edge, edge] (the first edge counts the fastest).
 fn histogram_rows(r: &RunResult) -> Vec<(u64, u64)> {
-    let h = &r.latency;
+    let op = r.primary();
+    let h = &op.latency;
     let (lo, hi) = (h.min(), h.max());
     let edges: Vec<u64> = (0..=10)
         .map(|i| lo + ((hi - lo) as f64 * f64::from(i) / 10.0) as u64)
@@ -77,13 +79,14 @@ fn histogram_rows(r: &RunResult) -> Vec<(u64, u64)> {
 
 /// etcdsim's additions: where the time went, what was busy, and the run's identity.
 pub fn additions(r: &RunResult) -> String {
+    let op = r.primary();
     let mut o = String::new();
-    let total: f64 = r.stages.iter().map(|s| s.mean_ns).sum();
-    let h = &r.latency;
+    let total: f64 = op.stages.iter().map(|s| s.mean_ns).sum();
+    let h = &op.latency;
     let _ = writeln!(
         o,
         "\nLatency (ms): mean {:.4}  p50 {:.4}  p90 {:.4}  p99 {:.4}  p99.9 {:.4}  max {:.4}",
-        r.latency_w.mean() * 1e-6,
+        op.latency_w.mean() * 1e-6,
         h.quantile(0.5) as f64 * 1e-6,
         h.quantile(0.9) as f64 * 1e-6,
         h.quantile(0.99) as f64 * 1e-6,
@@ -96,7 +99,7 @@ pub fn additions(r: &RunResult) -> String {
         "  {:<22} {:>12} {:>12} {:>7}  kind",
         "stage", "mean (ms)", "p99 (ms)", "share"
     );
-    for s in &r.stages {
+    for s in &op.stages {
         if s.mean_ns == 0.0 && s.p99_ns == 0 {
             continue;
         }

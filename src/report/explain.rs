@@ -6,8 +6,9 @@ use crate::model::{ClusterParams, RunResult};
 
 /// The explanation of run `r` of cluster `p`, as text.
 pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
+    let op = r.primary();
     let mut o = String::new();
-    let total: f64 = r.stages.iter().map(|s| s.mean_ns).sum();
+    let total: f64 = op.stages.iter().map(|s| s.mean_ns).sum();
     let _ = writeln!(
         o,
         "Where a request's time goes: {} (etcd {}), {what}",
@@ -16,10 +17,10 @@ pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
     let _ = writeln!(
         o,
         "Predicted: {:.0} requests/s, mean {:.4} ms, p99 {:.4} ms ({} requests, seed {})\n",
-        r.throughput_rps,
-        r.latency_w.mean() * 1e-6,
-        r.latency.quantile(0.99) as f64 * 1e-6,
-        r.completed,
+        op.throughput_rps,
+        op.latency_w.mean() * 1e-6,
+        op.latency.quantile(0.99) as f64 * 1e-6,
+        op.completed,
         r.seed
     );
     let _ = writeln!(
@@ -28,7 +29,7 @@ pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
         "stage", "mean (ms)", "p99 (ms)", "share", "kind"
     );
     let (mut queue, mut service) = (0.0, 0.0);
-    for s in r.stages.iter().filter(|s| s.mean_ns > 0.0) {
+    for s in op.stages.iter().filter(|s| s.mean_ns > 0.0) {
         let share = if total > 0.0 {
             100.0 * s.mean_ns / total
         } else {
@@ -78,7 +79,7 @@ pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
         );
     }
     let _ = writeln!(o, "\nWhat etcd does in each stage:");
-    for s in r.stages.iter().filter(|s| s.mean_ns > 0.0) {
+    for s in op.stages.iter().filter(|s| s.mean_ns > 0.0) {
         let _ = writeln!(o, "  {:<22} {}", s.stage.name(), s.stage.explain());
     }
     o

@@ -382,7 +382,7 @@ fn f(x: f64) -> String {
 }
 
 fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
-    let h = &r.latency;
+    let h = &r.reads.latency;
     let ms = |ns: u64| f(ns as f64 * 1e-6);
     let mut row: Row = vec![
         p.name.clone(),
@@ -392,17 +392,17 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     ];
     row.extend(p.jobs[i].values.iter().map(|(_, v)| plain(v)));
     row.extend([
-        f(r.throughput_rps),
-        r.completed.to_string(),
-        r.failed.to_string(),
-        f(r.latency_w.mean() * 1e-6),
+        f(r.reads.throughput_rps),
+        r.reads.completed.to_string(),
+        r.reads.failed.to_string(),
+        f(r.reads.latency_w.mean() * 1e-6),
         ms(h.quantile(0.5)),
         ms(h.quantile(0.9)),
         ms(h.quantile(0.99)),
         ms(h.quantile(0.999)),
         ms(h.max()),
     ]);
-    row.extend(r.stages.iter().map(|s| f(s.mean_ns * 1e-6)));
+    row.extend(r.reads.stages.iter().map(|s| f(s.mean_ns * 1e-6)));
     row.extend(p.resources.iter().map(|n| {
         r.utilization
             .iter()
@@ -585,7 +585,7 @@ fn run_all(
                 }
                 progress.tick(&format!(
                     "point {i} rep {rep}: {:.0} req/s",
-                    r.throughput_rps
+                    r.reads.throughput_rps
                 ));
                 Ok(row)
             })

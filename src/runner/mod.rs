@@ -18,7 +18,8 @@ pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
     let wall = t0.elapsed().as_secs_f64();
     print!("{}", report::etcd_layout(&r));
     print!("{}", report::additions(&r));
-    let finished = (r.completed + r.failed) as f64;
+    let finished =
+        (r.reads.completed + r.reads.failed + r.writes.completed + r.writes.failed) as f64;
     println!(
         "Simulation speed: {:.0} requests/s, {:.0} events/s (wall)",
         finished / wall.max(1e-9),
@@ -47,6 +48,7 @@ pub fn explain(a: &ExplainArgs) -> Result<(), CliError> {
     );
     if let Some(path) = &a.svg {
         let stages: Vec<(String, f64, bool)> = r
+            .primary()
             .stages
             .iter()
             .filter(|s| s.mean_ns > 0.0)

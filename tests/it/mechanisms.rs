@@ -11,7 +11,7 @@ use etcdsim::model::{
 const CLOSED: Arrivals = Arrivals::Closed { rate_limit: None };
 
 fn stage_us(r: &etcdsim::model::RunResult, s: Stage) -> f64 {
-    r.stages[s as usize].mean_ns / 1e3
+    r.reads.stages[s as usize].mean_ns / 1e3
 }
 
 /// A 1,000-key range with `--limit 10`: v3.4 collects every revision of the range and fetches
@@ -67,11 +67,11 @@ fn large_responses_queue_at_link_bandwidth() {
     let expect_rps = 1e9 / 8.0 / bytes;
     println!(
         "{:.1} responses/s, link {:.1}; nic queue {:.2} ms",
-        r.throughput_rps,
+        r.reads.throughput_rps,
         expect_rps,
         stage_us(&r, Stage::NicQueue) / 1e3
     );
-    assert!((r.throughput_rps - expect_rps).abs() / expect_rps < 0.01);
+    assert!((r.reads.throughput_rps - expect_rps).abs() / expect_rps < 0.01);
     assert!(
         stage_us(&r, Stage::NicQueue) > 20_000.0,
         "three others ahead: about 24 ms of queueing"
@@ -115,8 +115,8 @@ client = "box"
     w.clients = 32;
     w.conns = 3;
     let r = run(&p, &w, 1);
-    println!("{:.0} req/s on one shared core", r.throughput_rps);
-    assert!(r.throughput_rps <= 20_000.0 * 1.001 && r.throughput_rps > 19_000.0);
+    println!("{:.0} req/s on one shared core", r.reads.throughput_rps);
+    assert!(r.reads.throughput_rps <= 20_000.0 * 1.001 && r.reads.throughput_rps > 19_000.0);
     assert_eq!(r.bottleneck, "box_cpu");
 }
 
@@ -136,9 +136,9 @@ fn the_rate_limiter_caps_throughput() {
     w.conns = 10;
     let r = run(&p, &w, 1);
     assert!(
-        (r.throughput_rps - 1000.0).abs() < 5.0,
+        (r.reads.throughput_rps - 1000.0).abs() < 5.0,
         "{}",
-        r.throughput_rps
+        r.reads.throughput_rps
     );
 }
 
@@ -197,7 +197,7 @@ fn a_remote_member_pays_its_own_rtt_for_readindex() {
     let p = zero_cost(3, 200.0, links);
     let lat = |c, m| {
         let w = workload(c, vec![m], CLOSED, 50);
-        run(&p, &w, 1).latency_w.mean() / 1e3
+        run(&p, &w, 1).reads.latency_w.mean() / 1e3
     };
     let remote = lat(Consistency::Linearizable, 2) - lat(Consistency::Serializable, 2);
     let local = lat(Consistency::Linearizable, 1) - lat(Consistency::Serializable, 1);
@@ -217,9 +217,9 @@ fn the_simple_token_mutex_serializes_token_checks() {
     w.auth = AuthMode::SimpleToken;
     let r = run(&p, &w, 1);
     assert!(
-        (r.throughput_rps - 10_000.0).abs() < 50.0,
+        (r.reads.throughput_rps - 10_000.0).abs() < 50.0,
         "one 100 µs check at a time: {}",
-        r.throughput_rps
+        r.reads.throughput_rps
     );
     assert!(stage_us(&r, Stage::LockWait) > 1000.0);
     // JWT verification takes no lock; with the RBAC check's lock shared (3.6), nothing waits.
@@ -236,9 +236,9 @@ fn the_simple_token_mutex_serializes_token_checks() {
         "JWT checks take no lock"
     );
     assert!(
-        r.throughput_rps > 50_000.0,
+        r.reads.throughput_rps > 50_000.0,
         "8 cores verify in parallel: {}",
-        r.throughput_rps
+        r.reads.throughput_rps
     );
 }
 

@@ -163,7 +163,7 @@ fn mean_latency_us(p: &ClusterParams, c: Consistency, member: u8) -> f64 {
         Arrivals::Closed { rate_limit: None },
         2_000,
     );
-    run(p, &w, 3).latency_w.mean() / 1e3
+    run(p, &w, 3).reads.latency_w.mean() / 1e3
 }
 
 /// On an idle cluster, a linearizable read served by a follower costs about two member RTTs
@@ -213,7 +213,7 @@ fn a_single_cpu_stage_reduces_to_mm1() {
     w.conns = 1;
     w.warmup_requests = 10_000;
     let means: Vec<f64> = (1..=12)
-        .map(|seed| run(&p, &w, seed).latency_w.mean())
+        .map(|seed| run(&p, &w, seed).reads.latency_w.mean())
         .collect();
     let ci = student_t_ci(&means, 0.99);
     let exact = 10_000.0 / (1.0 - 0.8);
@@ -229,12 +229,12 @@ fn a_single_cpu_stage_reduces_to_mm1() {
     // so it is slower than M/M/1, while its only service is still the 10 µs gRPC stage.
     w.range.consistency = Consistency::Linearizable;
     let lin = run(&p, &w, 1);
-    let grpc = lin.stages[Stage::Grpc as usize].mean_ns;
+    let grpc = lin.reads.stages[Stage::Grpc as usize].mean_ns;
     println!(
         "linearizable on one member: {:.1} ns, gRPC service {grpc:.1} ns",
-        lin.latency_w.mean()
+        lin.reads.latency_w.mean()
     );
-    assert!(lin.latency_w.mean() > exact * 1.05);
+    assert!(lin.reads.latency_w.mean() > exact * 1.05);
     assert!((grpc - 10_000.0).abs() < 200.0, "gRPC service {grpc}");
 }
 
@@ -252,7 +252,7 @@ fn stages_carry_their_costs_and_sum_to_the_latency() {
     );
     w.auth = AuthMode::SimpleToken;
     let r = run(&p, &w, 1);
-    let stage = |s: Stage| r.stages[s as usize].mean_ns / 1e3;
+    let stage = |s: Stage| r.reads.stages[s as usize].mean_ns / 1e3;
     assert_eq!(stage(Stage::Grpc), 30.0);
     assert_eq!(stage(Stage::Auth), 4.0);
     assert_eq!(stage(Stage::Index), 10.0);
@@ -260,9 +260,9 @@ fn stages_carry_their_costs_and_sum_to_the_latency() {
     assert_eq!(stage(Stage::NetRequest), 100.0);
     assert_eq!(stage(Stage::NetResponse), 100.0);
     assert_eq!(stage(Stage::CpuQueue), 0.0);
-    let sum: f64 = r.stages.iter().map(|s| s.mean_ns).sum();
-    assert!((sum - r.latency_w.mean()).abs() < 1e-6);
-    assert_eq!(r.latency_w.mean() / 1e3, 249.0);
+    let sum: f64 = r.reads.stages.iter().map(|s| s.mean_ns).sum();
+    assert!((sum - r.reads.latency_w.mean()).abs() < 1e-6);
+    assert_eq!(r.reads.latency_w.mean() / 1e3, 249.0);
 }
 
 /// A learner refuses linearizable reads ("rpc not supported for learner") and serves
@@ -283,7 +283,7 @@ fn learners_serve_only_serializable_reads() {
         50,
     );
     let r = run(&p, &w, 1);
-    assert_eq!((r.completed, r.failed), (0, 50));
+    assert_eq!((r.reads.completed, r.reads.failed), (0, 50));
     let w = workload(
         Consistency::Serializable,
         vec![3],
@@ -291,7 +291,7 @@ fn learners_serve_only_serializable_reads() {
         50,
     );
     let r = run(&p, &w, 1);
-    assert_eq!((r.completed, r.failed), (50, 0));
+    assert_eq!((r.reads.completed, r.reads.failed), (50, 0));
 }
 
 /// Batching: under load, one round serves many reads, so the leader sees far fewer
@@ -311,10 +311,10 @@ fn many_concurrent_reads_share_rounds() {
     let r = run(&p, &w, 1);
     println!(
         "{} rounds, {:.1} reads per round, {:.0} reads/s",
-        r.readindex_rounds, r.reads_per_round, r.throughput_rps
+        r.readindex_rounds, r.reads_per_round, r.reads.throughput_rps
     );
     assert!(r.reads_per_round > 20.0, "{}", r.reads_per_round);
-    assert_eq!(r.completed, 20_000);
+    assert_eq!(r.reads.completed, 20_000);
 }
 
 #[test]
@@ -334,6 +334,9 @@ fn the_etcd_model_is_deterministic() {
     let b = run(&p, &w, 11);
     let c = run(&p, &w, 12);
     assert_eq!(a.trace_hash, b.trace_hash);
-    assert_eq!(a.latency_w.mean().to_bits(), b.latency_w.mean().to_bits());
+    assert_eq!(
+        a.reads.latency_w.mean().to_bits(),
+        b.reads.latency_w.mean().to_bits()
+    );
     assert_ne!(a.trace_hash, c.trace_hash);
 }
