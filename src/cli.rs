@@ -139,6 +139,31 @@ pub enum AuthArg {
 pub enum BenchOp {
     /// Benchmark range requests: `range KEY [END]`.
     Range(RangeArgs),
+    /// Benchmark puts.
+    Put(PutArgs),
+}
+
+/// `put` and its flags (etcd's).
+#[derive(Args, Debug, Clone)]
+pub struct PutArgs {
+    /// Key size of put requests.
+    #[arg(long = "key-size", default_value_t = 8)]
+    pub key_size: u32,
+    /// Value size of put requests.
+    #[arg(long = "val-size", default_value_t = 8)]
+    pub val_size: u32,
+    /// Total number of put requests.
+    #[arg(long, default_value_t = 10_000)]
+    pub total: u64,
+    /// Maximum puts per second (0 = no limit).
+    #[arg(long, default_value_t = 0.0)]
+    pub rate: f64,
+    /// Use sequential keys (accepted for compatibility; key order does not change the model).
+    #[arg(long = "sequential-keys")]
+    pub sequential_keys: bool,
+    /// Maximum possible keys (the store's key count for the index depth).
+    #[arg(long = "key-space-size", default_value_t = 1)]
+    pub key_space_size: u64,
 }
 
 /// `range KEY [END]` and its flags.
@@ -219,13 +244,7 @@ pub fn main() -> ExitCode {
 impl BenchmarkArgs {
     /// The workload these flags describe, as a [`WorkloadSpec`].
     pub fn spec(&self) -> WorkloadSpec {
-        let BenchOp::Range(r) = &self.op;
-        let keys_in_range = r.keys_in_range.unwrap_or(if r.end.is_some() {
-            r.total_keys.unwrap_or(1)
-        } else {
-            1
-        });
-        WorkloadSpec {
+        let base = WorkloadSpec {
             clients: self.clients,
             conns: self.conns,
             endpoints: self.endpoints.clone(),
@@ -241,19 +260,34 @@ impl BenchmarkArgs {
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default(),
             rbac_rules: self.rbac_rules,
-            consistency: r.consistency.clone(),
-            total: r.total,
-            warmup: 0,
-            duration_s: 0.0,
-            warmup_s: 0.0,
-            rate: r.rate,
-            open_rate: 0.0,
-            keys_in_range,
-            total_keys: r.total_keys.unwrap_or(0),
-            key_size: u32::try_from(r.key.len()).unwrap_or(u32::MAX),
-            val_size: r.val_size,
-            limit: r.limit,
-            count_only: r.count_only,
+            ..WorkloadSpec::default()
+        };
+        match &self.op {
+            BenchOp::Range(r) => WorkloadSpec {
+                consistency: r.consistency.clone(),
+                total: r.total,
+                rate: r.rate,
+                keys_in_range: r.keys_in_range.unwrap_or(if r.end.is_some() {
+                    r.total_keys.unwrap_or(1)
+                } else {
+                    1
+                }),
+                total_keys: r.total_keys.unwrap_or(0),
+                key_size: u32::try_from(r.key.len()).unwrap_or(u32::MAX),
+                val_size: r.val_size,
+                limit: r.limit,
+                count_only: r.count_only,
+                ..base
+            },
+            BenchOp::Put(p) => WorkloadSpec {
+                total: p.total,
+                rate: p.rate,
+                read_ratio: 0.0,
+                put_key_size: p.key_size,
+                put_val_size: p.val_size,
+                total_keys: p.key_space_size,
+                ..base
+            },
         }
     }
 

@@ -10,6 +10,7 @@ use super::ConfigError;
 use crate::engine::dist::{Dist, DistSpec};
 use crate::model::{
     Balancer, ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes, RbacLock,
+    WriteParams,
 };
 
 /// A cost: a constant in the key's unit, or a distribution in that unit.
@@ -59,6 +60,77 @@ pub struct ModelFile {
     /// Optional: single mechanism flags, overriding what `etcd_version` sets.
     #[serde(default)]
     pub mechanisms: MechanismsSection,
+    /// The write path's limits and timers (etcd's defaults when absent).
+    #[serde(default)]
+    pub write: WriteSection,
+}
+
+/// `[write]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteSection {
+    /// `--backend-batch-interval`.
+    #[serde(default = "d_interval")]
+    pub backend_batch_interval_ms: f64,
+    /// `--backend-batch-limit`.
+    #[serde(default = "d_limit")]
+    pub backend_batch_limit: u64,
+    /// `--max-request-bytes`.
+    #[serde(default = "d_max_req")]
+    pub max_request_bytes: u64,
+    /// `maxGapBetweenApplyAndCommitIndex`.
+    #[serde(default = "d_lag")]
+    pub max_apply_lag_entries: u64,
+}
+fn d_interval() -> f64 {
+    100.0
+}
+fn d_limit() -> u64 {
+    10_000
+}
+fn d_max_req() -> u64 {
+    1_572_864
+}
+fn d_lag() -> u64 {
+    5_000
+}
+impl Default for WriteSection {
+    fn default() -> Self {
+        WriteSection {
+            backend_batch_interval_ms: d_interval(),
+            backend_batch_limit: d_limit(),
+            max_request_bytes: d_max_req(),
+            max_apply_lag_entries: d_lag(),
+        }
+    }
+}
+
+impl WriteSection {
+    fn validate(&self, file: &str) -> Result<WriteParams, ConfigError> {
+        let ms = self.backend_batch_interval_ms;
+        if !(ms.is_finite() && ms > 0.0) {
+            return Err(ConfigError::invalid(
+                file,
+                "write.backend_batch_interval_ms",
+                format!("must be > 0 (got {ms})"),
+            ));
+        }
+        for (k, v) in [
+            ("write.backend_batch_limit", self.backend_batch_limit),
+            ("write.max_request_bytes", self.max_request_bytes),
+            ("write.max_apply_lag_entries", self.max_apply_lag_entries),
+        ] {
+            if v == 0 {
+                return Err(ConfigError::invalid(file, k, "must be at least 1"));
+            }
+        }
+        Ok(WriteParams {
+            batch_interval: crate::engine::SimDuration::from_secs_f64(ms / 1e3),
+            batch_limit: self.backend_batch_limit,
+            max_request_bytes: self.max_request_bytes,
+            max_apply_lag: self.max_apply_lag_entries,
+        })
+    }
 }
 
 /// `[mechanisms]`: each flag set on its own, over the version's profile.
@@ -73,6 +145,10 @@ pub struct MechanismsSection {
     pub count_revisions: Option<bool>,
     /// The RBAC check's lock: "batch-tx", "read-tx-exclusive" or "shared".
     pub rbac_lock: Option<String>,
+    /// Fully concurrent reads (3.4+).
+    pub concurrent_read: Option<bool>,
+    /// One cached copy of the write buffer for read transactions (3.5+, 3.4.24+).
+    pub read_buffer_cache: Option<bool>,
 }
 
 impl MechanismsSection {
@@ -111,6 +187,12 @@ impl MechanismsSection {
         }
         if let Some(x) = self.count_revisions {
             m.count_revisions = x;
+        }
+        if let Some(x) = self.concurrent_read {
+            m.concurrent_read = x;
+        }
+        if let Some(x) = self.read_buffer_cache {
+            m.read_buffer_cache = x;
         }
         Ok(())
     }
@@ -249,6 +331,18 @@ pub struct CpuSection {
     pub raft_step_us: Cost,
     #[serde(default)]
     pub ready_us: Cost,
+    #[serde(default)]
+    pub propose_us: Cost,
+    #[serde(default)]
+    pub apply_entry_us: Cost,
+    #[serde(default)]
+    pub apply_ns_per_byte: f64,
+    #[serde(default)]
+    pub backend_commit_us: Cost,
+    #[serde(default)]
+    pub backend_commit_ns_per_write: f64,
+    #[serde(default)]
+    pub read_buffer_copy_ns_per_write: f64,
 }
 
 /// `[messages]`: bytes on the wire.
@@ -264,6 +358,11 @@ pub struct MessageSection {
     pub per_kv_overhead_bytes: u32,
     #[serde(default = "d_raft")]
     pub raft_message_bytes: u32,
+    #[serde(default = "d_entry")]
+    pub entry_overhead_bytes: u32,
+}
+fn d_entry() -> u32 {
+    40
 }
 fn d_req() -> u32 {
     100
@@ -284,6 +383,7 @@ impl Default for MessageSection {
             response_overhead_bytes: d_resp(),
             per_kv_overhead_bytes: d_kv(),
             raft_message_bytes: d_raft(),
+            entry_overhead_bytes: d_entry(),
         }
     }
 }
@@ -458,8 +558,10 @@ impl ModelFile {
                 response_overhead: self.messages.response_overhead_bytes,
                 per_kv_overhead: self.messages.per_kv_overhead_bytes,
                 raft_message: self.messages.raft_message_bytes,
+                entry_overhead: self.messages.entry_overhead_bytes,
             },
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
+            write: self.write.validate(file)?,
             initial_index: c.initial_index,
         })
     }
@@ -610,6 +712,20 @@ impl ModelFile {
             value_ns_per_byte: non_negative(file, &k("value_ns_per_byte"), c.value_ns_per_byte)?,
             raft_step: cost(file, &k("raft_step_us"), &c.raft_step_us)?,
             ready: cost(file, &k("ready_us"), &c.ready_us)?,
+            propose: cost(file, &k("propose_us"), &c.propose_us)?,
+            apply_entry: cost(file, &k("apply_entry_us"), &c.apply_entry_us)?,
+            apply_ns_per_byte: non_negative(file, &k("apply_ns_per_byte"), c.apply_ns_per_byte)?,
+            backend_commit: cost(file, &k("backend_commit_us"), &c.backend_commit_us)?,
+            backend_commit_ns_per_write: non_negative(
+                file,
+                &k("backend_commit_ns_per_write"),
+                c.backend_commit_ns_per_write,
+            )?,
+            read_buffer_copy_ns_per_write: non_negative(
+                file,
+                &k("read_buffer_copy_ns_per_write"),
+                c.read_buffer_copy_ns_per_write,
+            )?,
         })
     }
 

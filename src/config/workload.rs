@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::model::{
-    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, RangeOp, Workload,
+    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, PutOp, RangeOp,
+    Workload,
 };
 
 /// A workload as written in a file or on the command line.
@@ -54,6 +55,14 @@ pub struct WorkloadSpec {
     pub limit: u64,
     /// `--count-only`.
     pub count_only: bool,
+    /// Closed loop: the fraction of ops that are reads (1: reads only; 0: puts only).
+    pub read_ratio: f64,
+    /// Background puts per second beside the main workload (0: none).
+    pub write_rate: f64,
+    /// Key size of puts in bytes (`put --key-size`).
+    pub put_key_size: u32,
+    /// Value size of puts in bytes (`put --val-size`).
+    pub put_val_size: u32,
 }
 
 impl Default for WorkloadSpec {
@@ -79,6 +88,10 @@ impl Default for WorkloadSpec {
             val_size: 256,
             limit: 0,
             count_only: false,
+            read_ratio: 1.0,
+            write_rate: 0.0,
+            put_key_size: 8,
+            put_val_size: 256,
         }
     }
 }
@@ -220,6 +233,12 @@ impl WorkloadSpec {
             },
             auth,
             rbac_rules: self.rbac_rules,
+            put: PutOp {
+                key_bytes: self.put_key_size,
+                value_bytes: self.put_val_size,
+            },
+            read_ratio: self.read_ratio,
+            write_rate: self.write_rate,
         })
     }
 

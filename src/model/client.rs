@@ -16,8 +16,12 @@ use rand_distr::Exp1;
 
 use super::request::{Phase, Req};
 use super::{
-    Arrivals, Balancer, ClusterParams, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, Workload,
+    Arrivals, Balancer, ClusterParams, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, OpKind,
+    Workload,
 };
+
+/// Sequence numbers of background puts start here, apart from the main workload's.
+pub const BACKGROUND_SEQ: u64 = 1 << 62;
 use crate::engine::rng::SimRng;
 use crate::engine::{SimDuration, SimTime, Simulation};
 use crate::stats::TimeWeighted;
@@ -77,6 +81,16 @@ impl Clients {
 
 /// Schedules the first events of a run.
 pub fn start(sim: &mut Simulation<EtcdModel>) {
+    let m = &mut sim.model;
+    if m.w.write_rate > 0.0 {
+        let gap: f64 = m.clients.rng.sample(Exp1);
+        let d = SimDuration::from_secs_f64(gap / m.w.write_rate);
+        sim.schedule_at(SimTime::ZERO + d, Ev::WriteArrival);
+    }
+    let interval = sim.model.p.write.batch_interval;
+    for member in 0..sim.model.p.members() {
+        sim.schedule_at(SimTime::ZERO + interval, Ev::BackendTick(member));
+    }
     match sim.model.w.arrivals {
         Arrivals::Closed { .. } => {
             for c in 0..sim.model.w.clients {
@@ -91,7 +105,7 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
             }
         }
         Arrivals::Open { .. } => sim.schedule_at(SimTime::ZERO, Ev::OpenArrival),
-        Arrivals::Scripted { ref at_ns } => {
+        Arrivals::Scripted { ref at_ns, .. } => {
             if let Some(&t) = at_ns.first() {
                 sim.schedule_at(SimTime(t), Ev::OpenArrival);
             }
@@ -182,7 +196,7 @@ impl EtcdModel {
                 let gap: f64 = self.clients.rng.sample(Exp1);
                 s.schedule_in(SimDuration::from_secs_f64(gap / rate), Ev::OpenArrival);
             }
-            Arrivals::Scripted { at_ns } => {
+            Arrivals::Scripted { at_ns, .. } => {
                 if let Some(&t) = at_ns.get(self.issued as usize + 1) {
                     s.schedule_at(SimTime(t), Ev::OpenArrival);
                 }
@@ -194,6 +208,29 @@ impl EtcdModel {
         let id = self.new_request(conn, conn, s.now());
         // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
         self.begin(id, s.now());
+        let host = self.p.client_host;
+        self.cpu(host, CpuJob::Req(id), s);
+    }
+
+    /// The next background put: it joins the next connection in turn and is not counted in
+    /// the workload's total.
+    pub(super) fn write_arrival(&mut self, s: &mut crate::engine::Scheduler<Ev>) {
+        let gap: f64 = self.clients.rng.sample(Exp1);
+        s.schedule_in(
+            SimDuration::from_secs_f64(gap / self.w.write_rate),
+            Ev::WriteArrival,
+        );
+        let conn = self.clients.next_conn;
+        self.clients.next_conn = (conn + 1) % self.w.conns;
+        let member = self.pick_member(conn);
+        let now = s.now();
+        let measured = self.m.measure_start.is_some();
+        let seq = BACKGROUND_SEQ + self.bg_issued;
+        self.bg_issued += 1;
+        let mut r = Req::new(seq, OpKind::Write, u32::MAX, member, measured);
+        r.background = true;
+        let id = self.alloc(r);
+        self.begin(id, now);
         let host = self.p.client_host;
         self.cpu(host, CpuJob::Req(id), s);
     }
@@ -227,13 +264,34 @@ impl EtcdModel {
             self.start_measuring(now);
         }
         self.issued += 1;
-        let r = Req::new(
-            self.issued - 1,
-            super::OpKind::Read,
-            client,
-            member,
-            measured,
-        );
+        let kind = self.next_kind();
+        let r = Req::new(self.issued - 1, kind, client, member, measured);
+        self.alloc(r)
+    }
+
+    /// Whether the next op of the main workload is a read or a put.
+    fn next_kind(&mut self) -> OpKind {
+        if let Arrivals::Scripted { puts, .. } = &self.w.arrivals {
+            let i = self.issued as usize - 1;
+            return if puts.get(i).copied().unwrap_or(false) {
+                OpKind::Write
+            } else {
+                OpKind::Read
+            };
+        }
+        let ratio = self.w.read_ratio;
+        if ratio >= 1.0 {
+            OpKind::Read
+        } else if ratio <= 0.0 {
+            OpKind::Write
+        } else if self.clients.rng.random_bool(ratio) {
+            OpKind::Read
+        } else {
+            OpKind::Write
+        }
+    }
+
+    fn alloc(&mut self, r: Req) -> u32 {
         match self.free.pop() {
             Some(id) => {
                 self.reqs[id as usize] = r;

@@ -19,6 +19,7 @@ pub mod params;
 mod raft;
 mod request;
 pub mod stage;
+mod write;
 
 use crate::engine::rng::{self, SimRng};
 use crate::engine::{Event, Model, Scheduler, Servers, SimDuration, SimTime, Simulation};
@@ -29,6 +30,7 @@ pub use stage::Stage;
 use net::Msg;
 use raft::{Member, RaftInput};
 use request::Req;
+use write::{DiskJob, Log};
 
 /// Work that occupies a core.
 #[derive(Debug, Clone, Copy)]
@@ -39,6 +41,10 @@ pub enum CpuJob {
     RaftStep(MemberId, RaftInput),
     /// One Ready of member `m`'s raft loop.
     Ready(MemberId),
+    /// Member `m`'s apply goroutine applies an entry.
+    Apply(MemberId),
+    /// Member `m`'s backend commit (bolt rebalance and spill).
+    BackendCommit(MemberId),
 }
 
 /// The model's closed event set.
@@ -58,6 +64,12 @@ pub enum Ev {
     NicDone(u16, Msg),
     /// `msg` arrives at its destination.
     Deliver(Msg),
+    /// A disk operation of member `m` finished.
+    DiskDone(MemberId, DiskJob),
+    /// Member `m`'s backend commit timer.
+    BackendTick(MemberId),
+    /// The next background put.
+    WriteArrival,
 }
 
 impl Event for Ev {
@@ -70,6 +82,9 @@ impl Event for Ev {
             Ev::CpuDone(..) => 4,
             Ev::NicDone(..) => 5,
             Ev::Deliver(_) => 6,
+            Ev::DiskDone(..) => 7,
+            Ev::BackendTick(_) => 8,
+            Ev::WriteArrival => 9,
         }
     }
 }
@@ -133,6 +148,7 @@ struct Metrics {
     measure_start: Option<SimTime>,
     last_end: SimTime,
     stage_sum_mismatches: u64,
+    backend_commits: u64,
     rounds: u64,
     reads_in_rounds: u64,
 }
@@ -148,6 +164,12 @@ pub struct EtcdModel {
     clients: client::Clients,
     rng_cpu: SimRng,
     rng_net: SimRng,
+    rng_disk: SimRng,
+    /// The time of the event being handled (for code reached without the scheduler).
+    now: SimTime,
+    log: Log,
+    /// Background puts issued (their sequence numbers count from `BACKGROUND_SEQ`).
+    bg_issued: u64,
     issued: u64,
     done: u64,
     m: Metrics,
@@ -156,6 +178,7 @@ pub struct EtcdModel {
     trace_limit: u64,
     spans: Vec<Span>,
     round_spans: Vec<RoundSpan>,
+    activities: Vec<Activity>,
     held_core: Option<(usize, u32)>,
     /// Arrival time of the last message on each link `[from * hosts + to]`.
     link_last: Vec<SimTime>,
@@ -173,7 +196,7 @@ impl EtcdModel {
             })
             .collect();
         let members = (0..p.members())
-            .map(|m| Member::new(p.member_host[usize::from(m)], p.initial_index))
+            .map(|m| Member::new(p.member_host[usize::from(m)], p.initial_index, p.members()))
             .collect();
         let mut rng_client = rng::stream(seed, 3);
         let clients = client::Clients::new(&p, &w, &mut rng_client);
@@ -185,6 +208,10 @@ impl EtcdModel {
             clients,
             rng_cpu: rng::stream(seed, 1),
             rng_net: rng::stream(seed, 2),
+            rng_disk: rng::stream(seed, 4),
+            now: SimTime::ZERO,
+            log: Log::new(p.initial_index + 1),
+            bg_issued: 0,
             issued: 0,
             done: 0,
             m: Metrics {
@@ -192,6 +219,7 @@ impl EtcdModel {
                 measure_start: None,
                 last_end: SimTime::ZERO,
                 stage_sum_mismatches: 0,
+                backend_commits: 0,
                 rounds: 0,
                 reads_in_rounds: 0,
             },
@@ -200,6 +228,7 @@ impl EtcdModel {
             trace_limit: 0,
             spans: Vec::new(),
             round_spans: Vec::new(),
+            activities: Vec::new(),
             held_core: None,
             link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
             p,
@@ -242,6 +271,8 @@ impl EtcdModel {
                 self.ready_on_core(m, s);
                 self.p.member_costs.ready.sample(&mut self.rng_cpu)
             }
+            CpuJob::Apply(m) => self.apply_cost(m),
+            CpuJob::BackendCommit(m) => self.backend_commit_cost(m),
         };
         s.schedule_in(d, Ev::CpuDone(host as u16, job));
     }
@@ -262,7 +293,30 @@ impl EtcdModel {
         match job {
             CpuJob::Req(_) => {}
             CpuJob::RaftStep(m, input) => self.raft_step_done(m, input, s),
-            CpuJob::Ready(m) => self.ready_done(m, s),
+            CpuJob::Ready(m) => self.ready_cpu_done(m, s),
+            CpuJob::Apply(m) => self.apply_cpu_done(m, s),
+            CpuJob::BackendCommit(m) => self.backend_commit_cpu_done(m, s),
+        }
+    }
+
+    /// Records an activity of member `m` if tracing, up to the trace limit per kind.
+    fn activity(&mut self, m: MemberId, what: &'static str, start: SimTime, count: u64) {
+        if self.trace_limit == 0 {
+            return;
+        }
+        let n = self
+            .activities
+            .iter()
+            .filter(|a| a.member == m && a.what == what)
+            .count() as u64;
+        if n < self.trace_limit {
+            self.activities.push(Activity {
+                member: m,
+                what,
+                start_ns: start.0,
+                end_ns: self.now.0,
+                count,
+            });
         }
     }
 
@@ -288,6 +342,7 @@ impl EtcdModel {
         }
         for m in &self.members {
             vals.push(m.raft_loop_utilization(now));
+            vals.push(m.disk.utilization(now));
         }
         vals.push(self.clients.producer_utilization(now));
         resource_names(&self.p).into_iter().zip(vals).collect()
@@ -305,6 +360,7 @@ pub fn resource_names(p: &ClusterParams) -> Vec<String> {
     }
     for i in 0..p.members() {
         out.push(format!("member{i}_raft_loop"));
+        out.push(format!("member{i}_disk"));
     }
     out.push("client_op_producer".to_string());
     out
@@ -314,6 +370,7 @@ impl Model for EtcdModel {
     type Event = Ev;
 
     fn handle(&mut self, ev: Ev, s: &mut Scheduler<Ev>) {
+        self.now = s.now();
         match ev {
             Ev::ClientNext(c) => self.client_next(c, s),
             Ev::ClientGo(c) => self.client_go(c, s),
@@ -322,6 +379,9 @@ impl Model for EtcdModel {
             Ev::CpuDone(h, job) => self.cpu_done(usize::from(h), job, s),
             Ev::NicDone(h, msg) => self.nic_done(usize::from(h), msg, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
+            Ev::DiskDone(m, job) => self.disk_done(m, job, s),
+            Ev::BackendTick(m) => self.backend_tick(m, s),
+            Ev::WriteArrival => self.write_arrival(s),
         }
     }
 }
@@ -382,6 +442,22 @@ pub struct RoundSpan {
     pub end_ns: u64,
     /// Reads it released.
     pub reads: u32,
+}
+
+/// Something a member did, for traces: an apply batch, a WAL or bolt fdatasync, a backend
+/// commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// The member.
+    pub member: MemberId,
+    /// What: "apply", "wal fsync", "bolt fsync" or "backend commit".
+    pub what: &'static str,
+    /// Start (ns).
+    pub start_ns: u64,
+    /// End (ns).
+    pub end_ns: u64,
+    /// Entries applied, or writes committed; 0 for fsyncs.
+    pub count: u64,
 }
 
 /// How to run: limits and what to record beyond the summary.
@@ -448,6 +524,8 @@ pub struct RunResult {
     pub utilization: Vec<(String, f64)>,
     /// The most utilized resource.
     pub bottleneck: String,
+    /// Backend (bolt) commits, all members together.
+    pub backend_commits: u64,
     /// ReadIndex rounds completed and the mean number of reads each released.
     pub readindex_rounds: u64,
     /// Mean reads released per ReadIndex round.
@@ -464,6 +542,8 @@ pub struct RunResult {
     pub spans: Vec<Span>,
     /// The first ReadIndex rounds, if tracing.
     pub rounds: Vec<RoundSpan>,
+    /// Apply batches, fsyncs and backend commits while tracing (the first N of each member).
+    pub activities: Vec<Activity>,
 }
 
 impl RunResult {
@@ -518,6 +598,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         duration,
         utilization,
         bottleneck,
+        backend_commits: m.backend_commits,
         readindex_rounds: m.rounds,
         reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
         stage_sum_mismatches: m.stage_sum_mismatches,
@@ -526,5 +607,6 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         records: model.records.clone(),
         spans: model.spans.clone(),
         rounds: model.round_spans.clone(),
+        activities: model.activities.clone(),
     }
 }

@@ -25,8 +25,13 @@ pub enum MsgKind {
     Response(u32),
     /// `MsgReadIndex` from a follower to the leader, for the follower's round `ctx`.
     ReadIndex { origin: MemberId, ctx: u32 },
-    /// The leader's heartbeat carrying the ReadIndex context `(origin, ctx)`.
-    Heartbeat { origin: MemberId, ctx: u32 },
+    /// The leader's heartbeat carrying the ReadIndex context `(origin, ctx)` and the commit
+    /// index.
+    Heartbeat {
+        origin: MemberId,
+        ctx: u32,
+        commit: u64,
+    },
     /// A heartbeat response from `from`, echoing the context.
     HeartbeatResp {
         from: MemberId,
@@ -35,6 +40,12 @@ pub enum MsgKind {
     },
     /// `MsgReadIndexResp`: the read index for round `ctx`.
     ReadIndexResp { ctx: u32, index: u64 },
+    /// `MsgProp`: a follower forwards request `req`'s proposal to the leader.
+    Prop { origin: MemberId, req: u32 },
+    /// `MsgApp`: entries `lo..=hi` (none when `lo > hi`) and the leader's commit index.
+    App { lo: u64, hi: u64, commit: u64 },
+    /// `MsgAppResp`: `from` holds the log up to `index`.
+    AppResp { from: MemberId, index: u64 },
 }
 
 /// A message in flight.

@@ -20,6 +20,13 @@ pub struct Mechanisms {
     pub count_revisions: bool,
     /// Which lock the RBAC permission check takes (`isOpPermitted`).
     pub rbac_lock: RbacLock,
+    /// "Fully concurrent reads" (#10523, 3.4.0): a read transaction holds the read-tx lock
+    /// only while it copies the write buffer at open. Before, a read holds it for the whole
+    /// range, and each write's writeback (which takes it exclusively) waits for long reads.
+    pub concurrent_read: bool,
+    /// Read transactions share one cached copy of the write buffer until it changes (#12933,
+    /// 3.5.0 and 3.4.24); without it each read copies the buffer (3.4.0 to 3.4.23).
+    pub read_buffer_cache: bool,
 }
 
 /// How an application client spreads requests over its endpoints.
@@ -62,6 +69,8 @@ impl Mechanisms {
             } else {
                 RbacLock::BatchTx
             },
+            concurrent_read: at_least(4, 0),
+            read_buffer_cache: at_least(5, 0) || (minor == 4 && patch >= 24),
         }
     }
 }
@@ -102,6 +111,19 @@ pub struct MemberCosts {
     pub raft_step: Dist,
     /// Handling one Ready in the raft loop (without disk work).
     pub ready: Dist,
+    /// Building a proposal (`InternalRaftRequest` marshal, wait registration).
+    pub propose: Dist,
+    /// Applying one entry (a put: index update and buffered bolt write), fixed part.
+    pub apply_entry: Dist,
+    /// Applying: ns per byte of the entry.
+    pub apply_ns_per_byte: f64,
+    /// A backend (bolt) commit's CPU work (rebalance, spill), fixed part.
+    pub backend_commit: Dist,
+    /// A backend commit: ns per write it commits.
+    pub backend_commit_ns_per_write: f64,
+    /// Opening a read transaction: ns per pending write copied from the write buffer (when
+    /// the version copies it).
+    pub read_buffer_copy_ns_per_write: f64,
 }
 
 /// Client-side costs, on the client host's cores.
@@ -141,6 +163,21 @@ pub struct MessageSizes {
     pub per_kv_overhead: u32,
     /// Bytes of a raft message without entries (heartbeat, ReadIndex).
     pub raft_message: u32,
+    /// Extra bytes per log entry (term, index, request framing) in a MsgApp.
+    pub entry_overhead: u32,
+}
+
+/// The write path's limits and timers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteParams {
+    /// Backend commit interval (`--backend-batch-interval`, 100 ms).
+    pub batch_interval: crate::engine::SimDuration,
+    /// Backend commit after this many pending writes (`--backend-batch-limit`, 10,000).
+    pub batch_limit: u64,
+    /// Requests larger than this fail (`--max-request-bytes`, 1.5 MiB).
+    pub max_request_bytes: u64,
+    /// Proposals fail with "too many requests" when commit leads apply by more (5,000).
+    pub max_apply_lag: u64,
 }
 
 /// The cluster, its hardware and its costs: everything but the workload.
@@ -170,8 +207,11 @@ pub struct ClusterParams {
     pub client_costs: ClientCosts,
     /// Wire sizes.
     pub sizes: MessageSizes,
-    /// WAL fdatasync latency (used by writes; kept here so the Ready loop can charge it).
+    /// fdatasync latency of the disk: the WAL's once per Ready with entries, the backend's twice
+    /// per commit.
     pub fsync: Dist,
+    /// The write path's limits and timers.
+    pub write: WriteParams,
     /// The raft log index the cluster starts at (committed and applied everywhere).
     pub initial_index: u64,
 }
@@ -232,6 +272,15 @@ pub struct RangeOp {
     pub total_keys: u64,
 }
 
+/// A put's shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutOp {
+    /// Bytes per key.
+    pub key_bytes: u32,
+    /// Bytes per value.
+    pub value_bytes: u32,
+}
+
 /// How requests are spread over endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointPolicy {
@@ -259,6 +308,8 @@ pub enum Arrivals {
     Scripted {
         /// Arrival instants in ns.
         at_ns: Vec<u64>,
+        /// Which of them are puts (by position; missing entries are reads).
+        puts: Vec<bool>,
     },
 }
 
@@ -284,8 +335,15 @@ pub struct Workload {
     /// Requests issued before this virtual time are not measured (warm-up), besides
     /// `warmup_requests`.
     pub warmup_time: crate::engine::SimDuration,
-    /// The request.
+    /// The range of a read.
     pub range: RangeOp,
+    /// The put of a write.
+    pub put: PutOp,
+    /// Closed loop: the fraction of ops that are reads (1: reads only, 0: writes only).
+    pub read_ratio: f64,
+    /// Background writes: Poisson puts at this rate (req/s) beside the main workload, over the
+    /// same connections (0: none).
+    pub write_rate: f64,
     /// Authentication.
     pub auth: AuthMode,
     /// RBAC rules of the user (0 with root or auth off).

@@ -12,22 +12,28 @@
 //!   before persisting, a follower sends after; the next Ready starts only when this one is
 //!   done. Writes will add the WAL fsync inside a Ready, which is how write load lengthens
 //!   ReadIndex rounds.
+//! - The Ready loop also carries the write path (`write.rs`): new entries are persisted with
+//!   one WAL fdatasync per Ready, committed entries go to the apply goroutine, and the next
+//!   Ready cannot start before the fsync ends; so under writes a ReadState waits for the
+//!   leader's fsync and a follower's heartbeat response waits for the follower's.
 //! - **`linearizableReadLoop`** (`etcdserver/v3_server.go`): at most one ReadIndex round in
 //!   flight per member; reads that arrive meanwhile wait for the next round, and one round
-//!   releases every read queued before it, once the applied index reaches the read index
-//!   (always at once for now: without writes, apply never trails commit).
+//!   releases every read queued before it, once the applied index reaches the read index.
 
 use std::collections::VecDeque;
 
 use super::net::{Msg, MsgKind, Node};
+use super::write::{ApplyStep, CommitStep, DiskJob, LockJob};
 use super::{CpuJob, EtcdModel, Ev, MemberId, Stage};
-use crate::engine::{Scheduler, Servers, SimTime};
+use crate::engine::{RwLock, Scheduler, Servers, SimTime};
 
 /// An input to a member's raft goroutine.
 #[derive(Debug, Clone, Copy)]
 pub enum RaftInput {
     /// The member's own read loop asks for a read index (round `ctx`).
     ReadIndexLocal { ctx: u32 },
+    /// The member proposes request `req`'s put.
+    Propose { req: u32 },
     /// A message from a peer.
     Msg(Msg),
 }
@@ -46,48 +52,117 @@ pub struct Member {
     /// The host the member runs on.
     pub host: usize,
     /// The simple-token mutex (`simpleTokensMu`).
-    pub token_mu: Servers<u32>,
-    /// The backend batch-transaction mutex.
-    pub batch_tx: Servers<u32>,
-    /// The backend read-transaction lock, when taken exclusively.
-    pub read_tx: Servers<u32>,
+    pub token_mu: Servers<LockJob>,
+    /// The backend batch-transaction mutex (apply, backend commit, RBAC in 3.4).
+    pub batch_tx: Servers<LockJob>,
+    /// The backend read-transaction lock: reads open under it (shared), write-backs and
+    /// commits hold it exclusively.
+    pub read_tx: RwLock<LockJob>,
+    /// The treeIndex lock: range walks share it, apply's index updates hold it exclusively.
+    pub index_lock: RwLock<LockJob>,
+    /// The disk: WAL and bolt fdatasyncs in FIFO order.
+    pub disk: Servers<DiskJob>,
     raft_loop: Servers<RaftInput>,
-    out_msgs: Vec<Msg>,
+    /// Messages produced by raft steps since the last Ready.
+    pub out_msgs: Vec<Msg>,
+    /// The leader's queued MsgApp to each peer (a position in `out_msgs`).
+    pub pending_app: Vec<Option<usize>>,
     out_read_state: Option<(u32, u64)>,
     ready_read_state: Option<(u32, u64)>,
     ready_busy: bool,
     ready_msgs: Vec<Msg>,
+    ready_apply: Option<(u64, u64)>,
+    ready_persist: bool,
     rl_waiting: Vec<u32>,
     rl_round: Vec<u32>,
     rl_active: bool,
     rl_ctx: u32,
     rl_start: SimTime,
-    commit: u64,
-    applied: u64,
+    /// The read index the current round waits for the apply loop to reach.
+    pub rl_wait_index: Option<u64>,
+    /// The last log index this member holds.
+    pub last_index: u64,
+    persist_scheduled: u64,
+    /// Commit index known to this member.
+    pub commit: u64,
+    /// Applied index.
+    pub applied: u64,
+    apply_sent: u64,
+    /// Leader only: the highest index each member is known to hold.
+    pub match_index: Vec<u64>,
+    /// Batches of committed entries waiting for the apply goroutine.
+    pub apply_queue: VecDeque<(u64, u64)>,
+    /// Whether the apply goroutine is working.
+    pub apply_busy: bool,
+    /// The entry being applied, and the last of its batch.
+    pub apply_next: u64,
+    /// The last entry of the batch being applied.
+    pub apply_hi: u64,
+    /// Where the apply goroutine is within the current entry.
+    pub apply_step: ApplyStep,
+    /// Writes applied since the last backend commit.
+    pub pending_writes: u64,
+    /// Where the backend commit is.
+    pub commit_step: CommitStep,
+    /// Bumped by every write-back and commit: a read's copy of the buffer is stale when it
+    /// differs.
+    pub buffer_version: u64,
+    /// The buffer version of the shared cached copy (3.5).
+    pub cached_version: u64,
+    /// When the current apply batch, fdatasync and backend commit began (for traces).
+    pub apply_batch_start: SimTime,
+    /// See `apply_batch_start`.
+    pub disk_start: SimTime,
+    /// See `apply_batch_start`.
+    pub commit_start: SimTime,
     read_only: VecDeque<PendingRead>,
 }
 
 impl Member {
-    /// A member on `host` whose log is committed and applied up to `index`.
-    pub fn new(host: usize, index: u64) -> Member {
+    /// A member on `host` whose log is committed and applied up to `index`, in a cluster of
+    /// `members`.
+    pub fn new(host: usize, index: u64, members: u8) -> Member {
+        let z = SimTime::ZERO;
         Member {
             host,
-            token_mu: Servers::new(1, SimTime::ZERO),
-            batch_tx: Servers::new(1, SimTime::ZERO),
-            read_tx: Servers::new(1, SimTime::ZERO),
-            raft_loop: Servers::new(1, SimTime::ZERO),
+            token_mu: Servers::new(1, z),
+            batch_tx: Servers::new(1, z),
+            read_tx: RwLock::new(z),
+            index_lock: RwLock::new(z),
+            disk: Servers::new(1, z),
+            raft_loop: Servers::new(1, z),
             out_msgs: Vec::new(),
+            pending_app: vec![None; usize::from(members)],
             out_read_state: None,
             ready_read_state: None,
             ready_busy: false,
             ready_msgs: Vec::new(),
+            ready_apply: None,
+            ready_persist: false,
             rl_waiting: Vec::new(),
             rl_round: Vec::new(),
             rl_active: false,
             rl_ctx: 0,
-            rl_start: SimTime::ZERO,
+            rl_start: z,
+            rl_wait_index: None,
+            last_index: index,
+            persist_scheduled: index,
             commit: index,
             applied: index,
+            apply_sent: index,
+            match_index: vec![index; usize::from(members)],
+            apply_queue: VecDeque::new(),
+            apply_busy: false,
+            apply_next: index,
+            apply_hi: index,
+            apply_step: ApplyStep::BatchTx,
+            pending_writes: 0,
+            commit_step: CommitStep::Idle,
+            buffer_version: 0,
+            cached_version: 0,
+            apply_batch_start: z,
+            disk_start: z,
+            commit_start: z,
             read_only: VecDeque::new(),
         }
     }
@@ -97,6 +172,8 @@ impl Member {
         self.token_mu.reset_stats(now);
         self.batch_tx.reset_stats(now);
         self.read_tx.reset_stats(now);
+        self.index_lock.reset_stats(now);
+        self.disk.reset_stats(now);
         self.raft_loop.reset_stats(now);
     }
 
@@ -142,6 +219,13 @@ impl EtcdModel {
         let leader = self.p.leader;
         match input {
             RaftInput::ReadIndexLocal { ctx } if m == leader => self.leader_read_index(m, ctx),
+            RaftInput::Propose { req } if m == leader => self.leader_append(m, req),
+            RaftInput::Propose { req } => {
+                let mut msg =
+                    self.raft_msg(m, Node::Member(leader), MsgKind::Prop { origin: m, req });
+                msg.bytes += self.entry_bytes();
+                self.members[usize::from(m)].out_msgs.push(msg);
+            }
             RaftInput::ReadIndexLocal { ctx } => {
                 let msg = self.raft_msg(
                     m,
@@ -152,7 +236,11 @@ impl EtcdModel {
             }
             RaftInput::Msg(msg) => match msg.kind {
                 MsgKind::ReadIndex { origin, ctx } => self.leader_read_index(origin, ctx),
-                MsgKind::Heartbeat { origin, ctx } => {
+                MsgKind::Heartbeat {
+                    origin,
+                    ctx,
+                    commit,
+                } => {
                     let kind = MsgKind::HeartbeatResp {
                         from: m,
                         origin,
@@ -160,7 +248,12 @@ impl EtcdModel {
                     };
                     let resp = self.raft_msg(m, Node::Member(leader), kind);
                     self.members[usize::from(m)].out_msgs.push(resp);
+                    let last = self.members[usize::from(m)].last_index;
+                    self.commit_to(m, commit.min(last));
                 }
+                MsgKind::Prop { origin, req } => self.leader_append(origin, req),
+                MsgKind::App { lo, hi, commit } => self.follower_append(m, lo, hi, commit),
+                MsgKind::AppResp { from, index } => self.leader_ack_append(from, index),
                 MsgKind::HeartbeatResp { from, origin, ctx } => self.leader_ack(from, origin, ctx),
                 MsgKind::ReadIndexResp { ctx, index } => {
                     self.members[usize::from(m)].out_read_state = Some((ctx, index));
@@ -195,11 +288,15 @@ impl EtcdModel {
             });
         for peer in 0..self.p.members() {
             if peer != leader {
-                let hb = self.raft_msg(
-                    leader,
-                    Node::Member(peer),
-                    MsgKind::Heartbeat { origin, ctx },
-                );
+                // A heartbeat carries the commit index, up to what the peer is known to hold.
+                let lm = &self.members[usize::from(leader)];
+                let commit = lm.commit.min(lm.match_index[usize::from(peer)]);
+                let kind = MsgKind::Heartbeat {
+                    origin,
+                    ctx,
+                    commit,
+                };
+                let hb = self.raft_msg(leader, Node::Member(peer), kind);
                 self.members[usize::from(leader)].out_msgs.push(hb);
             }
         }
@@ -243,22 +340,38 @@ impl EtcdModel {
     fn maybe_start_ready(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         let mi = usize::from(m);
         let mem = &mut self.members[mi];
-        if mem.ready_busy || (mem.out_msgs.is_empty() && mem.out_read_state.is_none()) {
+        let has_entries = mem.last_index > mem.persist_scheduled;
+        let has_committed = mem.commit > mem.apply_sent;
+        if mem.ready_busy
+            || (mem.out_msgs.is_empty()
+                && mem.out_read_state.is_none()
+                && !has_entries
+                && !has_committed)
+        {
             return;
         }
         mem.ready_busy = true;
         debug_assert!(mem.ready_msgs.is_empty());
         std::mem::swap(&mut mem.out_msgs, &mut mem.ready_msgs);
+        mem.pending_app.iter_mut().for_each(|p| *p = None);
         mem.ready_read_state = mem.out_read_state.take();
+        mem.ready_persist = has_entries;
+        mem.persist_scheduled = mem.last_index;
+        mem.ready_apply = has_committed.then_some((mem.apply_sent + 1, mem.commit));
+        mem.apply_sent = mem.commit;
         let host = mem.host;
         self.cpu(host, CpuJob::Ready(m), s);
     }
 
     /// The raft loop of `m` is on a core with its Ready: it hands the last ReadState to the
-    /// read loop first, and the leader sends its messages before persisting.
+    /// read loop and the committed entries to the apply goroutine, and the leader sends its
+    /// messages before persisting.
     pub(super) fn ready_on_core(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         if let Some((ctx, index)) = self.members[usize::from(m)].ready_read_state.take() {
             self.read_state_delivered(m, ctx, index, s);
+        }
+        if let Some((lo, hi)) = self.members[usize::from(m)].ready_apply.take() {
+            self.apply_enqueue(m, lo, hi, s);
         }
         if m == self.p.leader {
             self.flush_ready_msgs(m, s);
@@ -273,8 +386,23 @@ impl EtcdModel {
         self.members[usize::from(m)].ready_msgs = msgs;
     }
 
+    /// The raft loop of `m` has handled its Ready on a core: it persists new entries (one WAL
+    /// fdatasync), or finishes at once.
+    pub(super) fn ready_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+        if self.members[usize::from(m)].ready_persist {
+            self.disk(m, DiskJob::Wal, s);
+        } else {
+            self.ready_done(m, s);
+        }
+    }
+
+    /// The WAL fdatasync of `m`'s Ready is done.
+    pub(super) fn wal_synced(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+        self.ready_done(m, s);
+    }
+
     /// The raft loop of `m` finished a Ready: a follower sends now (after persisting).
-    pub(super) fn ready_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn ready_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         if m != self.p.leader {
             self.flush_ready_msgs(m, s);
         }
@@ -308,23 +436,25 @@ impl EtcdModel {
     }
 
     fn read_state_delivered(&mut self, m: MemberId, ctx: u32, index: u64, s: &mut Scheduler<Ev>) {
-        let mem = &self.members[usize::from(m)];
+        let mem = &mut self.members[usize::from(m)];
         if !mem.rl_active || ctx != mem.rl_ctx {
             return; // "ignored out-of-date read index response"
         }
-        // Without writes the applied index never trails the commit index, so a round never
-        // waits for apply (the ApplyWait stage stays empty). The write path must add the wait
-        // here, releasing the round from apply's batch boundary, before this can change.
-        assert!(
-            mem.applied >= index,
-            "apply wait needs the write path: applied {} < read index {index}",
-            mem.applied
-        );
-        self.finish_round(m, s);
+        if mem.applied >= index {
+            self.finish_round(m, s);
+            return;
+        }
+        // applyWait.Wait(index): the apply loop releases the round at a batch boundary.
+        mem.rl_wait_index = Some(index);
+        let round = std::mem::take(&mut mem.rl_round);
+        for &id in &round {
+            self.enter(id, Stage::ApplyWait, s.now());
+        }
+        self.members[usize::from(m)].rl_round = round;
     }
 
     /// Releases every read of the round, then starts the next round if reads are waiting.
-    fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         let mut round = std::mem::take(&mut self.members[usize::from(m)].rl_round);
         if self.trace_limit > 0 && self.m.rounds < self.trace_limit {
             self.round_spans.push(super::RoundSpan {

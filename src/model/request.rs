@@ -1,17 +1,22 @@
-//! A range request's phases, on the client and on the serving member, and the accounting that
+//! A request's phases, on the client and on the serving member, and the accounting that
 //! charges every nanosecond of its latency to one [`Stage`].
 //!
-//! Client: benchmark loop (outside the latency) → build and send → network → member:
-//! gRPC receive → [linearizable: ReadIndex round and apply wait] → token check (simple token
-//! under its mutex, or JWT) → RBAC check (under the lock the version takes) → treeIndex walk,
-//! value fetch, response encoding → network → client decodes the response. The order is
-//! `EtcdServer.Range`'s: `linearizableReadNotify` first, then `doSerialize` (auth info, the
-//! permission check, the range), so a released batch meets the auth locks all at once.
+//! A range: benchmark loop (outside the latency) → build and send → network → member: gRPC
+//! receive → [linearizable: ReadIndex round and apply wait] → token check (simple token under
+//! its mutex, or JWT) → RBAC check (under the lock the version takes) → open a read
+//! transaction (under the read-tx lock; before 3.4 it is held to the end) → treeIndex walk
+//! (under the index read lock) → value fetch and response encoding → network → client. The
+//! order is `EtcdServer.Range`'s: `linearizableReadNotify` first, then `doSerialize` (auth
+//! info, the permission check, the range), so a released batch meets the auth locks at once.
+//!
+//! A put: the same way in, then the size and apply-lag checks, the token check, the proposal,
+//! replication and commit, apply on the member (see `write.rs`), and the response.
 
 use super::net::{Msg, MsgKind, Node};
+use super::write::LockJob;
 use super::{
-    AuthMode, Consistency, CpuJob, EtcdModel, Ev, Mechanisms, MemberCosts, MemberId, RangeOp,
-    RbacLock, Stage,
+    AuthMode, Consistency, CpuJob, EtcdModel, Ev, Mechanisms, MemberCosts, MemberId, OpKind,
+    RangeOp, RbacLock, Stage,
 };
 use crate::engine::rng::SimRng;
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -35,8 +40,18 @@ pub enum Phase {
     ReadIndex,
     /// The RBAC check, under its lock if the version takes one.
     Rbac,
-    /// Index walk, value fetch and response encoding.
-    Mvcc,
+    /// Opening a read transaction (waiting for the read-tx lock).
+    OpenTx,
+    /// The treeIndex walk, under the index read lock (and the buffer copy, where one is made).
+    IndexWalk,
+    /// Value fetch and response encoding.
+    Value,
+    /// A put's proposal being built.
+    Propose,
+    /// A put in raft: replicated, committed, applied.
+    Replicate,
+    /// A put applied: the response is encoded.
+    WriteRespond,
     /// On the way back.
     ToClient,
     /// clientv3 decodes the response.
@@ -48,6 +63,7 @@ pub enum Phase {
 pub struct Req {
     pub seq: u64,
     pub kind: super::OpKind,
+    pub background: bool,
     pub client: u32,
     pub member: MemberId,
     pub phase: Phase,
@@ -72,6 +88,7 @@ impl Req {
         Req {
             seq,
             kind,
+            background: false,
             client,
             member,
             phase: Phase::ClientLoop,
@@ -131,8 +148,13 @@ impl EtcdModel {
     /// phase's service stage.
     pub(super) fn req_cpu_start(&mut self, id: u32, now: SimTime) -> SimDuration {
         let phase = self.reqs[id as usize].phase;
-        let req_bytes = f64::from(self.request_bytes());
+        let req_bytes = f64::from(self.request_bytes(id));
         let resp_bytes = self.response_bytes(id);
+        let copy_ns = if phase == Phase::IndexWalk {
+            self.buffer_copy_ns(id)
+        } else {
+            0.0
+        };
         let rng = &mut self.rng_cpu;
         let mc = &self.p.member_costs;
         let cc = &self.p.client_costs;
@@ -154,12 +176,25 @@ impl EtcdModel {
                 let extra = ns(mc.rbac_us_per_log2_rule * rules * 1e3);
                 (Stage::Auth, mc.rbac.sample(rng) + extra)
             }
-            Phase::Mvcc => {
+            Phase::IndexWalk => {
                 let split = mvcc_costs(mc, &self.p.mechanisms, &self.w.range, resp_bytes, rng);
                 self.reqs[id as usize].split = split;
-                (Stage::Index, split[0] + split[1] + split[2])
+                (Stage::Index, split[0] + ns(copy_ns))
             }
-            Phase::ToMember | Phase::ReadIndex | Phase::ToClient => {
+            Phase::Value => {
+                let split = self.reqs[id as usize].split;
+                (Stage::Value, split[1] + split[2])
+            }
+            Phase::Propose => (Stage::Grpc, mc.propose.sample(rng)),
+            Phase::WriteRespond => {
+                let per = ns(mc.grpc_ns_per_byte * f64::from(resp_bytes));
+                (Stage::Grpc, mc.grpc_response.sample(rng) + per)
+            }
+            Phase::ToMember
+            | Phase::ReadIndex
+            | Phase::ToClient
+            | Phase::OpenTx
+            | Phase::Replicate => {
                 unreachable!("phase {phase:?} does not run on a core")
             }
         };
@@ -169,15 +204,23 @@ impl EtcdModel {
         d
     }
 
-    pub(super) fn request_bytes(&self) -> u32 {
-        self.p.sizes.request_overhead + self.w.range.key_bytes
+    /// Bytes of request `id` on the wire.
+    pub(super) fn request_bytes(&self, id: u32) -> u32 {
+        match self.reqs[id as usize].kind {
+            OpKind::Read => self.p.sizes.request_overhead + self.w.range.key_bytes,
+            OpKind::Write => {
+                self.p.sizes.request_overhead + self.w.put.key_bytes + self.w.put.value_bytes
+            }
+        }
     }
 
+    /// Bytes of request `id`'s response.
     pub(super) fn response_bytes(&self, id: u32) -> u32 {
-        let op = &self.w.range;
-        if self.reqs[id as usize].failed {
+        let r = &self.reqs[id as usize];
+        if r.failed || r.kind == OpKind::Write {
             return self.p.sizes.response_overhead;
         }
+        let op = &self.w.range;
         let n = if op.count_only {
             0
         } else if op.limit == 0 {
@@ -190,6 +233,25 @@ impl EtcdModel {
             + u64::from(self.p.sizes.per_kv_overhead);
         let total = u64::from(self.p.sizes.response_overhead) + n * per;
         u32::try_from(total).unwrap_or(u32::MAX)
+    }
+
+    /// A read transaction copies the write buffer when it opens: each time (3.4.0–3.4.23), or
+    /// only when the buffer changed since the shared copy was made (3.5, 3.4.24). Before 3.4
+    /// reads share the buffer under the lock and copy nothing.
+    fn buffer_copy_ns(&mut self, id: u32) -> f64 {
+        let mech = &self.p.mechanisms;
+        if !mech.concurrent_read {
+            return 0.0;
+        }
+        let mem = &mut self.members[usize::from(self.reqs[id as usize].member)];
+        let per = self.p.member_costs.read_buffer_copy_ns_per_write;
+        if mech.read_buffer_cache {
+            if mem.cached_version == mem.buffer_version {
+                return 0.0;
+            }
+            mem.cached_version = mem.buffer_version;
+        }
+        per * mem.pending_writes as f64
     }
 
     /// A core finished the current phase of request `id`.
@@ -205,7 +267,7 @@ impl EtcdModel {
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
                 let to = Node::Member(r.member);
-                let bytes = self.request_bytes();
+                let bytes = self.request_bytes(id);
                 let msg = Msg {
                     from_host: self.p.client_host as u16,
                     to,
@@ -214,50 +276,78 @@ impl EtcdModel {
                 };
                 self.send(msg, s);
             }
-            Phase::MemberRecv => self.after_grpc(id, s),
+            Phase::MemberRecv => match r.kind {
+                OpKind::Read => self.after_grpc(id, s),
+                OpKind::Write => self.write_received(id, s),
+            },
             Phase::TokenCheck => {
-                let m = usize::from(r.member);
-                self.release_lock(m, LockKind::Token, s);
+                let m = r.member;
+                if let Some((next, _)) = self.members[usize::from(m)].token_mu.release(now) {
+                    self.lock_granted(m, next, s);
+                }
                 self.after_token(id, s);
             }
             Phase::JwtCheck => self.after_token(id, s),
             Phase::Rbac => {
-                let m = usize::from(r.member);
-                if let Some(lock) = self.rbac_lock() {
-                    self.release_lock(m, lock, s);
-                }
-                self.start_mvcc(id, s);
+                let m = r.member;
+                self.rbac_unlock(m, s);
+                self.open_tx(id, s);
             }
-            Phase::Mvcc => {
-                // Split the core's time into the three stages it covered.
+            Phase::IndexWalk => {
+                let m = r.member;
+                r.phase = Phase::Value;
+                let granted = self.members[usize::from(m)].index_lock.read_release(now);
+                // The goroutine goes on with the value fetch on its core.
+                let host = self.members[usize::from(m)].host;
+                self.cpu(host, CpuJob::Req(id), s);
+                self.grant_index(m, granted, s);
+            }
+            Phase::Value => {
+                // Split the core's time between the value fetch and the response encoding.
                 let split = r.split;
-                let mut t = r.mark.0;
-                for (st, d) in [
-                    (Stage::Index, split[0]),
-                    (Stage::Value, split[1]),
-                    (Stage::Grpc, split[2]),
-                ] {
-                    r.stages[st as usize] += d.0;
-                    if r.seq < self.trace_limit && d.0 > 0 {
-                        let span = super::Span {
-                            seq: r.seq,
-                            member: r.member,
-                            stage: st,
-                            start_ns: t,
-                            end_ns: t + d.0,
-                            toward_client: false,
-                        };
-                        self.spans.push(span);
-                    }
-                    t += d.0;
+                r.stages[Stage::Value as usize] -= split[2].0;
+                r.stages[Stage::Grpc as usize] += split[2].0;
+                let (seq, m) = (r.seq, r.member);
+                if seq < self.trace_limit {
+                    self.retag_last_span(seq, split[2].0);
                 }
-                r.mark = now;
+                if !self.p.mechanisms.concurrent_read {
+                    // Before 3.4 the read transaction holds the read-tx lock to the end.
+                    let granted = self.members[usize::from(m)].read_tx.read_release(now);
+                    for (job, _) in granted {
+                        self.lock_granted(m, job, s);
+                    }
+                }
                 self.respond(id, s);
             }
+            Phase::Propose => self.proposed(id, s),
+            Phase::WriteRespond => self.respond(id, s),
             Phase::ClientRecv => self.complete(id, s),
-            Phase::ToMember | Phase::ReadIndex | Phase::ToClient => {
+            Phase::ToMember
+            | Phase::ReadIndex
+            | Phase::ToClient
+            | Phase::OpenTx
+            | Phase::Replicate => {
                 unreachable!("phase does not run on a core")
             }
+        }
+    }
+
+    /// The last traced span of request `seq` (the value fetch) ends `encode_ns` early: the
+    /// rest of it was response encoding, charged to gRPC.
+    fn retag_last_span(&mut self, seq: u64, encode_ns: u64) {
+        if encode_ns == 0 {
+            return;
+        }
+        if let Some(last) = self.spans.iter().rposition(|sp| sp.seq == seq) {
+            let sp = self.spans[last].clone();
+            let cut = sp.end_ns.saturating_sub(encode_ns).max(sp.start_ns);
+            self.spans[last].end_ns = cut;
+            self.spans.push(super::Span {
+                stage: Stage::Grpc,
+                start_ns: cut,
+                ..sp
+            });
         }
     }
 
@@ -285,52 +375,127 @@ impl EtcdModel {
         }
     }
 
-    /// The read index is confirmed and applied (or the read is serializable): `doSerialize`,
-    /// i.e. the token check, the RBAC check, then MVCC.
+    /// The read index is confirmed and applied (or the read is serializable, or the request is
+    /// a put): the token check first.
     pub(super) fn after_read_index(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let m = self.reqs[id as usize].member;
         let host = self.members[usize::from(m)].host;
         match self.w.auth {
             AuthMode::SimpleToken => {
                 self.reqs[id as usize].phase = Phase::TokenCheck;
-                self.acquire_lock(id, usize::from(m), LockKind::Token, s);
+                self.enter(id, Stage::LockWait, s.now());
+                if self.members[usize::from(m)]
+                    .token_mu
+                    .acquire(s.now(), LockJob::Req(id))
+                    .is_some()
+                {
+                    self.cpu(host, CpuJob::Req(id), s);
+                }
             }
             AuthMode::Jwt => {
                 self.reqs[id as usize].phase = Phase::JwtCheck;
                 self.cpu(host, CpuJob::Req(id), s);
             }
             AuthMode::Cert => self.after_token(id, s),
-            AuthMode::None => self.start_mvcc(id, s),
+            AuthMode::None => match self.reqs[id as usize].kind {
+                OpKind::Read => self.open_tx(id, s),
+                OpKind::Write => self.propose(id, s),
+            },
         }
     }
 
-    /// The token is valid (or the user came from a certificate): the RBAC permission check.
+    /// The token is valid (or the user came from a certificate): a range's RBAC check, or a
+    /// put's proposal (its permission is checked at apply).
     fn after_token(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        if self.reqs[id as usize].kind == OpKind::Write {
+            self.propose(id, s);
+            return;
+        }
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::Rbac;
-        let m = usize::from(r.member);
-        match self.rbac_lock() {
-            Some(lock) => self.acquire_lock(id, m, lock, s),
-            None => self.cpu(self.members[m].host, CpuJob::Req(id), s),
+        let m = r.member;
+        let host = self.members[usize::from(m)].host;
+        self.enter(id, Stage::LockWait, s.now());
+        let now = s.now();
+        let mem = &mut self.members[usize::from(m)];
+        let granted = match self.p.mechanisms.rbac_lock {
+            RbacLock::BatchTx => mem.batch_tx.acquire(now, LockJob::Req(id)).is_some(),
+            RbacLock::ReadTxExclusive => mem.read_tx.write(now, LockJob::Req(id)).is_some(),
+            RbacLock::Shared => mem.read_tx.read(now, LockJob::Req(id)).is_some(),
+        };
+        if granted {
+            self.cpu(host, CpuJob::Req(id), s);
         }
     }
 
-    fn rbac_lock(&self) -> Option<LockKind> {
+    fn rbac_unlock(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+        let now = s.now();
+        let mi = usize::from(m);
         match self.p.mechanisms.rbac_lock {
-            RbacLock::BatchTx => Some(LockKind::BatchTx),
-            RbacLock::ReadTxExclusive => Some(LockKind::ReadTx),
-            RbacLock::Shared => None,
+            RbacLock::BatchTx => self.unlock_batch_tx(m, s),
+            RbacLock::ReadTxExclusive => self.unlock_read_tx_write(m, s),
+            RbacLock::Shared => {
+                let granted = self.members[mi].read_tx.read_release(now);
+                for (job, _) in granted {
+                    self.lock_granted(m, job, s);
+                }
+            }
         }
     }
 
-    fn start_mvcc(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    /// Opens the read transaction: the read-tx lock, shared.
+    fn open_tx(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let r = &mut self.reqs[id as usize];
-        r.phase = Phase::Mvcc;
-        let host = self.members[usize::from(r.member)].host;
-        self.cpu(host, CpuJob::Req(id), s);
+        r.phase = Phase::OpenTx;
+        let m = usize::from(r.member);
+        self.enter(id, Stage::BackendWait, s.now());
+        if self.members[m]
+            .read_tx
+            .read(s.now(), LockJob::Req(id))
+            .is_some()
+        {
+            self.tx_opened(id, s);
+        }
     }
 
-    fn respond(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    /// The read transaction is open: from 3.4 the lock goes at once (the buffer is copied);
+    /// then the index walk, under the index read lock.
+    fn tx_opened(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let m = self.reqs[id as usize].member;
+        let mi = usize::from(m);
+        if self.p.mechanisms.concurrent_read {
+            let granted = self.members[mi].read_tx.read_release(s.now());
+            for (job, _) in granted {
+                self.lock_granted(m, job, s);
+            }
+        }
+        self.reqs[id as usize].phase = Phase::IndexWalk;
+        self.enter(id, Stage::LockWait, s.now());
+        if self.members[mi]
+            .index_lock
+            .read(s.now(), LockJob::Req(id))
+            .is_some()
+        {
+            let host = self.members[mi].host;
+            self.cpu(host, CpuJob::Req(id), s);
+        }
+    }
+
+    /// A lock that request `id` waited for is granted: it goes on with its phase.
+    pub(super) fn req_lock_granted(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let r = &self.reqs[id as usize];
+        let host = self.members[usize::from(r.member)].host;
+        match r.phase {
+            Phase::TokenCheck | Phase::Rbac | Phase::IndexWalk => {
+                self.cpu(host, CpuJob::Req(id), s)
+            }
+            Phase::OpenTx => self.tx_opened(id, s),
+            other => unreachable!("request in phase {other:?} was granted a lock"),
+        }
+    }
+
+    /// The answer (or an error) goes back to the client.
+    pub(super) fn respond(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::ToClient;
         let from_host = self.members[usize::from(r.member)].host as u16;
@@ -386,47 +551,18 @@ impl EtcdModel {
             });
         }
         let client = r.client;
-        self.done += 1;
+        let background = r.background;
         self.free.push(id);
+        if background {
+            return;
+        }
+        self.done += 1;
         if self.done >= self.w.total {
             s.stop();
             return;
         }
         self.client_finished(client, s);
     }
-
-    fn acquire_lock(&mut self, id: u32, m: usize, lock: LockKind, s: &mut Scheduler<Ev>) {
-        self.enter(id, Stage::LockWait, s.now());
-        let granted = self.lock_mut(m, lock).acquire(s.now(), id);
-        if let Some(id) = granted {
-            let host = self.members[m].host;
-            self.cpu(host, CpuJob::Req(id), s);
-        }
-    }
-
-    fn release_lock(&mut self, m: usize, lock: LockKind, s: &mut Scheduler<Ev>) {
-        if let Some((next, _)) = self.lock_mut(m, lock).release(s.now()) {
-            let host = self.members[m].host;
-            self.cpu(host, CpuJob::Req(next), s);
-        }
-    }
-
-    fn lock_mut(&mut self, m: usize, lock: LockKind) -> &mut crate::engine::Servers<u32> {
-        let mem = &mut self.members[m];
-        match lock {
-            LockKind::Token => &mut mem.token_mu,
-            LockKind::BatchTx => &mut mem.batch_tx,
-            LockKind::ReadTx => &mut mem.read_tx,
-        }
-    }
-}
-
-/// The mutexes a read can take.
-#[derive(Debug, Clone, Copy)]
-enum LockKind {
-    Token,
-    BatchTx,
-    ReadTx,
 }
 
 fn ns(x: f64) -> SimDuration {

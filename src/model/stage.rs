@@ -28,17 +28,24 @@ pub enum Stage {
     ReadIndexRound,
     /// Linearizable: waiting until the member has applied up to the read index.
     ApplyWait,
+    /// Waiting to open a read transaction: a backend commit (or, before 3.4, a write-back)
+    /// holds the read-tx lock.
+    BackendWait,
     /// The treeIndex walk.
     Index,
     /// Value fetch from the buffer or boltdb, unmarshal and response assembly.
     Value,
     /// The response on the wire: serialization plus propagation.
     NetResponse,
+    /// A put from proposal to commit: forwarding to the leader, replication, WAL fsyncs, quorum.
+    Replicate,
+    /// A put from commit to applied on the member that answers: the apply queue and apply.
+    Apply,
 }
 
 impl Stage {
     /// Number of stages.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 17;
 
     /// Every stage, in the order a request meets them.
     pub const ALL: [Stage; Stage::COUNT] = [
@@ -53,9 +60,12 @@ impl Stage {
         Stage::ReadIndexBatch,
         Stage::ReadIndexRound,
         Stage::ApplyWait,
+        Stage::BackendWait,
         Stage::Index,
         Stage::Value,
         Stage::NetResponse,
+        Stage::Replicate,
+        Stage::Apply,
     ];
 
     /// A short snake_case name, used in CSV column names.
@@ -72,6 +82,9 @@ impl Stage {
             Stage::ReadIndexBatch => "readindex_batch_wait",
             Stage::ReadIndexRound => "readindex_round",
             Stage::ApplyWait => "apply_wait",
+            Stage::BackendWait => "backend_wait",
+            Stage::Replicate => "replicate",
+            Stage::Apply => "apply",
             Stage::Index => "index",
             Stage::Value => "value",
             Stage::NetResponse => "net_response",
@@ -88,6 +101,7 @@ impl Stage {
                 | Stage::LockWait
                 | Stage::ReadIndexBatch
                 | Stage::ApplyWait
+                | Stage::BackendWait
         )
     }
 
@@ -126,6 +140,15 @@ impl Stage {
             }
             Stage::ApplyWait => {
                 "The member waits until its applied index reaches the read index (apply is serial)."
+            }
+            Stage::BackendWait => {
+                "A backend commit holds the read-transaction lock across its two fsyncs (every 100 ms while writes are pending, or before 3.4 a write-back); the read cannot open its transaction."
+            }
+            Stage::Replicate => {
+                "The put is proposed, forwarded to the leader, appended and sent to followers, fsynced to their WALs, and committed by a quorum."
+            }
+            Stage::Apply => {
+                "The committed put waits for the member's serial apply loop, which updates the index and the backend buffer under the batch-tx lock."
             }
             Stage::Index => {
                 "The in-memory B-tree (treeIndex) is walked under its read lock to find the revisions."

@@ -1,7 +1,8 @@
 //! `etcdsim trace`: the timelines of the first requests as Chrome trace-event JSON, for
 //! Perfetto (ui.perfetto.dev) or chrome://tracing. One process track per member, for the
 //! client, and for each direction of each client link; each request's stages are async slices
-//! (one row per request); each member's ReadIndex rounds are complete slices of their own.
+//! (one row per request); each member's ReadIndex rounds, apply batches, fdatasyncs and
+//! backend commits are complete slices of their own.
 
 use std::fmt::Write;
 
@@ -73,6 +74,20 @@ pub fn chrome_json(r: &RunResult, members: u8) -> String {
             member_pid(rd.member),
             us(rd.start_ns),
             us(rd.end_ns - rd.start_ns)
+        ));
+    }
+    for a in &r.activities {
+        let name = if a.count > 0 {
+            format!("{} ({})", a.what, a.count)
+        } else {
+            a.what.to_string()
+        };
+        ev.push(format!(
+            r#"{{"ph":"X","cat":"member","name":"{name}","pid":{},"tid":{},"ts":{},"dur":{}}}"#,
+            member_pid(a.member),
+            if a.what == "apply" { 3 } else { 4 },
+            us(a.start_ns),
+            us(a.end_ns - a.start_ns)
         ));
     }
     let mut o = String::from("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");

@@ -30,11 +30,16 @@ pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
 
 /// "--clients=1000 --conns=100 range, linearizable" for headings.
 fn describe(a: &BenchmarkArgs) -> String {
-    let crate::cli::BenchOp::Range(r) = &a.op;
-    format!(
-        "--clients={} --conns={} range --consistency={} --total={}",
-        a.clients, a.conns, r.consistency, r.total
-    )
+    match &a.op {
+        crate::cli::BenchOp::Range(r) => format!(
+            "--clients={} --conns={} range --consistency={} --total={}",
+            a.clients, a.conns, r.consistency, r.total
+        ),
+        crate::cli::BenchOp::Put(p) => format!(
+            "--clients={} --conns={} put --val-size={} --total={}",
+            a.clients, a.conns, p.val_size, p.total
+        ),
+    }
 }
 
 /// `etcdsim explain`: one run, explained stage by stage.

@@ -7,3 +7,4 @@ mod experiment;
 mod mechanisms;
 mod published;
 mod readpath;
+mod writes;

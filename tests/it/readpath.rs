@@ -58,6 +58,12 @@ pub fn workload(
         },
         auth: AuthMode::None,
         rbac_rules: 0,
+        put: etcdsim::model::PutOp {
+            key_bytes: 8,
+            value_bytes: 256,
+        },
+        read_ratio: 1.0,
+        write_rate: 0.0,
     }
 }
 
@@ -91,7 +97,10 @@ fn reads_arriving_during_a_round_share_the_next_round() {
     let w = workload(
         Consistency::Linearizable,
         vec![1],
-        Arrivals::Scripted { at_ns: at },
+        Arrivals::Scripted {
+            at_ns: at,
+            puts: vec![],
+        },
         4,
     );
     let r = run(&p, &w, 1);
@@ -125,7 +134,10 @@ fn the_token_check_follows_readindex_and_a_released_batch_queues_on_its_mutex() 
     let mut w = workload(
         Consistency::Linearizable,
         vec![1],
-        Arrivals::Scripted { at_ns: at },
+        Arrivals::Scripted {
+            at_ns: at,
+            puts: vec![],
+        },
         4,
     );
     w.auth = AuthMode::SimpleToken;

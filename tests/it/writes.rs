@@ -1,0 +1,233 @@
+//! The write path and what it does to reads, in scripted scenarios with exact timelines.
+//!
+//! Unless a test says otherwise: 3 members, member 0 leads, RTT 200 µs (100 µs each way), every
+//! CPU cost zero, and a constant fdatasync time.
+
+use crate::readpath::{run, workload, zero_cost};
+use etcdsim::model::{Arrivals, Consistency, RunOptions, Stage};
+
+const US: u64 = 1_000;
+const MS: u64 = 1_000_000;
+
+fn scripted(at_ns: Vec<u64>, puts: Vec<bool>) -> Arrivals {
+    Arrivals::Scripted { at_ns, puts }
+}
+
+/// A put at t = 0 puts the leader's Ready loop into a 10 ms WAL fdatasync (0.1–10.1 ms). A
+/// linearizable read reaching the leader at 1.1 ms needs a heartbeat round, but the heartbeats
+/// leave only with the next Ready, after that fsync; the followers answer after their own
+/// fsync of the same entry (0.2–10.2 ms). So the read waits about one fsync, while a
+/// serializable read at the same instant takes 0.2 ms.
+#[test]
+fn with_a_slow_disk_a_linearizable_read_waits_for_an_fsync_and_a_serializable_one_does_not() {
+    let p = zero_cost(3, 200.0, "[disk]\nfsync_us = 10000\n");
+    for (c, lo_ms, hi_ms) in [
+        (Consistency::Linearizable, 9.0, 9.5),
+        (Consistency::Serializable, 0.19, 0.21),
+    ] {
+        let w = workload(c, vec![0], scripted(vec![0, MS], vec![true, false]), 2);
+        let r = run(&p, &w, 1);
+        let read = r.records.iter().find(|x| x.seq == 1).unwrap();
+        let ms = (read.end_ns - read.start_ns) as f64 / 1e6;
+        println!("{c:?} read during a 10 ms fsync: {ms:.3} ms");
+        assert!((lo_ms..hi_ms).contains(&ms), "{c:?}: {ms} ms");
+    }
+}
+
+/// The leader sends MsgApp before its own fsync, followers fsync then ack: a put commits one
+/// follower fsync after it is appended, and its client (on the leader) hears back after apply.
+#[test]
+fn a_put_commits_after_a_follower_fsync_and_answers_after_apply() {
+    let p = zero_cost(
+        3,
+        200.0,
+        "[disk]\nfsync_us = 2000\n[cpu]\napply_entry_us = 50\n",
+    );
+    let w = workload(
+        Consistency::Linearizable,
+        vec![0],
+        scripted(vec![0], vec![true]),
+        1,
+    );
+    let r = run(&p, &w, 1);
+    let put = &r.records[0];
+    // 0.1 to the leader, MsgApp 0.1, follower fsync 2.0, MsgAppResp 0.1, apply 0.05, back 0.1.
+    assert_eq!(put.end_ns - put.start_ns, 2_450 * US);
+    assert_eq!(put.stages_ns[Stage::Replicate as usize], 2_200 * US);
+    assert_eq!(put.stages_ns[Stage::Apply as usize], 50 * US);
+    assert_eq!(r.writes.completed, 1);
+}
+
+/// The backend commits 100 ms after the first pending write, holding the read-tx lock across
+/// two 10 ms fdatasyncs (100–120 ms). A read that opens its transaction at 105 ms waits 15 ms;
+/// one at 125 ms does not wait.
+#[test]
+fn a_backend_commit_stalls_a_read_transaction_that_starts_during_it() {
+    let p = zero_cost(3, 200.0, "[disk]\nfsync_us = 10000\n");
+    let at = vec![0, 105 * MS - 100 * US, 125 * MS - 100 * US];
+    let w = workload(
+        Consistency::Serializable,
+        vec![0],
+        scripted(at, vec![true, false, false]),
+        3,
+    );
+    let r = run(&p, &w, 1);
+    let rec = |seq| r.records.iter().find(|x| x.seq == seq).unwrap();
+    assert_eq!(rec(1).stages_ns[Stage::BackendWait as usize], 15 * MS);
+    assert_eq!(rec(1).end_ns - rec(1).start_ns, 15 * MS + 200 * US);
+    assert_eq!(rec(2).stages_ns[Stage::BackendWait as usize], 0);
+    assert!(r.backend_commits >= 1);
+}
+
+/// Under a stream of puts with a slow apply (1 ms per entry), linearizable reads wait for
+/// apply; every read of a round is released at the same instant, and that instant is the end
+/// of one of the member's apply batches (`applyWait.Trigger` runs once per batch).
+#[test]
+fn reads_waiting_on_apply_are_released_together_at_a_batch_boundary() {
+    let p = zero_cost(
+        3,
+        200.0,
+        "[disk]\nfsync_us = 100\n[cpu]\napply_entry_us = 1000\n",
+    );
+    let mut at = Vec::new();
+    let mut puts = Vec::new();
+    for i in 0..40u64 {
+        at.push(i * 250 * US);
+        puts.push(i % 4 != 3);
+    }
+    let mut w = workload(Consistency::Linearizable, vec![1], scripted(at, puts), 40);
+    w.conns = 1;
+    let opts = RunOptions {
+        record_requests: 100,
+        trace_requests: 100,
+        ..RunOptions::default()
+    };
+    let r = etcdsim::model::run(&p, &w, 1, opts);
+    let batch_ends: Vec<u64> = r
+        .activities
+        .iter()
+        .filter(|a| a.member == 1 && a.what == "apply")
+        .map(|a| a.end_ns)
+        .collect();
+    let waits: Vec<&etcdsim::model::Span> = r
+        .spans
+        .iter()
+        .filter(|s| s.stage == Stage::ApplyWait)
+        .collect();
+    assert!(
+        waits.len() >= 3,
+        "reads must wait for apply: {}",
+        waits.len()
+    );
+    for s in &waits {
+        assert!(
+            batch_ends.contains(&s.end_ns),
+            "read {} released at {} ns, not at a batch end",
+            s.seq,
+            s.end_ns
+        );
+    }
+    println!(
+        "{} reads waited on apply; {} apply batches on member 1",
+        waits.len(),
+        batch_ends.len()
+    );
+}
+
+/// Before 3.4 a read transaction holds the read-tx lock for its whole range, and each put's
+/// write-back needs it exclusively: a range whose value fetch takes 20 ms (large values from
+/// bolt, as in the course's traces) delays a concurrent put by about that much. From 3.4
+/// ("fully concurrent reads", #10523) the read lets go of the lock once its transaction is
+/// open, and the put does not wait.
+#[test]
+fn a_long_read_delays_a_write_in_3_3_but_not_in_3_4() {
+    let mut put_ms = Vec::new();
+    for version in ["3.3", "3.4"] {
+        let extra = format!(
+            "[cpu]\nvalue_ns_per_key = 20000\n[mechanisms]\nconcurrent_read = {}\n",
+            version == "3.4"
+        );
+        let p = zero_cost(3, 200.0, &extra);
+        // A serializable range returning 1,000 keys (a 20 ms value fetch) at t = 0, a put at 1 ms.
+        let mut w = workload(
+            Consistency::Serializable,
+            vec![0],
+            scripted(vec![0, MS], vec![false, true]),
+            2,
+        );
+        w.range.keys_in_range = 1000;
+        w.range.total_keys = 1000;
+        let r = run(&p, &w, 1);
+        let put = r.records.iter().find(|x| x.seq == 1).unwrap();
+        put_ms.push((put.end_ns - put.start_ns) as f64 / 1e6);
+    }
+    println!(
+        "put beside a 20 ms value fetch: 3.3 {:.3} ms, 3.4 {:.3} ms",
+        put_ms[0], put_ms[1]
+    );
+    assert!(
+        put_ms[0] > 18.0,
+        "3.3: the write-back waits for the range: {}",
+        put_ms[0]
+    );
+    // Undisturbed, a put takes 1.4 ms here: 0.4 ms of network and the default 1 ms fsync.
+    assert!(put_ms[1] < 1.5, "3.4: the put does not wait: {}", put_ms[1]);
+}
+
+/// In every version, a range holds the treeIndex read lock for its whole index walk, and
+/// apply's index update needs the write lock: a 20 ms walk delays a concurrent put's apply,
+/// and with it every linearizable read waiting on that apply.
+#[test]
+fn a_long_index_walk_delays_apply_in_every_version() {
+    for version in ["3.3", "3.4", "3.5"] {
+        let mut p = zero_cost(3, 200.0, "[cpu]\nindex_visit_ns_per_key = 20000\n");
+        let (minor, patch) = etcdsim::config::model::parse_version("t", "v", version).unwrap();
+        p.mechanisms = etcdsim::model::Mechanisms::for_version(minor, patch);
+        let mut w = workload(
+            Consistency::Serializable,
+            vec![0],
+            scripted(vec![0, MS], vec![false, true]),
+            2,
+        );
+        w.range.keys_in_range = 1000;
+        w.range.total_keys = 1000;
+        let r = run(&p, &w, 1);
+        let put = r.records.iter().find(|x| x.seq == 1).unwrap();
+        let ms = (put.end_ns - put.start_ns) as f64 / 1e6;
+        assert!(
+            ms > 18.0,
+            "{version}: apply's index update waits for the walk: {ms}"
+        );
+    }
+}
+
+/// Requests over the size limit fail, and so do proposals while apply lags commit by more
+/// than the limit ("too many requests").
+#[test]
+fn oversized_requests_and_an_apply_backlog_fail() {
+    let p = zero_cost(3, 200.0, "[write]\nmax_request_bytes = 1000\n");
+    let mut w = workload(
+        Consistency::Linearizable,
+        vec![0],
+        scripted(vec![0, MS], vec![true, true]),
+        2,
+    );
+    w.put.value_bytes = 2_000;
+    let r = run(&p, &w, 1);
+    assert_eq!((r.writes.completed, r.writes.failed), (0, 2));
+
+    let p = zero_cost(
+        3,
+        200.0,
+        "[write]\nmax_apply_lag_entries = 5\n[cpu]\napply_entry_us = 10000\n",
+    );
+    let at: Vec<u64> = (0..40).map(|i| i * 100 * US).collect();
+    let puts = vec![true; 40];
+    let w = workload(Consistency::Linearizable, vec![0], scripted(at, puts), 40);
+    let r = run(&p, &w, 1);
+    println!(
+        "with a 10 ms apply and a 5-entry lag limit: {} ok, {} failed",
+        r.writes.completed, r.writes.failed
+    );
+    assert!(r.writes.failed > 0 && r.writes.completed > 0);
+}
