@@ -342,6 +342,7 @@ impl EtcdModel {
         }
         for m in &self.members {
             vals.push(m.raft_loop_utilization(now));
+            vals.push(m.apply_level.mean(now));
             vals.push(m.disk.utilization(now));
         }
         vals.push(self.clients.producer_utilization(now));
@@ -350,8 +351,8 @@ impl EtcdModel {
 }
 
 /// The names of the resources whose utilization a run of cluster `p` reports, in report
-/// order: each host's cores and network interface, each member's raft goroutine, and the
-/// benchmark's op producer.
+/// order: each host's cores and network interface, each member's raft goroutine, apply
+/// goroutine and disk, and the benchmark's op producer.
 pub fn resource_names(p: &ClusterParams) -> Vec<String> {
     let mut out = Vec::new();
     for h in &p.hosts {
@@ -360,6 +361,7 @@ pub fn resource_names(p: &ClusterParams) -> Vec<String> {
     }
     for i in 0..p.members() {
         out.push(format!("member{i}_raft_loop"));
+        out.push(format!("member{i}_apply"));
         out.push(format!("member{i}_disk"));
     }
     out.push("client_op_producer".to_string());

@@ -94,6 +94,8 @@ pub struct Member {
     pub apply_queue: VecDeque<(u64, u64)>,
     /// Whether the apply goroutine is working.
     pub apply_busy: bool,
+    /// The apply goroutine's busy time.
+    pub apply_level: crate::stats::TimeWeighted,
     /// The entry being applied, and the last of its batch.
     pub apply_next: u64,
     /// The last entry of the batch being applied.
@@ -153,6 +155,7 @@ impl Member {
             match_index: vec![index; usize::from(members)],
             apply_queue: VecDeque::new(),
             apply_busy: false,
+            apply_level: crate::stats::TimeWeighted::new(z),
             apply_next: index,
             apply_hi: index,
             apply_step: ApplyStep::BatchTx,
@@ -175,6 +178,7 @@ impl Member {
         self.index_lock.reset_stats(now);
         self.disk.reset_stats(now);
         self.raft_loop.reset_stats(now);
+        self.apply_level.reset(now);
     }
 
     /// Fraction of time the raft goroutine was busy (stepping or waiting for a core).

@@ -287,9 +287,11 @@ impl EtcdModel {
         let mem = &mut self.members[usize::from(m)];
         let Some((lo, hi)) = mem.apply_queue.pop_front() else {
             mem.apply_busy = false;
+            mem.apply_level.set(self.now, 0.0);
             return;
         };
         mem.apply_busy = true;
+        mem.apply_level.set(self.now, 1.0);
         mem.apply_next = lo;
         mem.apply_hi = hi;
         mem.apply_batch_start = self.now;

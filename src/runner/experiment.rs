@@ -235,20 +235,22 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         .map(String::from)
         .to_vec();
     header.extend(axes.iter().cloned());
-    header.extend(
-        [
-            "throughput_rps",
-            "completed",
-            "failed",
-            "latency_ms_mean",
-            "latency_ms_p50",
-            "latency_ms_p90",
-            "latency_ms_p99",
-            "latency_ms_p999",
-            "latency_ms_max",
-        ]
-        .map(String::from),
-    );
+    for op in ["read", "write"] {
+        header.extend(
+            [
+                "throughput_rps",
+                "completed",
+                "failed",
+                "latency_ms_mean",
+                "latency_ms_p50",
+                "latency_ms_p90",
+                "latency_ms_p99",
+                "latency_ms_p999",
+                "latency_ms_max",
+            ]
+            .map(|c| format!("{op}_{c}")),
+        );
+    }
     header.extend(
         Stage::ALL
             .iter()
@@ -260,6 +262,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
             "bottleneck",
             "readindex_rounds",
             "reads_per_round",
+            "backend_commits",
             "events",
         ]
         .map(String::from),
@@ -302,6 +305,15 @@ fn check_chart(
             "charts.x",
             format!("{:?} is not a numeric grid axis", chart.x),
         ));
+    }
+    if let Some(op) = &chart.op {
+        if op != "read" && op != "write" {
+            return Err(ConfigError::invalid(
+                file,
+                "charts.op",
+                format!("must be \"read\" or \"write\" (got {op:?})"),
+            ));
+        }
     }
     let Some(series) = &chart.series else {
         return Ok(());
@@ -381,9 +393,24 @@ fn f(x: f64) -> String {
     format!("{x:.6}")
 }
 
-fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
-    let h = &r.reads.latency;
+fn op_cells(o: &model::OpResult) -> [String; 9] {
+    let h = &o.latency;
     let ms = |ns: u64| f(ns as f64 * 1e-6);
+    [
+        f(o.throughput_rps),
+        o.completed.to_string(),
+        o.failed.to_string(),
+        f(o.latency_w.mean() * 1e-6),
+        ms(h.quantile(0.5)),
+        ms(h.quantile(0.9)),
+        ms(h.quantile(0.99)),
+        ms(h.quantile(0.999)),
+        ms(h.max()),
+    ]
+}
+
+/// A run's row. Stage means are those of the workload's main operation (reads if any).
+fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     let mut row: Row = vec![
         p.name.clone(),
         i.to_string(),
@@ -391,18 +418,9 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
         seed.to_string(),
     ];
     row.extend(p.jobs[i].values.iter().map(|(_, v)| plain(v)));
-    row.extend([
-        f(r.reads.throughput_rps),
-        r.reads.completed.to_string(),
-        r.reads.failed.to_string(),
-        f(r.reads.latency_w.mean() * 1e-6),
-        ms(h.quantile(0.5)),
-        ms(h.quantile(0.9)),
-        ms(h.quantile(0.99)),
-        ms(h.quantile(0.999)),
-        ms(h.max()),
-    ]);
-    row.extend(r.reads.stages.iter().map(|s| f(s.mean_ns * 1e-6)));
+    row.extend(op_cells(&r.reads));
+    row.extend(op_cells(&r.writes));
+    row.extend(r.primary().stages.iter().map(|s| f(s.mean_ns * 1e-6)));
     row.extend(p.resources.iter().map(|n| {
         r.utilization
             .iter()
@@ -414,6 +432,7 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
         r.bottleneck.clone(),
         r.readindex_rounds.to_string(),
         f(r.reads_per_round),
+        r.backend_commits.to_string(),
         r.events.to_string(),
     ]);
     row
@@ -702,6 +721,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// Everything after the runs, from the sorted rows alone.
 fn finish(dir: &Path, p: &Plan, rows: &[Row]) -> Result<(), CliError> {
+    if let Some(bad) = rows.iter().find(|r| r.len() != p.header.len()) {
+        return Err(CliError::Internal(format!(
+            "a row has {} fields for {} columns (point {}, replication {})",
+            bad.len(),
+            p.header.len(),
+            bad.get(1).map_or("?", String::as_str),
+            bad.get(2).map_or("?", String::as_str)
+        )));
+    }
     let mut bytes = csv_line(&p.header)?;
     for r in rows {
         bytes.extend(csv_line(r)?);
@@ -757,10 +785,14 @@ fn write_summary(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
     header.extend(p.axes.iter().cloned());
     header.push("replications".into());
     let metrics = [
-        "throughput_rps",
-        "latency_ms_mean",
-        "latency_ms_p99",
-        "failed",
+        "read_throughput_rps",
+        "read_latency_ms_mean",
+        "read_latency_ms_p99",
+        "read_failed",
+        "write_throughput_rps",
+        "write_latency_ms_mean",
+        "write_latency_ms_p99",
+        "write_failed",
     ];
     for m in metrics {
         header.push(format!("{m}_mean"));
@@ -868,15 +900,16 @@ fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
             color,
         }
     };
+    let op = spec.op.as_deref().unwrap_or("read");
     let thr: Vec<Series> = groups
         .iter()
         .enumerate()
-        .map(|(c, (l, g))| line(l.clone(), g, c, true, "throughput_rps"))
+        .map(|(c, (l, g))| line(l.clone(), g, c, true, &format!("{op}_throughput_rps")))
         .collect();
     let svg = charts::line_chart(
-        &format!("{}: throughput", p.name),
+        &format!("{}: {op} throughput", p.name),
         &spec.x,
-        "successful requests/s",
+        &format!("successful {op}s per second"),
         &thr,
         spec.log_x,
     )
@@ -884,13 +917,25 @@ fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
     write_atomic(&dir.join("throughput.svg"), svg.as_bytes())?;
     let mut lat = Vec::new();
     for (c, (l, g)) in groups.iter().enumerate() {
-        lat.push(line(format!("{l} mean"), g, c, false, "latency_ms_mean"));
-        lat.push(line(format!("{l} p99"), g, c, true, "latency_ms_p99"));
+        lat.push(line(
+            format!("{l} mean"),
+            g,
+            c,
+            false,
+            &format!("{op}_latency_ms_mean"),
+        ));
+        lat.push(line(
+            format!("{l} p99"),
+            g,
+            c,
+            true,
+            &format!("{op}_latency_ms_p99"),
+        ));
     }
     let svg = charts::line_chart(
-        &format!("{}: latency", p.name),
+        &format!("{}: {op} latency", p.name),
         &spec.x,
-        "latency (ms)",
+        &format!("{op} latency (ms)"),
         &lat,
         spec.log_x,
     )

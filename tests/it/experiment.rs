@@ -64,9 +64,12 @@ fn one_thread_and_two_give_byte_identical_csv() {
         "clients",
         "conns",
         "consistency",
-        "throughput_rps",
-        "latency_ms_p99",
+        "read_throughput_rps",
+        "read_latency_ms_p99",
+        "write_throughput_rps",
+        "write_latency_ms_p99",
         "stage_readindex_round_ms_mean",
+        "util_member0_apply_frac",
         "util_client_cpu_frac",
         "bottleneck",
     ] {
@@ -312,8 +315,8 @@ fn a_run_can_last_a_simulated_time_instead_of_a_count() {
     for line in text.lines().skip(1) {
         let f: Vec<&str> = line.split(',').collect();
         let rtt: f64 = f[col("model.network.rtt_us")].parse().unwrap();
-        let completed: f64 = f[col("completed")].parse().unwrap();
-        let per_request_s = f[col("latency_ms_mean")].parse::<f64>().unwrap() / 1e3 + 40e-6;
+        let completed: f64 = f[col("read_completed")].parse().unwrap();
+        let per_request_s = f[col("read_latency_ms_mean")].parse::<f64>().unwrap() / 1e3 + 40e-6;
         // 0.4 s measured, one request at a time, each about RTT + costs long.
         let expect = 0.4 / per_request_s;
         assert!(

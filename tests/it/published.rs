@@ -60,6 +60,69 @@ fn field(out: &str, label: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {label} in output:\n{out}"))
 }
 
+/// (flags, published requests/s, published mean latency in ms) of the write rows.
+const WRITE_ROWS: [(&str, f64, f64); 3] = [
+    ("--conns=1 --clients=1 --target-leader", 583.0, 1.6),
+    ("--conns=100 --clients=1000 --target-leader", 44341.0, 22.0),
+    (
+        "--endpoints=h1,h2,h3 --conns=100 --clients=1000",
+        50104.0,
+        20.0,
+    ),
+];
+
+fn predict(flags: &str, op: &[&str]) -> (f64, f64) {
+    let mut args: Vec<String> = vec!["benchmark".into()];
+    args.extend(flags.split_whitespace().map(String::from));
+    args.extend(op.iter().map(|s| s.to_string()));
+    let out = Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&args)
+        .output()
+        .expect("etcdsim runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    (
+        field(&text, "Requests/sec:"),
+        field(&text, "Latency (ms): mean"),
+    )
+}
+
+#[test]
+fn published_write_rows_side_by_side() {
+    println!(
+        "{:<50} {:>10} {:>10} {:>7} {:>9} {:>9} {:>7}",
+        "put flags", "pub req/s", "sim req/s", "err", "pub ms", "sim ms", "err"
+    );
+    for (flags, qps, ms) in WRITE_ROWS {
+        let total = if flags.contains("1000") {
+            "--total=100000"
+        } else {
+            "--total=10000"
+        };
+        let (sim_qps, sim_ms) = predict(
+            flags,
+            &[
+                "put",
+                "--key-size=8",
+                "--sequential-keys",
+                "--val-size=256",
+                total,
+            ],
+        );
+        println!(
+            "{flags:<50} {qps:>10.0} {sim_qps:>10.0} {:>+6.1}% {ms:>9.2} {sim_ms:>9.2} {:>+6.1}%",
+            100.0 * (sim_qps - qps) / qps,
+            100.0 * (sim_ms - ms) / ms
+        );
+        assert!(sim_qps > 0.0);
+    }
+}
+
 #[test]
 fn published_read_rows_side_by_side() {
     println!(
