@@ -81,6 +81,9 @@ pub struct BenchmarkArgs {
     /// Seed of the simulation's random streams.
     #[arg(long, global = true, default_value_t = 1)]
     pub seed: u64,
+    /// etcdsim: background puts per second beside the benchmark's own requests (0: none).
+    #[arg(long = "write-rate", global = true, default_value_t = 0.0)]
+    pub write_rate: f64,
     #[command(subcommand)]
     pub op: BenchOp,
 }
@@ -260,6 +263,7 @@ impl BenchmarkArgs {
                 .map(|v| v.get_name().to_string())
                 .unwrap_or_default(),
             rbac_rules: self.rbac_rules,
+            write_rate: self.write_rate,
             ..WorkloadSpec::default()
         };
         match &self.op {
