@@ -78,6 +78,10 @@ pub struct BenchmarkArgs {
     /// RBAC rules of the user (the permission check grows with their log).
     #[arg(long = "rbac-rules", global = true, default_value_t = 1)]
     pub rbac_rules: u32,
+    /// Password auth: the probability that a request reuses its client's token instead of
+    /// calling Authenticate (1: once per client; 0: every request).
+    #[arg(long = "token-reuse", global = true, default_value_t = 1.0)]
+    pub token_reuse: f64,
     /// Seed of the simulation's random streams.
     #[arg(long, global = true, default_value_t = 1)]
     pub seed: u64,
@@ -135,6 +139,8 @@ pub enum AuthArg {
     Jwt,
     /// Client certificates.
     Cert,
+    /// Username and password (Authenticate, then simple tokens).
+    Password,
 }
 
 /// The benchmark's operation.
@@ -264,6 +270,7 @@ impl BenchmarkArgs {
                 .unwrap_or_default(),
             rbac_rules: self.rbac_rules,
             write_rate: self.write_rate,
+            token_reuse: self.token_reuse,
             ..WorkloadSpec::default()
         };
         match &self.op {

@@ -78,7 +78,8 @@ pub struct ChartSpec {
     pub log_x: bool,
     /// The axes whose values make separate lines (default: every axis but x).
     pub series: Option<Vec<String>>,
-    /// Which requests the throughput and latency charts show: "read" (default) or "write".
+    /// Which requests the throughput and latency charts show: "read" (default), "write" or
+    /// "expensive".
     pub op: Option<String>,
 }
 

@@ -149,6 +149,8 @@ pub struct MechanismsSection {
     pub concurrent_read: Option<bool>,
     /// One cached copy of the write buffer for read transactions (3.5+, 3.4.24+).
     pub read_buffer_cache: Option<bool>,
+    /// Authenticate's bcrypt under the auth store lock (before 3.4.9).
+    pub bcrypt_under_auth_lock: Option<bool>,
 }
 
 impl MechanismsSection {
@@ -193,6 +195,9 @@ impl MechanismsSection {
         }
         if let Some(x) = self.read_buffer_cache {
             m.read_buffer_cache = x;
+        }
+        if let Some(x) = self.bcrypt_under_auth_lock {
+            m.bcrypt_under_auth_lock = x;
         }
         Ok(())
     }
@@ -343,6 +348,13 @@ pub struct CpuSection {
     pub backend_commit_ns_per_write: f64,
     #[serde(default)]
     pub read_buffer_copy_ns_per_write: f64,
+    #[serde(default = "d_bcrypt")]
+    pub bcrypt_us: Cost,
+    #[serde(default)]
+    pub tls_handshake_us: Cost,
+}
+fn d_bcrypt() -> Cost {
+    Cost::Constant(60_000.0)
 }
 
 /// `[messages]`: bytes on the wire.
@@ -726,6 +738,8 @@ impl ModelFile {
                 &k("read_buffer_copy_ns_per_write"),
                 c.read_buffer_copy_ns_per_write,
             )?,
+            bcrypt: cost(file, &k("bcrypt_us"), &c.bcrypt_us)?,
+            tls_handshake: cost(file, &k("tls_handshake_us"), &c.tls_handshake_us)?,
         })
     }
 

@@ -63,6 +63,14 @@ pub struct WorkloadSpec {
     pub put_key_size: u32,
     /// Value size of puts in bytes (`put --val-size`).
     pub put_val_size: u32,
+    /// Password auth: the probability a request reuses its client's token (1: always).
+    pub token_reuse: f64,
+    /// Expensive reads per second mixed in (0: none).
+    pub expensive_rate: f64,
+    /// Keys an expensive read returns (and walks).
+    pub expensive_keys: u64,
+    /// Value size of the keys an expensive read returns.
+    pub expensive_val_size: u32,
 }
 
 impl Default for WorkloadSpec {
@@ -92,6 +100,10 @@ impl Default for WorkloadSpec {
             write_rate: 0.0,
             put_key_size: 8,
             put_val_size: 256,
+            token_reuse: 1.0,
+            expensive_rate: 0.0,
+            expensive_keys: 10_000,
+            expensive_val_size: 256,
         }
     }
 }
@@ -189,10 +201,11 @@ impl WorkloadSpec {
             "simple-token" => AuthMode::SimpleToken,
             "jwt" => AuthMode::Jwt,
             "cert" => AuthMode::Cert,
+            "password" => AuthMode::Password,
             a => {
                 return Err(bad(
                     "auth",
-                    format!("must be none, simple-token, jwt or cert (got {a:?})"),
+                    format!("must be none, simple-token, jwt, cert or password (got {a:?})"),
                 ));
             }
         };
@@ -239,6 +252,17 @@ impl WorkloadSpec {
             },
             read_ratio: self.read_ratio,
             write_rate: self.write_rate,
+            token_reuse: self.token_reuse,
+            expensive_rate: self.expensive_rate,
+            expensive_range: RangeOp {
+                consistency,
+                keys_in_range: self.expensive_keys,
+                limit: 0,
+                count_only: false,
+                key_bytes: self.key_size,
+                value_bytes: self.expensive_val_size,
+                total_keys: total_keys.max(self.expensive_keys),
+            },
         })
     }
 

@@ -39,6 +39,10 @@ pub struct Clients {
     producing: bool,
     producer_busy: TimeWeighted,
     waiters: VecDeque<u32>,
+    /// Password auth: whether each client holds a token.
+    has_token: Vec<bool>,
+    /// Certificate auth: the members each connection has done a TLS handshake with (bits).
+    handshaken: Vec<u64>,
 }
 
 impl Clients {
@@ -65,6 +69,26 @@ impl Clients {
             producing: false,
             producer_busy: TimeWeighted::new(SimTime::ZERO),
             waiters: VecDeque::new(),
+            has_token: vec![false; w.clients as usize],
+            handshaken: vec![0; w.conns as usize],
+        }
+    }
+
+    /// Whether request `r` is its connection's first to its member (and marks it done).
+    pub fn first_contact(&mut self, r: &Req) -> bool {
+        let Some(bits) = self.handshaken.get_mut(r.conn as usize) else {
+            return false;
+        };
+        let bit = 1u64 << r.member;
+        let first = *bits & bit == 0;
+        *bits |= bit;
+        first
+    }
+
+    /// Client `c` now holds a token.
+    pub fn token_received(&mut self, c: u32) {
+        if let Some(t) = self.has_token.get_mut(c as usize) {
+            *t = true;
         }
     }
 
@@ -81,11 +105,14 @@ impl Clients {
 
 /// Schedules the first events of a run.
 pub fn start(sim: &mut Simulation<EtcdModel>) {
-    let m = &mut sim.model;
-    if m.w.write_rate > 0.0 {
-        let gap: f64 = m.clients.rng.sample(Exp1);
-        let d = SimDuration::from_secs_f64(gap / m.w.write_rate);
-        sim.schedule_at(SimTime::ZERO + d, Ev::WriteArrival);
+    for (rate, ev) in [
+        (sim.model.w.write_rate, Ev::WriteArrival),
+        (sim.model.w.expensive_rate, Ev::ExpensiveArrival),
+    ] {
+        if rate > 0.0 {
+            let gap: f64 = sim.model.clients.rng.sample(Exp1);
+            sim.schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(gap / rate), ev);
+        }
     }
     let interval = sim.model.p.write.batch_interval;
     for member in 0..sim.model.p.members() {
@@ -212,14 +239,19 @@ impl EtcdModel {
         self.cpu(host, CpuJob::Req(id), s);
     }
 
-    /// The next background put: it joins the next connection in turn and is not counted in
-    /// the workload's total.
-    pub(super) fn write_arrival(&mut self, s: &mut crate::engine::Scheduler<Ev>) {
+    /// The next background put or expensive read: it joins the next connection in turn and is
+    /// not counted in the workload's total.
+    pub(super) fn background_arrival(
+        &mut self,
+        kind: OpKind,
+        s: &mut crate::engine::Scheduler<Ev>,
+    ) {
+        let (rate, ev) = match kind {
+            OpKind::Expensive => (self.w.expensive_rate, Ev::ExpensiveArrival),
+            _ => (self.w.write_rate, Ev::WriteArrival),
+        };
         let gap: f64 = self.clients.rng.sample(Exp1);
-        s.schedule_in(
-            SimDuration::from_secs_f64(gap / self.w.write_rate),
-            Ev::WriteArrival,
-        );
+        s.schedule_in(SimDuration::from_secs_f64(gap / rate), ev);
         let conn = self.clients.next_conn;
         self.clients.next_conn = (conn + 1) % self.w.conns;
         let member = self.pick_member(conn);
@@ -227,8 +259,9 @@ impl EtcdModel {
         let measured = self.m.measure_start.is_some();
         let seq = BACKGROUND_SEQ + self.bg_issued;
         self.bg_issued += 1;
-        let mut r = Req::new(seq, OpKind::Write, u32::MAX, member, measured);
+        let mut r = Req::new(seq, kind, u32::MAX, member, measured);
         r.background = true;
+        r.conn = conn;
         let id = self.alloc(r);
         self.begin(id, now);
         let host = self.p.client_host;
@@ -265,8 +298,26 @@ impl EtcdModel {
         }
         self.issued += 1;
         let kind = self.next_kind();
-        let r = Req::new(self.issued - 1, kind, client, member, measured);
+        let mut r = Req::new(self.issued - 1, kind, client, member, measured);
+        r.conn = conn;
+        r.auth_pending = self.needs_authenticate(client);
         self.alloc(r)
+    }
+
+    /// Password auth: a client without a token authenticates; one with a token reuses it with
+    /// probability `token_reuse`.
+    fn needs_authenticate(&mut self, client: u32) -> bool {
+        if self.w.auth != super::AuthMode::Password {
+            return false;
+        }
+        let has = self
+            .clients
+            .has_token
+            .get(client as usize)
+            .copied()
+            .unwrap_or(false);
+        let reuse = self.w.token_reuse;
+        !has || (reuse < 1.0 && !self.clients.rng.random_bool(reuse.max(0.0)))
     }
 
     /// Whether the next op of the main workload is a read or a put.

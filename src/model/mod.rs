@@ -70,6 +70,8 @@ pub enum Ev {
     BackendTick(MemberId),
     /// The next background put.
     WriteArrival,
+    /// The next expensive read.
+    ExpensiveArrival,
 }
 
 impl Event for Ev {
@@ -85,6 +87,7 @@ impl Event for Ev {
             Ev::DiskDone(..) => 7,
             Ev::BackendTick(_) => 8,
             Ev::WriteArrival => 9,
+            Ev::ExpensiveArrival => 10,
         }
     }
 }
@@ -143,8 +146,8 @@ impl OpMetrics {
 
 /// What the model measures while it runs.
 struct Metrics {
-    /// Reads and writes, indexed by `OpKind as usize`.
-    ops: [OpMetrics; 2],
+    /// Reads, writes and expensive reads, indexed by `OpKind as usize`.
+    ops: [OpMetrics; 3],
     measure_start: Option<SimTime>,
     last_end: SimTime,
     stage_sum_mismatches: u64,
@@ -215,7 +218,7 @@ impl EtcdModel {
             issued: 0,
             done: 0,
             m: Metrics {
-                ops: [OpMetrics::new(), OpMetrics::new()],
+                ops: [OpMetrics::new(), OpMetrics::new(), OpMetrics::new()],
                 measure_start: None,
                 last_end: SimTime::ZERO,
                 stage_sum_mismatches: 0,
@@ -383,7 +386,8 @@ impl Model for EtcdModel {
             Ev::Deliver(msg) => self.deliver(msg, s),
             Ev::DiskDone(m, job) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
-            Ev::WriteArrival => self.write_arrival(s),
+            Ev::WriteArrival => self.background_arrival(OpKind::Write, s),
+            Ev::ExpensiveArrival => self.background_arrival(OpKind::Expensive, s),
         }
     }
 }
@@ -490,6 +494,8 @@ pub enum OpKind {
     Read = 0,
     /// A put.
     Write = 1,
+    /// One of the few expensive ranges mixed into the workload.
+    Expensive = 2,
 }
 
 /// What one run predicts for one kind of request.
@@ -518,6 +524,8 @@ pub struct RunResult {
     pub reads: OpResult,
     /// Writes (puts).
     pub writes: OpResult,
+    /// The expensive reads mixed in.
+    pub expensive: OpResult,
     /// Requests issued but neither completed nor failed when the run stopped.
     pub in_flight: u64,
     /// Length of the measured window (first measured issue to last completion).
@@ -596,6 +604,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         seed,
         reads: m.ops[OpKind::Read as usize].result(duration),
         writes: m.ops[OpKind::Write as usize].result(duration),
+        expensive: m.ops[OpKind::Expensive as usize].result(duration),
         in_flight: model.issued - model.done,
         duration,
         utilization,

@@ -27,6 +27,9 @@ pub struct Mechanisms {
     /// Read transactions share one cached copy of the write buffer until it changes (#12933,
     /// 3.5.0 and 3.4.24); without it each read copies the buffer (3.4.0 to 3.4.23).
     pub read_buffer_cache: bool,
+    /// Authenticate's bcrypt comparison runs under the auth store lock, so concurrent
+    /// Authenticate calls on a member take turns (before 3.4.9; #11735 narrowed the lock).
+    pub bcrypt_under_auth_lock: bool,
 }
 
 /// How an application client spreads requests over its endpoints.
@@ -71,6 +74,7 @@ impl Mechanisms {
             },
             concurrent_read: at_least(4, 0),
             read_buffer_cache: at_least(5, 0) || (minor == 4 && patch >= 24),
+            bcrypt_under_auth_lock: !at_least(4, 9),
         }
     }
 }
@@ -124,6 +128,10 @@ pub struct MemberCosts {
     /// Opening a read transaction: ns per pending write copied from the write buffer (when
     /// the version copies it).
     pub read_buffer_copy_ns_per_write: f64,
+    /// One bcrypt comparison at the server's `--bcrypt-cost` (cost 10: about 50–100 ms).
+    pub bcrypt: Dist,
+    /// A TLS handshake on the member (certificate auth, once per connection and member).
+    pub tls_handshake: Dist,
 }
 
 /// Client-side costs, on the client host's cores.
@@ -249,8 +257,12 @@ pub enum AuthMode {
     SimpleToken,
     /// JWT: a signature check per request, then RBAC.
     Jwt,
-    /// Client certificates: the CN is the user; no token check, but RBAC.
+    /// Client certificates: the CN is the user; no token check, but RBAC; a TLS handshake on
+    /// each connection's first request to a member.
     Cert,
+    /// Username and password: clientv3 calls Authenticate (a linearizable read, a bcrypt
+    /// comparison, a raft write) when it has no token, then uses simple tokens.
+    Password,
 }
 
 /// A range request's shape.
@@ -348,4 +360,11 @@ pub struct Workload {
     pub auth: AuthMode,
     /// RBAC rules of the user (0 with root or auth off).
     pub rbac_rules: u32,
+    /// Password auth: the probability that a request reuses the client's token instead of
+    /// calling Authenticate first (1: one Authenticate per client; 0: one per request).
+    pub token_reuse: f64,
+    /// A few expensive reads: Poisson ranges at this rate (req/s) beside the main workload.
+    pub expensive_rate: f64,
+    /// The range of an expensive read.
+    pub expensive_range: RangeOp,
 }

@@ -53,6 +53,8 @@ pub struct Member {
     pub host: usize,
     /// The simple-token mutex (`simpleTokensMu`).
     pub token_mu: Servers<LockJob>,
+    /// The auth store lock, held across bcrypt by Authenticate before 3.4.9.
+    pub auth_mu: Servers<LockJob>,
     /// The backend batch-transaction mutex (apply, backend commit, RBAC in 3.4).
     pub batch_tx: Servers<LockJob>,
     /// The backend read-transaction lock: reads open under it (shared), write-backs and
@@ -128,6 +130,7 @@ impl Member {
         Member {
             host,
             token_mu: Servers::new(1, z),
+            auth_mu: Servers::new(1, z),
             batch_tx: Servers::new(1, z),
             read_tx: RwLock::new(z),
             index_lock: RwLock::new(z),

@@ -52,6 +52,12 @@ pub enum Phase {
     Replicate,
     /// A put applied: the response is encoded.
     WriteRespond,
+    /// A TLS handshake on the member (certificate auth, first request of a connection).
+    Tls,
+    /// Authenticate: waiting for the auth store lock (before 3.4.9).
+    AuthLock,
+    /// Authenticate: the bcrypt comparison, in scheduler slices.
+    Bcrypt,
     /// On the way back.
     ToClient,
     /// clientv3 decodes the response.
@@ -64,6 +70,12 @@ pub struct Req {
     pub seq: u64,
     pub kind: super::OpKind,
     pub background: bool,
+    /// The connection the request travels on.
+    pub conn: u32,
+    /// clientv3 must call Authenticate before this request (password auth, no token).
+    pub auth_pending: bool,
+    /// Bcrypt work left (ns), while authenticating.
+    pub bcrypt_left: u64,
     pub client: u32,
     pub member: MemberId,
     pub phase: Phase,
@@ -89,6 +101,9 @@ impl Req {
             seq,
             kind,
             background: false,
+            conn: 0,
+            auth_pending: false,
+            bcrypt_left: 0,
             client,
             member,
             phase: Phase::ClientLoop,
@@ -126,6 +141,12 @@ impl EtcdModel {
     #[inline]
     pub(super) fn enter(&mut self, id: u32, stage: Stage, now: SimTime) {
         let r = &mut self.reqs[id as usize];
+        // While clientv3 authenticates, everything is the Authenticate call's time.
+        let stage = if r.auth_pending {
+            Stage::Authenticate
+        } else {
+            stage
+        };
         if r.started {
             r.stages[r.stage as usize] += (now - r.mark).0;
             if r.seq < self.trace_limit && now > r.mark {
@@ -177,7 +198,12 @@ impl EtcdModel {
                 (Stage::Auth, mc.rbac.sample(rng) + extra)
             }
             Phase::IndexWalk => {
-                let split = mvcc_costs(mc, &self.p.mechanisms, &self.w.range, resp_bytes, rng);
+                let op = if self.reqs[id as usize].kind == OpKind::Expensive {
+                    &self.w.expensive_range
+                } else {
+                    &self.w.range
+                };
+                let split = mvcc_costs(mc, &self.p.mechanisms, op, resp_bytes, rng);
                 self.reqs[id as usize].split = split;
                 (Stage::Index, split[0] + ns(copy_ns))
             }
@@ -186,6 +212,14 @@ impl EtcdModel {
                 (Stage::Value, split[1] + split[2])
             }
             Phase::Propose => (Stage::Grpc, mc.propose.sample(rng)),
+            Phase::Tls => (Stage::Auth, mc.tls_handshake.sample(rng)),
+            Phase::Bcrypt => {
+                // Go preempts a goroutine after 10 ms on a core: bcrypt runs in slices.
+                let r = &mut self.reqs[id as usize];
+                let slice = r.bcrypt_left.min(GO_PREEMPT_NS);
+                r.bcrypt_left -= slice;
+                (Stage::Auth, SimDuration(slice))
+            }
             Phase::WriteRespond => {
                 let per = ns(mc.grpc_ns_per_byte * f64::from(resp_bytes));
                 (Stage::Grpc, mc.grpc_response.sample(rng) + per)
@@ -194,7 +228,8 @@ impl EtcdModel {
             | Phase::ReadIndex
             | Phase::ToClient
             | Phase::OpenTx
-            | Phase::Replicate => {
+            | Phase::Replicate
+            | Phase::AuthLock => {
                 unreachable!("phase {phase:?} does not run on a core")
             }
         };
@@ -206,8 +241,14 @@ impl EtcdModel {
 
     /// Bytes of request `id` on the wire.
     pub(super) fn request_bytes(&self, id: u32) -> u32 {
-        match self.reqs[id as usize].kind {
-            OpKind::Read => self.p.sizes.request_overhead + self.w.range.key_bytes,
+        let r = &self.reqs[id as usize];
+        if r.auth_pending {
+            return self.p.sizes.request_overhead;
+        }
+        match r.kind {
+            OpKind::Read | OpKind::Expensive => {
+                self.p.sizes.request_overhead + self.range_of(id).key_bytes
+            }
             OpKind::Write => {
                 self.p.sizes.request_overhead + self.w.put.key_bytes + self.w.put.value_bytes
             }
@@ -217,10 +258,10 @@ impl EtcdModel {
     /// Bytes of request `id`'s response.
     pub(super) fn response_bytes(&self, id: u32) -> u32 {
         let r = &self.reqs[id as usize];
-        if r.failed || r.kind == OpKind::Write {
+        if r.failed || r.kind == OpKind::Write || r.auth_pending {
             return self.p.sizes.response_overhead;
         }
-        let op = &self.w.range;
+        let op = self.range_of(id);
         let n = if op.count_only {
             0
         } else if op.limit == 0 {
@@ -276,10 +317,35 @@ impl EtcdModel {
                 };
                 self.send(msg, s);
             }
+            Phase::MemberRecv if r.auth_pending => {
+                // Authenticate begins with a linearizable read (linearizableReadNotify).
+                r.phase = Phase::ReadIndex;
+                let m = r.member;
+                self.read_loop_join(m, id, s);
+            }
             Phase::MemberRecv => match r.kind {
-                OpKind::Read => self.after_grpc(id, s),
+                OpKind::Read | OpKind::Expensive => self.after_grpc(id, s),
                 OpKind::Write => self.write_received(id, s),
             },
+            Phase::Tls => {
+                r.phase = Phase::MemberRecv;
+                let host = self.members[usize::from(r.member)].host;
+                self.cpu(host, CpuJob::Req(id), s);
+            }
+            Phase::Bcrypt if r.bcrypt_left > 0 => {
+                let host = self.members[usize::from(r.member)].host;
+                self.yield_core(host, id, s);
+            }
+            Phase::Bcrypt => {
+                let m = r.member;
+                if self.p.mechanisms.bcrypt_under_auth_lock {
+                    if let Some((next, _)) = self.members[usize::from(m)].auth_mu.release(now) {
+                        self.lock_granted(m, next, s);
+                    }
+                }
+                // Authenticate ends with a raft write (the InternalAuthenticateRequest).
+                self.propose(id, s);
+            }
             Phase::TokenCheck => {
                 let m = r.member;
                 if let Some((next, _)) = self.members[usize::from(m)].token_mu.release(now) {
@@ -327,10 +393,57 @@ impl EtcdModel {
             | Phase::ReadIndex
             | Phase::ToClient
             | Phase::OpenTx
-            | Phase::Replicate => {
+            | Phase::Replicate
+            | Phase::AuthLock => {
                 unreachable!("phase does not run on a core")
             }
         }
+    }
+
+    /// The range a read asks for: the workload's, or the expensive one.
+    fn range_of(&self, id: u32) -> &RangeOp {
+        if self.reqs[id as usize].kind == OpKind::Expensive {
+            &self.w.expensive_range
+        } else {
+            &self.w.range
+        }
+    }
+
+    /// The goroutine of request `id` is preempted: it gives its core to the next in line and
+    /// queues again at the back.
+    fn yield_core(&mut self, host: usize, id: u32, s: &mut Scheduler<Ev>) {
+        if self.held_core == Some((host, id)) {
+            self.held_core = None;
+            if let Some((next, _)) = self.hosts[host].cores.release(s.now()) {
+                self.start_cpu(host, next, s);
+            }
+        }
+        self.cpu(host, CpuJob::Req(id), s);
+    }
+
+    /// Authenticate's password check: bcrypt, under the auth store lock before 3.4.9.
+    fn auth_check(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let m = self.reqs[id as usize].member;
+        if self.p.mechanisms.bcrypt_under_auth_lock {
+            self.reqs[id as usize].phase = Phase::AuthLock;
+            if self.members[usize::from(m)]
+                .auth_mu
+                .acquire(s.now(), LockJob::Req(id))
+                .is_none()
+            {
+                return;
+            }
+        }
+        self.bcrypt_start(id, s);
+    }
+
+    fn bcrypt_start(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let d = self.p.member_costs.bcrypt.sample(&mut self.rng_cpu);
+        let r = &mut self.reqs[id as usize];
+        r.phase = Phase::Bcrypt;
+        r.bcrypt_left = d.0.max(1);
+        let host = self.members[usize::from(r.member)].host;
+        self.cpu(host, CpuJob::Req(id), s);
     }
 
     /// The last traced span of request `seq` (the value fetch) ends `encode_ns` early: the
@@ -353,8 +466,14 @@ impl EtcdModel {
 
     /// The request reaches its member: gRPC receive.
     pub(super) fn request_at_member(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let needs_tls =
+            self.w.auth == AuthMode::Cert && self.clients.first_contact(&self.reqs[id as usize]);
         let r = &mut self.reqs[id as usize];
-        r.phase = Phase::MemberRecv;
+        r.phase = if needs_tls {
+            Phase::Tls
+        } else {
+            Phase::MemberRecv
+        };
         let host = self.members[usize::from(r.member)].host;
         self.cpu(host, CpuJob::Req(id), s);
     }
@@ -362,12 +481,13 @@ impl EtcdModel {
     fn after_grpc(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let m = self.reqs[id as usize].member;
         // Learners serve only serializable reads ("rpc not supported for learner").
-        if !self.p.is_voter(m) && self.w.range.consistency == Consistency::Linearizable {
+        let consistency = self.range_of(id).consistency;
+        if !self.p.is_voter(m) && consistency == Consistency::Linearizable {
             self.reqs[id as usize].failed = true;
             self.respond(id, s);
             return;
         }
-        if self.w.range.consistency == Consistency::Linearizable {
+        if consistency == Consistency::Linearizable {
             self.reqs[id as usize].phase = Phase::ReadIndex;
             self.read_loop_join(m, id, s);
         } else {
@@ -378,10 +498,14 @@ impl EtcdModel {
     /// The read index is confirmed and applied (or the read is serializable, or the request is
     /// a put): the token check first.
     pub(super) fn after_read_index(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        if self.reqs[id as usize].auth_pending {
+            self.auth_check(id, s);
+            return;
+        }
         let m = self.reqs[id as usize].member;
         let host = self.members[usize::from(m)].host;
         match self.w.auth {
-            AuthMode::SimpleToken => {
+            AuthMode::SimpleToken | AuthMode::Password => {
                 self.reqs[id as usize].phase = Phase::TokenCheck;
                 self.enter(id, Stage::LockWait, s.now());
                 if self.members[usize::from(m)]
@@ -398,7 +522,7 @@ impl EtcdModel {
             }
             AuthMode::Cert => self.after_token(id, s),
             AuthMode::None => match self.reqs[id as usize].kind {
-                OpKind::Read => self.open_tx(id, s),
+                OpKind::Read | OpKind::Expensive => self.open_tx(id, s),
                 OpKind::Write => self.propose(id, s),
             },
         }
@@ -490,6 +614,7 @@ impl EtcdModel {
                 self.cpu(host, CpuJob::Req(id), s)
             }
             Phase::OpenTx => self.tx_opened(id, s),
+            Phase::AuthLock => self.bcrypt_start(id, s),
             other => unreachable!("request in phase {other:?} was granted a lock"),
         }
     }
@@ -519,6 +644,17 @@ impl EtcdModel {
     /// The request is done: record it and free its slot.
     fn complete(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let now = s.now();
+        if self.reqs[id as usize].auth_pending {
+            // The token is here: clientv3 now sends the request itself.
+            self.enter(id, Stage::Client, now);
+            let r = &mut self.reqs[id as usize];
+            r.auth_pending = false;
+            r.phase = Phase::ClientSend;
+            self.clients.token_received(r.client);
+            let host = self.p.client_host;
+            self.cpu(host, CpuJob::Req(id), s);
+            return;
+        }
         self.enter(id, Stage::Client, now);
         let r = &self.reqs[id as usize];
         let latency = (now - r.start).0;
@@ -564,6 +700,9 @@ impl EtcdModel {
         self.client_finished(client, s);
     }
 }
+
+/// Go's scheduler preempts a goroutine that has run 10 ms (`forcePreemptNS`).
+const GO_PREEMPT_NS: u64 = 10_000_000;
 
 fn ns(x: f64) -> SimDuration {
     SimDuration::from_nanos_f64(x)

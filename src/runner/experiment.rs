@@ -235,7 +235,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         .map(String::from)
         .to_vec();
     header.extend(axes.iter().cloned());
-    for op in ["read", "write"] {
+    for op in ["read", "write", "expensive"] {
         header.extend(
             [
                 "throughput_rps",
@@ -307,11 +307,11 @@ fn check_chart(
         ));
     }
     if let Some(op) = &chart.op {
-        if op != "read" && op != "write" {
+        if !["read", "write", "expensive"].contains(&op.as_str()) {
             return Err(ConfigError::invalid(
                 file,
                 "charts.op",
-                format!("must be \"read\" or \"write\" (got {op:?})"),
+                format!("must be \"read\", \"write\" or \"expensive\" (got {op:?})"),
             ));
         }
     }
@@ -420,6 +420,7 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     row.extend(p.jobs[i].values.iter().map(|(_, v)| plain(v)));
     row.extend(op_cells(&r.reads));
     row.extend(op_cells(&r.writes));
+    row.extend(op_cells(&r.expensive));
     row.extend(r.primary().stages.iter().map(|s| f(s.mean_ns * 1e-6)));
     row.extend(p.resources.iter().map(|n| {
         r.utilization

@@ -1,6 +1,7 @@
 //! The integration tests: one crate, one module per topic.
 
 mod analytic;
+mod auth;
 mod cli;
 mod determinism;
 mod experiment;

@@ -64,6 +64,17 @@ pub fn workload(
         },
         read_ratio: 1.0,
         write_rate: 0.0,
+        token_reuse: 1.0,
+        expensive_rate: 0.0,
+        expensive_range: RangeOp {
+            consistency,
+            keys_in_range: 1000,
+            limit: 0,
+            count_only: false,
+            key_bytes: 8,
+            value_bytes: 256,
+            total_keys: 1000,
+        },
     }
 }
 
