@@ -348,13 +348,12 @@ pub struct CpuSection {
     pub backend_commit_ns_per_write: f64,
     #[serde(default)]
     pub read_buffer_copy_ns_per_write: f64,
-    #[serde(default = "d_bcrypt")]
-    pub bcrypt_us: Cost,
+    /// One bcrypt comparison at cost 10 (`bcrypt.DefaultCost`); 60 ms when absent.
+    pub bcrypt_us: Option<Cost>,
+    /// The server's `--bcrypt-cost` (10 when absent): each step doubles the comparison's time.
+    pub bcrypt_cost: Option<u32>,
     #[serde(default)]
     pub tls_handshake_us: Cost,
-}
-fn d_bcrypt() -> Cost {
-    Cost::Constant(60_000.0)
 }
 
 /// `[messages]`: bytes on the wire.
@@ -738,7 +737,21 @@ impl ModelFile {
                 &k("read_buffer_copy_ns_per_write"),
                 c.read_buffer_copy_ns_per_write,
             )?,
-            bcrypt: cost(file, &k("bcrypt_us"), &c.bcrypt_us)?,
+            bcrypt: cost(
+                file,
+                &k("bcrypt_us"),
+                c.bcrypt_us.as_ref().unwrap_or(&Cost::Constant(60_000.0)),
+            )?,
+            bcrypt_scale: match c.bcrypt_cost.unwrap_or(10) {
+                n @ 4..=31 => 2f64.powi(n as i32 - 10),
+                n => {
+                    return Err(ConfigError::invalid(
+                        file,
+                        k("bcrypt_cost"),
+                        format!("must be between 4 and 31, as bcrypt allows (got {n})"),
+                    ));
+                }
+            },
             tls_handshake: cost(file, &k("tls_handshake_us"), &c.tls_handshake_us)?,
         })
     }

@@ -347,6 +347,8 @@ impl EtcdModel {
             vals.push(m.raft_loop_utilization(now));
             vals.push(m.apply_level.mean(now));
             vals.push(m.disk.utilization(now));
+            vals.push(m.batch_tx.utilization(now));
+            vals.push(m.auth_mu.utilization(now));
         }
         vals.push(self.clients.producer_utilization(now));
         resource_names(&self.p).into_iter().zip(vals).collect()
@@ -354,8 +356,8 @@ impl EtcdModel {
 }
 
 /// The names of the resources whose utilization a run of cluster `p` reports, in report
-/// order: each host's cores and network interface, each member's raft goroutine, apply
-/// goroutine and disk, and the benchmark's op producer.
+/// order: each host's cores and network interface; each member's raft goroutine, apply
+/// goroutine, disk, backend batch-tx lock and auth store lock; and the benchmark's op producer.
 pub fn resource_names(p: &ClusterParams) -> Vec<String> {
     let mut out = Vec::new();
     for h in &p.hosts {
@@ -366,6 +368,8 @@ pub fn resource_names(p: &ClusterParams) -> Vec<String> {
         out.push(format!("member{i}_raft_loop"));
         out.push(format!("member{i}_apply"));
         out.push(format!("member{i}_disk"));
+        out.push(format!("member{i}_batch_tx_lock"));
+        out.push(format!("member{i}_auth_lock"));
     }
     out.push("client_op_producer".to_string());
     out

@@ -128,8 +128,10 @@ pub struct MemberCosts {
     /// Opening a read transaction: ns per pending write copied from the write buffer (when
     /// the version copies it).
     pub read_buffer_copy_ns_per_write: f64,
-    /// One bcrypt comparison at the server's `--bcrypt-cost` (cost 10: about 50–100 ms).
+    /// One bcrypt comparison at cost 10 (about 50–100 ms of one core).
     pub bcrypt: Dist,
+    /// 2^(cost − 10) for the server's `--bcrypt-cost`.
+    pub bcrypt_scale: f64,
     /// A TLS handshake on the member (certificate auth, once per connection and member).
     pub tls_handshake: Dist,
 }

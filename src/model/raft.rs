@@ -176,6 +176,7 @@ impl Member {
     /// Forgets utilization history.
     pub fn reset_stats(&mut self, now: SimTime) {
         self.token_mu.reset_stats(now);
+        self.auth_mu.reset_stats(now);
         self.batch_tx.reset_stats(now);
         self.read_tx.reset_stats(now);
         self.index_lock.reset_stats(now);

@@ -439,9 +439,10 @@ impl EtcdModel {
 
     fn bcrypt_start(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let d = self.p.member_costs.bcrypt.sample(&mut self.rng_cpu);
+        let scaled = (d.0 as f64 * self.p.member_costs.bcrypt_scale) as u64;
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::Bcrypt;
-        r.bcrypt_left = d.0.max(1);
+        r.bcrypt_left = scaled.max(1);
         let host = self.members[usize::from(r.member)].host;
         self.cpu(host, CpuJob::Req(id), s);
     }
