@@ -369,14 +369,11 @@ impl EtcdModel {
                 self.grant_index(m, granted, s);
             }
             Phase::Value => {
-                // Split the core's time between the value fetch and the response encoding.
-                let split = r.split;
-                r.stages[Stage::Value as usize] -= split[2].0;
-                r.stages[Stage::Grpc as usize] += split[2].0;
-                let (seq, m) = (r.seq, r.member);
-                if seq < self.trace_limit {
-                    self.retag_last_span(seq, split[2].0);
-                }
+                // The core's last `encode` ns were response encoding: the value fetch ends where
+                // encoding began, and the encoding is charged to gRPC by the next transition.
+                let encode = r.split[2];
+                let m = r.member;
+                self.enter(id, Stage::Grpc, SimTime(now.0 - encode.0));
                 if !self.p.mechanisms.concurrent_read {
                     // Before 3.4 the read transaction holds the read-tx lock to the end.
                     let granted = self.members[usize::from(m)].read_tx.read_release(now);
@@ -445,24 +442,6 @@ impl EtcdModel {
         r.bcrypt_left = scaled.max(1);
         let host = self.members[usize::from(r.member)].host;
         self.cpu(host, CpuJob::Req(id), s);
-    }
-
-    /// The last traced span of request `seq` (the value fetch) ends `encode_ns` early: the
-    /// rest of it was response encoding, charged to gRPC.
-    fn retag_last_span(&mut self, seq: u64, encode_ns: u64) {
-        if encode_ns == 0 {
-            return;
-        }
-        if let Some(last) = self.spans.iter().rposition(|sp| sp.seq == seq) {
-            let sp = self.spans[last].clone();
-            let cut = sp.end_ns.saturating_sub(encode_ns).max(sp.start_ns);
-            self.spans[last].end_ns = cut;
-            self.spans.push(super::Span {
-                stage: Stage::Grpc,
-                start_ns: cut,
-                ..sp
-            });
-        }
     }
 
     /// The request reaches its member: gRPC receive.
