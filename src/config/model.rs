@@ -149,8 +149,8 @@ pub struct MechanismsSection {
     pub concurrent_read: Option<bool>,
     /// One cached copy of the write buffer for read transactions (3.5+, 3.4.24+).
     pub read_buffer_cache: Option<bool>,
-    /// Authenticate's bcrypt under the auth store lock (before 3.4.9).
-    pub bcrypt_under_auth_lock: Option<bool>,
+    /// Authenticate's bcrypt under the backend batch-tx lock (before 3.4.9).
+    pub bcrypt_under_lock: Option<bool>,
 }
 
 impl MechanismsSection {
@@ -196,8 +196,8 @@ impl MechanismsSection {
         if let Some(x) = self.read_buffer_cache {
             m.read_buffer_cache = x;
         }
-        if let Some(x) = self.bcrypt_under_auth_lock {
-            m.bcrypt_under_auth_lock = x;
+        if let Some(x) = self.bcrypt_under_lock {
+            m.bcrypt_under_lock = x;
         }
         Ok(())
     }

@@ -31,6 +31,8 @@ pub struct Clients {
     conn_pin: Vec<MemberId>,
     conn_rr: Vec<u32>,
     next_conn: u32,
+    /// Background requests' own connection cursor, so they never shift the main workload's.
+    bg_conn: u32,
     limiter_next: SimTime,
     rng: SimRng,
     taken: u64,
@@ -61,6 +63,7 @@ impl Clients {
             conn_pin,
             conn_rr,
             next_conn: 0,
+            bg_conn: 0,
             limiter_next: SimTime::ZERO,
             rng: rng.clone(),
             taken: 0,
@@ -252,8 +255,8 @@ impl EtcdModel {
         };
         let gap: f64 = self.clients.rng.sample(Exp1);
         s.schedule_in(SimDuration::from_secs_f64(gap / rate), ev);
-        let conn = self.clients.next_conn;
-        self.clients.next_conn = (conn + 1) % self.w.conns;
+        let conn = self.clients.bg_conn;
+        self.clients.bg_conn = (conn + 1) % self.w.conns;
         let member = self.pick_member(conn);
         let now = s.now();
         let measured = self.m.measure_start.is_some();

@@ -348,7 +348,6 @@ impl EtcdModel {
             vals.push(m.apply_level.mean(now));
             vals.push(m.disk.utilization(now));
             vals.push(m.batch_tx.utilization(now));
-            vals.push(m.auth_mu.utilization(now));
         }
         vals.push(self.clients.producer_utilization(now));
         resource_names(&self.p).into_iter().zip(vals).collect()
@@ -357,7 +356,7 @@ impl EtcdModel {
 
 /// The names of the resources whose utilization a run of cluster `p` reports, in report
 /// order: each host's cores and network interface; each member's raft goroutine, apply
-/// goroutine, disk, backend batch-tx lock and auth store lock; and the benchmark's op producer.
+/// goroutine, disk and backend batch-tx lock; and the benchmark's op producer.
 pub fn resource_names(p: &ClusterParams) -> Vec<String> {
     let mut out = Vec::new();
     for h in &p.hosts {
@@ -369,7 +368,6 @@ pub fn resource_names(p: &ClusterParams) -> Vec<String> {
         out.push(format!("member{i}_apply"));
         out.push(format!("member{i}_disk"));
         out.push(format!("member{i}_batch_tx_lock"));
-        out.push(format!("member{i}_auth_lock"));
     }
     out.push("client_op_producer".to_string());
     out

@@ -27,9 +27,10 @@ pub struct Mechanisms {
     /// Read transactions share one cached copy of the write buffer until it changes (#12933,
     /// 3.5.0 and 3.4.24); without it each read copies the buffer (3.4.0 to 3.4.23).
     pub read_buffer_cache: bool,
-    /// Authenticate's bcrypt comparison runs under the auth store lock, so concurrent
-    /// Authenticate calls on a member take turns (before 3.4.9; #11735 narrowed the lock).
-    pub bcrypt_under_auth_lock: bool,
+    /// Authenticate's bcrypt comparison runs under the backend batch-tx lock that
+    /// `CheckPassword` takes for the user lookup (before 3.4.9; #11735 moved bcrypt out): the
+    /// comparisons take turns, and apply, backend commits and 3.4's RBAC checks wait for them.
+    pub bcrypt_under_lock: bool,
 }
 
 /// How an application client spreads requests over its endpoints.
@@ -74,7 +75,7 @@ impl Mechanisms {
             },
             concurrent_read: at_least(4, 0),
             read_buffer_cache: at_least(5, 0) || (minor == 4 && patch >= 24),
-            bcrypt_under_auth_lock: !at_least(4, 9),
+            bcrypt_under_lock: !at_least(4, 9),
         }
     }
 }

@@ -53,8 +53,6 @@ pub struct Member {
     pub host: usize,
     /// The simple-token mutex (`simpleTokensMu`).
     pub token_mu: Servers<LockJob>,
-    /// The auth store lock, held across bcrypt by Authenticate before 3.4.9.
-    pub auth_mu: Servers<LockJob>,
     /// The backend batch-transaction mutex (apply, backend commit, RBAC in 3.4).
     pub batch_tx: Servers<LockJob>,
     /// The backend read-transaction lock: reads open under it (shared), write-backs and
@@ -108,6 +106,8 @@ pub struct Member {
     pub pending_writes: u64,
     /// Where the backend commit is.
     pub commit_step: CommitStep,
+    /// The running commit was started by the timer (which restarts when it ends).
+    pub timer_commit: bool,
     /// Bumped by every write-back and commit: a read's copy of the buffer is stale when it
     /// differs.
     pub buffer_version: u64,
@@ -130,7 +130,6 @@ impl Member {
         Member {
             host,
             token_mu: Servers::new(1, z),
-            auth_mu: Servers::new(1, z),
             batch_tx: Servers::new(1, z),
             read_tx: RwLock::new(z),
             index_lock: RwLock::new(z),
@@ -164,6 +163,7 @@ impl Member {
             apply_step: ApplyStep::BatchTx,
             pending_writes: 0,
             commit_step: CommitStep::Idle,
+            timer_commit: false,
             buffer_version: 0,
             cached_version: 0,
             apply_batch_start: z,
@@ -176,7 +176,6 @@ impl Member {
     /// Forgets utilization history.
     pub fn reset_stats(&mut self, now: SimTime) {
         self.token_mu.reset_stats(now);
-        self.auth_mu.reset_stats(now);
         self.batch_tx.reset_stats(now);
         self.read_tx.reset_stats(now);
         self.index_lock.reset_stats(now);

@@ -42,7 +42,10 @@ pub enum Phase {
     Rbac,
     /// Opening a read transaction (waiting for the read-tx lock).
     OpenTx,
-    /// The treeIndex walk, under the index read lock (and the buffer copy, where one is made).
+    /// 3.4.0–3.4.23: copying the write buffer into the new read transaction, under the read-tx
+    /// read lock (charged to the index stage).
+    CopyBuffer,
+    /// The treeIndex walk, under the index read lock.
     IndexWalk,
     /// Value fetch and response encoding.
     Value,
@@ -54,7 +57,7 @@ pub enum Phase {
     WriteRespond,
     /// A TLS handshake on the member (certificate auth, first request of a connection).
     Tls,
-    /// Authenticate: waiting for the auth store lock (before 3.4.9).
+    /// Authenticate: waiting for the batch-tx lock that bcrypt runs under (before 3.4.9).
     AuthLock,
     /// Authenticate: the bcrypt comparison, in scheduler slices.
     Bcrypt,
@@ -171,11 +174,6 @@ impl EtcdModel {
         let phase = self.reqs[id as usize].phase;
         let req_bytes = f64::from(self.request_bytes(id));
         let resp_bytes = self.response_bytes(id);
-        let copy_ns = if phase == Phase::IndexWalk {
-            self.buffer_copy_ns(id)
-        } else {
-            0.0
-        };
         let rng = &mut self.rng_cpu;
         let mc = &self.p.member_costs;
         let cc = &self.p.client_costs;
@@ -205,13 +203,14 @@ impl EtcdModel {
                 };
                 let split = mvcc_costs(mc, &self.p.mechanisms, op, resp_bytes, rng);
                 self.reqs[id as usize].split = split;
-                (Stage::Index, split[0] + ns(copy_ns))
+                (Stage::Index, split[0])
             }
             Phase::Value => {
                 let split = self.reqs[id as usize].split;
                 (Stage::Value, split[1] + split[2])
             }
             Phase::Propose => (Stage::Grpc, mc.propose.sample(rng)),
+            Phase::CopyBuffer => (Stage::Index, self.reqs[id as usize].split[0]),
             Phase::Tls => (Stage::Auth, mc.tls_handshake.sample(rng)),
             Phase::Bcrypt => {
                 // Go preempts a goroutine after 10 ms on a core: bcrypt runs in slices.
@@ -338,10 +337,8 @@ impl EtcdModel {
             }
             Phase::Bcrypt => {
                 let m = r.member;
-                if self.p.mechanisms.bcrypt_under_auth_lock {
-                    if let Some((next, _)) = self.members[usize::from(m)].auth_mu.release(now) {
-                        self.lock_granted(m, next, s);
-                    }
+                if self.p.mechanisms.bcrypt_under_lock {
+                    self.unlock_batch_tx(m, s);
                 }
                 // Authenticate ends with a raft write (the InternalAuthenticateRequest).
                 self.propose(id, s);
@@ -383,6 +380,11 @@ impl EtcdModel {
                 }
                 self.respond(id, s);
             }
+            Phase::CopyBuffer => {
+                let m = r.member;
+                self.release_read_tx_read(m, s);
+                self.index_walk(id, s);
+            }
             Phase::Propose => self.proposed(id, s),
             Phase::WriteRespond => self.respond(id, s),
             Phase::ClientRecv => self.complete(id, s),
@@ -418,16 +420,13 @@ impl EtcdModel {
         self.cpu(host, CpuJob::Req(id), s);
     }
 
-    /// Authenticate's password check: bcrypt, under the auth store lock before 3.4.9.
+    /// Authenticate's password check: bcrypt, under the backend batch-tx lock before 3.4.9 (the
+    /// lock stays held while Go preempts the goroutine).
     fn auth_check(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let m = self.reqs[id as usize].member;
-        if self.p.mechanisms.bcrypt_under_auth_lock {
+        if self.p.mechanisms.bcrypt_under_lock {
             self.reqs[id as usize].phase = Phase::AuthLock;
-            if self.members[usize::from(m)]
-                .auth_mu
-                .acquire(s.now(), LockJob::Req(id))
-                .is_none()
-            {
+            if !self.lock_batch_tx(m, LockJob::Req(id), s) {
                 return;
             }
         }
@@ -568,11 +567,31 @@ impl EtcdModel {
         let m = self.reqs[id as usize].member;
         let mi = usize::from(m);
         if self.p.mechanisms.concurrent_read {
-            let granted = self.members[mi].read_tx.read_release(s.now());
-            for (job, _) in granted {
-                self.lock_granted(m, job, s);
+            // ConcurrentReadTx copies the write buffer under readTx.RLock, then lets go.
+            let copy = self.buffer_copy_ns(id);
+            if copy > 0.0 {
+                let r = &mut self.reqs[id as usize];
+                r.phase = Phase::CopyBuffer;
+                r.split[0] = ns(copy);
+                let host = self.members[mi].host;
+                self.cpu(host, CpuJob::Req(id), s);
+                return;
             }
+            self.release_read_tx_read(m, s);
         }
+        self.index_walk(id, s);
+    }
+
+    fn release_read_tx_read(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+        let granted = self.members[usize::from(m)].read_tx.read_release(s.now());
+        for (job, _) in granted {
+            self.lock_granted(m, job, s);
+        }
+    }
+
+    /// The index walk, under the treeIndex read lock.
+    fn index_walk(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let mi = usize::from(self.reqs[id as usize].member);
         self.reqs[id as usize].phase = Phase::IndexWalk;
         self.enter(id, Stage::LockWait, s.now());
         if self.members[mi]
@@ -656,7 +675,7 @@ impl EtcdModel {
             }
             self.m.last_end = now;
         }
-        if self.records.len() < self.record_limit {
+        if self.records.len() < self.record_limit && !r.background {
             self.records.push(super::RequestRecord {
                 seq: r.seq,
                 member: r.member,

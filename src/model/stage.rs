@@ -18,7 +18,8 @@ pub enum Stage {
     CpuQueue,
     /// gRPC: receive, decode, interceptors, and encoding of the response.
     Grpc,
-    /// Waiting for a mutex: the simple-token mutex or the lock of the RBAC check.
+    /// Waiting for a lock: the simple-token mutex, the RBAC check's lock, or the treeIndex
+    /// lock (a range walk waits while apply updates the index).
     LockWait,
     /// Token check and RBAC permission check (and a TLS handshake with certificates).
     Auth,
@@ -132,7 +133,7 @@ impl Stage {
                 "gRPC decodes the request, runs the interceptors, and later encodes the response."
             }
             Stage::LockWait => {
-                "The request waits for a mutex: the simple-token map or the lock the RBAC check takes."
+                "The request waits for a lock: the simple-token map, the lock the RBAC check takes, or the treeIndex lock while apply updates the index."
             }
             Stage::Auth => {
                 "The token is validated and the user's permission on the key range is checked (RBAC)."
@@ -147,7 +148,7 @@ impl Stage {
                 "The member waits until its applied index reaches the read index (apply is serial)."
             }
             Stage::Authenticate => {
-                "clientv3 has no token, so it first calls Authenticate: a linearizable read, a bcrypt comparison (tens of ms of one core; before 3.4.9 under the auth store lock) and a raft write."
+                "clientv3 has no token, so it first calls Authenticate: a linearizable read, a bcrypt comparison (tens of ms of one core; before 3.4.9 under the backend batch-tx lock) and a raft write."
             }
             Stage::BackendWait => {
                 "A backend commit holds the read-transaction lock across its two fsyncs (every 100 ms while writes are pending, or before 3.4 a write-back); the read cannot open its transaction."

@@ -9,9 +9,9 @@
 //!   acknowledged indexes commits; the new commit index reaches followers with the next `MsgApp`
 //!   (sent at once, as `bcastAppend` does) or heartbeat.
 //! - **Apply** (`server.go run/applyAll`): each member applies committed entries serially, one
-//!   Ready batch at a time. Each put is a write transaction: the backend batch-tx lock, the
-//!   treeIndex write lock for the index update, then the writeback into the read buffer under
-//!   the read-tx lock. After the batch the applied index moves and reads waiting on it are
+//!   Ready batch at a time. Each put is a write transaction under the backend batch-tx lock:
+//!   the apply work, the index update under the treeIndex write lock (held only for the
+//!   update), then the writeback into the read buffer under the read-tx lock. After the batch the applied index moves and reads waiting on it are
 //!   released together (`applyWait.Trigger`). The member that received the put answers its
 //!   client after applying it.
 //! - **Backend commit** (`backend.go run`, `batch_tx.go`): every batch interval (100 ms) with
@@ -37,6 +37,8 @@ pub struct EntryMeta {
     pub req: u32,
     /// Bytes of the entry (key, value, framing).
     pub bytes: u32,
+    /// Authenticate's entry: it assigns a token and changes no key.
+    pub auth: bool,
 }
 
 /// The raft log's entries, from `base` on (earlier ones are applied everywhere and dropped).
@@ -97,10 +99,10 @@ pub enum DiskJob {
 pub enum ApplyStep {
     /// Waiting for the batch-tx lock.
     BatchTx,
-    /// Waiting for the treeIndex write lock.
-    Index,
-    /// Applying on a core.
+    /// Applying on a core (under the batch-tx lock).
     Cpu,
+    /// Waiting for the treeIndex write lock, for the index update.
+    Index,
     /// Waiting for the read-tx lock to write the buffer back.
     Writeback,
 }
@@ -166,8 +168,18 @@ impl EtcdModel {
 
     /// The leader appends a proposal and replicates it.
     pub(super) fn leader_append(&mut self, origin: MemberId, req: u32) {
-        let bytes = self.entry_bytes();
-        let index = self.log.push(EntryMeta { origin, req, bytes });
+        let auth = self.reqs.get(req as usize).is_some_and(|r| r.auth_pending);
+        let bytes = if auth {
+            self.p.sizes.request_overhead
+        } else {
+            self.entry_bytes()
+        };
+        let index = self.log.push(EntryMeta {
+            origin,
+            req,
+            bytes,
+            auth,
+        });
         let leader = self.p.leader;
         let li = usize::from(leader);
         self.members[li].last_index = index;
@@ -234,13 +246,13 @@ impl EtcdModel {
 
     /// The leader learns that `from` holds the log up to `index`; a quorum commits.
     pub(super) fn leader_ack_append(&mut self, from: MemberId, index: u64) {
-        if !self.p.is_voter(from) {
-            return;
-        }
         let li = usize::from(self.p.leader);
         let fi = usize::from(from);
         let mi = &mut self.members[li].match_index;
         mi[fi] = mi[fi].max(index);
+        if !self.p.is_voter(from) {
+            return; // A learner's progress is tracked, but it does not vote.
+        }
         let mut voters: Vec<u64> = mi[..usize::from(self.p.voters)].to_vec();
         voters.sort_unstable_by(|a, b| b.cmp(a));
         let quorum_index = voters[self.p.quorum() as usize - 1];
@@ -310,26 +322,22 @@ impl EtcdModel {
         let mi = usize::from(m);
         match self.members[mi].apply_step {
             ApplyStep::BatchTx => {
-                self.members[mi].apply_step = ApplyStep::Index;
-                if self.members[mi]
-                    .index_lock
-                    .write(self.now, LockJob::Apply(m))
-                    .is_some()
-                {
-                    self.apply_lock_granted(m, s);
-                }
-            }
-            ApplyStep::Index => {
                 self.members[mi].apply_step = ApplyStep::Cpu;
                 let host = self.members[mi].host;
                 self.cpu(host, CpuJob::Apply(m), s);
+            }
+            ApplyStep::Index => {
+                // kvindex.Put holds the index write lock only for the update itself.
+                let granted = self.members[mi].index_lock.write_release(self.now);
+                self.grant_index(m, granted, s);
+                self.writeback(m, s);
             }
             ApplyStep::Cpu => unreachable!("the apply CPU step takes no lock"),
             ApplyStep::Writeback => {
                 // The buffer is written back under readTx.Lock; then both locks go.
                 self.unlock_read_tx_write(m, s);
                 self.unlock_batch_tx(m, s);
-                self.apply_entry_done(m, s);
+                self.apply_entry_done(m, true, s);
             }
         }
     }
@@ -343,11 +351,28 @@ impl EtcdModel {
             + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes))
     }
 
-    /// The apply CPU work of `m`'s current entry is done: release the index, write back.
+    /// The apply CPU work of `m`'s current entry is done: a put updates the index (under its
+    /// write lock) and writes the buffer back; Authenticate's entry changes no key.
     pub(super) fn apply_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
         let mi = usize::from(m);
-        let granted = self.members[mi].index_lock.write_release(self.now);
-        self.grant_index(m, granted, s);
+        let idx = self.members[mi].apply_next;
+        if self.log.get(idx).is_some_and(|e| e.auth) {
+            self.unlock_batch_tx(m, s);
+            self.apply_entry_done(m, false, s);
+            return;
+        }
+        self.members[mi].apply_step = ApplyStep::Index;
+        if self.members[mi]
+            .index_lock
+            .write(self.now, LockJob::Apply(m))
+            .is_some()
+        {
+            self.apply_lock_granted(m, s);
+        }
+    }
+
+    fn writeback(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+        let mi = usize::from(m);
         self.members[mi].apply_step = ApplyStep::Writeback;
         if self.members[mi]
             .read_tx
@@ -358,12 +383,14 @@ impl EtcdModel {
         }
     }
 
-    fn apply_entry_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn apply_entry_done(&mut self, m: MemberId, wrote: bool, s: &mut Scheduler<Ev>) {
         let mi = usize::from(m);
         let idx = self.members[mi].apply_next;
         let mem = &mut self.members[mi];
-        mem.pending_writes += 1;
-        mem.buffer_version += 1;
+        if wrote {
+            mem.pending_writes += 1;
+            mem.buffer_version += 1;
+        }
         let full = mem.pending_writes >= self.p.write.batch_limit;
         if let Some(e) = self.log.get(idx).copied() {
             if e.origin == m {
@@ -411,11 +438,15 @@ impl EtcdModel {
         self.cpu(host, CpuJob::Req(id), s);
     }
 
-    /// The backend's timer: commit if writes are pending.
+    /// The backend's timer (`backend.run`): commit if writes are pending; the timer restarts
+    /// when that commit ends, or now if there was nothing to commit.
     pub(super) fn backend_tick(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
-        s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
-        if self.members[usize::from(m)].pending_writes > 0 {
+        let mi = usize::from(m);
+        if self.members[mi].pending_writes > 0 && self.members[mi].commit_step == CommitStep::Idle {
+            self.members[mi].timer_commit = true;
             self.start_backend_commit(m, s);
+        } else {
+            s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
         }
     }
 
@@ -510,6 +541,9 @@ impl EtcdModel {
                     mem.pending_writes = 0;
                     mem.buffer_version += 1;
                     self.m.backend_commits += 1;
+                    if std::mem::take(&mut self.members[mi].timer_commit) {
+                        s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
+                    }
                     self.unlock_read_tx_write(m, s);
                     self.unlock_batch_tx(m, s);
                 }
