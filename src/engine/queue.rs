@@ -36,6 +36,9 @@ pub struct EventQueue<E> {
     buckets: Vec<Vec<Entry<E>>>,
     /// Bit `b - 1` is set when `buckets[b - 1]` is not empty.
     occupied: u64,
+    /// The smallest time in each bucket (valid while the bucket is not empty), so settling
+    /// needs no pass to find it.
+    mins: [u64; 64],
     /// The time of the last event popped (or peeked): no event may be earlier.
     last: u64,
     len: usize,
@@ -65,6 +68,7 @@ impl<E> EventQueue<E> {
             now: VecDeque::with_capacity(n),
             buckets: (0..64).map(|_| Vec::new()).collect(),
             occupied: 0,
+            mins: [u64::MAX; 64],
             last: 0,
             len: 0,
             next_seq: 0,
@@ -91,13 +95,18 @@ impl<E> EventQueue<E> {
         };
         match bucket_of(time.0, self.last) {
             0 => self.now.push_back(e),
-            b => {
-                self.buckets[b - 1].push(e);
-                self.occupied |= 1 << (b - 1);
-            }
+            b => self.put(b - 1, e),
         }
         self.len += 1;
         seq
+    }
+
+    /// Appends `e` to bucket `i` (that is, `buckets[i]`), keeping its minimum.
+    #[inline]
+    fn put(&mut self, i: usize, e: Entry<E>) {
+        self.mins[i] = self.mins[i].min(e.time);
+        self.occupied |= 1 << i;
+        self.buckets[i].push(e);
     }
 
     /// Makes sure the earliest events sit in the `now` bucket; returns false if empty.
@@ -111,15 +120,13 @@ impl<E> EventQueue<E> {
         }
         let b = self.occupied.trailing_zeros() as usize;
         self.occupied &= !(1 << b);
+        self.last = self.mins[b];
+        self.mins[b] = u64::MAX;
         let mut items = std::mem::take(&mut self.buckets[b]);
-        self.last = items.iter().map(|e| e.time).min().unwrap_or(self.last);
         for e in items.drain(..) {
             match bucket_of(e.time, self.last) {
                 0 => self.now.push_back(e),
-                nb => {
-                    self.buckets[nb - 1].push(e);
-                    self.occupied |= 1 << (nb - 1);
-                }
+                nb => self.put(nb - 1, e),
             }
         }
         // Keep the emptied vector's capacity for later pushes into this bucket.

@@ -65,7 +65,8 @@ impl SimDuration {
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(ns.round() as u64)
+            // Round half up; `f64::round` is a libm call, and this is on every sampled delay.
+            SimDuration((ns + 0.5) as u64)
         }
     }
     /// Rounds seconds (f64) to nanoseconds, as [`SimDuration::from_nanos_f64`].
