@@ -8,43 +8,14 @@ use rand::Rng;
 use rand_distr::Exp1;
 use std::hint::black_box;
 
-use etcdsim::engine::rng::{self, SimRng};
-use etcdsim::engine::{Event, EventQueue, Model, Scheduler, SimDuration, SimTime, Simulation};
+use etcdsim::engine::rng;
+use etcdsim::engine::{EventQueue, SimDuration, SimTime};
+use etcdsim::queueing::hold_model;
 
 /// Events per measured batch.
 const BATCH: u64 = 100_000;
 /// Mean hold time in nanoseconds.
 const MEAN_NS: f64 = 1_000.0;
-
-struct Hold {
-    rng: SimRng,
-}
-struct Tick;
-impl Event for Tick {
-    fn kind(&self) -> u32 {
-        0
-    }
-}
-impl Model for Hold {
-    type Event = Tick;
-    #[inline]
-    fn handle(&mut self, _: Tick, s: &mut Scheduler<Tick>) {
-        let x: f64 = self.rng.sample(Exp1);
-        s.schedule_in(SimDuration::from_nanos_f64(x * MEAN_NS), Tick);
-    }
-}
-
-fn primed_sim(pending: usize) -> Simulation<Hold> {
-    let mut sim = Simulation::new(Hold {
-        rng: rng::stream(1, 0),
-    });
-    let mut r = rng::stream(1, 1);
-    for _ in 0..pending {
-        let x: f64 = r.sample(Exp1);
-        sim.schedule_at(SimTime(0) + SimDuration::from_nanos_f64(x * MEAN_NS), Tick);
-    }
-    sim
-}
 
 fn hold(c: &mut Criterion) {
     let mut g = c.benchmark_group("hold");
@@ -54,7 +25,7 @@ fn hold(c: &mut Criterion) {
             BenchmarkId::new("simulation", pending),
             &pending,
             |b, &n| {
-                let mut sim = primed_sim(n);
+                let mut sim = hold_model(n, MEAN_NS, 1);
                 b.iter(|| {
                     sim.run_until(SimTime::MAX, BATCH);
                     black_box(sim.trace_hash())

@@ -1,28 +1,8 @@
 //! The hold model on its own, for profilers: `cargo run --release --example hold -- 1000 20000000`
 //! (pending events, events to run). Prints events per second of wall time.
 
-use rand::Rng;
-use rand_distr::Exp1;
-
-use etcdsim::engine::rng::{self, SimRng};
-use etcdsim::engine::{Event, Model, Scheduler, SimDuration, SimTime, Simulation};
-
-struct Hold {
-    rng: SimRng,
-}
-struct Tick;
-impl Event for Tick {
-    fn kind(&self) -> u32 {
-        0
-    }
-}
-impl Model for Hold {
-    type Event = Tick;
-    fn handle(&mut self, _: Tick, s: &mut Scheduler<Tick>) {
-        let x: f64 = self.rng.sample(Exp1);
-        s.schedule_in(SimDuration::from_nanos_f64(x * 1000.0), Tick);
-    }
-}
+use etcdsim::engine::SimTime;
+use etcdsim::queueing::hold_model;
 
 fn main() {
     let args: Vec<u64> = std::env::args()
@@ -31,14 +11,7 @@ fn main() {
         .collect();
     let pending = args.first().copied().unwrap_or(1000);
     let events = args.get(1).copied().unwrap_or(20_000_000);
-    let mut sim = Simulation::new(Hold {
-        rng: rng::stream(1, 0),
-    });
-    let mut r = rng::stream(1, 1);
-    for _ in 0..pending {
-        let x: f64 = r.sample(Exp1);
-        sim.schedule_at(SimTime(0) + SimDuration::from_nanos_f64(x * 1000.0), Tick);
-    }
+    let mut sim = hold_model(pending as usize, 1000.0, 1);
     let t0 = std::time::Instant::now();
     sim.run_until(SimTime::MAX, events);
     let s = t0.elapsed().as_secs_f64();

@@ -226,3 +226,45 @@ pub fn run(p: &QueueParams, seed: u64) -> QueueResult {
         events: sim.events_processed(),
     }
 }
+
+/// The classic hold model, for benchmarks and profiling: each event schedules one more at an
+/// exponential offset (mean `mean_ns`), so the number of pending events stays constant.
+pub struct HoldModel {
+    rng: SimRng,
+    mean_ns: f64,
+}
+
+/// The hold model's only event.
+pub struct Tick;
+
+impl Event for Tick {
+    fn kind(&self) -> u32 {
+        0
+    }
+}
+
+impl Model for HoldModel {
+    type Event = Tick;
+    #[inline]
+    fn handle(&mut self, _: Tick, s: &mut Scheduler<Tick>) {
+        let x: f64 = rand::Rng::sample(&mut self.rng, rand_distr::Exp1);
+        s.schedule_in(SimDuration::from_nanos_f64(x * self.mean_ns), Tick);
+    }
+}
+
+/// A hold-model simulation with `pending` events scheduled at exponential offsets.
+pub fn hold_model(pending: usize, mean_ns: f64, seed: u64) -> Simulation<HoldModel> {
+    let mut sim = Simulation::new(HoldModel {
+        rng: rng::stream(seed, 0),
+        mean_ns,
+    });
+    let mut r = rng::stream(seed, 1);
+    for _ in 0..pending {
+        let x: f64 = rand::Rng::sample(&mut r, rand_distr::Exp1);
+        sim.schedule_at(
+            SimTime::ZERO + SimDuration::from_nanos_f64(x * mean_ns),
+            Tick,
+        );
+    }
+    sim
+}

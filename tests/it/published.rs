@@ -131,28 +131,12 @@ fn published_read_rows_side_by_side() {
     );
     for (flags, c, qps, ms) in ROWS {
         let total = if flags.contains("1000") {
-            100_000
+            "--total=100000"
         } else {
-            10_000
+            "--total=10000"
         };
-        let mut args: Vec<String> = vec!["benchmark".into()];
-        args.extend(flags.split_whitespace().map(String::from));
-        args.extend(["range", "foo"].map(String::from));
-        args.push(format!("--consistency={c}"));
-        args.push(format!("--total={total}"));
-        let out = Command::new(env!("CARGO_BIN_EXE_etcdsim"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(&args)
-            .output()
-            .expect("etcdsim runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
-        let sim_qps = field(&text, "Requests/sec:");
-        let sim_ms = field(&text, "Latency (ms): mean");
+        let consistency = format!("--consistency={c}");
+        let (sim_qps, sim_ms) = predict(flags, &["range", "foo", &consistency, total]);
         println!(
             "{flags:<50} {c:>3} {qps:>10.0} {sim_qps:>10.0} {:>+6.1}% {ms:>9.2} {sim_ms:>9.2} {:>+6.1}%",
             100.0 * (sim_qps - qps) / qps,
