@@ -340,8 +340,19 @@ impl EtcdModel {
                 if self.p.mechanisms.bcrypt_under_lock {
                     self.unlock_batch_tx(m, s);
                 }
-                // Authenticate ends with a raft write (the InternalAuthenticateRequest).
-                self.propose(id, s);
+                // Authenticate ends with a raft write (the InternalAuthenticateRequest), which
+                // goes through raftRequestOnce's "too many requests" check like any proposal.
+                let mi = usize::from(m);
+                let lag = self.members[mi]
+                    .commit
+                    .saturating_sub(self.members[mi].applied);
+                if lag > self.p.write.max_apply_lag {
+                    self.reqs[id as usize].failed = true;
+                    self.reqs[id as usize].auth_pending = false;
+                    self.respond(id, s);
+                } else {
+                    self.propose(id, s);
+                }
             }
             Phase::TokenCheck => {
                 let m = r.member;

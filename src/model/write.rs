@@ -345,10 +345,18 @@ impl EtcdModel {
     /// The CPU cost of applying member `m`'s current entry.
     pub(super) fn apply_cost(&mut self, m: MemberId) -> SimDuration {
         let idx = self.members[usize::from(m)].apply_next;
-        let bytes = self.log.get(idx).map_or(0, |e| e.bytes);
+        let (bytes, auth_entry) = self.log.get(idx).map_or((0, false), |e| (e.bytes, e.auth));
         let c = &self.p.member_costs;
-        c.apply_entry.sample(&mut self.rng_cpu)
-            + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes))
+        let mut d = c.apply_entry.sample(&mut self.rng_cpu)
+            + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes));
+        // With auth on, applierV3WithAuth checks each put's permission (IsPutPermitted) under
+        // the batch-tx lock before the write transaction.
+        if self.w.auth != super::AuthMode::None && !auth_entry {
+            let rules = f64::from(self.w.rbac_rules.max(1)).log2();
+            d += c.rbac.sample(&mut self.rng_cpu)
+                + SimDuration::from_nanos_f64(c.rbac_us_per_log2_rule * rules * 1e3);
+        }
+        d
     }
 
     /// The apply CPU work of `m`'s current entry is done: a put updates the index (under its
