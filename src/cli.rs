@@ -16,9 +16,11 @@ pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
 /// etcdsim: predict how fast an etcd cluster serves reads, and where each read's time goes.
 ///
 /// A deterministic discrete-event simulation of an etcd cluster's request path: clients and
-/// their load balancing, the network, gRPC and auth costs, serializable and linearizable
-/// (ReadIndex) reads with their batching, the raft Ready loop, and the MVCC index and boltdb
-/// read costs. The same inputs and seed always give the same numbers.
+/// their load balancing, the network, gRPC and auth (tokens, RBAC, password Authenticate,
+/// certificates), serializable and linearizable (ReadIndex) reads with their batching, the raft
+/// Ready loop, the write path (replication, WAL fsyncs, serial apply, backend commits) and the
+/// locks through which it slows reads, and the MVCC index and boltdb costs. The same inputs and
+/// seed always give the same numbers. Models live in models/, experiments in experiments/.
 #[derive(Parser, Debug)]
 #[command(name = "etcdsim", version, about, long_about)]
 pub struct Cli {
