@@ -60,10 +60,10 @@ pub enum Ev {
     ProducerTick,
     /// A core of `host` finishes `job`.
     CpuDone(u16, CpuJob),
-    /// The network interface of `host` finishes serializing `msg`.
-    NicDone(u16, Msg),
-    /// `msg` arrives at its destination.
-    Deliver(Msg),
+    /// The network interface of `host` finishes serializing message `id`.
+    NicDone(u16, u32),
+    /// Message `id` arrives at its destination.
+    Deliver(u32),
     /// A disk operation of member `m` finished.
     DiskDone(MemberId, DiskJob),
     /// Member `m`'s backend commit timer.
@@ -95,7 +95,8 @@ impl Event for Ev {
 /// A host's shared resources.
 struct HostState {
     cores: Servers<CpuJob>,
-    nic: Servers<Msg>,
+    /// Message ids waiting for, or on, the interface.
+    nic: Servers<u32>,
 }
 
 /// What the model measures of one kind of request.
@@ -185,6 +186,9 @@ pub struct EtcdModel {
     held_core: Option<(usize, u32)>,
     /// Arrival time of the last message on each link `[from * hosts + to]`.
     link_last: Vec<SimTime>,
+    /// Messages in flight, by id: events carry the id, so they stay small.
+    msgs: Vec<Msg>,
+    free_msgs: Vec<u32>,
 }
 
 impl EtcdModel {
@@ -234,9 +238,31 @@ impl EtcdModel {
             activities: Vec::new(),
             held_core: None,
             link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
+            msgs: Vec::new(),
+            free_msgs: Vec::new(),
             p,
             w,
         }
+    }
+
+    /// Stores a message in flight and returns its id.
+    fn store_msg(&mut self, m: Msg) -> u32 {
+        match self.free_msgs.pop() {
+            Some(id) => {
+                self.msgs[id as usize] = m;
+                id
+            }
+            None => {
+                self.msgs.push(m);
+                (self.msgs.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Takes message `id` out of flight.
+    fn take_msg(&mut self, id: u32) -> Msg {
+        self.free_msgs.push(id);
+        self.msgs[id as usize]
     }
 
     /// Occupies a core of `host` with `job`, or queues it.

@@ -73,51 +73,62 @@ impl EtcdModel {
     /// Sends `msg`: queue on the sender's interface, serialize, propagate.
     pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<Ev>) {
         let from = usize::from(msg.from_host);
-        if from == self.host_of(msg.to) {
-            s.schedule_in(SimDuration::ZERO, Ev::Deliver(msg));
+        let same_host = from == self.host_of(msg.to);
+        let id = self.store_msg(msg);
+        if same_host {
+            s.schedule_in(SimDuration::ZERO, Ev::Deliver(id));
             return;
         }
-        if let Some(id) = msg.request_id() {
-            self.enter(id, Stage::NicQueue, s.now());
+        if let Some(req) = msg.request_id() {
+            self.enter(req, Stage::NicQueue, s.now());
         }
-        if let Some(msg) = self.hosts[from].nic.acquire(s.now(), msg) {
-            self.start_nic(from, msg, s);
+        if let Some(id) = self.hosts[from].nic.acquire(s.now(), id) {
+            self.start_nic(from, id, s);
         }
     }
 
-    fn start_nic(&mut self, host: usize, msg: Msg, s: &mut Scheduler<Ev>) {
-        if let Some(id) = msg.request_id() {
+    fn start_nic(&mut self, host: usize, id: u32, s: &mut Scheduler<Ev>) {
+        let msg = self.msgs[id as usize];
+        if let Some(req) = msg.request_id() {
             let st = match msg.kind {
                 MsgKind::Request(_) => Stage::NetRequest,
                 _ => Stage::NetResponse,
             };
-            self.enter(id, st, s.now());
+            self.enter(req, st, s.now());
         }
         let bw = self.p.hosts[host].nic_bytes_per_s;
         let d = SimDuration::from_secs_f64(f64::from(msg.bytes) / bw);
-        s.schedule_in(d, Ev::NicDone(host as u16, msg));
+        s.schedule_in(d, Ev::NicDone(host as u16, id));
     }
 
-    pub(super) fn nic_done(&mut self, host: usize, msg: Msg, s: &mut Scheduler<Ev>) {
+    pub(super) fn nic_done(&mut self, host: usize, id: u32, s: &mut Scheduler<Ev>) {
         if let Some((next, _)) = self.hosts[host].nic.release(s.now()) {
             self.start_nic(host, next, s);
         }
-        let to = self.host_of(msg.to);
+        let to = self.host_of(self.msgs[id as usize].to);
         let d = self.p.latency[host][to].sample(&mut self.rng_net);
         // A link is a TCP stream: a message never overtakes an earlier one on the same link.
         let n = self.hosts.len();
         let last = &mut self.link_last[host * n + to];
         let at = (s.now() + d).max(*last);
         *last = at;
-        s.schedule_at(at, Ev::Deliver(msg));
+        s.schedule_at(at, Ev::Deliver(id));
     }
 
-    /// A message reaches its destination process.
-    pub(super) fn deliver(&mut self, msg: Msg, s: &mut Scheduler<Ev>) {
+    /// Message `id` reaches its destination process.
+    pub(super) fn deliver(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        let msg = self.msgs[id as usize];
         match (msg.to, msg.kind) {
-            (Node::Member(_), MsgKind::Request(id)) => self.request_at_member(id, s),
-            (Node::Client, MsgKind::Response(id)) => self.response_at_client(id, s),
-            (Node::Member(m), _) => self.raft_submit(m, super::RaftInput::Msg(msg), s),
+            (Node::Member(_), MsgKind::Request(req)) => {
+                self.take_msg(id);
+                self.request_at_member(req, s);
+            }
+            (Node::Client, MsgKind::Response(req)) => {
+                self.take_msg(id);
+                self.response_at_client(req, s);
+            }
+            // A raft message stays in flight until the member's raft goroutine steps it.
+            (Node::Member(m), _) => self.raft_submit(m, super::RaftInput::Msg(id), s),
             (Node::Client, _) => unreachable!("raft message addressed to the client"),
         }
     }

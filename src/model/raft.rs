@@ -34,8 +34,8 @@ pub enum RaftInput {
     ReadIndexLocal { ctx: u32 },
     /// The member proposes request `req`'s put.
     Propose { req: u32 },
-    /// A message from a peer.
-    Msg(Msg),
+    /// A message from a peer, by its id in the model's message slab.
+    Msg(u32),
 }
 
 /// A ReadIndex request the leader is confirming.
@@ -241,7 +241,7 @@ impl EtcdModel {
                 );
                 self.members[usize::from(m)].out_msgs.push(msg);
             }
-            RaftInput::Msg(msg) => match msg.kind {
+            RaftInput::Msg(id) => match self.take_msg(id).kind {
                 MsgKind::ReadIndex { origin, ctx } => self.leader_read_index(origin, ctx),
                 MsgKind::Heartbeat {
                     origin,
