@@ -1,17 +1,23 @@
-//! The etcd cluster model: members, hosts, network, clients and the read path.
+//! The etcd cluster model: members, hosts, network, clients, the read path and the write path.
 //!
 //! The model is a plain state machine driven by the engine. Each mechanism is a component one
 //! can point at:
-//! - `net.rs`: network interfaces (serialization at bandwidth) and per-link latency;
-//! - `raft.rs`: the raft goroutine of each member (serial steps), its Ready loop, the leader's
-//!   ReadIndex bookkeeping (heartbeat quorum) and the `linearizableReadLoop` that batches reads;
-//! - `request.rs`: the phases of a range request on the client and on a member (gRPC, token
-//!   check, RBAC under its lock, treeIndex walk, value fetch) and the stage accounting;
+//! - `net.rs`: network interfaces (serialization at bandwidth) and per-link latency, FIFO per
+//!   link; messages in flight live in a slab and events carry their ids;
+//! - `raft.rs`: the raft goroutine of each member (serial steps), its Ready loop (one WAL fsync
+//!   per Ready with entries), the leader's ReadIndex bookkeeping (heartbeat quorum) and the
+//!   `linearizableReadLoop` that batches reads and waits for apply;
+//! - `request.rs`: the phases of a request on the client and on a member (gRPC, ReadIndex,
+//!   token check, RBAC under its lock, read transaction, treeIndex walk, value fetch;
+//!   Authenticate and TLS) and the stage accounting;
+//! - `write.rs`: proposals, replication, commit, serial apply, the backend commit, the disk;
 //! - `client.rs`: closed-loop clients as etcd's `benchmark` runs them (op producer, rate
-//!   limiter, connections pinned to endpoints), clientv3 balancers, and open-loop arrivals.
+//!   limiter, connections pinned to endpoints), clientv3 balancers, open-loop and scripted
+//!   arrivals, and background puts and expensive reads.
 //!
 //! Host cores are [`Servers`] pools shared by every goroutine on the host; mutexes and serial
-//! goroutines are single-server [`Servers`].
+//! goroutines are single-server [`Servers`]; the backend's read-tx lock and the treeIndex lock
+//! are [`crate::engine::RwLock`]s.
 
 mod client;
 mod net;

@@ -96,7 +96,7 @@ pub struct Member {
     pub apply_busy: bool,
     /// The apply goroutine's busy time.
     pub apply_level: crate::stats::TimeWeighted,
-    /// The entry being applied, and the last of its batch.
+    /// The entry being applied.
     pub apply_next: u64,
     /// The last entry of the batch being applied.
     pub apply_hi: u64,

@@ -35,7 +35,8 @@ use crate::stats::student_t_ci;
 pub struct RunArgs {
     /// The experiment file (TOML), e.g. experiments/quickstart.toml.
     pub experiment: PathBuf,
-    /// Write here instead of output/<experiment>/ (output/<experiment>/shard-K-of-N/ with --shard).
+    /// Write here instead of `output/<experiment>/` (`output/<experiment>/shard-K-of-N/` with
+    /// --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores; RAYON_NUM_THREADS also works).
@@ -61,7 +62,7 @@ pub struct MergeArgs {
     /// The shards' output folders.
     #[arg(required = true)]
     pub shards: Vec<PathBuf>,
-    /// Write here instead of output/<experiment>/.
+    /// Write here instead of `output/<experiment>/`.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -82,7 +83,7 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
 /// Options of one experiment run.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Output folder (default output/<name>/, or output/<name>/shard-K-of-N/).
+    /// Output folder (default `output/<name>/`, or `output/<name>/shard-K-of-N/`).
     pub out: Option<PathBuf>,
     /// Worker threads.
     pub threads: Option<usize>,
