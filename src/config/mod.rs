@@ -66,16 +66,71 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
     span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
 }
 
+/// Edit distance between two keys (Levenshtein), for suggestions.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Improves serde's "unknown field `x`, expected one of `a`, `b`" with the nearest valid key
+/// and, when the line is known, the table it sits in.
+pub(crate) fn explain_unknown(msg: &str, text: &str, line: Option<usize>) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return msg.to_string();
+    };
+    let Some((bad, expected)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    let mut out = msg.to_string();
+    if let Some(l) = line {
+        let table = text
+            .lines()
+            .take(l)
+            .filter_map(|x| {
+                x.trim()
+                    .strip_prefix('[')
+                    .map(|t| t.trim_matches(|c| c == '[' || c == ']'))
+            })
+            .last();
+        if let Some(t) = table {
+            out = format!("in [{t}]: {out}");
+        }
+    }
+    if let Some((best, d)) = keys
+        .iter()
+        .map(|k| (*k, distance(bad, k)))
+        .min_by_key(|x| x.1)
+    {
+        if d <= (bad.len() / 3).max(2) {
+            out.push_str(&format!("; did you mean `{best}`?"));
+        }
+    }
+    out
+}
+
 /// Parses `text` (from `file`) into `T`, after applying `overrides` (`dotted.key=value`).
 pub fn parse_with_overrides<T: serde::de::DeserializeOwned>(
     file: &str,
     text: &str,
     overrides: &[String],
 ) -> Result<T, ConfigError> {
-    let parse_err = |e: toml::de::Error, text: &str| ConfigError::Parse {
-        file: file.to_string(),
-        line: line_of(text, e.span()),
-        msg: e.message().trim().to_string(),
+    let parse_err = |e: toml::de::Error, text: &str| {
+        let line = line_of(text, e.span());
+        ConfigError::Parse {
+            file: file.to_string(),
+            line,
+            msg: explain_unknown(e.message().trim(), text, line),
+        }
     };
     if overrides.is_empty() {
         return toml::from_str(text).map_err(|e| parse_err(e, text));
@@ -87,7 +142,7 @@ pub fn parse_with_overrides<T: serde::de::DeserializeOwned>(
     T::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
         file: format!("{file} (with --set overrides)"),
         line: None,
-        msg: e.message().trim().to_string(),
+        msg: explain_unknown(e.message().trim(), "", None),
     })
 }
 
@@ -150,6 +205,19 @@ mod tests {
         let e = apply_override("f", &mut t, "a.b.x=1").unwrap_err();
         assert!(e.to_string().contains("`b` is not a table"), "{e}");
         assert!(apply_override("f", &mut t, "novalue").is_err());
+    }
+
+    #[test]
+    fn unknown_keys_get_the_table_and_the_nearest_valid_key() {
+        let text = "[member]\ncores = 8\nnic_bandwith_gbps = 10\n";
+        let msg = "unknown field `nic_bandwith_gbps`, expected `cores` or `nic_bandwidth_gbps`";
+        let out = explain_unknown(msg, text, Some(3));
+        assert!(out.starts_with("in [member]: unknown field"), "{out}");
+        assert!(out.ends_with("did you mean `nic_bandwidth_gbps`?"), "{out}");
+        // Nothing close: no suggestion.
+        let out = explain_unknown("unknown field `zzzzzzzz`, expected `cores`", "", None);
+        assert!(!out.contains("did you mean"), "{out}");
+        assert_eq!(distance("votrs", "voters"), 1);
     }
 
     #[test]

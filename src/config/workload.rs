@@ -111,7 +111,8 @@ impl Default for WorkloadSpec {
 impl WorkloadSpec {
     /// Reads a workload from a TOML table (unknown keys are refused).
     pub fn deserialize_table(t: toml::Table) -> Result<WorkloadSpec, String> {
-        WorkloadSpec::deserialize(toml::Value::Table(t)).map_err(|e| e.message().trim().to_string())
+        WorkloadSpec::deserialize(toml::Value::Table(t))
+            .map_err(|e| super::explain_unknown(e.message().trim(), "", None))
     }
 
     /// Validates against cluster `p`; `file` and `prefix` (e.g. "workload.") name the source in

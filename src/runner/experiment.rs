@@ -368,7 +368,11 @@ fn build_jobs(
                 }
             }
         }
-        let ctx = format!("{file} (point {i}: {})", describe(&values));
+        let ctx = if values.is_empty() {
+            file.to_string()
+        } else {
+            format!("{file} (point {i}: {})", describe(&values))
+        };
         let cluster =
             model_from_str(&model_file, model_text, &set).map_err(|err| ConfigError::Invalid {
                 file: ctx.clone(),
