@@ -178,8 +178,10 @@ pub struct EtcdModel {
     /// The time of the event being handled (for code reached without the scheduler).
     now: SimTime,
     log: Log,
-    /// Background puts issued (their sequence numbers count from `BACKGROUND_SEQ`).
+    /// Background requests issued and finished (their sequence numbers count from
+    /// `BACKGROUND_SEQ`).
     bg_issued: u64,
+    bg_done: u64,
     issued: u64,
     done: u64,
     m: Metrics,
@@ -225,6 +227,7 @@ impl EtcdModel {
             now: SimTime::ZERO,
             log: Log::new(p.initial_index + 1),
             bg_issued: 0,
+            bg_done: 0,
             issued: 0,
             done: 0,
             m: Metrics {
@@ -383,6 +386,28 @@ impl EtcdModel {
         }
         vals.push(self.clients.producer_utilization(now));
         resource_names(&self.p).into_iter().zip(vals).collect()
+    }
+}
+
+impl EtcdModel {
+    /// What must hold when a run ends, as messages for what does not.
+    fn check_invariants(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        let live = self.reqs.len() - self.free.len();
+        let in_flight = (self.issued - self.done) + (self.bg_issued - self.bg_done);
+        if live as u64 != in_flight {
+            errs.push(format!(
+                "{live} request slots are live but {in_flight} requests are in flight (issued {} + {} background, finished {} + {})",
+                self.issued, self.bg_issued, self.done, self.bg_done
+            ));
+        }
+        if self.m.stage_sum_mismatches > 0 {
+            errs.push(format!(
+                "{} requests' stages do not sum to their latency",
+                self.m.stage_sum_mismatches
+            ));
+        }
+        errs
     }
 }
 
@@ -576,6 +601,8 @@ pub struct RunResult {
     pub reads_per_round: f64,
     /// Requests whose stages did not sum to their latency (must be zero).
     pub stage_sum_mismatches: u64,
+    /// Broken invariants found at the end of the run (must be empty).
+    pub invariant_errors: Vec<String>,
     /// Events processed.
     pub events: u64,
     /// Trace hash.
@@ -625,6 +652,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         m.last_end
     };
     let duration = end.since(start);
+    let invariant_errors = model.check_invariants();
     let utilization = model.utilizations(now);
     let bottleneck = utilization
         .iter()
@@ -647,6 +675,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         readindex_rounds: m.rounds,
         reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
         stage_sum_mismatches: m.stage_sum_mismatches,
+        invariant_errors,
         events,
         trace_hash,
         records: model.records.clone(),

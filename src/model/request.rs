@@ -700,6 +700,7 @@ impl EtcdModel {
         let background = r.background;
         self.free.push(id);
         if background {
+            self.bg_done += 1;
             return;
         }
         self.done += 1;

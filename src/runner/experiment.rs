@@ -598,6 +598,11 @@ fn run_all(
                     seed,
                     RunOptions::default(),
                 );
+                let what = format!(
+                    "point {i} ({}), replication {rep}",
+                    describe(&p.jobs[i].values)
+                );
+                super::check(&r, &what)?;
                 let row = row_of(p, i, rep, seed, &r);
                 let line = csv_line(&row)?;
                 {

@@ -9,6 +9,19 @@ use crate::config::model::load_model;
 use crate::model::{self, RunOptions};
 use crate::report::benchmark as report;
 
+/// A run that broke an invariant is a bug in etcdsim: say so, with what replays it.
+pub fn check(r: &model::RunResult, what: &str) -> Result<(), CliError> {
+    if r.invariant_errors.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Internal(format!(
+        "{what} (seed {}) broke an invariant: {}. Replay it with the same files and --seed {}, and report it.",
+        r.seed,
+        r.invariant_errors.join("; "),
+        r.seed
+    )))
+}
+
 /// `etcdsim benchmark`: one run, printed as etcd's tool prints it, then etcdsim's additions.
 pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
     let p = load_model(&a.model, &a.set)?;
@@ -16,6 +29,7 @@ pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
     let t0 = Instant::now();
     let r = model::run(&p, &w, a.seed, RunOptions::default());
     let wall = t0.elapsed().as_secs_f64();
+    check(&r, "the run")?;
     print!("{}", report::etcd_layout(&r));
     print!("{}", report::additions(&r));
     let finished =
@@ -86,6 +100,7 @@ pub fn trace(a: &TraceArgs) -> Result<(), CliError> {
         ..RunOptions::default()
     };
     let r = model::run(&p, &w, a.bench.seed, opts);
+    check(&r, "the run")?;
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| CliError::Internal(format!("{}: {e}", dir.display())))?;

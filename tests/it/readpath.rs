@@ -89,6 +89,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64) -> RunResult {
         },
     );
     assert_eq!(r.stage_sum_mismatches, 0, "stages must sum to the latency");
+    assert!(r.invariant_errors.is_empty(), "{:?}", r.invariant_errors);
     r
 }
 
