@@ -236,6 +236,7 @@ impl EtcdModel {
         let conn = self.clients.next_conn;
         self.clients.next_conn = (conn + 1) % self.w.conns;
         let id = self.new_request(conn, conn, s.now());
+        self.check_backlog(s);
         // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
         self.begin(id, s.now());
         let host = self.p.client_host;
@@ -265,6 +266,7 @@ impl EtcdModel {
         let mut r = Req::new(seq, kind, u32::MAX, member, measured);
         r.background = true;
         r.conn = conn;
+        self.check_backlog(s);
         let id = self.alloc(r);
         self.begin(id, now);
         let host = self.p.client_host;

@@ -194,6 +194,8 @@ pub struct EtcdModel {
     held_core: Option<(usize, u32)>,
     /// Arrival time of the last message on each link `[from * hosts + to]`.
     link_last: Vec<SimTime>,
+    max_in_flight: u64,
+    saturated: bool,
     /// Messages in flight, by id: events carry the id, so they stay small.
     msgs: Vec<Msg>,
     free_msgs: Vec<u32>,
@@ -249,8 +251,19 @@ impl EtcdModel {
             link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
             msgs: Vec::new(),
             free_msgs: Vec::new(),
+            max_in_flight: u64::MAX,
+            saturated: false,
             p,
             w,
+        }
+    }
+
+    /// Stops the run as saturated if the backlog has passed the cap.
+    fn check_backlog(&mut self, s: &mut Scheduler<Ev>) {
+        let in_flight = (self.issued - self.done) + (self.bg_issued - self.bg_done);
+        if in_flight > self.max_in_flight {
+            self.saturated = true;
+            s.stop();
         }
     }
 
@@ -534,6 +547,9 @@ pub struct RunOptions {
     pub record_requests: usize,
     /// Record stage spans of the first N requests issued, and the first N ReadIndex rounds.
     pub trace_requests: u64,
+    /// Stop, as saturated, when this many requests are in flight at once: an open-loop or
+    /// background rate above what the cluster can serve grows its backlog without bound.
+    pub max_in_flight: u64,
 }
 
 impl Default for RunOptions {
@@ -542,6 +558,7 @@ impl Default for RunOptions {
             max_events: 2_000_000_000,
             record_requests: 0,
             trace_requests: 0,
+            max_in_flight: 200_000,
         }
     }
 }
@@ -603,6 +620,9 @@ pub struct RunResult {
     pub stage_sum_mismatches: u64,
     /// Broken invariants found at the end of the run (must be empty).
     pub invariant_errors: Vec<String>,
+    /// The run stopped because the backlog passed `max_in_flight`: the offered load exceeds
+    /// what the cluster serves, and `bottleneck` says what saturated.
+    pub saturated: bool,
     /// Events processed.
     pub events: u64,
     /// Trace hash.
@@ -634,6 +654,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     let mut model = EtcdModel::new(p.clone(), w.clone(), seed);
     model.record_limit = opts.record_requests;
     model.trace_limit = opts.trace_requests;
+    model.max_in_flight = opts.max_in_flight;
     let mut sim = Simulation::new(model);
     client::start(&mut sim);
     let limit = w.duration.map_or(SimTime::MAX, |d| SimTime::ZERO + d);
@@ -676,6 +697,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
         stage_sum_mismatches: m.stage_sum_mismatches,
         invariant_errors,
+        saturated: model.saturated,
         events,
         trace_hash,
         records: model.records.clone(),

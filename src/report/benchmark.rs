@@ -126,6 +126,12 @@ pub fn additions(r: &RunResult) -> String {
     for (name, u) in &r.utilization {
         let _ = writeln!(o, "  {name:<24} {:>6.1}%", u * 100.0);
     }
+    if r.saturated {
+        let _ = writeln!(
+            o,
+            "\nSATURATED: the offered load exceeds what the cluster serves; the backlog grew past its cap and the run stopped. The figures above cover the run up to then."
+        );
+    }
     let _ = writeln!(o, "\nBottleneck: {}", r.bottleneck);
     if r.readindex_rounds > 0 {
         let _ = writeln!(

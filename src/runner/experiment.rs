@@ -261,6 +261,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
     header.extend(
         [
             "bottleneck",
+            "saturated",
             "readindex_rounds",
             "reads_per_round",
             "backend_commits",
@@ -436,6 +437,7 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     }));
     row.extend([
         r.bottleneck.clone(),
+        u8::from(r.saturated).to_string(),
         r.readindex_rounds.to_string(),
         f(r.reads_per_round),
         r.backend_commits.to_string(),

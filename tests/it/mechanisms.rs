@@ -263,3 +263,40 @@ fn versions_set_flags_and_each_flag_can_be_overridden() {
     assert!(p.mechanisms.limit_pushdown);
     assert_eq!(p.mechanisms.rbac_lock, RbacLock::Shared);
 }
+
+/// An open-loop rate above capacity grows the backlog without bound: the run stops at the
+/// in-flight cap, says it saturated, and names what saturated. Below capacity it does not.
+#[test]
+fn an_open_loop_rate_above_capacity_is_reported_as_saturated() {
+    let mut p = zero_cost(1, 0.0, "");
+    for h in &mut p.hosts {
+        h.cores = 1;
+    }
+    p.member_costs.grpc_request = etcdsim::engine::dist::Dist::constant_us(10.0);
+    // Capacity is 100,000 requests/s: offer twice that, then half.
+    for (rate, saturated) in [(200_000.0, true), (50_000.0, false)] {
+        let w = workload(
+            Consistency::Serializable,
+            vec![0],
+            Arrivals::Open { rate },
+            1_000_000,
+        );
+        let opts = etcdsim::model::RunOptions {
+            max_in_flight: 10_000,
+            ..Default::default()
+        };
+        let r = etcdsim::model::run(&p, &w, 1, opts);
+        assert_eq!(r.saturated, saturated, "at {rate} req/s");
+        if saturated {
+            assert_eq!(r.bottleneck, "member0_cpu");
+            assert!(
+                r.reads.completed < 100_000,
+                "stopped early: {}",
+                r.reads.completed
+            );
+        } else {
+            assert_eq!(r.reads.completed, 1_000_000);
+        }
+        assert!(r.invariant_errors.is_empty(), "{:?}", r.invariant_errors);
+    }
+}
