@@ -222,6 +222,9 @@ pub enum CliError {
     /// Something failed inside etcdsim: exit code 1.
     #[error("internal error: {0}")]
     Internal(String),
+    /// Ctrl-C stopped a sweep; its finished runs are kept: exit code 130.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -229,6 +232,7 @@ impl CliError {
         match self {
             CliError::Config(_) | CliError::Usage(_) => 2,
             CliError::Internal(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }

@@ -135,8 +135,22 @@ type Row = Vec<String>;
 
 const JOURNAL: &str = "results.partial.csv";
 
+/// Set by Ctrl-C (SIGINT): runs not yet started are skipped, finished ones are kept.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler (once per process; only the command line does this).
+fn catch_ctrl_c() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // If a handler cannot be installed, Ctrl-C simply kills the process; the journal still
+        // keeps every finished run, so nothing is lost either way.
+        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    });
+}
+
 /// `etcdsim run`.
 pub fn run(a: &RunArgs) -> Result<(), CliError> {
+    catch_ctrl_c();
     let t0 = Instant::now();
     let opts = Options {
         out: a.out.clone(),
@@ -593,6 +607,9 @@ fn run_all(
     let work = || {
         todo.par_iter()
             .map(|&(i, rep)| {
+                if INTERRUPTED.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
                 let seed = mix_seed(&[p.e.seed, i as u64, rep as u64]);
                 let r = model::run(
                     &p.jobs[i].cluster,
@@ -619,9 +636,9 @@ fn run_all(
                     "point {i} rep {rep}: {:.0} req/s",
                     r.reads.throughput_rps
                 ));
-                Ok(row)
+                Ok(Some(row))
             })
-            .collect::<Result<Vec<Row>, CliError>>()
+            .collect::<Result<Vec<Option<Row>>, CliError>>()
     };
     let out = match o.threads {
         None => work(),
@@ -632,7 +649,16 @@ fn run_all(
             .install(work),
     };
     progress.finish();
-    out
+    let rows = out?;
+    let done = rows.iter().filter(|r| r.is_some()).count();
+    if done < rows.len() {
+        return Err(CliError::Interrupted(format!(
+            "interrupted: {done} of {} runs finished in this call and are kept in {}; run the same command with --resume to finish the rest",
+            rows.len(),
+            jpath.display()
+        )));
+    }
+    Ok(rows.into_iter().flatten().collect())
 }
 
 /// Progress on stderr: one updating line on a terminal, plain lines otherwise.

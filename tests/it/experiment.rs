@@ -325,3 +325,65 @@ fn a_run_can_last_a_simulated_time_instead_of_a_count() {
         );
     }
 }
+
+/// Ctrl-C (SIGINT) during a sweep: the runs in progress finish, no new one starts, every
+/// finished run is kept, the exit code is 130 and stderr says how to resume; resuming gives
+/// the bytes of an uninterrupted run.
+#[test]
+fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
+    let dir = scratch("sigint");
+    let exp = experiment(&dir, SLOW);
+    let whole = dir.join("whole");
+    run_experiment(&exp, &opts(&whole, 1)).unwrap();
+    let part = dir.join("part");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+        .args([
+            "run",
+            exp.to_str().unwrap(),
+            "--threads",
+            "1",
+            "--out",
+            part.to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = part.join("results.partial.csv");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&journal)
+        .map(|t| t.lines().count().saturating_sub(2))
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(t0.elapsed().as_secs() < 60, "the run never wrote 2 rows");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let st = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("--resume") && stderr.contains("results.partial.csv"),
+        "{stderr}"
+    );
+    assert!(!part.join("results.csv").exists());
+    let kept = std::fs::read_to_string(&journal).unwrap().lines().count() - 2;
+    assert!((2..48).contains(&kept), "{kept} kept");
+    let w = run_experiment(
+        &exp,
+        &Options {
+            resume: true,
+            ..opts(&part, 2)
+        },
+    )
+    .unwrap();
+    assert_eq!(w.simulated, 48 - kept);
+    assert_eq!(
+        std::fs::read(whole.join("results.csv")).unwrap(),
+        std::fs::read(part.join("results.csv")).unwrap()
+    );
+}
