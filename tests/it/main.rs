@@ -2,6 +2,7 @@
 
 mod analytic;
 mod auth;
+mod badinput;
 mod cli;
 mod determinism;
 mod experiment;
