@@ -229,7 +229,9 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
             .unwrap_or_else(|| "experiment".into())
     });
     let model_path = resolve_model(path, &e.model);
-    let model_text = crate::config::read(&model_path)?;
+    let model_text = crate::config::read(&model_path).map_err(|err| {
+        ConfigError::invalid(&file, "model", format!("cannot use {:?}: {err}", e.model))
+    })?;
     let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
     if let Some(chart) = &e.charts {
         check_chart(&file, &e, chart, &jobs)?;
@@ -522,6 +524,12 @@ fn key(row: &Row) -> (usize, usize) {
         row[1].parse().unwrap_or(usize::MAX),
         row[2].parse().unwrap_or(usize::MAX),
     )
+}
+
+/// Loads an experiment and validates every point without running any; returns the number of
+/// points.
+pub fn validate_experiment(path: &Path) -> Result<usize, CliError> {
+    Ok(plan(path)?.jobs.len())
 }
 
 /// Runs the experiment at `path`; the library entry point behind `etcdsim run`.

@@ -99,3 +99,57 @@ proptest! {
         }
     }
 }
+
+const QUICKSTART: &str = include_str!("../../experiments/quickstart.toml");
+
+fn mutate_experiment(m: &Mutation) -> String {
+    let lines: Vec<&str> = QUICKSTART.lines().collect();
+    let keys: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && !t.starts_with('[') && t.contains('=')
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let set = |i: usize, f: &dyn Fn(&str, &str) -> String| {
+        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let at = keys[i % keys.len()];
+        let (k, v) = lines[at].split_once('=').unwrap();
+        out[at] = f(k.trim(), v.trim());
+        out.join("\n")
+    };
+    match m {
+        Mutation::Delete(i) => set(*i, &|_, _| String::new()),
+        Mutation::Retype(i) => set(*i, &|k, _| format!("{k} = \"not a number\"")),
+        Mutation::OutOfRange(i, x) => set(*i, &|k, _| format!("{k} = {x}")),
+        Mutation::Unknown(i) => set(*i, &|k, v| format!("{k} = {v}\n{k}_typo = 1")),
+        Mutation::Truncate(at) => QUICKSTART.chars().take(*at % QUICKSTART.len()).collect(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
+
+    /// The quickstart experiment, mutated: loading, grid expansion and validating every point
+    /// fail with a message naming the file, or succeed; nothing panics. (Points are validated,
+    /// not run: a mutation can make a sweep long.)
+    #[test]
+    fn mutated_experiment_files_fail_clearly_or_validate(m in mutation()) {
+        let dir = std::env::temp_dir().join(format!("etcdsim-badexp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("mutated.toml");
+        std::fs::write(&path, mutate_experiment(&m).replace(
+            "models/gce-8vcpu-ssd.toml",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models/gce-8vcpu-ssd.toml"),
+        )).unwrap();
+        match etcdsim::runner::experiment::validate_experiment(&path) {
+            Err(e) => {
+                let msg = e.to_string();
+                prop_assert!(msg.contains("mutated.toml") || msg.contains("gce-8vcpu-ssd.toml"), "{m:?}: {msg}");
+            }
+            Ok(points) => prop_assert!(points > 0),
+        }
+    }
+}
