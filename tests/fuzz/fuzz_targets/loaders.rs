@@ -1,0 +1,20 @@
+//! Arbitrary text through the model and experiment loaders: they must return a value or an
+//! error, never panic.
+
+#![no_main]
+
+use etcdsim::config::experiment::ExperimentFile;
+use etcdsim::config::model::model_from_str;
+use etcdsim::config::parse_with_overrides;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = model_from_str("fuzz.toml", text, &[]);
+    let _ = model_from_str("fuzz.toml", text, &["cluster.voters=5".to_string(), "a.b=c".to_string()]);
+    if let Ok(e) = parse_with_overrides::<ExperimentFile>("fuzz.toml", text, &[]) {
+        let _ = e.points("fuzz.toml");
+    }
+});
