@@ -9,10 +9,9 @@ use etcdsim::model::{self, RunOptions};
 
 const SHIPPED: &str = include_str!("../../models/gce-8vcpu-ssd.toml");
 
-/// The lines that set a key (not comments, blanks or table headers).
-fn key_lines() -> Vec<usize> {
-    SHIPPED
-        .lines()
+/// The lines of `text` that set a key (not comments, blanks or table headers).
+fn key_lines(text: &str) -> Vec<usize> {
+    text.lines()
         .enumerate()
         .filter(|(_, l)| {
             let t = l.trim();
@@ -31,14 +30,15 @@ enum Mutation {
     Truncate(usize),
 }
 
-fn mutate(m: &Mutation) -> String {
-    let lines: Vec<&str> = SHIPPED.lines().collect();
-    let keys = key_lines();
+/// Applies mutation `m` to `text`.
+fn mutate(text: &str, m: &Mutation) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let keys = key_lines(text);
     let set = |i: usize, f: &dyn Fn(&str, &str) -> String| {
+        let at = keys[i % keys.len()];
         let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        let line = lines[keys[i % keys.len()]];
-        let (k, v) = line.split_once('=').unwrap();
-        out[keys[i % keys.len()]] = f(k.trim(), v.trim());
+        let (k, v) = lines[at].split_once('=').unwrap();
+        out[at] = f(k.trim(), v.trim());
         out.join("\n")
     };
     match m {
@@ -46,7 +46,7 @@ fn mutate(m: &Mutation) -> String {
         Mutation::Retype(i) => set(*i, &|k, _| format!("{k} = \"not a number\"")),
         Mutation::OutOfRange(i, x) => set(*i, &|k, _| format!("{k} = {x}")),
         Mutation::Unknown(i) => set(*i, &|k, v| format!("{k} = {v}\n{k}_typo = 1")),
-        Mutation::Truncate(at) => SHIPPED.chars().take(*at % SHIPPED.len()).collect(),
+        Mutation::Truncate(at) => text.chars().take(*at % text.len()).collect(),
     }
 }
 
@@ -75,7 +75,7 @@ proptest! {
 
     #[test]
     fn mutated_model_files_fail_clearly_or_run(m in mutation()) {
-        let text = mutate(&m);
+        let text = mutate(SHIPPED, &m);
         match model_from_str("models/mutated.toml", &text, &[]) {
             Err(e) => {
                 let msg = e.to_string();
@@ -102,33 +102,6 @@ proptest! {
 
 const QUICKSTART: &str = include_str!("../../experiments/quickstart.toml");
 
-fn mutate_experiment(m: &Mutation) -> String {
-    let lines: Vec<&str> = QUICKSTART.lines().collect();
-    let keys: Vec<usize> = lines
-        .iter()
-        .enumerate()
-        .filter(|(_, l)| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#') && !t.starts_with('[') && t.contains('=')
-        })
-        .map(|(i, _)| i)
-        .collect();
-    let set = |i: usize, f: &dyn Fn(&str, &str) -> String| {
-        let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        let at = keys[i % keys.len()];
-        let (k, v) = lines[at].split_once('=').unwrap();
-        out[at] = f(k.trim(), v.trim());
-        out.join("\n")
-    };
-    match m {
-        Mutation::Delete(i) => set(*i, &|_, _| String::new()),
-        Mutation::Retype(i) => set(*i, &|k, _| format!("{k} = \"not a number\"")),
-        Mutation::OutOfRange(i, x) => set(*i, &|k, _| format!("{k} = {x}")),
-        Mutation::Unknown(i) => set(*i, &|k, v| format!("{k} = {v}\n{k}_typo = 1")),
-        Mutation::Truncate(at) => QUICKSTART.chars().take(*at % QUICKSTART.len()).collect(),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1_000, ..ProptestConfig::default() })]
 
@@ -140,7 +113,7 @@ proptest! {
         let dir = std::env::temp_dir().join(format!("etcdsim-badexp-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("mutated.toml");
-        std::fs::write(&path, mutate_experiment(&m).replace(
+        std::fs::write(&path, mutate(QUICKSTART, &m).replace(
             "models/gce-8vcpu-ssd.toml",
             concat!(env!("CARGO_MANIFEST_DIR"), "/models/gce-8vcpu-ssd.toml"),
         )).unwrap();

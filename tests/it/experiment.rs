@@ -159,6 +159,37 @@ consistency = ["l", "s"]
 "model.network.rtt_us" = [200, 1000, 2000]
 "#;
 
+/// Starts `etcdsim run` on one thread, with stderr captured, and waits until its journal
+/// holds at least `rows` finished runs.
+fn spawn_until_rows(exp: &Path, out: &Path, rows: usize) -> std::process::Child {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+        .args([
+            "run",
+            exp.to_str().unwrap(),
+            "--threads",
+            "1",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = out.join("results.partial.csv");
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(&journal)
+        .map(|t| t.lines().count().saturating_sub(2))
+        .unwrap_or(0)
+        < rows
+    {
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "the run never wrote {rows} rows"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child
+}
+
 #[test]
 fn an_interrupted_run_resumes_to_the_same_csv() {
     let dir = scratch("resume");
@@ -167,32 +198,9 @@ fn an_interrupted_run_resumes_to_the_same_csv() {
     run_experiment(&exp, &opts(&whole, 1)).unwrap();
 
     let part = dir.join("part");
-    let bin = env!("CARGO_BIN_EXE_etcdsim");
-    let mut child = std::process::Command::new(bin)
-        .args([
-            "run",
-            exp.to_str().unwrap(),
-            "--threads",
-            "1",
-            "--out",
-            part.to_str().unwrap(),
-        ])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
     // Kill it once a few runs are in the journal (and well before the end).
+    let mut child = spawn_until_rows(&exp, &part, 3);
     let journal = part.join("results.partial.csv");
-    let t0 = std::time::Instant::now();
-    loop {
-        let rows = std::fs::read_to_string(&journal)
-            .map(|t| t.lines().count().saturating_sub(2))
-            .unwrap_or(0);
-        if rows >= 3 {
-            break;
-        }
-        assert!(t0.elapsed().as_secs() < 60, "the run never wrote 3 rows");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!part.join("results.csv").exists(), "killed before the end");
@@ -336,28 +344,8 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     let whole = dir.join("whole");
     run_experiment(&exp, &opts(&whole, 1)).unwrap();
     let part = dir.join("part");
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
-        .args([
-            "run",
-            exp.to_str().unwrap(),
-            "--threads",
-            "1",
-            "--out",
-            part.to_str().unwrap(),
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_until_rows(&exp, &part, 2);
     let journal = part.join("results.partial.csv");
-    let t0 = std::time::Instant::now();
-    while std::fs::read_to_string(&journal)
-        .map(|t| t.lines().count().saturating_sub(2))
-        .unwrap_or(0)
-        < 2
-    {
-        assert!(t0.elapsed().as_secs() < 60, "the run never wrote 2 rows");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
     let st = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
