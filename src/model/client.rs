@@ -16,8 +16,7 @@ use rand_distr::Exp1;
 
 use super::request::{Phase, Req};
 use super::{
-    Arrivals, Balancer, ClusterParams, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, OpKind,
-    Workload,
+    Arrivals, Balancer, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, OpKind, Workload,
 };
 
 /// Sequence numbers of background puts start here, apart from the main workload's.
@@ -48,8 +47,9 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Connection state for workload `w`; pinned endpoints are drawn from `rng`.
-    pub fn new(_p: &ClusterParams, w: &Workload, rng: &mut SimRng) -> Clients {
+    /// Connection state for workload `w`; pinned endpoints and round-robin starts are drawn
+    /// from `rng`, which the clients then keep.
+    pub fn new(w: &Workload, mut rng: SimRng) -> Clients {
         let n = w.endpoints.len().max(1);
         let conn_pin = (0..w.conns)
             .map(|_| w.endpoints[rng.random_range(0..n)])
@@ -65,7 +65,7 @@ impl Clients {
             next_conn: 0,
             bg_conn: 0,
             limiter_next: SimTime::ZERO,
-            rng: rng.clone(),
+            rng,
             taken: 0,
             produced: 0,
             buffered: 0,

@@ -215,8 +215,7 @@ impl EtcdModel {
         let members = (0..p.members())
             .map(|m| Member::new(p.member_host[usize::from(m)], p.initial_index, p.members()))
             .collect();
-        let mut rng_client = rng::stream(seed, 3);
-        let clients = client::Clients::new(&p, &w, &mut rng_client);
+        let clients = client::Clients::new(&w, rng::stream(seed, 3));
         EtcdModel {
             hosts,
             members,

@@ -321,9 +321,12 @@ impl EtcdModel {
         };
         ro[pos].acks |= 1 << from;
         if ro[pos].acks.count_ones() >= quorum {
-            let released: Vec<PendingRead> = ro.drain(..=pos).collect();
-            for r in released {
-                self.resolve_read(r);
+            // Release this request and every earlier one, front first.
+            let leader = usize::from(self.p.leader);
+            for _ in 0..=pos {
+                if let Some(r) = self.members[leader].read_only.pop_front() {
+                    self.resolve_read(r);
+                }
             }
         }
     }

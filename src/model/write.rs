@@ -253,8 +253,12 @@ impl EtcdModel {
         if !self.p.is_voter(from) {
             return; // A learner's progress is tracked, but it does not vote.
         }
-        let mut voters: Vec<u64> = mi[..usize::from(self.p.voters)].to_vec();
-        voters.sort_unstable_by(|a, b| b.cmp(a));
+        // The quorum-th highest voter index commits; at most 9 voters (validated), so the
+        // sort runs on the stack, not on an allocation per acknowledgement.
+        let n = usize::from(self.p.voters);
+        let mut voters = [0u64; 9];
+        voters[..n].copy_from_slice(&mi[..n]);
+        voters[..n].sort_unstable_by(|a, b| b.cmp(a));
         let quorum_index = voters[self.p.quorum() as usize - 1];
         if quorum_index > self.members[li].commit {
             self.commit_to(self.p.leader, quorum_index);
