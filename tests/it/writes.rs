@@ -134,6 +134,22 @@ fn reads_waiting_on_apply_are_released_together_at_a_batch_boundary() {
     );
 }
 
+/// A serializable range over 1,000 keys at t = 0 and a put at 1 ms, on member 0 of `p`:
+/// the put's latency in ms.
+fn put_beside_a_range(p: &etcdsim::model::ClusterParams) -> f64 {
+    let mut w = workload(
+        Consistency::Serializable,
+        vec![0],
+        scripted(vec![0, MS], vec![false, true]),
+        2,
+    );
+    w.range.keys_in_range = 1000;
+    w.range.total_keys = 1000;
+    let r = run(p, &w, 1);
+    let put = r.records.iter().find(|x| x.seq == 1).unwrap();
+    (put.end_ns - put.start_ns) as f64 / 1e6
+}
+
 /// Before 3.4 a read transaction holds the read-tx lock for its whole range, and each put's
 /// write-back needs it exclusively: a range whose value fetch takes 20 ms (large values from
 /// bolt, as in the course's traces) delays a concurrent put by about that much. From 3.4
@@ -147,19 +163,8 @@ fn a_long_read_delays_a_write_in_3_3_but_not_in_3_4() {
             "[cpu]\nvalue_ns_per_key = 20000\n[mechanisms]\nconcurrent_read = {}\n",
             version == "3.4"
         );
-        let p = zero_cost(3, 200.0, &extra);
-        // A serializable range returning 1,000 keys (a 20 ms value fetch) at t = 0, a put at 1 ms.
-        let mut w = workload(
-            Consistency::Serializable,
-            vec![0],
-            scripted(vec![0, MS], vec![false, true]),
-            2,
-        );
-        w.range.keys_in_range = 1000;
-        w.range.total_keys = 1000;
-        let r = run(&p, &w, 1);
-        let put = r.records.iter().find(|x| x.seq == 1).unwrap();
-        put_ms.push((put.end_ns - put.start_ns) as f64 / 1e6);
+        // The range's value fetch takes 20 ms (1,000 keys at 20 µs).
+        put_ms.push(put_beside_a_range(&zero_cost(3, 200.0, &extra)));
     }
     println!(
         "put beside a 20 ms value fetch: 3.3 {:.3} ms, 3.4 {:.3} ms",
@@ -183,17 +188,8 @@ fn a_long_index_walk_delays_apply_in_every_version() {
         let mut p = zero_cost(3, 200.0, "[cpu]\nindex_visit_ns_per_key = 20000\n");
         let (minor, patch) = etcdsim::config::model::parse_version("t", "v", version).unwrap();
         p.mechanisms = etcdsim::model::Mechanisms::for_version(minor, patch);
-        let mut w = workload(
-            Consistency::Serializable,
-            vec![0],
-            scripted(vec![0, MS], vec![false, true]),
-            2,
-        );
-        w.range.keys_in_range = 1000;
-        w.range.total_keys = 1000;
-        let r = run(&p, &w, 1);
-        let put = r.records.iter().find(|x| x.seq == 1).unwrap();
-        let ms = (put.end_ns - put.start_ns) as f64 / 1e6;
+        // The range's index walk takes 20 ms (1,000 keys at 20 µs).
+        let ms = put_beside_a_range(&p);
         assert!(
             ms > 18.0,
             "{version}: apply's index update waits for the walk: {ms}"
