@@ -90,6 +90,20 @@ pub struct BenchmarkArgs {
     /// etcdsim: background puts per second beside the benchmark's own requests (0: none).
     #[arg(long = "write-rate", global = true, default_value_t = 0.0)]
     pub write_rate: f64,
+    /// Cap: stop after this many simulated events (the report says when a cap fired).
+    #[arg(long = "max-events", global = true, default_value_t = 2_000_000_000)]
+    pub max_events: u64,
+    /// Cap: stop when simulated time passes this many seconds.
+    #[arg(
+        long = "max-sim-time",
+        global = true,
+        default_value_t = 3600.0,
+        value_name = "SECONDS"
+    )]
+    pub max_sim_time: f64,
+    /// Cap: stop, as saturated, when this many requests are in flight (bounds memory too).
+    #[arg(long = "max-in-flight", global = true, default_value_t = 200_000)]
+    pub max_in_flight: u64,
     #[command(subcommand)]
     pub op: BenchOp,
 }
@@ -311,5 +325,34 @@ impl BenchmarkArgs {
     /// The workload these flags describe, validated against cluster `p`.
     pub fn workload(&self, p: &ClusterParams) -> Result<Workload, CliError> {
         Ok(self.spec().validate(p, "command line", "--")?)
+    }
+
+    /// The run's caps, checked.
+    pub fn run_options(&self) -> Result<crate::model::RunOptions, CliError> {
+        let bad = |key: &str, rule: &str| {
+            CliError::from(crate::config::ConfigError::invalid(
+                "command line",
+                key,
+                rule,
+            ))
+        };
+        if self.max_events == 0 {
+            return Err(bad("--max-events", "must be at least 1"));
+        }
+        if !(self.max_sim_time.is_finite() && self.max_sim_time > 0.0 && self.max_sim_time <= 1e9) {
+            return Err(bad(
+                "--max-sim-time",
+                "must be a number of seconds in (0, 1e9]",
+            ));
+        }
+        if self.max_in_flight == 0 {
+            return Err(bad("--max-in-flight", "must be at least 1"));
+        }
+        Ok(crate::model::RunOptions {
+            max_events: self.max_events,
+            max_sim_time: crate::engine::SimDuration::from_secs_f64(self.max_sim_time),
+            max_in_flight: self.max_in_flight,
+            ..crate::model::RunOptions::default()
+        })
     }
 }

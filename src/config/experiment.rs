@@ -17,6 +17,10 @@
 //! [charts]
 //! x = "clients"
 //! series = ["consistency"]                  # optional: one line per value of these axes
+//! [limits]                                  # optional caps on each run
+//! max_events = 2000000000
+//! max_sim_time_s = 3600
+//! max_in_flight = 200000                    # the backlog at which a run counts as saturated
 //! ```
 //!
 //! Grid keys are workload keys, or `model.` followed by a model key. The grid is the Cartesian
@@ -58,6 +62,61 @@ pub struct ExperimentFile {
     pub points: Vec<toml::Table>,
     /// What the charts plot.
     pub charts: Option<ChartSpec>,
+    /// Caps on each run.
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// `[limits]`: caps on each run, so an impossible point ends with a clear result instead of
+/// exhausting the machine. The cap that fired is in the `stopped_by` column.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Stop a run after this many events (default 2,000,000,000).
+    pub max_events: Option<u64>,
+    /// Stop a run when simulated time passes this many seconds (default 3600).
+    pub max_sim_time_s: Option<f64>,
+    /// Stop a run as saturated when this many requests are in flight (default 200,000); this
+    /// also bounds its memory.
+    pub max_in_flight: Option<u64>,
+}
+
+impl Limits {
+    /// The run options these caps give, or the rule a value breaks (`file` names it).
+    pub fn run_options(&self, file: &str) -> Result<crate::model::RunOptions, ConfigError> {
+        let mut o = crate::model::RunOptions::default();
+        if let Some(n) = self.max_events {
+            if n == 0 {
+                return Err(ConfigError::invalid(
+                    file,
+                    "limits.max_events",
+                    "must be at least 1",
+                ));
+            }
+            o.max_events = n;
+        }
+        if let Some(t) = self.max_sim_time_s {
+            if !(t.is_finite() && t > 0.0 && t <= 1e9) {
+                return Err(ConfigError::invalid(
+                    file,
+                    "limits.max_sim_time_s",
+                    format!("must be a number of seconds in (0, 1e9] (got {t})"),
+                ));
+            }
+            o.max_sim_time = crate::engine::SimDuration::from_secs_f64(t);
+        }
+        if let Some(n) = self.max_in_flight {
+            if n == 0 {
+                return Err(ConfigError::invalid(
+                    file,
+                    "limits.max_in_flight",
+                    "must be at least 1",
+                ));
+            }
+            o.max_in_flight = n;
+        }
+        Ok(o)
+    }
 }
 
 fn one() -> u32 {

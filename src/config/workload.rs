@@ -168,6 +168,47 @@ impl WorkloadSpec {
                 return Err(bad(key, format!("must be a finite number >= 0 (got {x})")));
             }
         }
+        for (key, x) in [
+            ("write_rate", self.write_rate),
+            ("expensive_rate", self.expensive_rate),
+        ] {
+            if !(x.is_finite() && x >= 0.0) {
+                return Err(bad(
+                    key,
+                    format!("must be a finite rate >= 0 per second (got {x})"),
+                ));
+            }
+        }
+        for (key, x) in [
+            ("read_ratio", self.read_ratio),
+            ("token_reuse", self.token_reuse),
+        ] {
+            if !(0.0..=1.0).contains(&x) {
+                return Err(bad(
+                    key,
+                    format!("must be a probability in 0..=1 (got {x})"),
+                ));
+            }
+        }
+        // A value is stored by a put, and etcd refuses a put whose raft request is over
+        // --max-request-bytes ("etcdserver: request is too large").
+        let limit = p.write.max_request_bytes;
+        let overhead = u64::from(p.sizes.entry_overhead);
+        for (key, k, v) in [
+            ("val_size", self.key_size, self.val_size),
+            ("put_val_size", self.put_key_size, self.put_val_size),
+            ("expensive_val_size", self.key_size, self.expensive_val_size),
+        ] {
+            let size = u64::from(k) + u64::from(v) + overhead;
+            if size > limit {
+                return Err(bad(
+                    key,
+                    format!(
+                        "a put of this value ({v} B) with its key ({k} B) and entry overhead ({overhead} B) is {size} B, over the request limit write.max_request_bytes ({limit} B), so etcd could not store it; raise write.max_request_bytes (etcd's --max-request-bytes) or shrink the value"
+                    ),
+                ));
+            }
+        }
         let consistency = match self.consistency.as_str() {
             "l" | "linearizable" => Consistency::Linearizable,
             "s" | "serializable" => Consistency::Serializable,

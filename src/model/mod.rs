@@ -28,7 +28,9 @@ pub mod stage;
 mod write;
 
 use crate::engine::rng::{self, SimRng};
-use crate::engine::{Event, Model, Scheduler, Servers, SimDuration, SimTime, Simulation};
+use crate::engine::{
+    Event, Model, Scheduler, Servers, SimDuration, SimTime, Simulation, StopReason,
+};
 use crate::stats::{Histogram, Welford};
 pub use params::*;
 pub use stage::Stage;
@@ -547,8 +549,44 @@ pub struct RunOptions {
     /// Record stage spans of the first N requests issued, and the first N ReadIndex rounds.
     pub trace_requests: u64,
     /// Stop, as saturated, when this many requests are in flight at once: an open-loop or
-    /// background rate above what the cluster can serve grows its backlog without bound.
+    /// background rate above what the cluster can serve grows its backlog without bound. It
+    /// also bounds the memory a run holds.
     pub max_in_flight: u64,
+    /// Stop when virtual time passes this, whatever else happens.
+    pub max_sim_time: SimDuration,
+}
+
+/// What ended a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoppedBy {
+    /// Every request of a request-bounded run finished.
+    Finished,
+    /// A time-bounded run reached its duration.
+    Duration,
+    /// The backlog passed `max_in_flight`: the offered load exceeds what the cluster serves.
+    Saturated,
+    /// The cap on events (`max_events`) fired first: the figures cover a partial run.
+    EventCap,
+    /// The cap on simulated time (`max_sim_time`) fired first: the figures cover a partial run.
+    SimTimeCap,
+}
+
+impl StoppedBy {
+    /// The name in reports and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoppedBy::Finished => "finished",
+            StoppedBy::Duration => "duration",
+            StoppedBy::Saturated => "saturated",
+            StoppedBy::EventCap => "event-cap",
+            StoppedBy::SimTimeCap => "sim-time-cap",
+        }
+    }
+
+    /// Whether the run ended as its workload asked.
+    pub fn is_complete(self) -> bool {
+        matches!(self, StoppedBy::Finished | StoppedBy::Duration)
+    }
 }
 
 impl Default for RunOptions {
@@ -558,6 +596,7 @@ impl Default for RunOptions {
             record_requests: 0,
             trace_requests: 0,
             max_in_flight: 200_000,
+            max_sim_time: SimDuration::from_secs_f64(3600.0),
         }
     }
 }
@@ -622,6 +661,8 @@ pub struct RunResult {
     /// The run stopped because the backlog passed `max_in_flight`: the offered load exceeds
     /// what the cluster serves, and `bottleneck` says what saturated.
     pub saturated: bool,
+    /// What ended the run: its workload's end, saturation, or a cap.
+    pub stopped_by: StoppedBy,
     /// Events processed.
     pub events: u64,
     /// Trace hash.
@@ -656,8 +697,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     model.max_in_flight = opts.max_in_flight;
     let mut sim = Simulation::new(model);
     client::start(&mut sim);
-    let limit = w.duration.map_or(SimTime::MAX, |d| SimTime::ZERO + d);
-    sim.run_until(limit, opts.max_events);
+    let duration_end = w.duration.map(|d| SimTime::ZERO + d);
+    let cap_end = SimTime::ZERO + opts.max_sim_time;
+    let limit = duration_end.map_or(cap_end, |d| d.min(cap_end));
+    let why = sim.run_until(limit, opts.max_events);
     let now = sim.now();
     let events = sim.events_processed();
     let trace_hash = sim.trace_hash();
@@ -672,6 +715,13 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         m.last_end
     };
     let duration = end.since(start);
+    let stopped_by = match why {
+        StopReason::Stopped if model.saturated => StoppedBy::Saturated,
+        StopReason::Stopped | StopReason::Exhausted => StoppedBy::Finished,
+        StopReason::EventLimit => StoppedBy::EventCap,
+        StopReason::TimeLimit if duration_end == Some(limit) => StoppedBy::Duration,
+        StopReason::TimeLimit => StoppedBy::SimTimeCap,
+    };
     let invariant_errors = model.check_invariants();
     let utilization = model.utilizations(now);
     let bottleneck = utilization
@@ -697,6 +747,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         stage_sum_mismatches: m.stage_sum_mismatches,
         invariant_errors,
         saturated: model.saturated,
+        stopped_by,
         events,
         trace_hash,
         records: model.records.clone(),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::model::RunResult;
+use crate::model::{RunResult, StoppedBy};
 
 const BAR: &str = "∎";
 const BAR_LEN: u64 = 40;
@@ -126,12 +126,30 @@ pub fn additions(r: &RunResult) -> String {
     for (name, u) in &r.utilization {
         let _ = writeln!(o, "  {name:<24} {:>6.1}%", u * 100.0);
     }
-    if r.saturated {
-        let _ = writeln!(
-            o,
-            "\nSATURATED: the offered load exceeds what the cluster serves; the backlog grew past its cap and the run stopped. The figures above cover the run up to then."
-        );
+    match r.stopped_by {
+        StoppedBy::Finished | StoppedBy::Duration => {}
+        StoppedBy::Saturated => {
+            let _ = writeln!(
+                o,
+                "\nSATURATED: the offered load exceeds what the cluster serves; the backlog grew past its cap (--max-in-flight) and the run stopped. The figures above cover the run up to then."
+            );
+        }
+        StoppedBy::EventCap => {
+            let _ = writeln!(
+                o,
+                "\nSTOPPED EARLY by the event cap (--max-events) after {} events, with {} requests in flight. The figures above cover the run up to then; raise the cap or lower --total.",
+                r.events, r.in_flight
+            );
+        }
+        StoppedBy::SimTimeCap => {
+            let _ = writeln!(
+                o,
+                "\nSTOPPED EARLY by the simulated-time cap (--max-sim-time) with {} requests in flight. The figures above cover the run up to then; raise the cap or lower --total.",
+                r.in_flight
+            );
+        }
     }
+    let _ = writeln!(o, "Stopped by: {}", r.stopped_by.name());
     let _ = writeln!(o, "\nBottleneck: {}", r.bottleneck);
     if r.readindex_rounds > 0 {
         let _ = writeln!(

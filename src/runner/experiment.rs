@@ -128,6 +128,7 @@ struct Plan {
     header: Vec<String>,
     reps: usize,
     config_hash: u64,
+    opts: RunOptions,
 }
 
 /// A CSV row of one run; `row[1]` is the point, `row[2]` the replication.
@@ -233,6 +234,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         ConfigError::invalid(&file, "model", format!("cannot use {:?}: {err}", e.model))
     })?;
     let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
+    let opts = e.limits.run_options(&file)?;
     if let Some(chart) = &e.charts {
         check_chart(&file, &e, chart, &jobs)?;
     }
@@ -278,6 +280,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         [
             "bottleneck",
             "saturated",
+            "stopped_by",
             "readindex_rounds",
             "reads_per_round",
             "backend_commits",
@@ -300,6 +303,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         header,
         reps,
         config_hash,
+        opts,
     })
 }
 
@@ -454,6 +458,7 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     row.extend([
         r.bottleneck.clone(),
         u8::from(r.saturated).to_string(),
+        r.stopped_by.name().to_string(),
         r.readindex_rounds.to_string(),
         f(r.reads_per_round),
         r.backend_commits.to_string(),
@@ -619,12 +624,7 @@ fn run_all(
                     return Ok(None);
                 }
                 let seed = mix_seed(&[p.e.seed, i as u64, rep as u64]);
-                let r = model::run(
-                    &p.jobs[i].cluster,
-                    &p.jobs[i].workload,
-                    seed,
-                    RunOptions::default(),
-                );
+                let r = model::run(&p.jobs[i].cluster, &p.jobs[i].workload, seed, p.opts);
                 let what = format!(
                     "point {i} ({}), replication {rep}",
                     describe(&p.jobs[i].values)

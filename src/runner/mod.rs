@@ -26,8 +26,9 @@ pub fn check(r: &model::RunResult, what: &str) -> Result<(), CliError> {
 pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
     let p = load_model(&a.model, &a.set)?;
     let w = a.workload(&p)?;
+    let opts = a.run_options()?;
     let t0 = Instant::now();
-    let r = model::run(&p, &w, a.seed, RunOptions::default());
+    let r = model::run(&p, &w, a.seed, opts);
     let wall = t0.elapsed().as_secs_f64();
     check(&r, "the run")?;
     print!("{}", report::etcd_layout(&r));
@@ -60,7 +61,8 @@ fn describe(a: &BenchmarkArgs) -> String {
 pub fn explain(a: &ExplainArgs) -> Result<(), CliError> {
     let p = load_model(&a.bench.model, &a.bench.set)?;
     let w = a.bench.workload(&p)?;
-    let r = model::run(&p, &w, a.bench.seed, RunOptions::default());
+    let r = model::run(&p, &w, a.bench.seed, a.bench.run_options()?);
+    check(&r, "the run")?;
     print!(
         "{}",
         crate::report::explain::text(&p, &describe(&a.bench), &r)
@@ -97,7 +99,7 @@ pub fn trace(a: &TraceArgs) -> Result<(), CliError> {
     let w = a.bench.workload(&p)?;
     let opts = RunOptions {
         trace_requests: a.requests,
-        ..RunOptions::default()
+        ..a.bench.run_options()?
     };
     let r = model::run(&p, &w, a.bench.seed, opts);
     check(&r, "the run")?;

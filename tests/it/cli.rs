@@ -125,3 +125,23 @@ fn exit_codes_say_whose_fault_it_is() {
     assert_eq!(typo.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&typo.stderr).contains("votrs"));
 }
+
+#[test]
+fn a_cap_that_fires_is_named_in_the_report() {
+    let out = etcdsim(&[
+        "benchmark",
+        "--max-events=5000",
+        "range",
+        "foo",
+        "--total=100000",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("STOPPED EARLY by the event cap"), "{text}");
+    assert!(text.contains("Stopped by: event-cap"), "{text}");
+    let bad = etcdsim(&["benchmark", "--max-sim-time=0", "range", "foo"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--max-sim-time"));
+    let done = etcdsim(&["benchmark", "range", "foo", "--total=100"]);
+    assert!(String::from_utf8_lossy(&done.stdout).contains("Stopped by: finished"));
+}

@@ -9,4 +9,5 @@ mod experiment;
 mod mechanisms;
 mod published;
 mod readpath;
+mod rules;
 mod writes;
