@@ -46,6 +46,14 @@ enum Command {
     Trace(Box<TraceArgs>),
     /// Join the outputs of `etcdsim run --shard K/N` into the files one machine would write.
     Merge(crate::runner::experiment::MergeArgs),
+    /// Fit a model's component costs to measured benchmark runs (a reference CSV): a
+    /// Nelder–Mead search over the parameters a calibration file frees, within their bounds.
+    /// Prints each row measured against predicted, and writes the fitted model.
+    /// `etcdsim calibrate experiments/calibrate/gce-8vcpu-ssd.toml --check` only compares.
+    Calibrate(crate::runner::calibrate::CalibrateArgs),
+    /// Regenerate docs/validation.md: the engine against queueing theory, the reference
+    /// model against etcd's published benchmark, and the limits of the model.
+    Validation(crate::runner::validation::ValidationArgs),
 }
 
 /// The global flags of etcd's benchmark tool, plus etcdsim's model options.
@@ -258,6 +266,8 @@ pub fn main() -> ExitCode {
         Command::Benchmark(a) => crate::runner::benchmark(&a),
         Command::Run(a) => crate::runner::experiment::run(&a),
         Command::Merge(a) => crate::runner::experiment::merge(&a),
+        Command::Calibrate(a) => crate::runner::calibrate::calibrate(&a),
+        Command::Validation(a) => crate::runner::validation::validation(&a),
         Command::Explain(a) => crate::runner::explain(&a),
         Command::Trace(a) => crate::runner::trace(&a),
     };

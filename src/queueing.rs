@@ -268,3 +268,163 @@ pub fn hold_model(pending: usize, mean_ns: f64, seed: u64) -> Simulation<HoldMod
     }
     sim
 }
+
+/// Closed forms, and the standard checks of the engine against them: each runs a queueing
+/// model `reps` times (seeds 1..=reps) and returns the per-replication samples beside the exact
+/// value, for a test to assert on or a report to print.
+pub mod theory {
+    use super::{QueueParams, Source, run};
+    use crate::engine::SimDuration;
+    use crate::engine::dist::Dist;
+
+    /// Mean service time of every check: 10 µs.
+    pub const S_US: f64 = 10.0;
+    const S_NS: f64 = S_US * 1e3;
+
+    /// Erlang C: with offered load a = λ/μ and c servers,
+    /// C(c, a) = (aᶜ/c! · c/(c − a)) / (Σₖ₌₀^{c−1} aᵏ/k! + aᶜ/c! · c/(c − a)), the probability
+    /// that an arrival waits; the mean wait is E[Wq] = C(c, a) / (cμ − λ).
+    pub fn erlang_c(c: u32, a: f64) -> f64 {
+        let mut term = 1.0; // a^k / k!
+        let mut sum = 0.0;
+        for k in 0..c {
+            sum += term;
+            term *= a / f64::from(k + 1);
+        }
+        let top = term * f64::from(c) / (f64::from(c) - a);
+        top / (sum + top)
+    }
+
+    /// Exact Mean Value Analysis of N customers alternating think time Z and one FIFO
+    /// exponential server of mean S: R(n) = S (1 + Q(n−1)), X(n) = n / (Z + R(n)),
+    /// Q(n) = X(n) R(n). Returns (R(N), X(N)).
+    pub fn mva(n: u32, s: f64, z: f64) -> (f64, f64) {
+        let (mut q, mut r, mut x) = (0.0, 0.0, 0.0);
+        for k in 1..=n {
+            r = s * (1.0 + q);
+            x = f64::from(k) / (z + r);
+            q = x * r;
+        }
+        (r, x)
+    }
+
+    /// One quantity: what it is, its samples (one per replication) and its exact value.
+    #[derive(Debug, Clone)]
+    pub struct Check {
+        /// What is compared.
+        pub what: String,
+        /// One sample per replication.
+        pub samples: Vec<f64>,
+        /// The closed form.
+        pub exact: f64,
+    }
+
+    fn open(rate_per_service: f64, service: Dist, servers: u32, measured: u64) -> QueueParams {
+        QueueParams {
+            source: Source::Open {
+                interarrival: Dist::exponential_us(S_US / rate_per_service),
+            },
+            service,
+            servers,
+            warmup: SimDuration::from_millis(50),
+            measured,
+        }
+    }
+
+    fn replicate(p: &QueueParams, reps: u64) -> Vec<super::QueueResult> {
+        (1..=reps).map(|seed| run(p, seed)).collect()
+    }
+
+    /// M/M/1 at load ρ: T is exponential with rate μ − λ, so E[T] = S / (1 − ρ) and its p99
+    /// is ln(100) · S / (1 − ρ).
+    pub fn mm1(rho: f64, measured: u64, reps: u64) -> Vec<Check> {
+        let runs = replicate(&open(rho, Dist::exponential_us(S_US), 1, measured), reps);
+        vec![
+            Check {
+                what: format!("M/M/1 rho={rho} mean T (ns)"),
+                samples: runs.iter().map(|r| r.response.mean()).collect(),
+                exact: S_NS / (1.0 - rho),
+            },
+            Check {
+                what: format!("M/M/1 rho={rho} p99 T (ns)"),
+                samples: runs
+                    .iter()
+                    .map(|r| r.response_hist.quantile(0.99) as f64)
+                    .collect(),
+                exact: 100f64.ln() * S_NS / (1.0 - rho),
+            },
+        ]
+    }
+
+    /// M/M/c at offered load a: Erlang C's waiting probability and mean wait, and utilization.
+    pub fn mmc(c: u32, a: f64, measured: u64, reps: u64) -> Vec<Check> {
+        let runs = replicate(&open(a, Dist::exponential_us(S_US), c, measured), reps);
+        let cw = erlang_c(c, a);
+        vec![
+            Check {
+                what: format!("M/M/{c} P(wait)"),
+                samples: runs.iter().map(|r| r.p_wait).collect(),
+                exact: cw,
+            },
+            Check {
+                what: format!("M/M/{c} mean wait (ns)"),
+                samples: runs.iter().map(|r| r.wait.mean()).collect(),
+                exact: cw * S_NS / (f64::from(c) - a),
+            },
+            Check {
+                what: format!("M/M/{c} utilization"),
+                samples: runs.iter().map(|r| r.utilization).collect(),
+                exact: a / f64::from(c),
+            },
+        ]
+    }
+
+    /// M/D/1, Pollaczek–Khinchine: E[Wq] = ρ S / (2(1 − ρ)) for deterministic service.
+    pub fn md1(rho: f64, measured: u64, reps: u64) -> Vec<Check> {
+        let runs = replicate(&open(rho, Dist::constant_us(S_US), 1, measured), reps);
+        vec![Check {
+            what: format!("M/D/1 rho={rho} mean wait (ns)"),
+            samples: runs.iter().map(|r| r.wait.mean()).collect(),
+            exact: rho * S_NS / (2.0 * (1.0 - rho)),
+        }]
+    }
+
+    /// A closed system of `n` customers with exponential think time `z_us` and one exponential
+    /// server: exact MVA's response time and throughput.
+    pub fn closed(n: u32, z_us: f64, measured: u64, reps: u64) -> Vec<Check> {
+        let p = QueueParams {
+            source: Source::Closed {
+                customers: n,
+                think: Dist::exponential_us(z_us),
+            },
+            service: Dist::exponential_us(S_US),
+            servers: 1,
+            warmup: SimDuration::from_millis(50),
+            measured,
+        };
+        let runs = replicate(&p, reps);
+        let (r, x) = mva(n, S_NS, z_us * 1e3);
+        vec![
+            Check {
+                what: format!("closed N={n} mean response (ns)"),
+                samples: runs.iter().map(|r| r.response.mean()).collect(),
+                exact: r,
+            },
+            Check {
+                what: format!("closed N={n} throughput (1/s)"),
+                samples: runs.iter().map(|r| r.throughput_per_s).collect(),
+                exact: x * 1e9,
+            },
+        ]
+    }
+
+    /// Every standard check, with the run lengths the test suite uses.
+    pub fn standard(reps: u64) -> Vec<Check> {
+        let mut v = mm1(0.5, 200_000, reps);
+        v.extend(mm1(0.9, 1_500_000, reps));
+        v.extend(mmc(4, 3.0, 400_000, reps));
+        v.extend(md1(0.8, 400_000, reps));
+        v.extend(closed(10, 50.0, 300_000, reps));
+        v
+    }
+}

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::ConfigError;
 use crate::engine::dist::{Dist, DistSpec};
 use crate::model::{
-    Balancer, ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes, RbacLock,
-    WriteParams,
+    Balancer, ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes, ProxyParams,
+    RbacLock, WriteParams,
 };
 
 /// A cost: a constant in the key's unit, or a distribution in that unit.
@@ -63,6 +63,36 @@ pub struct ModelFile {
     /// The write path's limits and timers (etcd's defaults when absent).
     #[serde(default)]
     pub write: WriteSection,
+    /// Optional: a caching gRPC proxy in front of the cluster; clients talk to it.
+    pub proxy: Option<ProxySection>,
+}
+
+/// `[proxy]`: etcd's gRPC proxy (`etcd grpc-proxy start`) on a host of its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySection {
+    /// Whether clients go through the proxy (a grid can turn it off: `model.proxy.enabled`).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The proxy machine's cores.
+    pub cores: u32,
+    /// Its outbound bandwidth.
+    pub nic_bandwidth_gbps: f64,
+    /// Receiving, decoding and routing a request, with the cache lookup (µs).
+    pub request_us: Cost,
+    /// Encoding and sending a response (µs).
+    pub response_us: Cost,
+    /// Cache entries (grpc-proxy's default: 2048).
+    #[serde(default = "d_cache_entries")]
+    pub cache_entries: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn d_cache_entries() -> u64 {
+    2048
 }
 
 /// `[write]`
@@ -548,7 +578,41 @@ impl ModelFile {
             ));
         }
         let members = usize::from(c.voters) + usize::from(c.learners);
-        let (hosts, member_host, client_host) = self.hosts(file, members)?;
+        let (mut hosts, member_host, client_host) = self.hosts(file, members)?;
+        let proxy = match &self.proxy {
+            Some(px) if px.enabled => {
+                if hosts.iter().any(|h| h.name == "proxy") {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "proxy",
+                        "the proxy runs on a host named \"proxy\"; placement already has one",
+                    ));
+                }
+                if px.cache_entries == 0 {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "proxy.cache_entries",
+                        "must be at least 1",
+                    ));
+                }
+                hosts.push(Host {
+                    name: "proxy".into(),
+                    cores: cores(file, "proxy.cores", px.cores)?,
+                    nic_bytes_per_s: bandwidth(
+                        file,
+                        "proxy.nic_bandwidth_gbps",
+                        px.nic_bandwidth_gbps,
+                    )?,
+                });
+                Some(ProxyParams {
+                    host: hosts.len() - 1,
+                    request: cost(file, "proxy.request_us", &px.request_us)?,
+                    response: cost(file, "proxy.response_us", &px.response_us)?,
+                    cache_entries: px.cache_entries,
+                })
+            }
+            _ => None,
+        };
         let latency = self.latency(file, &hosts)?;
         let mut mechanisms = Mechanisms::for_version(minor, patch);
         self.mechanisms.apply(file, &mut mechanisms)?;
@@ -574,6 +638,7 @@ impl ModelFile {
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
             write: self.write.validate(file)?,
             initial_index: c.initial_index,
+            proxy,
         })
     }
 

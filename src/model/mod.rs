@@ -22,6 +22,7 @@
 mod client;
 mod net;
 pub mod params;
+mod proxy;
 mod raft;
 mod request;
 pub mod stage;
@@ -177,6 +178,8 @@ pub struct EtcdModel {
     rng_cpu: SimRng,
     rng_net: SimRng,
     rng_disk: SimRng,
+    rng_proxy: SimRng,
+    proxy_cache: proxy::ProxyCache,
     /// The time of the event being handled (for code reached without the scheduler).
     now: SimTime,
     log: Log,
@@ -227,6 +230,8 @@ impl EtcdModel {
             rng_cpu: rng::stream(seed, 1),
             rng_net: rng::stream(seed, 2),
             rng_disk: rng::stream(seed, 4),
+            rng_proxy: rng::stream(seed, 7),
+            proxy_cache: proxy::ProxyCache::default(),
             now: SimTime::ZERO,
             log: Log::new(p.initial_index + 1),
             bg_issued: 0,
@@ -663,6 +668,8 @@ pub struct RunResult {
     pub saturated: bool,
     /// What ended the run: its workload's end, saturation, or a cap.
     pub stopped_by: StoppedBy,
+    /// With a proxy: serializable ranges answered from its cache, and those that missed.
+    pub proxy_cache: Option<(u64, u64)>,
     /// Events processed.
     pub events: u64,
     /// Trace hash.
@@ -748,6 +755,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         invariant_errors,
         saturated: model.saturated,
         stopped_by,
+        proxy_cache: p
+            .proxy
+            .as_ref()
+            .map(|_| (model.proxy_cache.hits, model.proxy_cache.misses)),
         events,
         trace_hash,
         records: model.records.clone(),

@@ -14,6 +14,8 @@ pub enum Node {
     Member(MemberId),
     /// The client (benchmark) process.
     Client,
+    /// The gRPC proxy in front of the cluster.
+    Proxy,
 }
 
 /// What a message carries.
@@ -67,6 +69,7 @@ impl EtcdModel {
         match n {
             Node::Member(m) => self.members[usize::from(m)].host,
             Node::Client => self.p.client_host,
+            Node::Proxy => self.p.proxy.as_ref().map_or(self.p.client_host, |x| x.host),
         }
     }
 
@@ -127,9 +130,15 @@ impl EtcdModel {
                 self.take_msg(id);
                 self.response_at_client(req, s);
             }
+            (Node::Proxy, MsgKind::Request(req) | MsgKind::Response(req)) => {
+                self.take_msg(id);
+                self.at_proxy(req, s);
+            }
             // A raft message stays in flight until the member's raft goroutine steps it.
             (Node::Member(m), _) => self.raft_submit(m, super::RaftInput::Msg(id), s),
-            (Node::Client, _) => unreachable!("raft message addressed to the client"),
+            (Node::Client | Node::Proxy, _) => {
+                unreachable!("raft message addressed to the client or proxy")
+            }
         }
     }
 }

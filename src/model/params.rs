@@ -225,6 +225,23 @@ pub struct ClusterParams {
     pub write: WriteParams,
     /// The raft log index the cluster starts at (committed and applied everywhere).
     pub initial_index: u64,
+    /// A caching gRPC proxy (`etcd grpc-proxy`) in front of the cluster, if any.
+    pub proxy: Option<ProxyParams>,
+}
+
+/// etcd's gRPC proxy: clients talk to it; it answers serializable ranges from its cache and
+/// forwards everything else to the cluster (`server/proxy/grpcproxy/kv.go`). Every range
+/// response it forwards is cached as if serializable; a put through it invalidates its key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProxyParams {
+    /// The proxy's host.
+    pub host: usize,
+    /// Receiving, decoding and routing a request (and the cache lookup).
+    pub request: Dist,
+    /// Encoding and sending a response (from the cache or forwarded).
+    pub response: Dist,
+    /// Entries the cache holds (grpc-proxy's `DefaultMaxEntries` is 2048).
+    pub cache_entries: u64,
 }
 
 impl ClusterParams {

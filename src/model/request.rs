@@ -63,6 +63,10 @@ pub enum Phase {
     Bcrypt,
     /// On the way back.
     ToClient,
+    /// The gRPC proxy routes the request and looks up its cache.
+    ProxyRecv,
+    /// The gRPC proxy relays (or, on a cache hit, encodes) the response.
+    ProxyReturn,
     /// clientv3 decodes the response.
     ClientRecv,
 }
@@ -90,6 +94,10 @@ pub struct Req {
     mark: SimTime,
     stages: [u64; Stage::COUNT],
     split: [SimDuration; 3],
+    /// Through the proxy: the key (the range's first key) it caches the response under.
+    pub key: u64,
+    /// The proxy answered from its cache.
+    pub cache_hit: bool,
 }
 
 impl Req {
@@ -118,6 +126,8 @@ impl Req {
             mark: SimTime::ZERO,
             stages: [0; Stage::COUNT],
             split: [SimDuration::ZERO; 3],
+            key: 0,
+            cache_hit: false,
         }
     }
 
@@ -223,6 +233,18 @@ impl EtcdModel {
                 let per = ns(mc.grpc_ns_per_byte * f64::from(resp_bytes));
                 (Stage::Grpc, mc.grpc_response.sample(rng) + per)
             }
+            Phase::ProxyRecv | Phase::ProxyReturn => {
+                let px = self.p.proxy.as_ref().expect("a proxy phase needs a proxy");
+                if phase == Phase::ProxyRecv {
+                    (
+                        Stage::Proxy,
+                        px.request.sample(rng) + ns(mc.grpc_ns_per_byte * req_bytes),
+                    )
+                } else {
+                    let per = ns(mc.grpc_ns_per_byte * f64::from(resp_bytes));
+                    (Stage::Proxy, px.response.sample(rng) + per)
+                }
+            }
             Phase::ToMember
             | Phase::ReadIndex
             | Phase::ToClient
@@ -306,7 +328,11 @@ impl EtcdModel {
             }
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
-                let to = Node::Member(r.member);
+                let to = if self.p.proxy.is_some() && !r.background {
+                    Node::Proxy
+                } else {
+                    Node::Member(r.member)
+                };
                 let bytes = self.request_bytes(id);
                 let msg = Msg {
                     from_host: self.p.client_host as u16,
@@ -326,6 +352,8 @@ impl EtcdModel {
                 OpKind::Read | OpKind::Expensive => self.after_grpc(id, s),
                 OpKind::Write => self.write_received(id, s),
             },
+            Phase::ProxyRecv => self.proxy_routed(id, s),
+            Phase::ProxyReturn => self.proxy_relayed(id, s),
             Phase::Tls => {
                 r.phase = Phase::MemberRecv;
                 let host = self.members[usize::from(r.member)].host;
@@ -629,15 +657,20 @@ impl EtcdModel {
         }
     }
 
-    /// The answer (or an error) goes back to the client.
+    /// The answer (or an error) goes back to the client, through the proxy if there is one.
     pub(super) fn respond(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::ToClient;
         let from_host = self.members[usize::from(r.member)].host as u16;
+        let to = if self.p.proxy.is_some() && !r.background {
+            Node::Proxy
+        } else {
+            Node::Client
+        };
         let bytes = self.response_bytes(id);
         let msg = Msg {
             from_host,
-            to: Node::Client,
+            to,
             kind: MsgKind::Response(id),
             bytes,
         };

@@ -45,11 +45,13 @@ pub enum Stage {
     Replicate,
     /// A put from commit to applied on the member that answers: the apply queue and apply.
     Apply,
+    /// The gRPC proxy's CPU: routing the request, looking up its cache, relaying the response.
+    Proxy,
 }
 
 impl Stage {
     /// Number of stages.
-    pub const COUNT: usize = 18;
+    pub const COUNT: usize = 19;
 
     /// Every stage, in the order a request meets them.
     pub const ALL: [Stage; Stage::COUNT] = [
@@ -71,6 +73,7 @@ impl Stage {
         Stage::NetResponse,
         Stage::Replicate,
         Stage::Apply,
+        Stage::Proxy,
     ];
 
     /// A short snake_case name, used in CSV column names.
@@ -94,6 +97,7 @@ impl Stage {
             Stage::Index => "index",
             Stage::Value => "value",
             Stage::NetResponse => "net_response",
+            Stage::Proxy => "proxy",
         }
     }
 
@@ -127,7 +131,7 @@ impl Stage {
                 "The request crosses the network: size / bandwidth, plus half an RTT."
             }
             Stage::CpuQueue => {
-                "Every core of the member is busy with other goroutines; the request waits for one."
+                "Every core of the member (or of the proxy) is busy with other goroutines; the request waits for one."
             }
             Stage::Grpc => {
                 "gRPC decodes the request, runs the interceptors, and later encodes the response."
@@ -167,6 +171,9 @@ impl Stage {
             }
             Stage::NetResponse => {
                 "The response crosses the network: size / bandwidth, plus half an RTT."
+            }
+            Stage::Proxy => {
+                "The gRPC proxy decodes the request and looks up its cache: a serializable range it holds is answered at once; anything else is forwarded to a member, and the response relayed (and cached)."
             }
         }
     }

@@ -150,6 +150,13 @@ pub fn additions(r: &RunResult) -> String {
         }
     }
     let _ = writeln!(o, "Stopped by: {}", r.stopped_by.name());
+    if let Some((hits, misses)) = r.proxy_cache {
+        let _ = writeln!(
+            o,
+            "\nProxy cache: {hits} serializable ranges answered from the cache, {misses} forwarded ({:.1}% hits)",
+            100.0 * hits as f64 / (hits + misses).max(1) as f64
+        );
+    }
     let _ = writeln!(o, "\nBottleneck: {}", r.bottleneck);
     if r.readindex_rounds > 0 {
         let _ = writeln!(

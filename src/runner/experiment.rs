@@ -281,6 +281,7 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
             "bottleneck",
             "saturated",
             "stopped_by",
+            "proxy_hit_ratio",
             "readindex_rounds",
             "reads_per_round",
             "backend_commits",
@@ -459,6 +460,9 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
         r.bottleneck.clone(),
         u8::from(r.saturated).to_string(),
         r.stopped_by.name().to_string(),
+        r.proxy_cache
+            .map(|(h, m)| f(h as f64 / (h + m).max(1) as f64))
+            .unwrap_or_default(),
         r.readindex_rounds.to_string(),
         f(r.reads_per_round),
         r.backend_commits.to_string(),

@@ -1,6 +1,8 @@
 //! The runner: the only module that touches the filesystem, the wall clock and rayon.
 
+pub mod calibrate;
 pub mod experiment;
+pub mod validation;
 
 use std::time::Instant;
 

@@ -6,6 +6,7 @@
 //! across independent replications.
 
 pub mod ci;
+pub mod fit;
 pub mod histogram;
 pub mod timeweighted;
 pub mod welford;

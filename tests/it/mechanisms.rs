@@ -300,3 +300,35 @@ fn an_open_loop_rate_above_capacity_is_reported_as_saturated() {
         assert!(r.invariant_errors.is_empty(), "{:?}", r.invariant_errors);
     }
 }
+
+/// The gRPC proxy: with one key, serializable reads after the first are answered from its cache
+/// and never reach a member; linearizable reads always go through, one proxy hop (an RTT and
+/// the proxy's CPU) slower than without it; a put through the proxy invalidates its key.
+#[test]
+fn the_proxy_answers_serializable_reads_from_its_cache() {
+    let proxy = "[proxy]\ncores = 4\nnic_bandwidth_gbps = inf\nrequest_us = 10\nresponse_us = 10\n";
+    let with = zero_cost(3, 1000.0, proxy);
+    let without = zero_cost(3, 1000.0, "");
+    let s = workload(Consistency::Serializable, vec![0], CLOSED, 200);
+    let r = run(&with, &s, 1);
+    assert_eq!(r.proxy_cache, Some((199, 1)));
+    // A hit: client → proxy → client, one RTT plus 20 µs of proxy CPU.
+    let hit_us = r.reads.latency.quantile(0.5) as f64 / 1e3;
+    assert!((hit_us - 1020.0).abs() < 5.0, "{hit_us}");
+    assert!(stage_us(&r, Stage::Proxy) > 19.0);
+    let l = workload(Consistency::Linearizable, vec![0], CLOSED, 200);
+    let (rl, rn) = (run(&with, &l, 1), run(&without, &l, 1));
+    assert_eq!(rl.proxy_cache, Some((0, 0)));
+    let extra = (rl.reads.latency_w.mean() - rn.reads.latency_w.mean()) / 1e3;
+    assert!(
+        (extra - 1020.0).abs() < 5.0,
+        "a linearizable read via the proxy costs {extra} µs more"
+    );
+    assert!(run(&without, &s, 1).proxy_cache.is_none());
+    // Half the ops are puts to the one key: each invalidates it, so far fewer hits.
+    let mut mixed = workload(Consistency::Serializable, vec![0], CLOSED, 400);
+    mixed.read_ratio = 0.5;
+    let (hits, misses) = run(&with, &mixed, 1).proxy_cache.unwrap();
+    println!("proxy, half puts on one key: {hits} hits, {misses} misses");
+    assert!(misses > 50 && hits > 0, "{hits} hits, {misses} misses");
+}

@@ -1,0 +1,342 @@
+//! Calibration inputs: the reference CSV of measured benchmark runs, and the calibration file
+//! that names a model, a reference and the parameters that may move.
+//!
+//! ```toml
+//! model = "models/gce-8vcpu-ssd.toml"
+//! reference = "experiments/reference/etcd-io-v3.4-performance.csv"
+//! seed = 1
+//! max_evals = 120
+//! latency_weight = 1.0        # weight of the latency errors against the throughput errors
+//! exclude = ["read s, 1000 clients"]   # rows reported but left out of the objective
+//! [params]                    # model keys that may move, with bounds (a distribution's mean
+//! "client.loop_us" = { min = 10, max = 80 }          # keeps its shape: its p99 scales too)
+//! "cpu.grpc_request_us.mean" = { min = 5, max = 60, log = true }
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+use super::workload::WorkloadSpec;
+
+/// A calibration file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationFile {
+    /// The model to calibrate.
+    pub model: String,
+    /// The reference CSV.
+    pub reference: String,
+    /// The seed of every evaluation (common random numbers: the same for every candidate).
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// The most objective evaluations the search may use.
+    #[serde(default = "evals")]
+    pub max_evals: usize,
+    /// Weight of the latency errors against the throughput errors.
+    #[serde(default = "unit")]
+    pub latency_weight: f64,
+    /// Reference rows (by label, as printed) left out of the objective, each for a stated
+    /// reason: a row the model cannot reach with sensible parameters would otherwise drag every
+    /// other row off. They are still simulated and reported.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// The parameters that may move.
+    pub params: toml::Table,
+}
+
+fn one() -> u64 {
+    1
+}
+fn evals() -> usize {
+    120
+}
+fn unit() -> f64 {
+    1.0
+}
+
+/// The bounds of a parameter.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// Lower bound.
+    pub min: f64,
+    /// Upper bound.
+    pub max: f64,
+    /// Search on a log scale (for a parameter that spans orders of magnitude).
+    #[serde(default)]
+    pub log: bool,
+}
+
+/// A parameter that may move: its dotted model key and its bounds.
+#[derive(Debug, Clone)]
+pub struct FreeParam {
+    /// The dotted model key (`client.loop_us`, `cpu.grpc_request_us.mean`).
+    pub key: String,
+    /// Its bounds.
+    pub bounds: Bounds,
+}
+
+impl Bounds {
+    /// The value at `u` in `[0, 1]`.
+    pub fn at(&self, u: f64) -> f64 {
+        if self.log {
+            (self.min.ln() + u * (self.max.ln() - self.min.ln())).exp()
+        } else {
+            self.min + u * (self.max - self.min)
+        }
+    }
+
+    /// Where `v` lies in `[0, 1]` (clamped).
+    pub fn position(&self, v: f64) -> f64 {
+        let u = if self.log {
+            (v.ln() - self.min.ln()) / (self.max.ln() - self.min.ln())
+        } else {
+            (v - self.min) / (self.max - self.min)
+        };
+        u.clamp(0.0, 1.0)
+    }
+}
+
+impl CalibrationFile {
+    /// The free parameters, checked: bounds finite, ordered, positive on a log scale.
+    pub fn free_params(&self, file: &str) -> Result<Vec<FreeParam>, ConfigError> {
+        if self.params.is_empty() {
+            return Err(ConfigError::invalid(
+                file,
+                "params",
+                "name at least one model key that may move",
+            ));
+        }
+        if self.max_evals < 1 {
+            return Err(ConfigError::invalid(
+                file,
+                "max_evals",
+                "must be at least 1",
+            ));
+        }
+        if !(self.latency_weight.is_finite() && self.latency_weight >= 0.0) {
+            return Err(ConfigError::invalid(
+                file,
+                "latency_weight",
+                format!("must be a finite number >= 0 (got {})", self.latency_weight),
+            ));
+        }
+        self.params
+            .iter()
+            .map(|(k, v)| {
+                let key = format!("params.\"{k}\"");
+                let bounds = Bounds::deserialize(v.clone()).map_err(|e| {
+                    ConfigError::invalid(
+                        file,
+                        &key,
+                        format!("must be {{ min = .., max = .., log = false }}: {}", e.message().trim()),
+                    )
+                })?;
+                let ok = bounds.min.is_finite()
+                    && bounds.max.is_finite()
+                    && bounds.min < bounds.max
+                    && (!bounds.log || bounds.min > 0.0);
+                if !ok {
+                    return Err(ConfigError::invalid(
+                        file,
+                        key,
+                        format!(
+                            "needs finite min < max (and min > 0 with log = true); got min = {}, max = {}",
+                            bounds.min, bounds.max
+                        ),
+                    ));
+                }
+                Ok(FreeParam {
+                    key: k.clone(),
+                    bounds,
+                })
+            })
+            .collect()
+    }
+}
+
+/// What a reference row measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceRow {
+    /// Its line in the file, for messages.
+    pub line: usize,
+    /// A short label: "read l 1000 clients".
+    pub label: String,
+    /// The benchmark run it describes, as a workload.
+    pub workload: WorkloadSpec,
+    /// Measured requests per second.
+    pub qps: f64,
+    /// Measured mean latency in ms.
+    pub latency_ms: f64,
+}
+
+/// Reads a reference CSV (the columns of `etcd-io-v3.4-performance.csv`; lines starting with
+/// `#` are comments). `file` names it in errors.
+pub fn parse_reference(file: &str, text: &str) -> Result<Vec<ReferenceRow>, ConfigError> {
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let l = raw.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+        let Some(h) = &header else {
+            header = Some(fields.iter().map(|s| s.to_string()).collect());
+            continue;
+        };
+        let bad = |col: &str, rule: String| ConfigError::Parse {
+            file: file.to_string(),
+            line: Some(line),
+            msg: format!("column {col}: {rule}"),
+        };
+        let get = |col: &str| -> Result<&str, ConfigError> {
+            let at = h
+                .iter()
+                .position(|c| c == col)
+                .ok_or_else(|| bad(col, "missing from the header".into()))?;
+            fields
+                .get(at)
+                .copied()
+                .ok_or_else(|| bad(col, format!("the row has {} fields", fields.len())))
+        };
+        let num = |col: &str| -> Result<f64, ConfigError> {
+            let s = get(col)?;
+            s.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .ok_or_else(|| bad(col, format!("must be a number > 0 (got {s:?})")))
+        };
+        let int = |col: &str| -> Result<u32, ConfigError> {
+            let s = get(col)?;
+            s.parse::<u32>()
+                .ok()
+                .filter(|x| *x > 0)
+                .ok_or_else(|| bad(col, format!("must be a whole number > 0 (got {s:?})")))
+        };
+        let kind = get("kind")?;
+        let (clients, conns) = (int("clients")?, int("conns")?);
+        let target = get("target")?;
+        let target_leader = match target {
+            "leader only" => true,
+            "all members" => false,
+            t => {
+                return Err(bad(
+                    "target",
+                    format!("must be \"leader only\" or \"all members\" (got {t:?})"),
+                ));
+            }
+        };
+        let base = WorkloadSpec {
+            clients,
+            conns,
+            total: u64::from(int("requests")?),
+            target_leader,
+            ..WorkloadSpec::default()
+        };
+        let (label, workload) = match kind {
+            "read" => {
+                let c = match get("consistency")? {
+                    "linearizable" | "l" => "l",
+                    "serializable" | "s" => "s",
+                    c => {
+                        return Err(bad(
+                            "consistency",
+                            format!("must be linearizable or serializable (got {c:?})"),
+                        ));
+                    }
+                };
+                (
+                    format!("read {c}, {clients} clients"),
+                    WorkloadSpec {
+                        consistency: c.into(),
+                        key_size: int("key_size_bytes")?,
+                        val_size: int("value_size_bytes")?,
+                        ..base
+                    },
+                )
+            }
+            "write" => (
+                format!(
+                    "write, {clients} clients, {}",
+                    if target_leader { "leader" } else { "all" }
+                ),
+                WorkloadSpec {
+                    read_ratio: 0.0,
+                    put_key_size: int("key_size_bytes")?,
+                    put_val_size: int("value_size_bytes")?,
+                    ..base
+                },
+            ),
+            k => return Err(bad("kind", format!("must be read or write (got {k:?})"))),
+        };
+        rows.push(ReferenceRow {
+            line,
+            label,
+            workload,
+            qps: num("qps")?,
+            latency_ms: num("latency_ms_mean")?,
+        });
+    }
+    if rows.is_empty() {
+        return Err(ConfigError::Parse {
+            file: file.to_string(),
+            line: None,
+            msg: "no rows: a header line and at least one measured run are needed".into(),
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "# comment\nkind,requests,key_size_bytes,value_size_bytes,conns,clients,consistency,target,qps,latency_ms_mean,server_rss_mb\nread,10000,8,256,1,1,linearizable,all members,1353,0.7,\nwrite,100000,8,256,100,1000,,leader only,44341,22,124\n";
+
+    #[test]
+    fn reads_rows_as_benchmark_workloads() {
+        let rows = parse_reference("ref.csv", CSV).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].workload.consistency, "l");
+        assert_eq!(
+            (rows[0].qps, rows[0].latency_ms, rows[0].line),
+            (1353.0, 0.7, 3)
+        );
+        assert_eq!(rows[1].workload.read_ratio, 0.0);
+        assert!(rows[1].workload.target_leader);
+        assert_eq!(
+            (rows[1].workload.clients, rows[1].workload.conns),
+            (1000, 100)
+        );
+    }
+
+    #[test]
+    fn a_bad_cell_names_the_line_and_column() {
+        let text = CSV.replace("1353", "fast");
+        let e = parse_reference("ref.csv", &text).unwrap_err().to_string();
+        assert!(e.starts_with("ref.csv:3:") && e.contains("qps"), "{e}");
+        let text = CSV.replace("leader only", "the leader");
+        let e = parse_reference("ref.csv", &text).unwrap_err().to_string();
+        assert!(e.contains("ref.csv:4:") && e.contains("target"), "{e}");
+    }
+
+    #[test]
+    fn bounds_map_the_unit_interval_both_ways() {
+        let b = Bounds {
+            min: 1.0,
+            max: 100.0,
+            log: true,
+        };
+        assert!((b.at(0.5) - 10.0).abs() < 1e-9);
+        assert!((b.position(10.0) - 0.5).abs() < 1e-12);
+        let b = Bounds {
+            min: 10.0,
+            max: 20.0,
+            log: false,
+        };
+        assert_eq!(b.at(0.25), 12.5);
+        assert_eq!(b.position(30.0), 1.0);
+    }
+}
