@@ -59,6 +59,8 @@ pub struct WorkloadSpec {
     pub read_ratio: f64,
     /// Background puts per second beside the main workload (0: none).
     pub write_rate: f64,
+    /// The fraction of reads sent serializable whatever `consistency` says (a mix).
+    pub serializable_ratio: f64,
     /// Key size of puts in bytes (`put --key-size`).
     pub put_key_size: u32,
     /// Value size of puts in bytes (`put --val-size`).
@@ -98,6 +100,7 @@ impl Default for WorkloadSpec {
             count_only: false,
             read_ratio: 1.0,
             write_rate: 0.0,
+            serializable_ratio: 0.0,
             put_key_size: 8,
             put_val_size: 256,
             token_reuse: 1.0,
@@ -182,6 +185,7 @@ impl WorkloadSpec {
         for (key, x) in [
             ("read_ratio", self.read_ratio),
             ("token_reuse", self.token_reuse),
+            ("serializable_ratio", self.serializable_ratio),
         ] {
             if !(0.0..=1.0).contains(&x) {
                 return Err(bad(
@@ -293,6 +297,7 @@ impl WorkloadSpec {
                 value_bytes: self.put_val_size,
             },
             read_ratio: self.read_ratio,
+            serializable_ratio: self.serializable_ratio,
             write_rate: self.write_rate,
             token_reuse: self.token_reuse,
             expensive_rate: self.expensive_rate,

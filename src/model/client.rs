@@ -305,6 +305,9 @@ impl EtcdModel {
         let kind = self.next_kind();
         let mut r = Req::new(self.issued - 1, kind, client, member, measured);
         r.conn = conn;
+        let ser = self.w.serializable_ratio;
+        r.serializable =
+            kind == OpKind::Read && ser > 0.0 && (ser >= 1.0 || self.clients.rng.random_bool(ser));
         r.auth_pending = self.needs_authenticate(client);
         self.alloc(r)
     }

@@ -373,6 +373,9 @@ pub struct Workload {
     pub put: PutOp,
     /// Closed loop: the fraction of ops that are reads (1: reads only, 0: writes only).
     pub read_ratio: f64,
+    /// The fraction of reads sent serializable whatever `range.consistency` says (0: none), for
+    /// a mix of linearizable and serializable reads.
+    pub serializable_ratio: f64,
     /// Background writes: Poisson puts at this rate (req/s) beside the main workload, over the
     /// same connections (0: none).
     pub write_rate: f64,

@@ -121,7 +121,7 @@ impl EtcdModel {
         self.reqs[id as usize].key = key;
         let cacheable = kind == OpKind::Read
             && !auth_pending
-            && self.w.range.consistency == Consistency::Serializable;
+            && self.consistency_of(id) == Consistency::Serializable;
         if cacheable && self.proxy_cache.contains(key) {
             self.proxy_cache.hits += 1;
             let r = &mut self.reqs[id as usize];

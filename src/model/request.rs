@@ -98,6 +98,8 @@ pub struct Req {
     pub key: u64,
     /// The proxy answered from its cache.
     pub cache_hit: bool,
+    /// A read sent serializable by the workload's mix, whatever the range's consistency.
+    pub serializable: bool,
 }
 
 impl Req {
@@ -128,6 +130,7 @@ impl Req {
             split: [SimDuration::ZERO; 3],
             key: 0,
             cache_hit: false,
+            serializable: false,
         }
     }
 
@@ -439,6 +442,15 @@ impl EtcdModel {
     }
 
     /// The range a read asks for: the workload's, or the expensive one.
+    /// The consistency request `id` reads with.
+    pub(super) fn consistency_of(&self, id: u32) -> Consistency {
+        if self.reqs[id as usize].serializable {
+            Consistency::Serializable
+        } else {
+            self.range_of(id).consistency
+        }
+    }
+
     fn range_of(&self, id: u32) -> &RangeOp {
         if self.reqs[id as usize].kind == OpKind::Expensive {
             &self.w.expensive_range
@@ -499,7 +511,7 @@ impl EtcdModel {
     fn after_grpc(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let m = self.reqs[id as usize].member;
         // Learners serve only serializable reads ("rpc not supported for learner").
-        let consistency = self.range_of(id).consistency;
+        let consistency = self.consistency_of(id);
         if !self.p.is_voter(m) && consistency == Consistency::Linearizable {
             self.reqs[id as usize].failed = true;
             self.respond(id, s);

@@ -332,3 +332,26 @@ fn the_proxy_answers_serializable_reads_from_its_cache() {
     println!("proxy, half puts on one key: {hits} hits, {misses} misses");
     assert!(misses > 50 && hits > 0, "{hits} hits, {misses} misses");
 }
+
+/// A mix of reads: `serializable_ratio` sends that share of reads serializable, so they skip
+/// ReadIndex, and the rest stay linearizable.
+#[test]
+fn a_read_mix_sends_its_share_serializable() {
+    let p = zero_cost(3, 1000.0, "");
+    let mut w = workload(Consistency::Linearizable, vec![0], CLOSED, 4000);
+    let all_l = run(&p, &w, 1).reads.latency_w.mean();
+    w.serializable_ratio = 1.0;
+    let all_s = run(&p, &w, 1).reads.latency_w.mean();
+    w.serializable_ratio = 0.25;
+    let mixed = run(&p, &w, 1).reads.latency_w.mean();
+    // The mean is the mix of the two: 0.75 l + 0.25 s, within sampling error.
+    let expect = 0.75 * all_l + 0.25 * all_s;
+    println!(
+        "read mix: l {all_l:.0} ns, s {all_s:.0} ns, 25% s {mixed:.0} ns (expect {expect:.0})"
+    );
+    assert!(all_l > all_s + 900_000.0);
+    assert!(
+        (mixed - expect).abs() / expect < 0.05,
+        "{mixed} vs {expect}"
+    );
+}

@@ -63,6 +63,7 @@ pub fn workload(
             value_bytes: 256,
         },
         read_ratio: 1.0,
+        serializable_ratio: 0.0,
         write_rate: 0.0,
         token_reuse: 1.0,
         expensive_rate: 0.0,
