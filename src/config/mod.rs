@@ -186,7 +186,15 @@ pub fn apply_override(file: &str, table: &mut toml::Table, o: &str) -> Result<()
             }
         };
     }
-    cur.insert(keys[keys.len() - 1].to_string(), value);
+    let last = keys[keys.len() - 1];
+    // A key that holds a string keeps a string: `--set etcd_version=3.2` means "3.2", not 3.2.
+    let value = match (cur.get(last), value) {
+        (Some(toml::Value::String(_)), v) if !v.is_str() => {
+            toml::Value::String(raw.trim().to_string())
+        }
+        (_, v) => v,
+    };
+    cur.insert(last.to_string(), value);
     Ok(())
 }
 

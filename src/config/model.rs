@@ -293,10 +293,11 @@ pub struct ClientSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSection {
-    /// Round-trip time between any two machines; one way is half of it.
-    #[serde(default = "default_rtt")]
-    pub rtt_us: f64,
-    /// One-way latency as a distribution (µs), instead of `rtt_us` / 2.
+    /// Round-trip time between any two machines; one way is half of it (default 200 µs).
+    pub rtt_us: Option<f64>,
+    /// The shape of one-way latency, as a distribution (µs). Alone, it is the one-way latency;
+    /// with `rtt_us`, it is scaled so that its mean is `rtt_us` / 2 (so sweeping `rtt_us` keeps
+    /// the shape).
     pub one_way_us: Option<DistSpec>,
     /// Per-link RTT overrides.
     #[serde(default)]
@@ -310,7 +311,7 @@ fn default_rtt() -> f64 {
 impl Default for NetworkSection {
     fn default() -> Self {
         NetworkSection {
-            rtt_us: default_rtt(),
+            rtt_us: None,
             one_way_us: None,
             links: Vec::new(),
         }
@@ -724,12 +725,24 @@ impl ModelFile {
 
     fn latency(&self, file: &str, hosts: &[Host]) -> Result<Vec<Vec<Dist>>, ConfigError> {
         let n = &self.network;
-        let rtt = non_negative(file, "network.rtt_us", n.rtt_us)?;
-        let base = match &n.one_way_us {
-            Some(d) => d
-                .validate()
-                .map_err(|e| ConfigError::invalid(file, "network.one_way_us", e.to_string()))?,
-            None => Dist::constant_us(rtt / 2.0),
+        let rtt = non_negative(file, "network.rtt_us", n.rtt_us.unwrap_or_else(default_rtt))?;
+        let bad = |e: crate::engine::dist::DistError| {
+            ConfigError::invalid(file, "network.one_way_us", e.to_string())
+        };
+        let base = match (&n.one_way_us, n.rtt_us) {
+            (Some(d), None) => d.validate().map_err(bad)?,
+            (Some(d), Some(_)) => {
+                let mean_us = d.validate().map_err(bad)?.mean_ns() / 1e3;
+                if mean_us <= 0.0 {
+                    return Err(ConfigError::invalid(
+                        file,
+                        "network.one_way_us",
+                        "with rtt_us, one_way_us gives the shape and needs a mean > 0",
+                    ));
+                }
+                d.scaled(rtt / 2.0 / mean_us).validate().map_err(bad)?
+            }
+            (None, _) => Dist::constant_us(rtt / 2.0),
         };
         let mut m = vec![vec![base; hosts.len()]; hosts.len()];
         for (i, l) in n.links.iter().enumerate() {

@@ -229,6 +229,38 @@ fn positive(field: &'static str, value: f64) -> Result<f64, DistError> {
 }
 
 impl DistSpec {
+    /// The same shape with every value multiplied by `f` (> 0): its mean and quantiles scale by
+    /// `f`.
+    pub fn scaled(&self, f: f64) -> DistSpec {
+        let m = |x: Option<f64>| x.map(|v| v * f);
+        match self {
+            DistSpec::Constant { value } => DistSpec::Constant { value: value * f },
+            DistSpec::Uniform { min, max } => DistSpec::Uniform {
+                min: min * f,
+                max: max * f,
+            },
+            DistSpec::Exponential { mean } => DistSpec::Exponential { mean: mean * f },
+            DistSpec::Normal { mean, sd } => DistSpec::Normal {
+                mean: mean * f,
+                sd: sd * f,
+            },
+            DistSpec::Lognormal {
+                mean,
+                p99,
+                mu,
+                sigma,
+            } => DistSpec::Lognormal {
+                mean: m(*mean),
+                p99: m(*p99),
+                mu: mu.map(|v| v + f.ln()),
+                sigma: *sigma,
+            },
+            DistSpec::Empirical { points } => DistSpec::Empirical {
+                points: points.iter().map(|[v, p]| [v * f, *p]).collect(),
+            },
+        }
+    }
+
     /// Checks every parameter and converts the spec into a ready-to-sample [`Dist`].
     pub fn validate(&self) -> Result<Dist, DistError> {
         match self {
