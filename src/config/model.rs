@@ -290,7 +290,7 @@ pub struct ClientSection {
 }
 
 /// `[network]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSection {
     /// Round-trip time between any two machines; one way is half of it (default 200 µs).
@@ -308,15 +308,6 @@ fn default_rtt() -> f64 {
     200.0
 }
 
-impl Default for NetworkSection {
-    fn default() -> Self {
-        NetworkSection {
-            rtt_us: None,
-            one_way_us: None,
-            links: Vec::new(),
-        }
-    }
-}
 
 /// `[[network.links]]`: the RTT between two hosts, both directions.
 #[derive(Debug, Clone, Deserialize)]
