@@ -54,6 +54,11 @@ enum Command {
     /// Regenerate docs/validation.md: the engine against queueing theory, the reference
     /// model against etcd's published benchmark, and the limits of the model.
     Validation(crate::runner::validation::ValidationArgs),
+    /// Capacity planning: for each candidate cluster in a plan file, the maximum read rate that
+    /// meets the objectives (p99 read and write latency, no failures), its headroom over the
+    /// target and its bottleneck; then the cheapest candidate that meets the target, why the
+    /// cheaper ones fail, and a sensitivity (tornado) chart. Writes output/<plan>/.
+    Plan(crate::runner::plan::PlanArgs),
 }
 
 /// The global flags of etcd's benchmark tool, plus etcdsim's model options.
@@ -268,6 +273,7 @@ pub fn main() -> ExitCode {
         Command::Merge(a) => crate::runner::experiment::merge(&a),
         Command::Calibrate(a) => crate::runner::calibrate::calibrate(&a),
         Command::Validation(a) => crate::runner::validation::validation(&a),
+        Command::Plan(a) => crate::runner::plan::plan(&a),
         Command::Explain(a) => crate::runner::explain(&a),
         Command::Trace(a) => crate::runner::trace(&a),
     };

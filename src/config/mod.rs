@@ -7,6 +7,7 @@
 pub mod calibration;
 pub mod experiment;
 pub mod model;
+pub mod plan;
 pub mod workload;
 
 use std::path::Path;

@@ -308,7 +308,6 @@ fn default_rtt() -> f64 {
     200.0
 }
 
-
 /// `[[network.links]]`: the RTT between two hosts, both directions.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -245,6 +245,100 @@ pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, 
     Ok(out)
 }
 
+/// A tornado chart: one horizontal bar per input, from its value at −change to its value at
+/// +change, around a vertical line at `base`; the widest bar first.
+pub fn tornado(
+    title: &str,
+    x_desc: &str,
+    base: f64,
+    rows: &[(String, f64, f64)],
+) -> Result<String, String> {
+    let mut rows: Vec<&(String, f64, f64)> = rows.iter().collect();
+    rows.sort_by(|a, b| (b.2 - b.1).abs().total_cmp(&(a.2 - a.1).abs()));
+    let (x0, x1) = range(rows.iter().flat_map(|r| [r.1, r.2]).chain([base]), false);
+    let pad = (x1 - x0) * 0.1;
+    let n = rows.len().max(1) as f64;
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (800, 120 + 50 * rows.len() as u32))
+            .into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(170)
+            .build_cartesian_2d((x0 - pad)..(x1 + pad), 0.0..n)
+            .map_err(err)?;
+        let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        let fmt_y = move |v: &f64| {
+            let i = (n - v - 0.5).round();
+            if (v.fract() - 0.5).abs() < 1e-9 && i >= 0.0 && (i as usize) < labels.len() {
+                labels[i as usize].clone()
+            } else {
+                String::new()
+            }
+        };
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_labels(2 * rows.len() + 1)
+            .y_label_formatter(&fmt_y)
+            .disable_y_mesh()
+            .draw()
+            .map_err(err)?;
+        for (k, r) in rows.iter().enumerate() {
+            let y = n - k as f64;
+            for (v, color) in [(r.1, Palette99::pick(0)), (r.2, Palette99::pick(1))] {
+                let (a, b) = if v < base { (v, base) } else { (base, v) };
+                chart
+                    .draw_series([Rectangle::new(
+                        [(a, y - 0.8), (b, y - 0.2)],
+                        color.mix(0.8).filled(),
+                    )])
+                    .map_err(err)?;
+            }
+        }
+        chart
+            .draw_series(LineSeries::new(
+                vec![(base, 0.0), (base, n)],
+                BLACK.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(format!("base {base:.0}"))
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
+        chart
+            .draw_series([Rectangle::new(
+                [(x0, 0.0), (x0, 0.0)],
+                Palette99::pick(0).filled(),
+            )])
+            .map_err(err)?
+            .label("input −")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], Palette99::pick(0).filled())
+            });
+        chart
+            .draw_series([Rectangle::new(
+                [(x0, 0.0), (x0, 0.0)],
+                Palette99::pick(1).filled(),
+            )])
+            .map_err(err)?
+            .label("input +")
+            .legend(|(x, y)| {
+                Rectangle::new([(x, y - 5), (x + 15, y + 5)], Palette99::pick(1).filled())
+            });
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)?;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

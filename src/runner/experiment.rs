@@ -191,7 +191,7 @@ fn fnv(h: u64, bytes: &[u8]) -> u64 {
         .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
 }
 
-fn resolve_model(exp_path: &Path, model: &str) -> PathBuf {
+pub(crate) fn resolve_model(exp_path: &Path, model: &str) -> PathBuf {
     let direct = PathBuf::from(model);
     if direct.exists() {
         return direct;

@@ -2,6 +2,7 @@
 
 pub mod calibrate;
 pub mod experiment;
+pub mod plan;
 pub mod validation;
 
 use std::time::Instant;

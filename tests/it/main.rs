@@ -7,6 +7,7 @@ mod cli;
 mod determinism;
 mod experiment;
 mod mechanisms;
+mod plan;
 mod published;
 mod readpath;
 mod rules;

@@ -1,0 +1,360 @@
+//! Plan files (`experiments/plans/*.toml`): a workload with a target read rate, service-level
+//! objectives, and candidate clusters with their costs.
+//!
+//! ```toml
+//! name = "k8s-control-plane"
+//! target_read_rate = 20000        # reads/s the cluster must sustain
+//! [workload]                      # workload keys; reads arrive open-loop at the searched rate
+//! serializable_ratio = 0.2
+//! write_rate = 1000
+//! [objectives]
+//! read_p99_ms = 20
+//! write_p99_ms = 50
+//! allow_failures = false
+//! [[candidates]]
+//! name = "3 members"
+//! model = "models/gce-8vcpu-ssd.toml"
+//! cost = 3.0
+//! set = { "cluster.voters" = 3 }
+//! grid = { "member.cores" = [8, 16] }          # optional: one candidate per value
+//! cost_per = { "member.cores" = 0.25 }         # optional: cost += value × this, per axis
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::ConfigError;
+
+/// A plan file.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    /// Output folder name (default: the file's stem).
+    pub name: Option<String>,
+    /// What the plan is for.
+    pub description: Option<String>,
+    /// Reads per second the cluster must sustain within the objectives.
+    pub target_read_rate: f64,
+    /// Base seed.
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Replications per probed rate at first.
+    #[serde(default = "three")]
+    pub replications: u32,
+    /// Replications per probed rate at most, while the confidence interval straddles an
+    /// objective.
+    #[serde(default = "eight")]
+    pub max_replications: u32,
+    /// Simulated seconds measured per run.
+    #[serde(default = "one_f")]
+    pub duration_s: f64,
+    /// Simulated seconds of warm-up before measuring.
+    #[serde(default = "warm")]
+    pub warmup_s: f64,
+    /// Relative width at which the search stops (0.02: the maximum rate to within 2%).
+    #[serde(default = "two_pct")]
+    pub precision: f64,
+    /// The workload; the read rate (`open_rate`) is set by the search.
+    #[serde(default)]
+    pub workload: toml::Table,
+    /// The objectives.
+    pub objectives: Objectives,
+    /// The candidate clusters.
+    pub candidates: Vec<CandidateSpec>,
+    /// Sensitivity of the chosen candidate's maximum rate (off when absent).
+    pub sensitivity: Option<Sensitivity>,
+}
+
+fn one() -> u64 {
+    1
+}
+fn three() -> u32 {
+    3
+}
+fn eight() -> u32 {
+    8
+}
+fn one_f() -> f64 {
+    1.0
+}
+fn warm() -> f64 {
+    0.2
+}
+fn two_pct() -> f64 {
+    0.02
+}
+
+/// `[objectives]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Objectives {
+    /// p99 read latency at most this (ms).
+    pub read_p99_ms: f64,
+    /// p99 write latency at most this (ms), when the workload writes.
+    pub write_p99_ms: Option<f64>,
+    /// Whether failed requests are tolerated (default: no).
+    #[serde(default)]
+    pub allow_failures: bool,
+}
+
+/// `[[candidates]]`
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateSpec {
+    /// A name for reports.
+    pub name: String,
+    /// The model file.
+    pub model: String,
+    /// Its relative cost.
+    pub cost: f64,
+    /// Model overrides (dotted keys).
+    #[serde(default)]
+    pub set: toml::Table,
+    /// Optional axes: one candidate per combination of values.
+    #[serde(default)]
+    pub grid: toml::Table,
+    /// Cost added per unit of an axis' value.
+    #[serde(default)]
+    pub cost_per: toml::Table,
+}
+
+/// `[sensitivity]`: how far the maximum rate moves when each input moves by ±`change`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sensitivity {
+    /// Relative change of every input (0.2: ±20%).
+    #[serde(default = "twenty_pct")]
+    pub change: f64,
+    /// Model keys to scale (a number, or a distribution scaled whole).
+    #[serde(default = "default_model_inputs")]
+    pub model: Vec<String>,
+    /// Workload keys to scale.
+    #[serde(default = "default_workload_inputs")]
+    pub workload: Vec<String>,
+}
+
+fn twenty_pct() -> f64 {
+    0.2
+}
+fn default_model_inputs() -> Vec<String> {
+    vec![
+        "disk.fsync_us".into(),
+        "network.rtt_us".into(),
+        "cpu.grpc_request_us".into(),
+    ]
+}
+fn default_workload_inputs() -> Vec<String> {
+    vec!["write_rate".into(), "val_size".into()]
+}
+
+/// One candidate after grid expansion: its name, model path, overrides and cost.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Name, with the grid values.
+    pub name: String,
+    /// Model file as written.
+    pub model: String,
+    /// `key=value` overrides.
+    pub overrides: Vec<String>,
+    /// Relative cost.
+    pub cost: f64,
+}
+
+fn toml_literal(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    }
+}
+
+impl PlanFile {
+    /// Checks the plan's own rules (`file` names it in errors).
+    pub fn check(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |key: &str, rule: String| ConfigError::invalid(file, key, rule);
+        let pos = |key: &str, x: f64| {
+            if x.is_finite() && x > 0.0 {
+                Ok(())
+            } else {
+                Err(bad(key, format!("must be a finite number > 0 (got {x})")))
+            }
+        };
+        pos("target_read_rate", self.target_read_rate)?;
+        pos("duration_s", self.duration_s)?;
+        pos("objectives.read_p99_ms", self.objectives.read_p99_ms)?;
+        if let Some(w) = self.objectives.write_p99_ms {
+            pos("objectives.write_p99_ms", w)?;
+        }
+        if !(self.warmup_s.is_finite() && self.warmup_s >= 0.0) {
+            return Err(bad(
+                "warmup_s",
+                format!("must be >= 0 (got {})", self.warmup_s),
+            ));
+        }
+        if !(self.precision > 0.0 && self.precision <= 0.5) {
+            return Err(bad(
+                "precision",
+                format!("must be in (0, 0.5] (got {})", self.precision),
+            ));
+        }
+        if self.replications < 2 || self.max_replications < self.replications {
+            return Err(bad(
+                "replications",
+                format!(
+                    "needs 2 <= replications <= max_replications (got {} and {})",
+                    self.replications, self.max_replications
+                ),
+            ));
+        }
+        if self.candidates.is_empty() {
+            return Err(bad("candidates", "list at least one [[candidates]]".into()));
+        }
+        for key in ["open_rate", "total", "duration_s", "warmup_s", "warmup"] {
+            if self.workload.contains_key(key) {
+                return Err(bad(
+                    &format!("workload.{key}"),
+                    "is set by the plan (the search sets the rate; duration_s and warmup_s are top-level keys)".into(),
+                ));
+            }
+        }
+        if let Some(s) = &self.sensitivity {
+            if !(s.change > 0.0 && s.change < 1.0) {
+                return Err(bad(
+                    "sensitivity.change",
+                    format!("must be in (0, 1) (got {})", s.change),
+                ));
+            }
+        }
+        for (i, c) in self.candidates.iter().enumerate() {
+            pos(&format!("candidates[{i}].cost"), c.cost)?;
+            for (k, v) in &c.cost_per {
+                if !c.grid.contains_key(k)
+                    || v.as_float().or(v.as_integer().map(|x| x as f64)).is_none()
+                {
+                    return Err(bad(
+                        &format!("candidates[{i}].cost_per.\"{k}\""),
+                        "must be a number for an axis of the candidate's grid".into(),
+                    ));
+                }
+            }
+            for (k, v) in &c.grid {
+                if v.as_array().is_none_or(|a| a.is_empty()) {
+                    return Err(bad(
+                        &format!("candidates[{i}].grid.\"{k}\""),
+                        "must be a non-empty list of values".into(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The candidates, each grid expanded (axes in file order, the last varying fastest).
+    pub fn expand(&self) -> Vec<Candidate> {
+        let mut out = Vec::new();
+        for c in &self.candidates {
+            let base: Vec<String> = c
+                .set
+                .iter()
+                .map(|(k, v)| format!("{k}={}", toml_literal(v)))
+                .collect();
+            let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
+            for (k, v) in &c.grid {
+                let vals = v.as_array().cloned().unwrap_or_default();
+                combos = combos
+                    .into_iter()
+                    .flat_map(|combo| {
+                        vals.iter().map(move |x| {
+                            let mut c = combo.clone();
+                            c.push((k.clone(), x.clone()));
+                            c
+                        })
+                    })
+                    .collect();
+            }
+            for combo in combos {
+                let mut overrides = base.clone();
+                let mut cost = c.cost;
+                let mut label = Vec::new();
+                for (k, v) in &combo {
+                    overrides.push(format!("{k}={}", toml_literal(v)));
+                    let x = v.as_float().or(v.as_integer().map(|i| i as f64));
+                    if let (Some(per), Some(x)) = (
+                        c.cost_per
+                            .get(k)
+                            .and_then(|p| p.as_float().or(p.as_integer().map(|i| i as f64))),
+                        x,
+                    ) {
+                        cost += per * x;
+                    }
+                    label.push(format!(
+                        "{}={}",
+                        k.rsplit('.').next().unwrap_or(k),
+                        toml_literal(v)
+                    ));
+                }
+                let name = if label.is_empty() {
+                    c.name.clone()
+                } else {
+                    format!("{} [{}]", c.name, label.join(", "))
+                };
+                out.push(Candidate {
+                    name,
+                    model: c.model.clone(),
+                    overrides,
+                    cost,
+                });
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_grid_expands_with_linear_costs() {
+        let text = r#"
+target_read_rate = 1000
+[objectives]
+read_p99_ms = 10
+[[candidates]]
+name = "c"
+model = "m.toml"
+cost = 1.0
+set = { "cluster.voters" = 3 }
+grid = { "member.cores" = [8, 16], "disk.fsync_us" = [500, 5000] }
+cost_per = { "member.cores" = 0.5 }
+"#;
+        let p: PlanFile = toml::from_str(text).unwrap();
+        p.check("p.toml").unwrap();
+        let c = p.expand();
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0].cost, 5.0);
+        assert_eq!(c[3].cost, 9.0);
+        assert_eq!(
+            c[1].overrides,
+            vec!["cluster.voters=3", "member.cores=8", "disk.fsync_us=5000"]
+        );
+        assert_eq!(c[1].name, "c [cores=8, fsync_us=5000]");
+    }
+
+    #[test]
+    fn plan_rules_name_their_key() {
+        let text = "target_read_rate = 0\n[objectives]\nread_p99_ms = 10\n[[candidates]]\nname = \"c\"\nmodel = \"m\"\ncost = 1\n";
+        let p: PlanFile = toml::from_str(text).unwrap();
+        let e = p.check("p.toml").unwrap_err().to_string();
+        assert!(e.contains("target_read_rate"), "{e}");
+        let text = text.replace(
+            "target_read_rate = 0",
+            "target_read_rate = 10\n[workload]\nopen_rate = 5",
+        );
+        let p: PlanFile = toml::from_str(&text).unwrap();
+        assert!(
+            p.check("p.toml")
+                .unwrap_err()
+                .to_string()
+                .contains("workload.open_rate")
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! `etcdsim plan`: the capacity search against queueing theory, the choice of candidate, and
+//! the command end to end.
+
+use etcdsim::engine::SimDuration;
+use etcdsim::engine::dist::Dist;
+use etcdsim::model::{Arrivals, Consistency};
+use etcdsim::runner::plan::{Search, choose, max_rate};
+
+use crate::readpath::{workload, zero_cost};
+
+/// A cluster that reduces to M/M/1 (one member, one core, one exponential 50 µs CPU stage, no
+/// other cost): the response time is exponential with rate μ − λ, so p99 = ln(100) / (μ − λ),
+/// and the largest rate with p99 ≤ X is λ* = μ − ln(100) / X. With μ = 20,000/s and X = 1 ms,
+/// λ* = 15,394.8/s. The search must find it within 2%.
+#[test]
+fn the_search_finds_the_mm1_rate_where_p99_meets_the_objective() {
+    let mut p = zero_cost(1, 0.0, "");
+    for h in &mut p.hosts {
+        h.cores = 1;
+    }
+    p.member_costs.grpc_request = Dist::exponential_us(50.0);
+    let mut w = workload(
+        Consistency::Serializable,
+        vec![0],
+        Arrivals::Open { rate: 1.0 },
+        u64::MAX,
+    );
+    w.conns = 1;
+    w.duration = Some(SimDuration::from_secs_f64(4.2));
+    w.warmup_time = SimDuration::from_secs_f64(0.2);
+    let s = Search {
+        read_p99_ms: 1.0,
+        write_p99_ms: None,
+        allow_failures: false,
+        reps: (4, 10),
+        precision: 0.01,
+        target: 10_000.0,
+        seed: 1,
+    };
+    let exact = 20_000.0 - 100f64.ln() / 1e-3;
+    let lim = max_rate(&p, &w, &s, 0);
+    let err = (lim.max_rate / exact - 1.0).abs();
+    println!(
+        "plan on M/M/1: found {:.1}/s (first failing {:.1}/s), exact {exact:.1}/s, error {:.2}%, {} probes",
+        lim.max_rate,
+        lim.fail_rate,
+        err * 100.0,
+        lim.probes.len()
+    );
+    assert!(err < 0.02, "{} vs {exact}", lim.max_rate);
+    assert!(lim.fail_rate / lim.max_rate - 1.0 <= 0.011);
+}
+
+/// A dearer or slower candidate never wins while a cheaper one meets the target; if none
+/// meets it, none is chosen.
+#[test]
+fn cost_and_a_slower_disk_never_make_a_candidate_the_choice() {
+    // Candidate 0 meets the target cheaply; 1 costs more; 2 is 0 with a slower disk (lower
+    // maximum rate) at the same cost.
+    let costs = [2.0, 3.0, 2.0];
+    let rates = [120.0, 500.0, 105.0];
+    assert_eq!(choose(&costs, &rates, 100.0), Some(0));
+    // Raising 1's cost further changes nothing; lowering 0's rate below the target hands the
+    // choice to the next cheapest that meets it.
+    assert_eq!(choose(&[2.0, 9.0, 2.0], &rates, 100.0), Some(0));
+    assert_eq!(choose(&costs, &[90.0, 500.0, 105.0], 100.0), Some(2));
+    assert_eq!(choose(&costs, &[90.0, 99.0, 50.0], 100.0), None);
+}
+
+/// Through the model too: the same cluster with a 10 ms disk reaches a lower maximum rate, so
+/// at equal cost it is not chosen.
+#[test]
+fn a_slower_disk_lowers_the_maximum_rate() {
+    let fast = zero_cost(
+        3,
+        200.0,
+        "[cpu]\ngrpc_request_us = 20\napply_entry_us = 20\n[disk]\nfsync_us = 500\n",
+    );
+    let slow = zero_cost(
+        3,
+        200.0,
+        "[cpu]\ngrpc_request_us = 20\napply_entry_us = 20\n[disk]\nfsync_us = 10000\n",
+    );
+    let mut w = workload(
+        Consistency::Linearizable,
+        vec![0, 1, 2],
+        Arrivals::Open { rate: 1.0 },
+        u64::MAX,
+    );
+    w.conns = 3;
+    w.write_rate = 200.0;
+    w.duration = Some(SimDuration::from_secs_f64(0.7));
+    w.warmup_time = SimDuration::from_secs_f64(0.2);
+    let s = Search {
+        read_p99_ms: 150.0,
+        write_p99_ms: Some(200.0),
+        allow_failures: false,
+        reps: (2, 4),
+        precision: 0.05,
+        target: 20_000.0,
+        seed: 1,
+    };
+    let (a, b) = (max_rate(&fast, &w, &s, 0), max_rate(&slow, &w, &s, 0));
+    println!(
+        "fast disk {:.0}/s, slow disk {:.0}/s",
+        a.max_rate, b.max_rate
+    );
+    for pr in &b.probes {
+        println!("  slow {:.0}/s: {} {}", pr.rate, pr.pass, pr.why);
+    }
+    assert!(b.max_rate > 0.0 && a.max_rate > b.max_rate);
+    assert_eq!(
+        choose(&[1.0, 1.0], &[a.max_rate, b.max_rate], b.max_rate * 1.5),
+        Some(0)
+    );
+}
+
+#[test]
+fn the_shipped_plan_runs_and_writes_its_outputs() {
+    let out = std::env::temp_dir().join(format!("etcdsim-plan-{}", std::process::id()));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["plan", "experiments/plans/k8s-control-plane.toml", "--out"])
+        .arg(&out)
+        .output()
+        .expect("etcdsim runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("Chosen:"), "{text}");
+    for f in [
+        "plan.csv",
+        "probes.csv",
+        "sensitivity.csv",
+        "hockey-stick.svg",
+        "tornado.svg",
+        "plan.toml",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 4, "{csv}");
+    let _ = std::fs::remove_dir_all(&out);
+}
