@@ -20,6 +20,8 @@ pub struct Servers<J> {
     capacity: u32,
     busy: u32,
     queue: VecDeque<(SimTime, J)>,
+    /// Jobs served before `queue` (FIFO among themselves): see [`Servers::acquire_urgent`].
+    urgent: VecDeque<(SimTime, J)>,
     busy_level: TimeWeighted,
     grants: u64,
     queued: u64,
@@ -33,6 +35,7 @@ impl<J> Servers<J> {
             capacity,
             busy: 0,
             queue: VecDeque::new(),
+            urgent: VecDeque::new(),
             busy_level: TimeWeighted::new(start),
             grants: 0,
             queued: 0,
@@ -43,7 +46,7 @@ impl<J> Servers<J> {
     /// `Some(job)`; otherwise the job joins the queue and `None` is returned.
     #[inline]
     pub fn acquire(&mut self, now: SimTime, job: J) -> Option<J> {
-        if self.busy < self.capacity && self.queue.is_empty() {
+        if self.busy < self.capacity && self.queue.is_empty() && self.urgent.is_empty() {
             self.busy += 1;
             self.busy_level.set(now, f64::from(self.busy));
             self.grants += 1;
@@ -55,12 +58,26 @@ impl<J> Servers<J> {
         }
     }
 
+    /// Like [`Servers::acquire`], but a job that must wait goes ahead of every ordinary job
+    /// queued (behind earlier urgent ones). Nothing is preempted: it takes the next server
+    /// freed. This is Go's `runnext`, which a goroutine woken by a channel operation or a
+    /// timer takes, so it runs before the processor's queue of runnable goroutines.
+    #[inline]
+    pub fn acquire_urgent(&mut self, now: SimTime, job: J) -> Option<J> {
+        if self.busy < self.capacity && self.urgent.is_empty() && self.queue.is_empty() {
+            return self.acquire(now, job);
+        }
+        self.queued += 1;
+        self.urgent.push_back((now, job));
+        None
+    }
+
     /// A job leaves its server. If a job is waiting it takes the freed server and comes
     /// back with the time it waited.
     #[inline]
     pub fn release(&mut self, now: SimTime) -> Option<(J, SimDuration)> {
         assert!(self.busy > 0, "release of an idle resource");
-        if let Some((since, job)) = self.queue.pop_front() {
+        if let Some((since, job)) = self.urgent.pop_front().or_else(|| self.queue.pop_front()) {
             self.grants += 1;
             Some((job, now - since))
         } else {
@@ -76,7 +93,7 @@ impl<J> Servers<J> {
     }
     /// Jobs waiting now.
     pub fn waiting(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.urgent.len()
     }
     /// Number of servers.
     pub fn capacity(&self) -> u32 {
@@ -129,6 +146,23 @@ mod tests {
         // The server passes straight to job 2: job 3 arriving at the same instant must wait.
         assert_eq!(s.release(SimTime(5)), Some((2, SimDuration(5))));
         assert_eq!(s.acquire(SimTime(5), 3), None);
+    }
+
+    #[test]
+    fn urgent_jobs_go_ahead_of_the_queue_without_preempting() {
+        let mut s = Servers::new(1, SimTime(0));
+        assert_eq!(s.acquire(SimTime(0), 'a'), Some('a'));
+        assert_eq!(s.acquire(SimTime(1), 'b'), None);
+        assert_eq!(s.acquire_urgent(SimTime(2), 'U'), None);
+        assert_eq!(s.acquire_urgent(SimTime(3), 'V'), None);
+        assert_eq!(s.waiting(), 3);
+        // 'a' keeps its server; then the urgent jobs in their order, then the queue.
+        assert_eq!(s.release(SimTime(10)), Some(('U', SimDuration(8))));
+        assert_eq!(s.release(SimTime(11)), Some(('V', SimDuration(8))));
+        assert_eq!(s.release(SimTime(12)), Some(('b', SimDuration(11))));
+        assert_eq!(s.release(SimTime(13)), None);
+        // An idle server takes an urgent job at once.
+        assert_eq!(s.acquire_urgent(SimTime(20), 'W'), Some('W'));
     }
 
     #[test]

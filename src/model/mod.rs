@@ -314,7 +314,14 @@ impl EtcdModel {
             };
             self.enter(id, q, s.now());
         }
-        if let Some(job) = self.hosts[host].cores.acquire(s.now(), job) {
+        // The raft, apply and backend goroutines are woken by channel operations and timers,
+        // so Go's scheduler runs them next (`runnext`), ahead of queued request work.
+        let granted = if let CpuJob::Req(_) = job {
+            self.hosts[host].cores.acquire(s.now(), job)
+        } else {
+            self.hosts[host].cores.acquire_urgent(s.now(), job)
+        };
+        if let Some(job) = granted {
             self.start_cpu(host, job, s);
         }
     }
