@@ -160,7 +160,10 @@ impl<M: Model> Simulation<M> {
         };
         debug_assert!(time >= self.sched.now, "virtual time went backwards");
         self.sched.now = time;
-        self.trace = fold(fold(fold(self.trace, time.0), seq), u64::from(event.kind()));
+        // One fold per event: the event's identity is mixed first, off the hash's dependency
+        // chain.
+        let id = time.0 ^ seq.rotate_left(32) ^ (u64::from(event.kind()) << 56);
+        self.trace = fold(self.trace, id);
         self.processed += 1;
         self.model.handle(event, &mut self.sched);
         true

@@ -137,20 +137,38 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event as `(time, seq, event)`.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
-        if !self.settle() {
-            return None;
+        if self.now.is_empty() {
+            if self.occupied == 0 {
+                return None;
+            }
+            // Fast path: the lowest bucket holds a single event, which is then the earliest;
+            // it leaves directly instead of through a redistribution and the `now` queue.
+            let b = self.occupied.trailing_zeros() as usize;
+            if self.buckets[b].len() == 1 {
+                let e = self.buckets[b].pop()?;
+                self.occupied &= !(1 << b);
+                self.mins[b] = u64::MAX;
+                self.last = e.time;
+                self.len -= 1;
+                return Some((SimTime(e.time), e.seq, e.event));
+            }
+            self.settle();
         }
         let e = self.now.pop_front()?;
         self.len -= 1;
         Some((SimTime(e.time), e.seq, e.event))
     }
 
-    /// The time of the earliest event, if any.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        if self.settle() {
+    /// The time of the earliest event, if any. It moves nothing: the earliest event is at
+    /// `last` if any is there, or else at the lowest non-empty bucket's minimum.
+    #[inline]
+    pub fn peek_time(&self) -> Option<SimTime> {
+        if !self.now.is_empty() {
             Some(SimTime(self.last))
-        } else {
+        } else if self.occupied == 0 {
             None
+        } else {
+            Some(SimTime(self.mins[self.occupied.trailing_zeros() as usize]))
         }
     }
 

@@ -735,7 +735,11 @@ impl EtcdModel {
                 om.latency_w.push(latency as f64);
                 for (i, &ns) in r.stages.iter().enumerate() {
                     om.stage_sum_ns[i] += u128::from(ns);
-                    om.stage_hist[i].record(ns);
+                    if ns == 0 {
+                        om.stage_zeros[i] += 1;
+                    } else {
+                        om.stage_hist[i].record(ns);
+                    }
                 }
             }
             self.m.last_end = now;
