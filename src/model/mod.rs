@@ -207,6 +207,8 @@ pub struct EtcdModel {
     held_core: Option<(usize, u32)>,
     /// Arrival time of the last message on each link `[from * hosts + to]`.
     link_last: Vec<SimTime>,
+    /// Each link's current one-way delay, and until when it holds: see `net::LINK_EPOCH`.
+    link_delay: Vec<(SimDuration, SimTime)>,
     max_in_flight: u64,
     saturated: bool,
     /// Messages in flight, by id: events carry the id, so they stay small.
@@ -263,6 +265,7 @@ impl EtcdModel {
             activities: Vec::new(),
             held_core: None,
             link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
+            link_delay: vec![(SimDuration::ZERO, SimTime::ZERO); p.hosts.len() * p.hosts.len()],
             msgs: Vec::new(),
             free_msgs: Vec::new(),
             max_in_flight: u64::MAX,

@@ -63,6 +63,9 @@ pub struct Msg {
     pub bytes: u32,
 }
 
+/// How long a link keeps one draw of its delay distribution.
+pub(super) const LINK_EPOCH: SimDuration = SimDuration::from_millis(1);
+
 impl EtcdModel {
     /// The host a process runs on.
     pub(super) fn host_of(&self, n: Node) -> usize {
@@ -109,9 +112,18 @@ impl EtcdModel {
             self.start_nic(host, next, s);
         }
         let to = self.host_of(self.msgs[id as usize].to);
-        let d = self.p.latency[host][to].sample(&mut self.rng_net);
-        // A link is a TCP stream: a message never overtakes an earlier one on the same link.
         let n = self.hosts.len();
+        // A link's delay varies over time, not from packet to packet: messages close together
+        // share it. Drawing it afresh for each message would make a busy link's messages queue
+        // behind the slow draws of earlier ones (no overtaking), inflating its mean delay with
+        // load.
+        let (d, until) = &mut self.link_delay[host * n + to];
+        if s.now() >= *until {
+            *d = self.p.latency[host][to].sample(&mut self.rng_net);
+            *until = s.now() + LINK_EPOCH;
+        }
+        let d = *d;
+        // A link is a TCP stream: a message never overtakes an earlier one on the same link.
         let last = &mut self.link_last[host * n + to];
         let at = (s.now() + d).max(*last);
         *last = at;

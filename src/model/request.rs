@@ -47,8 +47,10 @@ pub enum Phase {
     CopyBuffer,
     /// The treeIndex walk, under the index read lock.
     IndexWalk,
-    /// Value fetch and response encoding.
+    /// Value fetch and response encoding (before 3.4: the fetch only, under the read-tx lock).
     Value,
+    /// Before 3.4: response encoding, after the read transaction has ended.
+    Encode,
     /// A put's proposal being built.
     Propose,
     /// A put in raft: replicated, committed, applied.
@@ -220,8 +222,13 @@ impl EtcdModel {
             }
             Phase::Value => {
                 let split = self.reqs[id as usize].split;
-                (Stage::Value, split[1] + split[2])
+                if self.p.mechanisms.concurrent_read {
+                    (Stage::Value, split[1] + split[2])
+                } else {
+                    (Stage::Value, split[1])
+                }
             }
+            Phase::Encode => (Stage::Grpc, self.reqs[id as usize].split[2]),
             Phase::Propose => (Stage::Grpc, mc.propose.sample(rng)),
             Phase::CopyBuffer => (Stage::Index, self.reqs[id as usize].split[0]),
             Phase::Tls => (Stage::Auth, mc.tls_handshake.sample(rng)),
@@ -407,21 +414,26 @@ impl EtcdModel {
                 self.cpu(host, CpuJob::Req(id), s);
                 self.grant_index(m, granted, s);
             }
+            Phase::Value if !self.p.mechanisms.concurrent_read => {
+                // Before 3.4 the read transaction holds the read-tx lock through the value
+                // fetch; it ends (`txn.End`) before gRPC encodes the response.
+                let m = r.member;
+                r.phase = Phase::Encode;
+                let granted = self.members[usize::from(m)].read_tx.read_release(now);
+                for (job, _) in granted {
+                    self.lock_granted(m, job, s);
+                }
+                let host = self.members[usize::from(m)].host;
+                self.cpu(host, CpuJob::Req(id), s);
+            }
             Phase::Value => {
                 // The core's last `encode` ns were response encoding: the value fetch ends where
                 // encoding began, and the encoding is charged to gRPC by the next transition.
                 let encode = r.split[2];
-                let m = r.member;
                 self.enter(id, Stage::Grpc, SimTime(now.0 - encode.0));
-                if !self.p.mechanisms.concurrent_read {
-                    // Before 3.4 the read transaction holds the read-tx lock to the end.
-                    let granted = self.members[usize::from(m)].read_tx.read_release(now);
-                    for (job, _) in granted {
-                        self.lock_granted(m, job, s);
-                    }
-                }
                 self.respond(id, s);
             }
+            Phase::Encode => self.respond(id, s),
             Phase::CopyBuffer => {
                 let m = r.member;
                 self.release_read_tx_read(m, s);
