@@ -364,3 +364,32 @@ fn a_read_mix_sends_its_share_serializable() {
         "{mixed} vs {expect}"
     );
 }
+
+/// A link's delay varies over time, not per message: on a busy link, messages do not queue
+/// behind the slow draws of earlier ones, so the mean network time stays the configured one.
+/// (Poisson arrivals see time averages; a closed loop would see fast epochs more often.)
+#[test]
+fn a_busy_link_keeps_its_configured_mean_delay() {
+    use etcdsim::engine::dist::DistSpec;
+    let mut p = zero_cost(3, 200.0, "[cpu]\ngrpc_request_us = 5\n");
+    let jitter = DistSpec::Lognormal {
+        mean: Some(100.0),
+        p99: Some(250.0),
+        mu: None,
+        sigma: None,
+    }
+    .validate()
+    .unwrap();
+    for row in &mut p.latency {
+        for d in row.iter_mut() {
+            *d = jitter.clone();
+        }
+    }
+    let open = Arrivals::Open { rate: 50_000.0 };
+    let mut w = workload(Consistency::Serializable, vec![0, 1, 2], open, 200_000);
+    w.conns = 10;
+    let r = run(&p, &w, 1);
+    let (req, resp) = (stage_us(&r, Stage::NetRequest), stage_us(&r, Stage::NetResponse));
+    println!("busy links: net_request {req:.1} µs, net_response {resp:.1} µs (configured mean 100)");
+    assert!((req - 100.0).abs() < 5.0 && (resp - 100.0).abs() < 5.0, "{req} {resp}");
+}
