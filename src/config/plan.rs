@@ -223,7 +223,19 @@ impl PlanFile {
                 ));
             }
         }
+        let mut total: usize = 0;
         for (i, c) in self.candidates.iter().enumerate() {
+            let n = c.grid.values().fold(1usize, |n, v| {
+                n.saturating_mul(v.as_array().map_or(1, |a| a.len().max(1)))
+            });
+            total = total.saturating_add(n);
+            if total > 1000 {
+                return Err(bad(
+                    &format!("candidates[{i}].grid"),
+                    "the candidates and their grids give more than 1,000 clusters; split the plan"
+                        .into(),
+                ));
+            }
             pos(&format!("candidates[{i}].cost"), c.cost)?;
             for (k, v) in &c.cost_per {
                 if !c.grid.contains_key(k)
