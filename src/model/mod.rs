@@ -205,6 +205,8 @@ pub struct EtcdModel {
     round_spans: Vec<RoundSpan>,
     activities: Vec<Activity>,
     held_core: Option<(usize, u32)>,
+    /// A request whose goroutine a lock grant is waking: its next CPU phase runs next.
+    woken: Option<u32>,
     /// Arrival time of the last message on each link `[from * hosts + to]`.
     link_last: Vec<SimTime>,
     /// Each link's current one-way delay, and until when it holds: see `net::LINK_EPOCH`.
@@ -264,6 +266,7 @@ impl EtcdModel {
             round_spans: Vec::new(),
             activities: Vec::new(),
             held_core: None,
+            woken: None,
             link_last: vec![SimTime::ZERO; p.hosts.len() * p.hosts.len()],
             link_delay: vec![(SimDuration::ZERO, SimTime::ZERO); p.hosts.len() * p.hosts.len()],
             msgs: Vec::new(),
@@ -327,7 +330,9 @@ impl EtcdModel {
         }
         // The raft, apply and backend goroutines are woken by channel operations and timers,
         // so Go's scheduler runs them next (`runnext`), ahead of queued request work.
-        let granted = if let CpuJob::Req(_) = job {
+        let granted = if let CpuJob::Req(id) = job
+            && self.woken != Some(id)
+        {
             self.hosts[host].cores.acquire(s.now(), job)
         } else {
             self.hosts[host].cores.acquire_urgent(s.now(), job)

@@ -416,15 +416,15 @@ impl EtcdModel {
             }
             Phase::Value if !self.p.mechanisms.concurrent_read => {
                 // Before 3.4 the read transaction holds the read-tx lock through the value
-                // fetch; it ends (`txn.End`) before gRPC encodes the response.
+                // fetch; it ends (`txn.End`) before gRPC encodes the response, on the same core.
                 let m = r.member;
                 r.phase = Phase::Encode;
+                let host = self.members[usize::from(m)].host;
+                self.cpu(host, CpuJob::Req(id), s);
                 let granted = self.members[usize::from(m)].read_tx.read_release(now);
                 for (job, _) in granted {
                     self.lock_granted(m, job, s);
                 }
-                let host = self.members[usize::from(m)].host;
-                self.cpu(host, CpuJob::Req(id), s);
             }
             Phase::Value => {
                 // The core's last `encode` ns were response encoding: the value fetch ends where
@@ -667,8 +667,17 @@ impl EtcdModel {
         }
     }
 
-    /// A lock that request `id` waited for is granted: it goes on with its phase.
+    /// A lock that request `id` waited for is granted: it goes on with its phase. Its goroutine
+    /// was woken by the unlock, so it runs next (Go's `runnext`; a starving mutex even hands
+    /// the unlocker's processor over), not behind the queue of runnable requests: holding a
+    /// lock while queued for a core would keep everyone else off the lock.
     pub(super) fn req_lock_granted(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+        self.woken = Some(id);
+        self.req_lock_granted_inner(id, s);
+        self.woken = None;
+    }
+
+    fn req_lock_granted_inner(&mut self, id: u32, s: &mut Scheduler<Ev>) {
         let r = &self.reqs[id as usize];
         let host = self.members[usize::from(r.member)].host;
         match r.phase {
