@@ -389,7 +389,15 @@ fn a_busy_link_keeps_its_configured_mean_delay() {
     let mut w = workload(Consistency::Serializable, vec![0, 1, 2], open, 200_000);
     w.conns = 10;
     let r = run(&p, &w, 1);
-    let (req, resp) = (stage_us(&r, Stage::NetRequest), stage_us(&r, Stage::NetResponse));
-    println!("busy links: net_request {req:.1} µs, net_response {resp:.1} µs (configured mean 100)");
-    assert!((req - 100.0).abs() < 5.0 && (resp - 100.0).abs() < 5.0, "{req} {resp}");
+    let (req, resp) = (
+        stage_us(&r, Stage::NetRequest),
+        stage_us(&r, Stage::NetResponse),
+    );
+    println!(
+        "busy links: net_request {req:.1} µs, net_response {resp:.1} µs (configured mean 100)"
+    );
+    assert!(
+        (req - 100.0).abs() < 5.0 && (resp - 100.0).abs() < 5.0,
+        "{req} {resp}"
+    );
 }

@@ -119,6 +119,11 @@ fn each_workload_rule_names_its_key_and_rule() {
         ("expensive_rate = -1.0", "expensive_rate", ">= 0"),
         ("read_ratio = 1.5", "read_ratio", "probability in 0..=1"),
         ("token_reuse = -0.1", "token_reuse", "probability in 0..=1"),
+        (
+            "serializable_ratio = 2.0",
+            "serializable_ratio",
+            "probability in 0..=1",
+        ),
         ("consistency = \"x\"", "consistency", "must be l or s"),
         (
             "keys_in_range = 10\ntotal_keys = 5",
