@@ -307,26 +307,22 @@ pub fn tornado(
             .map_err(err)?
             .label(format!("base {base:.0}"))
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.stroke_width(2)));
-        chart
-            .draw_series([Rectangle::new(
-                [(x0, 0.0), (x0, 0.0)],
-                Palette99::pick(0).filled(),
-            )])
-            .map_err(err)?
-            .label("input −")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], Palette99::pick(0).filled())
-            });
-        chart
-            .draw_series([Rectangle::new(
-                [(x0, 0.0), (x0, 0.0)],
-                Palette99::pick(1).filled(),
-            )])
-            .map_err(err)?
-            .label("input +")
-            .legend(|(x, y)| {
-                Rectangle::new([(x, y - 5), (x + 15, y + 5)], Palette99::pick(1).filled())
-            });
+        // Empty bars that only carry the legend entries of the two colours.
+        for (color, label) in [(0, "input −"), (1, "input +")] {
+            chart
+                .draw_series([Rectangle::new(
+                    [(x0, 0.0), (x0, 0.0)],
+                    Palette99::pick(color).filled(),
+                )])
+                .map_err(err)?
+                .label(label)
+                .legend(move |(x, y)| {
+                    Rectangle::new(
+                        [(x, y - 5), (x + 15, y + 5)],
+                        Palette99::pick(color).filled(),
+                    )
+                });
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::UpperRight)
