@@ -115,15 +115,20 @@ fn a_slower_disk_lowers_the_maximum_rate() {
     );
 }
 
+fn run_plan(plan: &str, out: &std::path::Path, threads: &str) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["plan", plan, "--threads", threads, "--out"])
+        .arg(out)
+        .output()
+        .expect("etcdsim runs")
+}
+
+/// The shipped plan runs end to end and writes every output.
 #[test]
 fn the_shipped_plan_runs_and_writes_its_outputs() {
     let out = std::env::temp_dir().join(format!("etcdsim-plan-{}", std::process::id()));
-    let status = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["plan", "experiments/plans/k8s-control-plane.toml", "--out"])
-        .arg(&out)
-        .output()
-        .expect("etcdsim runs");
+    let status = run_plan("experiments/plans/k8s-control-plane.toml", &out, "2");
     assert!(
         status.status.success(),
         "{}",
@@ -144,4 +149,39 @@ fn the_shipped_plan_runs_and_writes_its_outputs() {
     let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
     assert_eq!(csv.lines().count(), 4, "{csv}");
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A small plan gives the same bytes on one thread and on two.
+#[test]
+fn a_plan_is_the_same_on_one_thread_and_two() {
+    let dir = std::env::temp_dir().join(format!("etcdsim-plan-det-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/gce-8vcpu-ssd.toml");
+    let plan = dir.join("small.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "target_read_rate = 20000\nduration_s = 0.3\nprecision = 0.05\nreplications = 2\nmax_replications = 4\n\
+             [workload]\nclients = 10\nconns = 10\nkeys_in_range = 10\ntotal_keys = 1000\nwrite_rate = 200\n\
+             [objectives]\nread_p99_ms = 10\n\
+             [[candidates]]\nname = \"three\"\nmodel = {model:?}\ncost = 3\n\
+             [[candidates]]\nname = \"five\"\nmodel = {model:?}\ncost = 5\nset = {{ \"cluster.voters\" = 5 }}\n\
+             [sensitivity]\nmodel = [\"disk.fsync_us\"]\nworkload = []\n"
+        ),
+    )
+    .unwrap();
+    let plan = plan.display().to_string();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for (out, threads) in [(&a, "1"), (&b, "2")] {
+        let o = run_plan(&plan, out, threads);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in ["plan.csv", "probes.csv", "sensitivity.csv"] {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(x == y, "{f} differs between 1 and 2 threads");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
