@@ -155,9 +155,17 @@ impl<M: Model> Simulation<M> {
     /// Processes one event; returns false if there was none.
     #[inline]
     pub fn step(&mut self) -> bool {
-        let Some((time, seq, event)) = self.sched.queue.pop() else {
-            return false;
-        };
+        match self.sched.queue.pop() {
+            Some(e) => {
+                self.dispatch(e);
+                true
+            }
+            None => false,
+        }
+    }
+
+    #[inline]
+    fn dispatch(&mut self, (time, seq, event): (SimTime, u64, M::Event)) {
         debug_assert!(time >= self.sched.now, "virtual time went backwards");
         self.sched.now = time;
         // One fold per event: the event's identity is mixed first, off the hash's dependency
@@ -166,7 +174,6 @@ impl<M: Model> Simulation<M> {
         self.trace = fold(self.trace, id);
         self.processed += 1;
         self.model.handle(event, &mut self.sched);
-        true
     }
 
     /// Runs until the model stops, no event is left, the next event is after `limit`, or
@@ -181,12 +188,10 @@ impl<M: Model> Simulation<M> {
             if self.processed >= budget_end {
                 return StopReason::EventLimit;
             }
-            match self.sched.queue.peek_time() {
-                None => return StopReason::Exhausted,
-                Some(t) if t > limit => return StopReason::TimeLimit,
-                Some(_) => {
-                    self.step();
-                }
+            match self.sched.queue.pop_until(limit.0) {
+                Ok(e) => self.dispatch(e),
+                Err(true) => return StopReason::TimeLimit,
+                Err(false) => return StopReason::Exhausted,
             }
         }
     }

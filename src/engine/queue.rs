@@ -137,26 +137,38 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event as `(time, seq, event)`.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
+        self.pop_until(u64::MAX).ok()
+    }
+
+    /// Removes and returns the earliest event if its time is at most `limit`; otherwise says
+    /// why not: `Err(true)` if an event is pending after `limit`, `Err(false)` if none is.
+    #[inline]
+    pub fn pop_until(&mut self, limit: u64) -> Result<(SimTime, u64, E), bool> {
         if self.now.is_empty() {
             if self.occupied == 0 {
-                return None;
+                return Err(false);
+            }
+            let b = self.occupied.trailing_zeros() as usize;
+            if self.mins[b] > limit {
+                return Err(true);
             }
             // Fast path: the lowest bucket holds a single event, which is then the earliest;
             // it leaves directly instead of through a redistribution and the `now` queue.
-            let b = self.occupied.trailing_zeros() as usize;
             if self.buckets[b].len() == 1 {
-                let e = self.buckets[b].pop()?;
+                let e = self.buckets[b].pop().ok_or(false)?;
                 self.occupied &= !(1 << b);
                 self.mins[b] = u64::MAX;
                 self.last = e.time;
                 self.len -= 1;
-                return Some((SimTime(e.time), e.seq, e.event));
+                return Ok((SimTime(e.time), e.seq, e.event));
             }
             self.settle();
+        } else if self.last > limit {
+            return Err(true);
         }
-        let e = self.now.pop_front()?;
+        let e = self.now.pop_front().ok_or(false)?;
         self.len -= 1;
-        Some((SimTime(e.time), e.seq, e.event))
+        Ok((SimTime(e.time), e.seq, e.event))
     }
 
     /// The time of the earliest event, if any. It moves nothing: the earliest event is at
