@@ -138,8 +138,8 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   depth.
 - **Go's scheduler on members** is one queue of runnable work per host: a request keeps its
   core across consecutive CPU phases and yields after 10 ms. The raft, apply and backend
-  goroutines, woken by channels and timers, go ahead of queued request work (Go's `runnext`),
-  without preempting. Work stealing, per-processor queues and GC pauses are not modelled.
+  goroutines, woken by channels and timers, and a request woken by a lock grant, go ahead of
+  queued request work (Go's `runnext`), without preempting. Work stealing, per-processor queues and GC pauses are not modelled.
 - **Version behaviour** is carried by profiles (`Mechanisms::for_version`): the reference model
   is calibrated at 3.2; other versions change the mechanisms, not the costs, so their costs are
   the 3.2 calibration's.
