@@ -434,7 +434,7 @@ impl Dist {
     }
 
     /// Draws one value in (fractional) nanoseconds.
-    #[inline]
+    #[inline(always)]
     fn sample_ns(&self, rng: &mut SimRng) -> f64 {
         match self {
             Dist::Constant { ns } => *ns,

@@ -67,13 +67,14 @@ impl<E> Scheduler<E> {
             "event scheduled in the past: at {at}, now {}",
             self.now
         );
-        self.queue.push(at, event);
+        self.queue.push_checked(at, event);
     }
 
     /// Schedules `event` after `delay` from now.
     #[inline]
     pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
-        self.queue.push(self.now + delay, event);
+        // Never before now, which is the queue's last popped time.
+        self.queue.push_checked(self.now + delay, event);
     }
 
     /// Asks the simulation to stop after the current event.

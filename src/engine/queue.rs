@@ -86,6 +86,14 @@ impl<E> EventQueue<E> {
             time.0 >= self.last,
             "event queue: push before the last popped time"
         );
+        self.push_checked(time, event)
+    }
+
+    /// [`EventQueue::push`] for a caller that has already made sure `time` is not before the
+    /// last popped time (the scheduler, whose clock is that time).
+    #[inline(always)]
+    pub(crate) fn push_checked(&mut self, time: SimTime, event: E) -> u64 {
+        debug_assert!(time.0 >= self.last);
         let seq = self.next_seq;
         self.next_seq += 1;
         let e = Entry {
@@ -102,7 +110,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Appends `e` to bucket `i` (that is, `buckets[i]`), keeping its minimum.
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, i: usize, e: Entry<E>) {
         self.mins[i] = self.mins[i].min(e.time);
         self.occupied |= 1 << i;
