@@ -345,30 +345,14 @@ impl BenchmarkArgs {
 
     /// The run's caps, checked.
     pub fn run_options(&self) -> Result<crate::model::RunOptions, CliError> {
-        let bad = |key: &str, rule: &str| {
-            CliError::from(crate::config::ConfigError::invalid(
-                "command line",
-                key,
-                rule,
-            ))
+        let limits = crate::config::experiment::Limits {
+            max_events: Some(self.max_events),
+            max_sim_time_s: Some(self.max_sim_time),
+            max_in_flight: Some(self.max_in_flight),
         };
-        if self.max_events == 0 {
-            return Err(bad("--max-events", "must be at least 1"));
-        }
-        if !(self.max_sim_time.is_finite() && self.max_sim_time > 0.0 && self.max_sim_time <= 1e9) {
-            return Err(bad(
-                "--max-sim-time",
-                "must be a number of seconds in (0, 1e9]",
-            ));
-        }
-        if self.max_in_flight == 0 {
-            return Err(bad("--max-in-flight", "must be at least 1"));
-        }
-        Ok(crate::model::RunOptions {
-            max_events: self.max_events,
-            max_sim_time: crate::engine::SimDuration::from_secs_f64(self.max_sim_time),
-            max_in_flight: self.max_in_flight,
-            ..crate::model::RunOptions::default()
-        })
+        Ok(limits.run_options_named("command line", |key| match key {
+            "max_sim_time_s" => "--max-sim-time".to_string(),
+            k => format!("--{}", k.replace('_', "-")),
+        })?)
     }
 }

@@ -84,22 +84,28 @@ pub struct Limits {
 impl Limits {
     /// The run options these caps give, or the rule a value breaks (`file` names it).
     pub fn run_options(&self, file: &str) -> Result<crate::model::RunOptions, ConfigError> {
+        self.run_options_named(file, |key| format!("limits.{key}"))
+    }
+
+    /// [`Limits::run_options`], naming each key in errors as `name(key)` does (the command
+    /// line calls them `--max-events` and so on).
+    pub fn run_options_named(
+        &self,
+        file: &str,
+        name: impl Fn(&str) -> String,
+    ) -> Result<crate::model::RunOptions, ConfigError> {
+        let bad = |key: &str, rule: String| ConfigError::invalid(file, name(key), rule);
         let mut o = crate::model::RunOptions::default();
         if let Some(n) = self.max_events {
             if n == 0 {
-                return Err(ConfigError::invalid(
-                    file,
-                    "limits.max_events",
-                    "must be at least 1",
-                ));
+                return Err(bad("max_events", "must be at least 1".into()));
             }
             o.max_events = n;
         }
         if let Some(t) = self.max_sim_time_s {
             if !(t.is_finite() && t > 0.0 && t <= 1e9) {
-                return Err(ConfigError::invalid(
-                    file,
-                    "limits.max_sim_time_s",
+                return Err(bad(
+                    "max_sim_time_s",
                     format!("must be a number of seconds in (0, 1e9] (got {t})"),
                 ));
             }
@@ -107,11 +113,7 @@ impl Limits {
         }
         if let Some(n) = self.max_in_flight {
             if n == 0 {
-                return Err(ConfigError::invalid(
-                    file,
-                    "limits.max_in_flight",
-                    "must be at least 1",
-                ));
+                return Err(bad("max_in_flight", "must be at least 1".into()));
             }
             o.max_in_flight = n;
         }

@@ -56,6 +56,23 @@ impl ConfigError {
     }
 }
 
+/// The number a TOML value holds, integer or float.
+pub fn number(v: &toml::Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+/// The table that holds a dotted key's last part, with that part: `("cpu.rbac_us")` gives the
+/// `[cpu]` table and `"rbac_us"`.
+pub fn parent_of<'a>(table: &'a toml::Table, key: &'a str) -> Option<(&'a toml::Table, &'a str)> {
+    let mut parts = key.split('.');
+    let last = parts.next_back()?;
+    let mut cur = table;
+    for p in parts {
+        cur = cur.get(p)?.as_table()?;
+    }
+    Some((cur, last))
+}
+
 /// Reads a file to a string.
 pub fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|source| ConfigError::Io {

@@ -167,6 +167,22 @@ fn toml_literal(v: &toml::Value) -> String {
 }
 
 impl PlanFile {
+    /// The workload table of one run: the plan's `[workload]` with its run length and an
+    /// open-loop read rate (which the search replaces with the rate it probes).
+    pub fn run_workload(&self, workload: &toml::Table) -> toml::Table {
+        let mut t = workload.clone();
+        t.insert(
+            "duration_s".into(),
+            toml::Value::Float(self.duration_s + self.warmup_s),
+        );
+        t.insert("warmup_s".into(), toml::Value::Float(self.warmup_s));
+        t.insert(
+            "open_rate".into(),
+            toml::Value::Float(self.target_read_rate),
+        );
+        t
+    }
+
     /// Checks the plan's own rules (`file` names it in errors).
     pub fn check(&self, file: &str) -> Result<(), ConfigError> {
         let bad = |key: &str, rule: String| ConfigError::invalid(file, key, rule);
@@ -238,9 +254,7 @@ impl PlanFile {
             }
             pos(&format!("candidates[{i}].cost"), c.cost)?;
             for (k, v) in &c.cost_per {
-                if !c.grid.contains_key(k)
-                    || v.as_float().or(v.as_integer().map(|x| x as f64)).is_none()
-                {
+                if !c.grid.contains_key(k) || super::number(v).is_none() {
                     return Err(bad(
                         &format!("candidates[{i}].cost_per.\"{k}\""),
                         "must be a number for an axis of the candidate's grid".into(),
@@ -288,13 +302,8 @@ impl PlanFile {
                 let mut label = Vec::new();
                 for (k, v) in &combo {
                     overrides.push(format!("{k}={}", toml_literal(v)));
-                    let x = v.as_float().or(v.as_integer().map(|i| i as f64));
-                    if let (Some(per), Some(x)) = (
-                        c.cost_per
-                            .get(k)
-                            .and_then(|p| p.as_float().or(p.as_integer().map(|i| i as f64))),
-                        x,
-                    ) {
+                    let x = super::number(v);
+                    if let (Some(per), Some(x)) = (c.cost_per.get(k).and_then(super::number), x) {
                         cost += per * x;
                     }
                     label.push(format!(

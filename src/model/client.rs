@@ -351,16 +351,7 @@ impl EtcdModel {
     }
 
     fn alloc(&mut self, r: Req) -> u32 {
-        match self.free.pop() {
-            Some(id) => {
-                self.reqs[id as usize] = r;
-                id
-            }
-            None => {
-                self.reqs.push(r);
-                (self.reqs.len() - 1) as u32
-            }
-        }
+        super::slab_insert(&mut self.reqs, &mut self.free, r)
     }
 
     /// Starts the latency clock of request `id` and moves it to sending.

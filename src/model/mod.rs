@@ -289,16 +289,7 @@ impl EtcdModel {
 
     /// Stores a message in flight and returns its id.
     fn store_msg(&mut self, m: Msg) -> u32 {
-        match self.free_msgs.pop() {
-            Some(id) => {
-                self.msgs[id as usize] = m;
-                id
-            }
-            None => {
-                self.msgs.push(m);
-                (self.msgs.len() - 1) as u32
-            }
-        }
+        slab_insert(&mut self.msgs, &mut self.free_msgs, m)
     }
 
     /// Takes message `id` out of flight.
@@ -686,9 +677,6 @@ pub struct RunResult {
     pub stage_sum_mismatches: u64,
     /// Broken invariants found at the end of the run (must be empty).
     pub invariant_errors: Vec<String>,
-    /// The run stopped because the backlog passed `max_in_flight`: the offered load exceeds
-    /// what the cluster serves, and `bottleneck` says what saturated.
-    pub saturated: bool,
     /// What ended the run: its workload's end, saturation, or a cap.
     pub stopped_by: StoppedBy,
     /// With a proxy: serializable ranges answered from its cache, and those that missed.
@@ -708,12 +696,33 @@ pub struct RunResult {
 }
 
 impl RunResult {
+    /// The run stopped because the backlog passed `max_in_flight`: the offered load exceeds
+    /// what the cluster serves, and `bottleneck` says what saturated.
+    pub fn saturated(&self) -> bool {
+        self.stopped_by == StoppedBy::Saturated
+    }
+
     /// The operation the workload is about: reads if any were measured, else writes.
     pub fn primary(&self) -> &OpResult {
         if self.reads.completed + self.reads.failed > 0 {
             &self.reads
         } else {
             &self.writes
+        }
+    }
+}
+
+/// Puts `x` in a free slot of `items` (listed in `free`), or at the end; returns its index.
+/// Requests and messages in flight live in such slabs, so events carry 4-byte ids.
+fn slab_insert<T>(items: &mut Vec<T>, free: &mut Vec<u32>, x: T) -> u32 {
+    match free.pop() {
+        Some(id) => {
+            items[id as usize] = x;
+            id
+        }
+        None => {
+            items.push(x);
+            (items.len() - 1) as u32
         }
     }
 }
@@ -734,7 +743,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     let now = sim.now();
     let events = sim.events_processed();
     let trace_hash = sim.trace_hash();
-    let model = &sim.model;
+    let model = sim.model;
     let m = &model.m;
     let start = m.measure_start.unwrap_or(now);
     // A time-bounded run is measured up to its end; a request-bounded one up to its last
@@ -776,7 +785,6 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
         stage_sum_mismatches: m.stage_sum_mismatches,
         invariant_errors,
-        saturated: model.saturated,
         stopped_by,
         proxy_cache: p
             .proxy
@@ -784,9 +792,9 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
             .map(|_| (model.proxy_cache.hits, model.proxy_cache.misses)),
         events,
         trace_hash,
-        records: model.records.clone(),
-        spans: model.spans.clone(),
-        rounds: model.round_spans.clone(),
-        activities: model.activities.clone(),
+        records: model.records,
+        spans: model.spans,
+        rounds: model.round_spans,
+        activities: model.activities,
     }
 }

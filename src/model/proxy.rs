@@ -91,6 +91,12 @@ impl ProxyCache {
 }
 
 impl EtcdModel {
+    /// Whether request `id` travels through the proxy: every client request when the model has
+    /// one, but not the background writes, which come from elsewhere.
+    pub(super) fn via_proxy(&self, id: u32) -> bool {
+        self.p.proxy.is_some() && !self.reqs[id as usize].background
+    }
+
     fn proxy_host(&self) -> usize {
         self.p.proxy.as_ref().expect("no proxy in this model").host
     }

@@ -338,10 +338,10 @@ impl EtcdModel {
             }
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
-                let to = if self.p.proxy.is_some() && !r.background {
+                let to = if self.via_proxy(id) {
                     Node::Proxy
                 } else {
-                    Node::Member(r.member)
+                    Node::Member(self.reqs[id as usize].member)
                 };
                 let bytes = self.request_bytes(id);
                 let msg = Msg {
@@ -695,7 +695,7 @@ impl EtcdModel {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::ToClient;
         let from_host = self.members[usize::from(r.member)].host as u16;
-        let to = if self.p.proxy.is_some() && !r.background {
+        let to = if self.via_proxy(id) {
             Node::Proxy
         } else {
             Node::Client

@@ -105,17 +105,11 @@ pub fn objective(fits: &[RowFit], latency_weight: f64, exclude: &[String]) -> f6
 /// A model value found at a dotted key: a number, or the mean of a distribution whose p99
 /// (if any) scales with it.
 fn lookup(table: &toml::Table, key: &str) -> Option<(f64, Option<f64>)> {
-    let parts: Vec<&str> = key.split('.').collect();
-    let mut cur = table;
-    for p in &parts[..parts.len() - 1] {
-        cur = cur.get(*p)?.as_table()?;
-    }
-    let leaf = cur.get(*parts.last()?)?;
-    let num = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
-    let p99 = (*parts.last()? == "mean")
-        .then(|| cur.get("p99").and_then(num))
+    let (parent, last) = crate::config::parent_of(table, key)?;
+    let p99 = (last == "mean")
+        .then(|| parent.get("p99").and_then(crate::config::number))
         .flatten();
-    Some((num(leaf)?, p99))
+    Some((crate::config::number(parent.get(last)?)?, p99))
 }
 
 /// The `--set` overrides that give parameter `fp` the value `v` (its p99 scaled alongside).
@@ -197,14 +191,7 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
     let text = crate::config::read(path)?;
     let cal: CalibrationFile = crate::config::parse_with_overrides(&file, &text, &[])?;
     let free = cal.free_params(&file)?;
-    let resolve = |p: &str| {
-        let direct = PathBuf::from(p);
-        if direct.exists() {
-            direct
-        } else {
-            path.parent().unwrap_or(Path::new(".")).join(p)
-        }
-    };
+    let resolve = |p: &str| super::experiment::resolve_model(path, p);
     let model_path = resolve(&cal.model);
     let model_text = crate::config::read(&model_path).map_err(|e| {
         ConfigError::invalid(&file, "model", format!("cannot use {:?}: {e}", cal.model))

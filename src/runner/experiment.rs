@@ -321,7 +321,7 @@ fn check_chart(
     if !first
         .values
         .iter()
-        .any(|(k, v)| k == &chart.x && as_f64(v).is_some())
+        .any(|(k, v)| k == &chart.x && crate::config::number(v).is_some())
     {
         return Err(ConfigError::invalid(
             file,
@@ -458,7 +458,7 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     }));
     row.extend([
         r.bottleneck.clone(),
-        u8::from(r.saturated).to_string(),
+        u8::from(r.saturated()).to_string(),
         r.stopped_by.name().to_string(),
         r.proxy_cache
             .map(|(h, m)| f(h as f64 / (h + m).max(1) as f64))
@@ -870,10 +870,6 @@ fn write_summary(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if n == 0 { 0.0 } else { s / n as f64 }
-}
-
-fn as_f64(v: &toml::Value) -> Option<f64> {
-    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
 }
 
 fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {

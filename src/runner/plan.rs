@@ -23,10 +23,12 @@ use crate::config::ConfigError;
 use crate::config::model::model_from_str;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::config::workload::WorkloadSpec;
+use crate::engine::dist::DistSpec;
 use crate::engine::rng::mix_seed;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
+use serde::Deserialize;
 
 /// Arguments of `etcdsim plan`.
 #[derive(Args, Debug, Clone)]
@@ -75,13 +77,16 @@ pub struct Probe {
 pub struct Limit {
     /// The highest rate that passed (0 if none did).
     pub max_rate: f64,
-    /// The lowest rate that failed (infinite if none did).
-    pub fail_rate: f64,
     /// Every probe, in the order run.
     pub probes: Vec<Probe>,
 }
 
 impl Limit {
+    /// The lowest rate that failed (infinite if none did).
+    pub fn fail_rate(&self) -> f64 {
+        self.at_fail().map_or(f64::INFINITY, |p| p.rate)
+    }
+
     /// The probe at the first failing rate, if any.
     pub fn at_fail(&self) -> Option<&Probe> {
         self.probes
@@ -267,33 +272,20 @@ pub fn max_rate(p: &ClusterParams, w: &Workload, s: &Search, stream: u64) -> Lim
     }
     Limit {
         max_rate: lo,
-        fail_rate: hi,
         probes,
     }
 }
 
-/// A model key scaled by `f`: a number times `f`, or a distribution's every value times `f`.
+/// A model key scaled by `f`: a number times `f`, or a distribution scaled whole
+/// ([`DistSpec::scaled`]).
 fn scaled_override(table: &toml::Table, key: &str, f: f64) -> Option<String> {
-    let parts: Vec<&str> = key.split('.').collect();
-    let mut cur = table;
-    for p in &parts[..parts.len() - 1] {
-        cur = cur.get(*p)?.as_table()?;
-    }
-    let num = |v: &toml::Value| v.as_float().or_else(|| v.as_integer().map(|i| i as f64));
-    match cur.get(*parts.last()?)? {
-        toml::Value::Table(t) => {
-            let mut t = t.clone();
-            for field in ["mean", "p99", "value", "min", "max", "sd"] {
-                if let Some(x) = t.get(field).and_then(num) {
-                    t.insert(field.into(), toml::Value::Float(x * f));
-                }
-            }
-            if let Some(mu) = t.get("mu").and_then(num) {
-                t.insert("mu".into(), toml::Value::Float(mu + f.ln()));
-            }
-            Some(format!("{key}={}", toml::Value::Table(t)))
+    let (parent, last) = crate::config::parent_of(table, key)?;
+    match parent.get(last)? {
+        v @ toml::Value::Table(_) => {
+            let spec = DistSpec::deserialize(v.clone()).ok()?.scaled(f);
+            Some(format!("{key}={}", toml::Value::try_from(spec).ok()?))
         }
-        v => Some(format!("{key}={}", num(v)? * f)),
+        v => Some(format!("{key}={}", crate::config::number(v)? * f)),
     }
 }
 
@@ -303,6 +295,15 @@ struct Loaded {
     name: String,
     candidates: Vec<(Candidate, String, ClusterParams, Workload)>,
     search: Search,
+}
+
+/// A plan's workload table as a workload, or an error naming the plan file.
+fn workload_spec(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError> {
+    WorkloadSpec::deserialize_table(t).map_err(|msg| ConfigError::Parse {
+        file: file.to_string(),
+        line: None,
+        msg: format!("[workload]: {msg}"),
+    })
 }
 
 fn load(path: &Path) -> Result<Loaded, CliError> {
@@ -315,21 +316,7 @@ fn load(path: &Path) -> Result<Loaded, CliError> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plan".into())
     });
-    let mut spec_table = plan.workload.clone();
-    spec_table.insert(
-        "duration_s".into(),
-        toml::Value::Float(plan.duration_s + plan.warmup_s),
-    );
-    spec_table.insert("warmup_s".into(), toml::Value::Float(plan.warmup_s));
-    spec_table.insert(
-        "open_rate".into(),
-        toml::Value::Float(plan.target_read_rate),
-    );
-    let spec = WorkloadSpec::deserialize_table(spec_table).map_err(|msg| ConfigError::Parse {
-        file: file.clone(),
-        line: None,
-        msg: format!("[workload]: {msg}"),
-    })?;
+    let spec = workload_spec(&file, plan.run_workload(&plan.workload))?;
     let mut candidates = Vec::new();
     for c in plan.expand() {
         let model_path = super::experiment::resolve_model(path, &c.model);
@@ -395,20 +382,10 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
             .collect()
     });
     // The cheapest candidate meeting the target (ties: the higher maximum rate, then order).
-    let mut order: Vec<usize> = (0..l.candidates.len()).collect();
-    order.sort_by(|&x, &y| {
-        l.candidates[x]
-            .0
-            .cost
-            .total_cmp(&l.candidates[y].0.cost)
-            .then(limits[y].max_rate.total_cmp(&limits[x].max_rate))
-            .then(x.cmp(&y))
-    });
-    let chosen = choose(
-        &l.candidates.iter().map(|c| c.0.cost).collect::<Vec<_>>(),
-        &limits.iter().map(|x| x.max_rate).collect::<Vec<_>>(),
-        l.search.target,
-    );
+    let costs: Vec<f64> = l.candidates.iter().map(|c| c.0.cost).collect();
+    let rates: Vec<f64> = limits.iter().map(|x| x.max_rate).collect();
+    let order = rank(&costs, &rates);
+    let chosen = choose(&costs, &rates, l.search.target);
     let out = a
         .out
         .clone()
@@ -501,8 +478,8 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
             c.name.clone(),
             format!("{}", c.cost),
             format!("{:.1}", lim.max_rate),
-            if lim.fail_rate.is_finite() {
-                format!("{:.1}", lim.fail_rate)
+            if lim.fail_rate().is_finite() {
+                format!("{:.1}", lim.fail_rate())
             } else {
                 String::new()
             },
@@ -584,14 +561,21 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
 /// The cheapest candidate whose maximum rate reaches `target` (ties: the higher rate, then
 /// the first listed).
 pub fn choose(costs: &[f64], max_rates: &[f64], target: f64) -> Option<usize> {
-    (0..costs.len())
-        .filter(|&i| max_rates[i] >= target)
-        .min_by(|&x, &y| {
-            costs[x]
-                .total_cmp(&costs[y])
-                .then(max_rates[y].total_cmp(&max_rates[x]))
-                .then(x.cmp(&y))
-        })
+    rank(costs, max_rates)
+        .into_iter()
+        .find(|&i| max_rates[i] >= target)
+}
+
+/// Candidates from the cheapest; at equal cost, the higher maximum rate first, then file order.
+fn rank(costs: &[f64], max_rates: &[f64]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..costs.len()).collect();
+    order.sort_by(|&x, &y| {
+        costs[x]
+            .total_cmp(&costs[y])
+            .then(max_rates[y].total_cmp(&max_rates[x]))
+            .then(x.cmp(&y))
+    });
+    order
 }
 
 fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), CliError> {
@@ -731,36 +715,27 @@ fn sensitivity(
             jobs.push((key.clone(), f, p, w));
         }
     }
+    // The workload as resolved (defaults filled in), to read each input's current value.
+    let resolved = toml::Value::try_from(workload_spec(&l.file, l.plan.workload.clone())?)
+        .map_err(|e| CliError::Internal(e.to_string()))?;
     for key in &sens.workload {
         for f in [1.0 - sens.change, 1.0 + sens.change] {
-            let mut t = l.plan.workload.clone();
-            let cur = WorkloadSpec::deserialize_table(l.plan.workload.clone())
-                .ok()
-                .and_then(|s| toml::Value::try_from(s).ok())
-                .and_then(|v| v.get(key).cloned());
-            let x = cur
-                .as_ref()
-                .and_then(|v| v.as_float().or(v.as_integer().map(|i| i as f64)))
-                .ok_or_else(|| {
-                    ConfigError::invalid(
-                        &l.file,
-                        "sensitivity.workload",
-                        format!("{key:?} is not a numeric workload key"),
-                    )
-                })?;
-            let v = if cur.as_ref().is_some_and(|v| v.is_integer()) {
+            let cur = resolved.get(key);
+            let x = cur.and_then(crate::config::number).ok_or_else(|| {
+                ConfigError::invalid(
+                    &l.file,
+                    "sensitivity.workload",
+                    format!("{key:?} is not a numeric workload key"),
+                )
+            })?;
+            let v = if cur.is_some_and(|v| v.is_integer()) {
                 toml::Value::Integer((x * f).round() as i64)
             } else {
                 toml::Value::Float(x * f)
             };
+            let mut t = l.plan.workload.clone();
             t.insert(key.clone(), v);
-            t.insert(
-                "duration_s".into(),
-                toml::Value::Float(l.plan.duration_s + l.plan.warmup_s),
-            );
-            t.insert("warmup_s".into(), toml::Value::Float(l.plan.warmup_s));
-            t.insert("open_rate".into(), toml::Value::Float(base.max(1.0)));
-            let spec = WorkloadSpec::deserialize_table(t).map_err(CliError::Usage)?;
+            let spec = workload_spec(&l.file, l.plan.run_workload(&t))?;
             let p = l.candidates[i].2.clone();
             let w = spec.validate(&p, &l.file, "workload.")?;
             jobs.push((key.clone(), f, p, w));

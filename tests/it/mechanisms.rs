@@ -295,7 +295,7 @@ fn an_open_loop_rate_above_capacity_is_reported_as_saturated() {
             ..Default::default()
         };
         let r = etcdsim::model::run(&p, &w, 1, opts);
-        assert_eq!(r.saturated, saturated, "at {rate} req/s");
+        assert_eq!(r.saturated(), saturated, "at {rate} req/s");
         if saturated {
             assert_eq!(r.bottleneck, "member0_cpu");
             assert!(
@@ -322,8 +322,8 @@ fn the_proxy_answers_serializable_reads_from_its_cache() {
     let r = run(&with, &s, 1);
     assert_eq!(r.proxy_cache, Some((199, 1)));
     // A hit: client → proxy → client, one RTT plus 20 µs of proxy CPU.
-    let hit_us = r.reads.latency.quantile(0.5) as f64 / 1e3;
-    assert!((hit_us - 1020.0).abs() < 5.0, "{hit_us}");
+    // Every hit takes exactly that (constant costs); the one miss takes longer.
+    assert_eq!(r.reads.latency.min(), 1_020_000);
     assert!(stage_us(&r, Stage::Proxy) > 19.0);
     let l = workload(Consistency::Linearizable, vec![0], CLOSED, 200);
     let (rl, rn) = (run(&with, &l, 1), run(&without, &l, 1));

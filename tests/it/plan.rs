@@ -43,12 +43,12 @@ fn the_search_finds_the_mm1_rate_where_p99_meets_the_objective() {
     println!(
         "plan on M/M/1: found {:.1}/s (first failing {:.1}/s), exact {exact:.1}/s, error {:.2}%, {} probes",
         lim.max_rate,
-        lim.fail_rate,
+        lim.fail_rate(),
         err * 100.0,
         lim.probes.len()
     );
     assert!(err < 0.02, "{} vs {exact}", lim.max_rate);
-    assert!(lim.fail_rate / lim.max_rate - 1.0 <= 0.011);
+    assert!(lim.fail_rate() / lim.max_rate - 1.0 <= 0.011);
 }
 
 /// A dearer or slower candidate never wins while a cheaper one meets the target; if none

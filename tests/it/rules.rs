@@ -246,7 +246,7 @@ total = 1000000",
     };
     let r = model::run(&p, &w, 1, backlog);
     assert_eq!(r.stopped_by, StoppedBy::Saturated);
-    assert!(r.saturated);
+    assert!(r.saturated());
 }
 
 #[test]
