@@ -41,7 +41,7 @@ fn hold(c: &mut Criterion) {
             }
             b.iter(|| {
                 for _ in 0..BATCH {
-                    let (t, _, ()) = q.pop().expect("hold queue never empties");
+                    let (t, ()) = q.pop().expect("hold queue never empties");
                     let x: f64 = r.sample(Exp1);
                     q.push(t + SimDuration::from_nanos_f64(x * MEAN_NS), ());
                 }

@@ -6,8 +6,8 @@
 //! [`queue`]: `(time, insertion sequence)`, so same-time events run FIFO, and scheduling in the
 //! past panics (it is always a bug in a model, never a consequence of user input).
 //!
-//! Every processed event is folded into a trace hash: its time, sequence number and the kind the
-//! model reports for it. Two runs with the same inputs must give the same hash.
+//! Every processed event is folded into a trace hash: its time and the kind the model reports
+//! for it, in the order processed. Two runs with the same inputs must give the same hash.
 
 pub mod dist;
 pub mod queue;
@@ -15,8 +15,9 @@ pub mod resource;
 pub mod rng;
 pub mod time;
 
+use queue::Entry;
 pub use queue::EventQueue;
-pub use resource::{RwLock, Servers};
+pub use resource::{Pipe, RwLock, Servers};
 pub use rng::SimRng;
 pub use time::{SimDuration, SimTime};
 
@@ -60,21 +61,21 @@ impl<E> Scheduler<E> {
     ///
     /// # Panics
     /// If `at` is before now: a model that does this has a causality bug.
-    #[inline]
-    pub fn schedule_at(&mut self, at: SimTime, event: E) {
+    #[inline(always)]
+    pub fn schedule_at(&mut self, at: SimTime, event: impl Into<E>) {
         assert!(
             at >= self.now,
             "event scheduled in the past: at {at}, now {}",
             self.now
         );
-        self.queue.push_checked(at, event);
+        self.queue.push_checked(at, event.into());
     }
 
     /// Schedules `event` after `delay` from now.
-    #[inline]
-    pub fn schedule_in(&mut self, delay: SimDuration, event: E) {
+    #[inline(always)]
+    pub fn schedule_in(&mut self, delay: SimDuration, event: impl Into<E>) {
         // Never before now, which is the queue's last popped time.
-        self.queue.push_checked(self.now + delay, event);
+        self.queue.push_checked(self.now + delay, event.into());
     }
 
     /// Asks the simulation to stop after the current event.
@@ -129,7 +130,7 @@ impl<M: Model> Simulation<M> {
     }
 
     /// Schedules an event from outside the model (initial events).
-    pub fn schedule_at(&mut self, at: SimTime, event: M::Event) {
+    pub fn schedule_at(&mut self, at: SimTime, event: impl Into<M::Event>) {
         self.sched.schedule_at(at, event);
     }
 
@@ -148,7 +149,7 @@ impl<M: Model> Simulation<M> {
         self.sched.queue.len()
     }
 
-    /// The hash of every processed event's (time, sequence, kind), in order.
+    /// The hash of every processed event's (time, kind), in order.
     pub fn trace_hash(&self) -> u64 {
         self.trace
     }
@@ -156,22 +157,22 @@ impl<M: Model> Simulation<M> {
     /// Processes one event; returns false if there was none.
     #[inline]
     pub fn step(&mut self) -> bool {
-        match self.sched.queue.pop() {
-            Some(e) => {
+        match self.sched.queue.pop_entry(u64::MAX) {
+            Ok(e) => {
                 self.dispatch(e);
                 true
             }
-            None => false,
+            Err(_) => false,
         }
     }
 
     #[inline]
-    fn dispatch(&mut self, (time, seq, event): (SimTime, u64, M::Event)) {
-        debug_assert!(time >= self.sched.now, "virtual time went backwards");
-        self.sched.now = time;
+    fn dispatch(&mut self, Entry { time, event }: Entry<M::Event>) {
+        debug_assert!(time >= self.sched.now.0, "virtual time went backwards");
+        self.sched.now = SimTime(time);
         // One fold per event: the event's identity is mixed first, off the hash's dependency
         // chain.
-        let id = time.0 ^ seq.rotate_left(32) ^ (u64::from(event.kind()) << 56);
+        let id = time ^ (u64::from(event.kind()) << 56);
         self.trace = fold(self.trace, id);
         self.processed += 1;
         self.model.handle(event, &mut self.sched);
@@ -189,7 +190,7 @@ impl<M: Model> Simulation<M> {
             if self.processed >= budget_end {
                 return StopReason::EventLimit;
             }
-            match self.sched.queue.pop_until(limit.0) {
+            match self.sched.queue.pop_entry(limit.0) {
                 Ok(e) => self.dispatch(e),
                 Err(true) => return StopReason::TimeLimit,
                 Err(false) => return StopReason::Exhausted,

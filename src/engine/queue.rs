@@ -16,20 +16,41 @@
 //! over its life. Buckets are appended to and redistributed in order, and events with equal
 //! times always share a bucket, so equal times leave in insertion order (FIFO) without
 //! comparing sequence numbers. `benches/engine.rs` compares it with `std`'s binary heap.
+//!
+//! While at most [`SMALL_MAX`] events are pending they live instead in a short array sorted
+//! latest first, so the earliest pops off its end and a push scans a few entries without a
+//! data-dependent branch: a queue of two or three events (an M/M/1 queue's whole future) then
+//! costs less than any heap's sift. The events move into the radix heap when a push would exceed
+//! that size, and back when pops leave [`SMALL_BACK`] or fewer, so a queue near the boundary
+//! does not move them on every operation.
 
 use std::collections::VecDeque;
 
 use super::time::SimTime;
 
-/// A scheduled event.
-struct Entry<E> {
-    time: u64,
-    seq: u64,
-    event: E,
+/// A scheduled event, as the queue stores it and as the simulation loop takes it (in this one
+/// layout: repacking it into a tuple on every pop made the compiler copy the event through the
+/// stack in odd-sized pieces, which stalled store forwarding).
+///
+/// It holds no sequence number: equal times leave in insertion order by construction (see the
+/// module docs), and without one an entry with an eight-byte event takes 16 bytes, not 24.
+pub(crate) struct Entry<E> {
+    pub(crate) time: u64,
+    pub(crate) event: E,
 }
+
+/// The most events the sorted array holds before they move into the radix heap.
+pub const SMALL_MAX: usize = 8;
+/// The radix heap hands its events back to the sorted array when a pop leaves this few.
+pub const SMALL_BACK: usize = 2;
 
 /// A priority queue of events ordered by `(time, insertion sequence)`.
 pub struct EventQueue<E> {
+    /// While `radix` is false, every pending event, sorted by `(time, seq)` from the latest to
+    /// the earliest (which is last, so it pops in O(1)).
+    small: Vec<Entry<E>>,
+    /// Whether the events live in the radix heap (`now` and `buckets`) instead of `small`.
+    radix: bool,
     /// Events at exactly `last`, in insertion order.
     now: VecDeque<Entry<E>>,
     /// `buckets[b - 1]` holds events whose time's highest bit differing from `last` is `b - 1`.
@@ -65,6 +86,8 @@ impl<E> EventQueue<E> {
     /// An empty queue with room for `n` events at the current time before it reallocates.
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
+            small: Vec::with_capacity(SMALL_MAX),
+            radix: false,
             now: VecDeque::with_capacity(n),
             buckets: (0..64).map(|_| Vec::new()).collect(),
             occupied: 0,
@@ -98,15 +121,65 @@ impl<E> EventQueue<E> {
         self.next_seq += 1;
         let e = Entry {
             time: time.0,
-            seq,
             event,
         };
-        match bucket_of(time.0, self.last) {
+        self.len += 1;
+        if self.radix {
+            self.radix_push(e);
+        } else {
+            self.small_push(e);
+        }
+        seq
+    }
+
+    /// Puts `e` into the sorted array, or moves everything into the radix heap if it is full.
+    #[inline(never)]
+    fn small_push(&mut self, e: Entry<E>) {
+        if self.small.len() < SMALL_MAX {
+            // The new event has the largest sequence number, so it goes after every event
+            // that is later and before every event that is not. The array is sorted, so
+            // counting the later ones gives the place, with no branch on the data.
+            let at = self.small.iter().filter(|x| x.time > e.time).count();
+            self.small.insert(at, e);
+        } else {
+            self.spill();
+            self.radix_push(e);
+        }
+    }
+
+    #[inline(always)]
+    fn radix_push(&mut self, e: Entry<E>) {
+        match bucket_of(e.time, self.last) {
             0 => self.now.push_back(e),
             b => self.put(b - 1, e),
         }
-        self.len += 1;
-        seq
+    }
+
+    /// Moves the sorted array's events into the radix heap, earliest first, so equal times keep
+    /// their order.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self) {
+        let mut small = std::mem::take(&mut self.small);
+        while let Some(e) = small.pop() {
+            self.radix_push(e);
+        }
+        self.small = small;
+        self.radix = true;
+    }
+
+    /// Moves the radix heap's (few) events back into the sorted array. The radix heap is empty
+    /// afterwards, so the last popped time can be restored for the push check.
+    #[cold]
+    #[inline(never)]
+    fn gather(&mut self) {
+        let last = self.last;
+        while let Ok(e) = self.radix_pop(u64::MAX) {
+            self.small.push(e);
+        }
+        self.small.reverse();
+        self.last = last;
+        self.radix = false;
     }
 
     /// Appends `e` to bucket `i` (that is, `buckets[i]`), keeping its minimum.
@@ -118,7 +191,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Makes sure the earliest events sit in the `now` bucket; returns false if empty.
-    #[inline]
+    #[inline(always)]
     fn settle(&mut self) -> bool {
         if !self.now.is_empty() {
             return true;
@@ -142,16 +215,46 @@ impl<E> EventQueue<E> {
         true
     }
 
-    /// Removes and returns the earliest event as `(time, seq, event)`.
+    /// Removes and returns the earliest event as `(time, event)`.
     #[inline]
-    pub fn pop(&mut self) -> Option<(SimTime, u64, E)> {
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.pop_until(u64::MAX).ok()
     }
 
     /// Removes and returns the earliest event if its time is at most `limit`; otherwise says
     /// why not: `Err(true)` if an event is pending after `limit`, `Err(false)` if none is.
     #[inline]
-    pub fn pop_until(&mut self, limit: u64) -> Result<(SimTime, u64, E), bool> {
+    pub fn pop_until(&mut self, limit: u64) -> Result<(SimTime, E), bool> {
+        self.pop_entry(limit).map(|e| (SimTime(e.time), e.event))
+    }
+
+    /// [`EventQueue::pop_until`], returning the stored entry as it is.
+    #[inline(always)]
+    pub(crate) fn pop_entry(&mut self, limit: u64) -> Result<Entry<E>, bool> {
+        if !self.radix {
+            return match self.small.last() {
+                None => Err(false),
+                Some(e) if e.time > limit => Err(true),
+                Some(_) => {
+                    let e = self.small.pop().ok_or(false)?;
+                    self.last = e.time;
+                    self.len -= 1;
+                    Ok(e)
+                }
+            };
+        }
+        let e = self.radix_pop(limit)?;
+        self.len -= 1;
+        if self.len <= SMALL_BACK {
+            self.gather();
+        }
+        Ok(e)
+    }
+
+    /// Removes the radix heap's earliest event if its time is at most `limit` (see
+    /// [`EventQueue::pop_until`]); leaves `len` to the caller.
+    #[inline(always)]
+    fn radix_pop(&mut self, limit: u64) -> Result<Entry<E>, bool> {
         if self.now.is_empty() {
             if self.occupied == 0 {
                 return Err(false);
@@ -167,23 +270,22 @@ impl<E> EventQueue<E> {
                 self.occupied &= !(1 << b);
                 self.mins[b] = u64::MAX;
                 self.last = e.time;
-                self.len -= 1;
-                return Ok((SimTime(e.time), e.seq, e.event));
+                return Ok(e);
             }
             self.settle();
         } else if self.last > limit {
             return Err(true);
         }
-        let e = self.now.pop_front().ok_or(false)?;
-        self.len -= 1;
-        Ok((SimTime(e.time), e.seq, e.event))
+        self.now.pop_front().ok_or(false)
     }
 
     /// The time of the earliest event, if any. It moves nothing: the earliest event is at
     /// `last` if any is there, or else at the lowest non-empty bucket's minimum.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        if !self.now.is_empty() {
+        if !self.radix {
+            self.small.last().map(|e| SimTime(e.time))
+        } else if !self.now.is_empty() {
             Some(SimTime(self.last))
         } else if self.occupied == 0 {
             None
@@ -223,7 +325,7 @@ mod tests {
         q.push(SimTime(30), 'e');
         q.push(SimTime(0), 'f');
         q.push(SimTime(10), 'g');
-        let order: String = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
+        let order: String = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, "fbdgcae");
         assert!(q.is_empty());
     }
@@ -244,10 +346,12 @@ mod tests {
             for _ in 0..5_000 {
                 if rng.random_bool(0.55) {
                     let t = now + rng.random_range(0..spread);
-                    let seq = q.push(SimTime(t), ());
+                    // Each event carries its sequence number, to check the order of ties.
+                    let seq = q.pushed();
+                    assert_eq!(q.push(SimTime(t), seq), seq);
                     r.push(Reverse((t, seq)));
                 } else {
-                    let got = q.pop().map(|(t, s, ())| (t.0, s));
+                    let got = q.pop().map(|(t, s)| (t.0, s));
                     let want = r.pop().map(|Reverse(x)| x);
                     assert_eq!(got, want);
                     if let Some((t, _)) = got {
@@ -257,10 +361,54 @@ mod tests {
                 assert_eq!(q.len(), r.len());
             }
             while let Some(Reverse(want)) = r.pop() {
-                assert_eq!(q.pop().map(|(t, s, ())| (t.0, s)), Some(want));
+                assert_eq!(q.pop().map(|(t, s)| (t.0, s)), Some(want));
             }
             assert!(q.pop().is_none());
         }
+    }
+
+    /// A queue whose length wanders across the sorted array's limits, so events move into the
+    /// radix heap and back many times, against the reference heap; with many equal times.
+    #[test]
+    fn moving_between_the_array_and_the_radix_heap_keeps_the_order() {
+        use rand::Rng;
+        use std::cmp::Reverse;
+        use std::collections::BinaryHeap;
+        let mut rng = crate::engine::rng::from_seed(9);
+        let mut q = EventQueue::new();
+        let mut r = BinaryHeap::new();
+        let mut now = 0u64;
+        let (mut spills, mut gathers) = (0, 0);
+        for step in 0..200_000 {
+            // Climb towards 14 pending, then fall towards none, and again.
+            let target = if (step / 25) % 2 == 0 { 14 } else { 0 };
+            let push = if q.len() < target { 0.8 } else { 0.2 };
+            let was_radix = q.radix;
+            if rng.random_bool(push) {
+                let t = now + rng.random_range(0..4u64);
+                let seq = q.pushed();
+                q.push(SimTime(t), seq);
+                r.push(Reverse((t, seq)));
+            } else {
+                let got = q.pop().map(|(t, s)| (t.0, s));
+                assert_eq!(got, r.pop().map(|Reverse(x)| x));
+                if let Some((t, _)) = got {
+                    now = t;
+                }
+            }
+            spills += usize::from(!was_radix && q.radix);
+            gathers += usize::from(was_radix && !q.radix);
+            assert_eq!(q.len(), r.len());
+            assert_eq!(
+                q.peek_time().map(|t| t.0),
+                r.peek().map(|Reverse((t, _))| *t)
+            );
+            assert!(q.len() <= SMALL_MAX || q.radix);
+        }
+        assert!(
+            spills > 100 && gathers > 100,
+            "{spills} spills, {gathers} gathers"
+        );
     }
 
     #[test]
@@ -273,12 +421,12 @@ mod tests {
     }
 
     #[test]
-    fn sequence_numbers_are_returned_with_events() {
+    fn push_returns_the_sequence_number() {
         let mut q = EventQueue::new();
         let s0 = q.push(SimTime(5), ());
         let s1 = q.push(SimTime(5), ());
         assert_eq!((s0, s1), (0, 1));
-        assert_eq!(q.pop().map(|(t, s, _)| (t, s)), Some((SimTime(5), 0)));
+        assert_eq!(q.pop(), Some((SimTime(5), ())));
         assert_eq!(q.peek_time(), Some(SimTime(5)));
         assert_eq!(q.pushed(), 2);
     }

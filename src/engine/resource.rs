@@ -8,6 +8,11 @@
 //!
 //! It records the time-weighted number of busy servers (utilization) and the waiting time of
 //! every job that queued.
+//!
+//! [`Pipe`] is a single FIFO server whose service time is known when a job arrives (a network
+//! interface serializing a message at its bandwidth). Each job's start and finish then follow
+//! from the previous job's finish, so the model needs no event for the server itself: it
+//! schedules whatever happens at (or after) the finish directly.
 
 use std::collections::VecDeque;
 
@@ -117,9 +122,89 @@ impl<J> Servers<J> {
     }
 }
 
+/// A single FIFO server whose service times are known on arrival; see the module docs.
+#[derive(Debug, Clone)]
+pub struct Pipe {
+    /// When the last job queued so far finishes.
+    free_at: SimTime,
+    /// The service time of every job so far, in ns.
+    total_ns: u64,
+    /// Busy time up to `since`, in ns.
+    base_ns: u64,
+    /// The start of the measured window.
+    since: SimTime,
+}
+
+impl Pipe {
+    /// An idle server at `start`.
+    pub fn new(start: SimTime) -> Self {
+        Pipe {
+            free_at: start,
+            total_ns: 0,
+            base_ns: 0,
+            since: start,
+        }
+    }
+
+    /// A job needing `service` arrives at `now`: returns when it starts (now, or when the jobs
+    /// queued before it have finished) and when it finishes.
+    #[inline]
+    pub fn enqueue(&mut self, now: SimTime, service: SimDuration) -> (SimTime, SimTime) {
+        let start = self.free_at.max(now);
+        self.free_at = start + service;
+        self.total_ns += service.0;
+        (start, self.free_at)
+    }
+
+    /// Busy time from the start up to `now`, in ns. The work still ahead of `now` is one
+    /// unbroken stretch ending at `free_at`: a job that starts after `now` starts when the job
+    /// before it finishes, since every arrival so far came at or before `now`.
+    fn busy_ns(&self, now: SimTime) -> u64 {
+        self.total_ns - self.free_at.since(now).0
+    }
+
+    /// Fraction of time busy since the last [`Pipe::reset_stats`] (0 over an empty window).
+    /// `now` is at or after every arrival so far, as in a simulation it always is.
+    pub fn utilization(&self, now: SimTime) -> f64 {
+        let span = now.since(self.since).0;
+        if span == 0 {
+            return 0.0;
+        }
+        (self.busy_ns(now) - self.base_ns) as f64 / span as f64
+    }
+
+    /// Forgets utilization history (end of warm-up); queued work stays.
+    pub fn reset_stats(&mut self, now: SimTime) {
+        self.base_ns = self.busy_ns(now);
+        self.since = now;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pipe_serves_in_order_and_counts_only_elapsed_busy_time() {
+        let mut p = Pipe::new(SimTime(0));
+        // Idle: a job starts at once; the next queues behind it.
+        let first = p.enqueue(SimTime(0), SimDuration(10));
+        assert_eq!(first, (SimTime(0), SimTime(10)));
+        let second = p.enqueue(SimTime(4), SimDuration(6));
+        assert_eq!(second, (SimTime(10), SimTime(16)));
+        // At 12, 12 ns were busy; 4 more are queued and do not count yet.
+        assert!((p.utilization(SimTime(12)) - 1.0).abs() < 1e-12);
+        p.reset_stats(SimTime(12));
+        assert_eq!(p.utilization(SimTime(12)), 0.0);
+        // A later job finds the server idle.
+        let third = p.enqueue(SimTime(30), SimDuration(10));
+        assert_eq!(third, (SimTime(30), SimTime(40)));
+        // Since 12: busy 12..16 and 30..35, 9 of 23 ns.
+        assert!((p.utilization(SimTime(35)) - 9.0 / 23.0).abs() < 1e-12);
+        // Work reaching past now counts up to now: by 52, 4 + 10 + 12 of 40 ns.
+        p.enqueue(SimTime(40), SimDuration(100));
+        assert!((p.utilization(SimTime(52)) - 26.0 / 40.0).abs() < 1e-12);
+    }
 
     #[test]
     fn fifo_grant_order_and_waits() {

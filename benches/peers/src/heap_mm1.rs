@@ -106,7 +106,7 @@ pub fn run_radix(warmup: u64, measured: u64, seed: u64) -> Outcome {
     q.push(SimTime(ns(rng_arrival.sample(exp_arrival))), Ev::Arrival);
 
     let t0 = Instant::now();
-    while let Some((SimTime(now), _, ev)) = q.pop() {
+    while let Some((SimTime(now), ev)) = q.pop() {
         events += 1;
         match ev {
             Ev::Arrival => {
