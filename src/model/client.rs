@@ -16,7 +16,7 @@ use rand_distr::Exp1;
 
 use super::request::{Phase, Req};
 use super::{
-    Arrivals, Balancer, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, OpKind, Workload,
+    Arrivals, Balancer, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, OpKind, PackedEv, Workload,
 };
 
 /// Sequence numbers of background puts start here, apart from the main workload's.
@@ -145,7 +145,7 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
 
 impl EtcdModel {
     /// Closed-loop client `c` wants its next op.
-    pub(super) fn client_next(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+    pub(super) fn client_next(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
         let total = self.w.total;
         let cl = &mut self.clients;
         if cl.taken >= total {
@@ -170,7 +170,7 @@ impl EtcdModel {
     }
 
     /// The op producer has put one op in the channel.
-    pub(super) fn producer_tick(&mut self, s: &mut crate::engine::Scheduler<Ev>) {
+    pub(super) fn producer_tick(&mut self, s: &mut crate::engine::Scheduler<PackedEv>) {
         let cap = u64::from(self.w.clients);
         let total = self.w.total;
         let cl = &mut self.clients;
@@ -193,7 +193,7 @@ impl EtcdModel {
         }
     }
 
-    fn pass_limiter(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+    fn pass_limiter(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
         let Arrivals::Closed { rate_limit } = &self.w.arrivals else {
             return;
         };
@@ -209,7 +209,7 @@ impl EtcdModel {
     }
 
     /// Closed-loop client `c` issues its op.
-    pub(super) fn client_go(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+    pub(super) fn client_go(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
         let conn = c % self.w.conns;
         let id = self.new_request(c, conn, s.now());
         let host = self.p.client_host;
@@ -217,7 +217,7 @@ impl EtcdModel {
     }
 
     /// The next open-loop arrival.
-    pub(super) fn open_arrival(&mut self, s: &mut crate::engine::Scheduler<Ev>) {
+    pub(super) fn open_arrival(&mut self, s: &mut crate::engine::Scheduler<PackedEv>) {
         if self.issued >= self.w.total {
             return;
         }
@@ -248,7 +248,7 @@ impl EtcdModel {
     pub(super) fn background_arrival(
         &mut self,
         kind: OpKind,
-        s: &mut crate::engine::Scheduler<Ev>,
+        s: &mut crate::engine::Scheduler<PackedEv>,
     ) {
         let (rate, ev) = match kind {
             OpKind::Expensive => (self.w.expensive_rate, Ev::ExpensiveArrival),
@@ -274,7 +274,7 @@ impl EtcdModel {
     }
 
     /// A request of client `c` has finished.
-    pub(super) fn client_finished(&mut self, c: u32, s: &mut crate::engine::Scheduler<Ev>) {
+    pub(super) fn client_finished(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
         if matches!(self.w.arrivals, Arrivals::Closed { .. }) {
             self.client_next(c, s);
         }

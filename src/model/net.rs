@@ -1,10 +1,12 @@
 //! The network: each host has one outbound interface that serializes messages at its
-//! bandwidth (a single-server FIFO), then the message propagates for a one-way latency drawn
+//! bandwidth (a single-server FIFO, an engine [`crate::engine::Pipe`]: a message's
+//! serialization time is known when it is sent, so its departure follows from the messages
+//! ahead of it and needs no event), then the message propagates for a one-way latency drawn
 //! from the link's distribution, never overtaking an earlier message on the same link.
 //! Messages between processes on the same host skip both. Receiving interfaces are not
 //! modelled: many senders into one host are limited only by their own links.
 
-use super::{EtcdModel, Ev, MemberId, Stage};
+use super::{EtcdModel, Ev, MemberId, PackedEv, Stage};
 use crate::engine::{Scheduler, SimDuration};
 
 /// A process a message is addressed to.
@@ -77,7 +79,7 @@ impl EtcdModel {
     }
 
     /// Sends `msg`: queue on the sender's interface, serialize, propagate.
-    pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<Ev>) {
+    pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<PackedEv>) {
         let from = usize::from(msg.from_host);
         let same_host = from == self.host_of(msg.to);
         let id = self.store_msg(msg);
@@ -85,53 +87,42 @@ impl EtcdModel {
             s.schedule_in(SimDuration::ZERO, Ev::Deliver(id));
             return;
         }
+        let now = s.now();
         if let Some(req) = msg.request_id() {
-            self.enter(req, Stage::NicQueue, s.now());
+            self.enter(req, Stage::NicQueue, now);
         }
-        if let Some(id) = self.hosts[from].nic.acquire(s.now(), id) {
-            self.start_nic(from, id, s);
-        }
-    }
-
-    fn start_nic(&mut self, host: usize, id: u32, s: &mut Scheduler<Ev>) {
-        let msg = self.msgs[id as usize];
+        let bw = self.p.hosts[from].nic_bytes_per_s;
+        let service = SimDuration::from_secs_f64(f64::from(msg.bytes) / bw);
+        let (start, done) = self.hosts[from].nic.enqueue(now, service);
         if let Some(req) = msg.request_id() {
             let st = match msg.kind {
                 MsgKind::Request(_) => Stage::NetRequest,
                 _ => Stage::NetResponse,
             };
-            self.enter(req, st, s.now());
+            self.enter(req, st, start);
         }
-        let bw = self.p.hosts[host].nic_bytes_per_s;
-        let d = SimDuration::from_secs_f64(f64::from(msg.bytes) / bw);
-        s.schedule_in(d, Ev::NicDone(host as u16, id));
-    }
-
-    pub(super) fn nic_done(&mut self, host: usize, id: u32, s: &mut Scheduler<Ev>) {
-        if let Some((next, _)) = self.hosts[host].nic.release(s.now()) {
-            self.start_nic(host, next, s);
-        }
-        let to = self.host_of(self.msgs[id as usize].to);
+        let to = self.host_of(msg.to);
         let n = self.hosts.len();
         // A link's delay varies over time, not from packet to packet: messages close together
         // share it. Drawing it afresh for each message would make a busy link's messages queue
         // behind the slow draws of earlier ones (no overtaking), inflating its mean delay with
-        // load.
-        let (d, until) = &mut self.link_delay[host * n + to];
-        if s.now() >= *until {
-            *d = self.p.latency[host][to].sample(&mut self.rng_net);
-            *until = s.now() + LINK_EPOCH;
+        // load. Messages leave a host in the order they are sent, so each link sees its
+        // departure times in order.
+        let (d, until) = &mut self.link_delay[from * n + to];
+        if done >= *until {
+            *d = self.p.latency[from][to].sample(&mut self.rng_net);
+            *until = done + LINK_EPOCH;
         }
         let d = *d;
         // A link is a TCP stream: a message never overtakes an earlier one on the same link.
-        let last = &mut self.link_last[host * n + to];
-        let at = (s.now() + d).max(*last);
+        let last = &mut self.link_last[from * n + to];
+        let at = (done + d).max(*last);
         *last = at;
         s.schedule_at(at, Ev::Deliver(id));
     }
 
     /// Message `id` reaches its destination process.
-    pub(super) fn deliver(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn deliver(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let msg = self.msgs[id as usize];
         match (msg.to, msg.kind) {
             (Node::Member(_), MsgKind::Request(req)) => {

@@ -17,7 +17,7 @@ use rand::Rng;
 
 use super::net::{Msg, MsgKind, Node};
 use super::request::Phase;
-use super::{CpuJob, EtcdModel, Ev, OpKind};
+use super::{CpuJob, EtcdModel, OpKind, PackedEv};
 use crate::engine::Scheduler;
 use crate::model::Consistency;
 
@@ -102,7 +102,7 @@ impl EtcdModel {
     }
 
     /// A request or its response reaches the proxy: its CPU handles it.
-    pub(super) fn at_proxy(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn at_proxy(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id as usize];
         r.phase = if r.phase == Phase::ToClient {
             Phase::ProxyReturn
@@ -114,7 +114,7 @@ impl EtcdModel {
     }
 
     /// The proxy has decoded a request: answer it from the cache, or forward it.
-    pub(super) fn proxy_routed(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn proxy_routed(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let span = self.w.range.keys_in_range.max(1);
         let keys = self.w.range.total_keys.max(span);
         let r = &self.reqs[id as usize];
@@ -153,7 +153,7 @@ impl EtcdModel {
     }
 
     /// The proxy has encoded a response: update the cache and send it to the client.
-    pub(super) fn proxy_relayed(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn proxy_relayed(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &self.reqs[id as usize];
         let capacity = self.p.proxy.as_ref().map_or(1, |x| x.cache_entries);
         if !r.auth_pending && !r.failed && !r.cache_hit {

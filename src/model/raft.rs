@@ -24,11 +24,11 @@ use std::collections::VecDeque;
 
 use super::net::{Msg, MsgKind, Node};
 use super::write::{ApplyStep, CommitStep, DiskJob, LockJob};
-use super::{CpuJob, EtcdModel, Ev, MemberId, Stage};
+use super::{CpuJob, EtcdModel, MemberId, PackedEv, Stage};
 use crate::engine::{RwLock, Scheduler, Servers, SimTime};
 
 /// An input to a member's raft goroutine.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RaftInput {
     /// The member's own read loop asks for a read index (round `ctx`).
     ReadIndexLocal { ctx: u32 },
@@ -201,7 +201,12 @@ impl EtcdModel {
     }
 
     /// Hands `input` to member `m`'s raft goroutine.
-    pub(super) fn raft_submit(&mut self, m: MemberId, input: RaftInput, s: &mut Scheduler<Ev>) {
+    pub(super) fn raft_submit(
+        &mut self,
+        m: MemberId,
+        input: RaftInput,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         let host = self.members[usize::from(m)].host;
         if let Some(input) = self.members[usize::from(m)]
             .raft_loop
@@ -212,7 +217,12 @@ impl EtcdModel {
     }
 
     /// The raft goroutine of `m` has stepped `input`.
-    pub(super) fn raft_step_done(&mut self, m: MemberId, input: RaftInput, s: &mut Scheduler<Ev>) {
+    pub(super) fn raft_step_done(
+        &mut self,
+        m: MemberId,
+        input: RaftInput,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         self.raft_process(m, input);
         let mi = usize::from(m);
         if let Some((next, _)) = self.members[mi].raft_loop.release(s.now()) {
@@ -347,7 +357,7 @@ impl EtcdModel {
 
     /// Starts a Ready if the loop is idle and there is output: the raft loop goroutine takes
     /// the output now, and acts on it once it gets a core ([`EtcdModel::ready_on_core`]).
-    fn maybe_start_ready(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn maybe_start_ready(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         let mem = &mut self.members[mi];
         let has_entries = mem.last_index > mem.persist_scheduled;
@@ -376,7 +386,7 @@ impl EtcdModel {
     /// The raft loop of `m` is on a core with its Ready: it hands the last ReadState to the
     /// read loop and the committed entries to the apply goroutine, and the leader sends its
     /// messages before persisting.
-    pub(super) fn ready_on_core(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn ready_on_core(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         if let Some((ctx, index)) = self.members[usize::from(m)].ready_read_state.take() {
             self.read_state_delivered(m, ctx, index, s);
         }
@@ -388,7 +398,7 @@ impl EtcdModel {
         }
     }
 
-    fn flush_ready_msgs(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn flush_ready_msgs(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mut msgs = std::mem::take(&mut self.members[usize::from(m)].ready_msgs);
         for msg in msgs.drain(..) {
             self.send(msg, s);
@@ -398,7 +408,7 @@ impl EtcdModel {
 
     /// The raft loop of `m` has handled its Ready on a core: it persists new entries (one WAL
     /// fdatasync), or finishes at once.
-    pub(super) fn ready_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn ready_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         if self.members[usize::from(m)].ready_persist {
             self.disk(m, DiskJob::Wal, s);
         } else {
@@ -407,12 +417,12 @@ impl EtcdModel {
     }
 
     /// The WAL fdatasync of `m`'s Ready is done.
-    pub(super) fn wal_synced(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn wal_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         self.ready_done(m, s);
     }
 
     /// The raft loop of `m` finished a Ready: a follower sends now (after persisting).
-    fn ready_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn ready_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         if m != self.p.leader {
             self.flush_ready_msgs(m, s);
         }
@@ -421,7 +431,7 @@ impl EtcdModel {
     }
 
     /// A linearizable read joins member `m`'s read loop.
-    pub(super) fn read_loop_join(&mut self, m: MemberId, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn read_loop_join(&mut self, m: MemberId, id: u32, s: &mut Scheduler<PackedEv>) {
         self.enter(id, Stage::ReadIndexBatch, s.now());
         self.members[usize::from(m)].rl_waiting.push(id);
         if !self.members[usize::from(m)].rl_active {
@@ -429,7 +439,7 @@ impl EtcdModel {
         }
     }
 
-    fn start_round(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn start_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mem = &mut self.members[usize::from(m)];
         debug_assert!(mem.rl_round.is_empty());
         std::mem::swap(&mut mem.rl_waiting, &mut mem.rl_round);
@@ -445,7 +455,13 @@ impl EtcdModel {
         self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
     }
 
-    fn read_state_delivered(&mut self, m: MemberId, ctx: u32, index: u64, s: &mut Scheduler<Ev>) {
+    fn read_state_delivered(
+        &mut self,
+        m: MemberId,
+        ctx: u32,
+        index: u64,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         let mem = &mut self.members[usize::from(m)];
         if !mem.rl_active || ctx != mem.rl_ctx {
             return; // "ignored out-of-date read index response"
@@ -464,7 +480,7 @@ impl EtcdModel {
     }
 
     /// Releases every read of the round, then starts the next round if reads are waiting.
-    pub(super) fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mut round = std::mem::take(&mut self.members[usize::from(m)].rl_round);
         if self.trace_limit > 0 && self.m.rounds < self.trace_limit {
             self.round_spans.push(super::RoundSpan {

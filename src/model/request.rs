@@ -15,7 +15,7 @@
 use super::net::{Msg, MsgKind, Node};
 use super::write::LockJob;
 use super::{
-    AuthMode, Consistency, CpuJob, EtcdModel, Ev, Mechanisms, MemberCosts, MemberId, OpKind,
+    AuthMode, Consistency, CpuJob, EtcdModel, Mechanisms, MemberCosts, MemberId, OpKind, PackedEv,
     RangeOp, RbacLock, Stage,
 };
 use crate::engine::rng::SimRng;
@@ -24,7 +24,8 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 /// Where a request is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
-    /// The benchmark loop's own work, before the latency clock starts.
+    /// The benchmark loop's own work, before the latency clock starts; its core job runs on
+    /// into `ClientSend`.
     ClientLoop,
     /// clientv3 builds and sends the request.
     ClientSend,
@@ -193,7 +194,17 @@ impl EtcdModel {
         let mc = &self.p.member_costs;
         let cc = &self.p.client_costs;
         let (stage, d) = match phase {
-            Phase::ClientLoop => (Stage::Client, cc.loop_cost.sample(rng)),
+            Phase::ClientLoop => {
+                // The loop goes straight on into clientv3's send on the same core (the
+                // goroutine does not block in between), so both are one job: the latency clock
+                // starts when the loop's own work ends, and the send follows.
+                let lp = cc.loop_cost.sample(rng);
+                let send = cc.request.sample(rng);
+                let begun = now + lp;
+                self.reqs[id as usize].begin(begun);
+                self.enter(id, Stage::Client, begun);
+                return lp + send;
+            }
             Phase::ClientSend => (Stage::Client, cc.request.sample(rng)),
             Phase::ClientRecv => {
                 let per = ns(cc.response_ns_per_byte * f64::from(resp_bytes));
@@ -264,9 +275,7 @@ impl EtcdModel {
                 unreachable!("phase {phase:?} does not run on a core")
             }
         };
-        if phase != Phase::ClientLoop {
-            self.enter(id, stage, now);
-        }
+        self.enter(id, stage, now);
         d
     }
 
@@ -327,15 +336,11 @@ impl EtcdModel {
     }
 
     /// A core finished the current phase of request `id`.
-    pub(super) fn req_cpu_done(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn req_cpu_done(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let now = s.now();
         let r = &mut self.reqs[id as usize];
         match r.phase {
-            Phase::ClientLoop => {
-                r.begin(now);
-                let host = self.p.client_host;
-                self.cpu(host, CpuJob::Req(id), s);
-            }
+            Phase::ClientLoop => unreachable!("the loop's job ends with the send"),
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
                 let to = if self.via_proxy(id) {
@@ -473,7 +478,7 @@ impl EtcdModel {
 
     /// The goroutine of request `id` is preempted: it gives its core to the next in line and
     /// queues again at the back.
-    fn yield_core(&mut self, host: usize, id: u32, s: &mut Scheduler<Ev>) {
+    fn yield_core(&mut self, host: usize, id: u32, s: &mut Scheduler<PackedEv>) {
         if self.held_core == Some((host, id)) {
             self.held_core = None;
             if let Some((next, _)) = self.hosts[host].cores.release(s.now()) {
@@ -485,7 +490,7 @@ impl EtcdModel {
 
     /// Authenticate's password check: bcrypt, under the backend batch-tx lock before 3.4.9 (the
     /// lock stays held while Go preempts the goroutine).
-    fn auth_check(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn auth_check(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let m = self.reqs[id as usize].member;
         if self.p.mechanisms.bcrypt_under_lock {
             self.reqs[id as usize].phase = Phase::AuthLock;
@@ -496,7 +501,7 @@ impl EtcdModel {
         self.bcrypt_start(id, s);
     }
 
-    fn bcrypt_start(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn bcrypt_start(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let d = self.p.member_costs.bcrypt.sample(&mut self.rng_cpu);
         let scaled = (d.0 as f64 * self.p.member_costs.bcrypt_scale) as u64;
         let r = &mut self.reqs[id as usize];
@@ -507,7 +512,7 @@ impl EtcdModel {
     }
 
     /// The request reaches its member: gRPC receive.
-    pub(super) fn request_at_member(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn request_at_member(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let needs_tls =
             self.w.auth == AuthMode::Cert && self.clients.first_contact(&self.reqs[id as usize]);
         let r = &mut self.reqs[id as usize];
@@ -520,7 +525,7 @@ impl EtcdModel {
         self.cpu(host, CpuJob::Req(id), s);
     }
 
-    fn after_grpc(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn after_grpc(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let m = self.reqs[id as usize].member;
         // Learners serve only serializable reads ("rpc not supported for learner").
         let consistency = self.consistency_of(id);
@@ -539,7 +544,7 @@ impl EtcdModel {
 
     /// The read index is confirmed and applied (or the read is serializable, or the request is
     /// a put): the token check first.
-    pub(super) fn after_read_index(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn after_read_index(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         if self.reqs[id as usize].auth_pending {
             self.auth_check(id, s);
             return;
@@ -572,7 +577,7 @@ impl EtcdModel {
 
     /// The token is valid (or the user came from a certificate): a range's RBAC check, or a
     /// put's proposal (its permission is checked at apply).
-    fn after_token(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn after_token(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         if self.reqs[id as usize].kind == OpKind::Write {
             self.propose(id, s);
             return;
@@ -594,7 +599,7 @@ impl EtcdModel {
         }
     }
 
-    fn rbac_unlock(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn rbac_unlock(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let now = s.now();
         let mi = usize::from(m);
         match self.p.mechanisms.rbac_lock {
@@ -610,7 +615,7 @@ impl EtcdModel {
     }
 
     /// Opens the read transaction: the read-tx lock, shared.
-    fn open_tx(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn open_tx(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::OpenTx;
         let m = usize::from(r.member);
@@ -626,7 +631,7 @@ impl EtcdModel {
 
     /// The read transaction is open: from 3.4 the lock goes at once (the buffer is copied);
     /// then the index walk, under the index read lock.
-    fn tx_opened(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn tx_opened(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let m = self.reqs[id as usize].member;
         let mi = usize::from(m);
         if self.p.mechanisms.concurrent_read {
@@ -645,7 +650,7 @@ impl EtcdModel {
         self.index_walk(id, s);
     }
 
-    fn release_read_tx_read(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn release_read_tx_read(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let granted = self.members[usize::from(m)].read_tx.read_release(s.now());
         for (job, _) in granted {
             self.lock_granted(m, job, s);
@@ -653,7 +658,7 @@ impl EtcdModel {
     }
 
     /// The index walk, under the treeIndex read lock.
-    fn index_walk(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn index_walk(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(self.reqs[id as usize].member);
         self.reqs[id as usize].phase = Phase::IndexWalk;
         self.enter(id, Stage::LockWait, s.now());
@@ -671,13 +676,13 @@ impl EtcdModel {
     /// was woken by the unlock, so it runs next (Go's `runnext`; a starving mutex even hands
     /// the unlocker's processor over), not behind the queue of runnable requests: holding a
     /// lock while queued for a core would keep everyone else off the lock.
-    pub(super) fn req_lock_granted(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn req_lock_granted(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         self.woken = Some(id);
         self.req_lock_granted_inner(id, s);
         self.woken = None;
     }
 
-    fn req_lock_granted_inner(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn req_lock_granted_inner(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &self.reqs[id as usize];
         let host = self.members[usize::from(r.member)].host;
         match r.phase {
@@ -691,7 +696,7 @@ impl EtcdModel {
     }
 
     /// The answer (or an error) goes back to the client, through the proxy if there is one.
-    pub(super) fn respond(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn respond(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::ToClient;
         let from_host = self.members[usize::from(r.member)].host as u16;
@@ -711,14 +716,14 @@ impl EtcdModel {
     }
 
     /// The response reaches the client: clientv3 decodes it.
-    pub(super) fn response_at_client(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn response_at_client(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         self.reqs[id as usize].phase = Phase::ClientRecv;
         let host = self.p.client_host;
         self.cpu(host, CpuJob::Req(id), s);
     }
 
     /// The request is done: record it and free its slot.
-    fn complete(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn complete(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let now = s.now();
         if self.reqs[id as usize].auth_pending {
             // The token is here: clientv3 now sends the request itself.

@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use super::net::{Msg, MsgKind, Node};
 use super::request::Phase;
-use super::{CpuJob, EtcdModel, Ev, MemberId, Stage};
+use super::{CpuJob, EtcdModel, Ev, MemberId, PackedEv, Stage};
 use crate::engine::{Scheduler, SimDuration};
 
 /// What a log entry carries, for the model: who proposed it and for which request.
@@ -132,7 +132,7 @@ impl EtcdModel {
 
     /// A put reached its member and went through gRPC: check the limits, then auth, then
     /// propose.
-    pub(super) fn write_received(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn write_received(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let m = usize::from(self.reqs[id as usize].member);
         let size = u64::from(self.request_bytes(id));
         let lag = self.members[m]
@@ -151,7 +151,7 @@ impl EtcdModel {
     }
 
     /// The token (if any) is valid: build the proposal.
-    pub(super) fn propose(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn propose(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::Propose;
         let host = self.members[usize::from(r.member)].host;
@@ -159,7 +159,7 @@ impl EtcdModel {
     }
 
     /// The proposal is built: it enters raft.
-    pub(super) fn proposed(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    pub(super) fn proposed(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         self.enter(id, Stage::Replicate, s.now());
         let m = self.reqs[id as usize].member;
         self.reqs[id as usize].phase = Phase::Replicate;
@@ -291,7 +291,13 @@ impl EtcdModel {
     }
 
     /// A Ready hands committed entries `lo..=hi` to member `m`'s apply goroutine.
-    pub(super) fn apply_enqueue(&mut self, m: MemberId, lo: u64, hi: u64, s: &mut Scheduler<Ev>) {
+    pub(super) fn apply_enqueue(
+        &mut self,
+        m: MemberId,
+        lo: u64,
+        hi: u64,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         let mem = &mut self.members[usize::from(m)];
         mem.apply_queue.push_back((lo, hi));
         if !mem.apply_busy {
@@ -299,7 +305,7 @@ impl EtcdModel {
         }
     }
 
-    fn apply_next_batch(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn apply_next_batch(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mem = &mut self.members[usize::from(m)];
         let Some((lo, hi)) = mem.apply_queue.pop_front() else {
             mem.apply_busy = false;
@@ -314,7 +320,7 @@ impl EtcdModel {
         self.apply_entry_start(m, s);
     }
 
-    fn apply_entry_start(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn apply_entry_start(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         self.members[usize::from(m)].apply_step = ApplyStep::BatchTx;
         if self.lock_batch_tx(m, LockJob::Apply(m), s) {
             self.apply_lock_granted(m, s);
@@ -322,7 +328,7 @@ impl EtcdModel {
     }
 
     /// The apply goroutine of `m` got the lock its current step waits for.
-    pub(super) fn apply_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn apply_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         match self.members[mi].apply_step {
             ApplyStep::BatchTx => {
@@ -365,7 +371,7 @@ impl EtcdModel {
 
     /// The apply CPU work of `m`'s current entry is done: a put updates the index (under its
     /// write lock) and writes the buffer back; Authenticate's entry changes no key.
-    pub(super) fn apply_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn apply_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         let idx = self.members[mi].apply_next;
         if self.log.get(idx).is_some_and(|e| e.auth) {
@@ -383,7 +389,7 @@ impl EtcdModel {
         }
     }
 
-    fn writeback(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn writeback(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         self.members[mi].apply_step = ApplyStep::Writeback;
         if self.members[mi]
@@ -395,7 +401,7 @@ impl EtcdModel {
         }
     }
 
-    fn apply_entry_done(&mut self, m: MemberId, wrote: bool, s: &mut Scheduler<Ev>) {
+    fn apply_entry_done(&mut self, m: MemberId, wrote: bool, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         let idx = self.members[mi].apply_next;
         let mem = &mut self.members[mi];
@@ -421,7 +427,7 @@ impl EtcdModel {
         }
     }
 
-    fn apply_batch_done(&mut self, m: MemberId, applied: u64, s: &mut Scheduler<Ev>) {
+    fn apply_batch_done(&mut self, m: MemberId, applied: u64, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         let (start, n) = (
             self.members[mi].apply_batch_start,
@@ -443,7 +449,7 @@ impl EtcdModel {
     }
 
     /// Member `m` has applied request `id`'s put: answer the client.
-    fn write_applied(&mut self, id: u32, s: &mut Scheduler<Ev>) {
+    fn write_applied(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::WriteRespond;
         let host = self.members[usize::from(r.member)].host;
@@ -452,7 +458,7 @@ impl EtcdModel {
 
     /// The backend's timer (`backend.run`): commit if writes are pending; the timer restarts
     /// when that commit ends, or now if there was nothing to commit.
-    pub(super) fn backend_tick(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn backend_tick(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         if self.members[mi].pending_writes > 0 && self.members[mi].commit_step == CommitStep::Idle {
             self.members[mi].timer_commit = true;
@@ -462,7 +468,7 @@ impl EtcdModel {
         }
     }
 
-    fn start_backend_commit(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    fn start_backend_commit(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         if self.members[mi].commit_step != CommitStep::Idle {
             return;
@@ -475,7 +481,7 @@ impl EtcdModel {
     }
 
     /// The backend commit of `m` got the lock it waits for.
-    pub(super) fn commit_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn commit_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         match self.members[mi].commit_step {
             CommitStep::BatchTx => {
@@ -506,26 +512,26 @@ impl EtcdModel {
     }
 
     /// The commit's CPU work is done: two fdatasyncs follow.
-    pub(super) fn backend_commit_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn backend_commit_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         self.members[usize::from(m)].commit_step = CommitStep::Sync1;
         self.disk(m, DiskJob::Bolt, s);
     }
 
     /// Queues a disk operation of member `m`.
-    pub(super) fn disk(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<Ev>) {
+    pub(super) fn disk(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
         if let Some(job) = self.members[usize::from(m)].disk.acquire(self.now, job) {
             self.start_disk(m, job, s);
         }
     }
 
-    fn start_disk(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<Ev>) {
+    fn start_disk(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
         self.members[usize::from(m)].disk_start = self.now;
         let d = self.p.fsync.sample(&mut self.rng_disk);
         s.schedule_in(d, Ev::DiskDone(m, job));
     }
 
     /// A disk operation of member `m` finished.
-    pub(super) fn disk_done(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<Ev>) {
+    pub(super) fn disk_done(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         let what = match job {
             DiskJob::Wal => "wal fsync",
@@ -569,7 +575,7 @@ impl EtcdModel {
         &mut self,
         m: MemberId,
         job: LockJob,
-        _s: &mut Scheduler<Ev>,
+        _s: &mut Scheduler<PackedEv>,
     ) -> bool {
         self.members[usize::from(m)]
             .batch_tx
@@ -578,14 +584,14 @@ impl EtcdModel {
     }
 
     /// Releases the batch-tx lock and hands it on.
-    pub(super) fn unlock_batch_tx(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn unlock_batch_tx(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         if let Some((next, _)) = self.members[usize::from(m)].batch_tx.release(self.now) {
             self.lock_granted(m, next, s);
         }
     }
 
     /// Releases the read-tx lock held for writing and hands it on.
-    pub(super) fn unlock_read_tx_write(&mut self, m: MemberId, s: &mut Scheduler<Ev>) {
+    pub(super) fn unlock_read_tx_write(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let granted = self.members[usize::from(m)].read_tx.write_release(self.now);
         for (job, _) in granted {
             self.lock_granted(m, job, s);
@@ -597,7 +603,7 @@ impl EtcdModel {
         &mut self,
         m: MemberId,
         granted: Vec<(LockJob, SimDuration)>,
-        s: &mut Scheduler<Ev>,
+        s: &mut Scheduler<PackedEv>,
     ) {
         for (job, _) in granted {
             self.lock_granted(m, job, s);
@@ -605,7 +611,7 @@ impl EtcdModel {
     }
 
     /// A lock of member `m` was granted to `job`: it goes on with what it was waiting for.
-    pub(super) fn lock_granted(&mut self, m: MemberId, job: LockJob, s: &mut Scheduler<Ev>) {
+    pub(super) fn lock_granted(&mut self, m: MemberId, job: LockJob, s: &mut Scheduler<PackedEv>) {
         match job {
             LockJob::Req(id) => self.req_lock_granted(id, s),
             LockJob::Apply(_) => self.apply_lock_granted(m, s),
