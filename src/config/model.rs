@@ -13,6 +13,9 @@ use crate::model::{
     RbacLock, WriteParams,
 };
 
+
+/// The most hosts a model may place processes on.
+pub const MAX_HOSTS: usize = 256;
 /// A cost: a constant in the key's unit, or a distribution in that unit.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(untagged)]
@@ -604,6 +607,17 @@ impl ModelFile {
             }
             _ => None,
         };
+        // The model names a host in an event with one byte.
+        if hosts.len() > MAX_HOSTS {
+            return Err(ConfigError::invalid(
+                file,
+                "placement.hosts",
+                format!(
+                    "at most {MAX_HOSTS} hosts, the proxy's included (got {})",
+                    hosts.len()
+                ),
+            ));
+        }
         let latency = self.latency(file, &hosts)?;
         let mut mechanisms = Mechanisms::for_version(minor, patch);
         self.mechanisms.apply(file, &mut mechanisms)?;

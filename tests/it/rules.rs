@@ -266,3 +266,25 @@ fn overrides_keep_a_string_key_a_string_and_rtt_scales_the_latency_shape() {
         "{m0} {m1}"
     );
 }
+
+/// Events name a host in one byte: more than 256 hosts are refused, not truncated.
+#[test]
+fn a_placement_of_more_than_256_hosts_is_refused() {
+    let placement = |n: usize| {
+        let hosts: Vec<String> = (0..n)
+            .map(|i| format!("{{ name = \"h{i}\", cores = 2, nic_bandwidth_gbps = 10 }}"))
+            .collect();
+        format!(
+            "{SHIPPED}\n[placement]\nhosts = [{}]\nmembers = [\"h0\", \"h1\", \"h2\"]\nclient = \"h3\"\n",
+            hosts.join(", ")
+        )
+    };
+    assert!(model_from_str(FILE, &placement(256), &[]).is_ok());
+    match model_from_str(FILE, &placement(257), &[]) {
+        Err(ConfigError::Invalid { file, key, rule }) => {
+            assert_eq!((file.as_str(), key.as_str()), (FILE, "placement.hosts"));
+            assert!(rule.contains("at most 256 hosts"), "{rule}");
+        }
+        other => panic!("257 hosts: {other:?}"),
+    }
+}
