@@ -13,7 +13,6 @@ use crate::model::{
     RbacLock, WriteParams,
 };
 
-
 /// The most hosts a model may place processes on.
 pub const MAX_HOSTS: usize = 256;
 /// A cost: a constant in the key's unit, or a distribution in that unit.
