@@ -264,7 +264,14 @@ mod tests {
 /// events: the model acquires, releases and schedules.
 #[derive(Debug, Clone)]
 pub struct RwLock<J> {
+    /// Readers holding the lock, those in `leaving` included.
     readers: u32,
+    /// When each reader that announced its release ([`RwLock::hold_until`]) leaves.
+    leaving: Vec<SimTime>,
+    /// A wake-up the model has been asked for and has not delivered yet.
+    wake_asked: bool,
+    /// A wake-up to hand to the model ([`RwLock::take_wake`]).
+    wake_request: Option<SimTime>,
     writer: bool,
     queue: VecDeque<(SimTime, bool, J)>,
     write_held: TimeWeighted,
@@ -275,6 +282,9 @@ impl<J> RwLock<J> {
     pub fn new(start: SimTime) -> Self {
         RwLock {
             readers: 0,
+            leaving: Vec::new(),
+            wake_asked: false,
+            wake_request: None,
             writer: false,
             queue: VecDeque::new(),
             write_held: TimeWeighted::new(start),
@@ -284,7 +294,7 @@ impl<J> RwLock<J> {
     /// A reader arrives: granted at once (`Some(job)`) unless a writer holds the lock or anyone
     /// is queued.
     pub fn read(&mut self, now: SimTime, job: J) -> Option<J> {
-        let _ = now;
+        self.expire(now);
         if !self.writer && self.queue.is_empty() {
             self.readers += 1;
             Some(job)
@@ -296,22 +306,91 @@ impl<J> RwLock<J> {
 
     /// A writer arrives: granted at once if the lock is free and nobody is queued.
     pub fn write(&mut self, now: SimTime, job: J) -> Option<J> {
+        self.expire(now);
         if !self.writer && self.readers == 0 && self.queue.is_empty() {
             self.writer = true;
             self.write_held.set(now, 1.0);
             Some(job)
         } else {
             self.queue.push_back((now, true, job));
+            self.check_wake();
             None
+        }
+    }
+
+    /// A reader holding the lock announces that it leaves at `until` (not before `now`), and
+    /// will not call [`RwLock::read_release`]: a goroutine whose work under the lock has a
+    /// known length, so the model needs no event for its release. The release is applied
+    /// lazily, by the next operation at or after `until`; when a waiting writer is held back
+    /// by such readers alone, the lock asks for a wake-up ([`RwLock::take_wake`]) at the
+    /// time the last of them leaves, and the model calls [`RwLock::wake`] then.
+    pub fn hold_until(&mut self, now: SimTime, until: SimTime) {
+        assert!(
+            self.readers as usize > self.leaving.len(),
+            "hold_until by a reader that does not hold the lock"
+        );
+        debug_assert!(until >= now);
+        self.leaving.push(until);
+        self.check_wake();
+    }
+
+    /// A wake-up the lock needs, once: the model schedules an event at that time which calls
+    /// [`RwLock::wake`].
+    pub fn take_wake(&mut self) -> Option<SimTime> {
+        self.wake_request.take()
+    }
+
+    /// The wake-up asked for: the readers that announced their release by now leave; returns
+    /// the jobs granted as a result.
+    pub fn wake(&mut self, now: SimTime) -> Vec<(J, SimDuration)> {
+        self.wake_asked = false;
+        self.expire(now);
+        let out = self.grant(now);
+        self.check_wake();
+        out
+    }
+
+    /// Lets the readers whose announced release time has come leave.
+    fn expire(&mut self, now: SimTime) {
+        let before = self.leaving.len();
+        self.leaving.retain(|&t| t > now);
+        self.readers -= (before - self.leaving.len()) as u32;
+    }
+
+    /// Asks for a wake-up if a writer waits at the front of the queue for readers that will
+    /// all leave at known times, and none is asked for yet. While a writer waits no reader
+    /// joins, so the last of those times does not move.
+    fn check_wake(&mut self) {
+        let writer_waits = matches!(self.queue.front(), Some(&(_, true, _)));
+        if !self.wake_asked
+            && !self.writer
+            && writer_waits
+            && self.readers > 0
+            && self.readers as usize == self.leaving.len()
+        {
+            let last = self
+                .leaving
+                .iter()
+                .copied()
+                .max()
+                .expect("readers are leaving");
+            self.wake_asked = true;
+            self.wake_request = Some(last);
         }
     }
 
     /// A reader leaves; returns the jobs granted as a result (a writer, when the last reader
     /// leaves), with how long each waited.
     pub fn read_release(&mut self, now: SimTime) -> Vec<(J, SimDuration)> {
-        assert!(self.readers > 0, "read release of a lock no reader holds");
+        assert!(
+            self.readers as usize > self.leaving.len(),
+            "read release of a lock no reader holds"
+        );
         self.readers -= 1;
-        self.grant(now)
+        self.expire(now);
+        let out = self.grant(now);
+        self.check_wake();
+        out
     }
 
     /// The writer leaves; returns the jobs granted as a result (the next writer, or every
@@ -320,7 +399,10 @@ impl<J> RwLock<J> {
         assert!(self.writer, "write release of a lock no writer holds");
         self.writer = false;
         self.write_held.set(now, 0.0);
-        self.grant(now)
+        self.expire(now);
+        let out = self.grant(now);
+        self.check_wake();
+        out
     }
 
     fn grant(&mut self, now: SimTime) -> Vec<(J, SimDuration)> {
@@ -349,7 +431,8 @@ impl<J> RwLock<J> {
     pub fn write_locked(&self) -> bool {
         self.writer
     }
-    /// Readers holding the lock.
+    /// Readers holding the lock (those that announced a release time that has passed, but
+    /// that no operation has applied yet, included).
     pub fn readers(&self) -> u32 {
         self.readers
     }
@@ -386,6 +469,59 @@ mod rw_tests {
         assert_eq!(l.write_release(SimTime(12)), vec![]);
         // Held for writing on 5..9 and 10..12: 6 of 12 ns.
         assert!((l.write_utilization(SimTime(12)) - 0.5).abs() < 1e-12);
+    }
+
+    /// Readers that announce their release need no release call: a writer that arrives while
+    /// only they hold the lock gets a wake-up at the last one's time, and is granted then, as
+    /// if each had released at its time.
+    #[test]
+    fn readers_leaving_at_known_times_wake_a_waiting_writer_at_the_last() {
+        let mut l = RwLock::new(SimTime(0));
+        assert_eq!(l.read(SimTime(0), 'a'), Some('a'));
+        assert_eq!(l.read(SimTime(1), 'b'), Some('b'));
+        l.hold_until(SimTime(1), SimTime(20));
+        // No writer waits: no wake-up.
+        assert_eq!(l.take_wake(), None);
+        // A writer arrives; 'a' still holds the lock by events, so no wake-up yet.
+        assert_eq!(l.write(SimTime(5), 'W'), None);
+        assert_eq!(l.take_wake(), None);
+        // 'a' announces 30: both readers now leave at known times; wake at the later one.
+        l.hold_until(SimTime(6), SimTime(30));
+        assert_eq!(l.take_wake(), Some(SimTime(30)));
+        assert_eq!(l.take_wake(), None, "asked once");
+        // A reader arriving meanwhile queues behind the writer; so does another writer, and
+        // no second wake-up is asked for.
+        assert_eq!(l.read(SimTime(25), 'c'), None);
+        assert_eq!(l.write(SimTime(26), 'X'), None);
+        assert_eq!(l.take_wake(), None);
+        assert_eq!(l.wake(SimTime(30)), vec![('W', SimDuration(25))]);
+        assert_eq!(l.readers(), 0);
+        assert_eq!(l.write_release(SimTime(31)), vec![('c', SimDuration(6))]);
+        assert_eq!(l.read_release(SimTime(32)), vec![('X', SimDuration(6))]);
+    }
+
+    /// A reader whose announced time has passed is gone for the next operation: a writer
+    /// arriving after it is granted at once, with no wake-up.
+    #[test]
+    fn a_passed_release_time_frees_the_lock_for_the_next_writer() {
+        let mut l = RwLock::new(SimTime(0));
+        assert_eq!(l.read(SimTime(0), 'a'), Some('a'));
+        l.hold_until(SimTime(0), SimTime(10));
+        assert_eq!(l.readers(), 1);
+        assert_eq!(l.write(SimTime(10), 'W'), Some('W'));
+        assert_eq!(l.readers(), 0);
+        assert_eq!(l.take_wake(), None);
+        // A last event-released reader hands a writer over to readers leaving later: the wake
+        // is asked for then.
+        assert_eq!(l.write_release(SimTime(11)), vec![]);
+        assert_eq!(l.read(SimTime(12), 'b'), Some('b'));
+        assert_eq!(l.read(SimTime(12), 'c'), Some('c'));
+        l.hold_until(SimTime(12), SimTime(40));
+        assert_eq!(l.write(SimTime(13), 'X'), None);
+        assert_eq!(l.take_wake(), None);
+        assert!(l.read_release(SimTime(14)).is_empty());
+        assert_eq!(l.take_wake(), Some(SimTime(40)));
+        assert_eq!(l.wake(SimTime(40)), vec![('X', SimDuration(27))]);
     }
 
     #[test]
