@@ -80,6 +80,17 @@ pub enum Ev {
     WriteArrival,
     /// The next expensive read.
     ExpensiveArrival,
+    /// Member `m`'s lock asked to be woken when its announced readers have left.
+    LockWake(MemberId, MemberLock),
+}
+
+/// A member's reader–writer lock, as an event names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberLock {
+    /// The treeIndex lock.
+    Index,
+    /// The backend's read-tx lock.
+    ReadTx,
 }
 
 impl Ev {
@@ -96,6 +107,7 @@ impl Ev {
             Ev::BackendTick(_) => 7,
             Ev::WriteArrival => 8,
             Ev::ExpensiveArrival => 9,
+            Ev::LockWake(..) => 10,
         }
     }
 }
@@ -159,6 +171,13 @@ impl From<Ev> for PackedEv {
                 (at(m, 0) | sub << SUB_SHIFT, 0)
             }
             Ev::BackendTick(m) => (at(m, 0), 0),
+            Ev::LockWake(m, lock) => {
+                let sub = match lock {
+                    MemberLock::Index => 0,
+                    MemberLock::ReadTx => 1,
+                };
+                (at(m, 0) | sub << SUB_SHIFT, 0)
+            }
         };
         PackedEv { head, id }
     }
@@ -205,7 +224,15 @@ impl PackedEv {
             ),
             7 => Ev::BackendTick(member),
             8 => Ev::WriteArrival,
-            _ => Ev::ExpensiveArrival,
+            9 => Ev::ExpensiveArrival,
+            _ => Ev::LockWake(
+                member,
+                if sub == 0 {
+                    MemberLock::Index
+                } else {
+                    MemberLock::ReadTx
+                },
+            ),
         }
     }
 }
@@ -452,7 +479,7 @@ impl EtcdModel {
     /// A core of `host` starts `job`.
     fn start_cpu(&mut self, host: usize, job: CpuJob, s: &mut Scheduler<PackedEv>) {
         let d = match job {
-            CpuJob::Req(id) => self.req_cpu_start(id, s.now()),
+            CpuJob::Req(id) => self.req_cpu_start(id, s),
             CpuJob::RaftStep(..) => self.p.member_costs.raft_step.sample(&mut self.rng_cpu),
             CpuJob::Ready(m) => {
                 self.ready_on_core(m, s);
@@ -595,6 +622,7 @@ impl Model for EtcdModel {
             Ev::BackendTick(m) => self.backend_tick(m, s),
             Ev::WriteArrival => self.background_arrival(OpKind::Write, s),
             Ev::ExpensiveArrival => self.background_arrival(OpKind::Expensive, s),
+            Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
         }
     }
 }
@@ -935,6 +963,8 @@ mod tests {
             Ev::BackendTick(m),
             Ev::WriteArrival,
             Ev::ExpensiveArrival,
+            Ev::LockWake(m, MemberLock::Index),
+            Ev::LockWake(2, MemberLock::ReadTx),
         ];
         for job in [
             CpuJob::Req(x),
@@ -955,6 +985,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 10, "every kind is covered once");
+        assert_eq!(kinds.len(), 11, "every kind is covered");
     }
 }

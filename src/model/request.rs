@@ -186,7 +186,8 @@ impl EtcdModel {
 
     /// A core starts the current phase of request `id`: returns how long it runs and enters the
     /// phase's service stage.
-    pub(super) fn req_cpu_start(&mut self, id: u32, now: SimTime) -> SimDuration {
+    pub(super) fn req_cpu_start(&mut self, id: u32, s: &mut Scheduler<PackedEv>) -> SimDuration {
+        let now = s.now();
         let phase = self.reqs[id as usize].phase;
         let req_bytes = f64::from(self.request_bytes(id));
         let resp_bytes = self.response_bytes(id);
@@ -229,17 +230,8 @@ impl EtcdModel {
                 };
                 let split = mvcc_costs(mc, &self.p.mechanisms, op, resp_bytes, rng);
                 self.reqs[id as usize].split = split;
-                (Stage::Index, split[0])
+                return self.walk_fetch_encode(id, split, s);
             }
-            Phase::Value => {
-                let split = self.reqs[id as usize].split;
-                if self.p.mechanisms.concurrent_read {
-                    (Stage::Value, split[1] + split[2])
-                } else {
-                    (Stage::Value, split[1])
-                }
-            }
-            Phase::Encode => (Stage::Grpc, self.reqs[id as usize].split[2]),
             Phase::Propose => (Stage::Grpc, mc.propose.sample(rng)),
             Phase::CopyBuffer => (Stage::Index, self.reqs[id as usize].split[0]),
             Phase::Tls => (Stage::Auth, mc.tls_handshake.sample(rng)),
@@ -274,9 +266,48 @@ impl EtcdModel {
             | Phase::AuthLock => {
                 unreachable!("phase {phase:?} does not run on a core")
             }
+            Phase::Value | Phase::Encode => {
+                unreachable!("phase {phase:?} runs on in the index walk's job")
+            }
         };
         self.enter(id, stage, now);
         d
+    }
+
+    /// The index walk, the value fetch and the response encoding run on, on one core, as one
+    /// job: the goroutine does not block between them. Their lengths are known now, so the
+    /// locks they release on the way (the index read lock after the walk; before 3.4 the read-tx
+    /// lock after the fetch) are released at those times without events of their own
+    /// ([`crate::engine::RwLock::hold_until`]): a writer waiting on one is woken then. Returns
+    /// the job's length; the request is left in its last phase, which the job's end finishes.
+    fn walk_fetch_encode(
+        &mut self,
+        id: u32,
+        split: [SimDuration; 3],
+        s: &mut Scheduler<PackedEv>,
+    ) -> SimDuration {
+        let now = s.now();
+        let m = self.reqs[id as usize].member;
+        let mi = usize::from(m);
+        let walked = now + split[0];
+        self.members[mi].index_lock.hold_until(now, walked);
+        self.enter(id, Stage::Index, now);
+        self.enter(id, Stage::Value, walked);
+        let last = if self.p.mechanisms.concurrent_read {
+            // From 3.4 the read-tx lock went when the transaction opened; the fetch and the
+            // encoding follow the walk (the `Value` phase's end charges the encoding to gRPC).
+            Phase::Value
+        } else {
+            // Before 3.4 the read transaction holds the read-tx lock through the fetch and ends
+            // (`txn.End`) before gRPC encodes the response.
+            let fetched = walked + split[1];
+            self.members[mi].read_tx.hold_until(now, fetched);
+            self.enter(id, Stage::Grpc, fetched);
+            Phase::Encode
+        };
+        self.poll_lock_wakes(m, s);
+        self.reqs[id as usize].phase = last;
+        split[0] + split[1] + split[2]
     }
 
     /// Bytes of request `id` on the wire.
@@ -410,27 +441,7 @@ impl EtcdModel {
                 self.rbac_unlock(m, s);
                 self.open_tx(id, s);
             }
-            Phase::IndexWalk => {
-                let m = r.member;
-                r.phase = Phase::Value;
-                let granted = self.members[usize::from(m)].index_lock.read_release(now);
-                // The goroutine goes on with the value fetch on its core.
-                let host = self.members[usize::from(m)].host;
-                self.cpu(host, CpuJob::Req(id), s);
-                self.grant_index(m, granted, s);
-            }
-            Phase::Value if !self.p.mechanisms.concurrent_read => {
-                // Before 3.4 the read transaction holds the read-tx lock through the value
-                // fetch; it ends (`txn.End`) before gRPC encodes the response, on the same core.
-                let m = r.member;
-                r.phase = Phase::Encode;
-                let host = self.members[usize::from(m)].host;
-                self.cpu(host, CpuJob::Req(id), s);
-                let granted = self.members[usize::from(m)].read_tx.read_release(now);
-                for (job, _) in granted {
-                    self.lock_granted(m, job, s);
-                }
-            }
+            Phase::IndexWalk => unreachable!("the walk's job ends with the fetch or the encoding"),
             Phase::Value => {
                 // The core's last `encode` ns were response encoding: the value fetch ends where
                 // encoding began, and the encoding is charged to gRPC by the next transition.
@@ -594,6 +605,7 @@ impl EtcdModel {
             RbacLock::ReadTxExclusive => mem.read_tx.write(now, LockJob::Req(id)).is_some(),
             RbacLock::Shared => mem.read_tx.read(now, LockJob::Req(id)).is_some(),
         };
+        self.poll_lock_wakes(m, s);
         if granted {
             self.cpu(host, CpuJob::Req(id), s);
         }
@@ -607,6 +619,7 @@ impl EtcdModel {
             RbacLock::ReadTxExclusive => self.unlock_read_tx_write(m, s),
             RbacLock::Shared => {
                 let granted = self.members[mi].read_tx.read_release(now);
+                self.poll_lock_wakes(m, s);
                 for (job, _) in granted {
                     self.lock_granted(m, job, s);
                 }
@@ -652,6 +665,7 @@ impl EtcdModel {
 
     fn release_read_tx_read(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let granted = self.members[usize::from(m)].read_tx.read_release(s.now());
+        self.poll_lock_wakes(m, s);
         for (job, _) in granted {
             self.lock_granted(m, job, s);
         }

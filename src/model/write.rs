@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 
 use super::net::{Msg, MsgKind, Node};
 use super::request::Phase;
-use super::{CpuJob, EtcdModel, Ev, MemberId, PackedEv, Stage};
+use super::{CpuJob, EtcdModel, Ev, MemberId, MemberLock, PackedEv, Stage};
 use crate::engine::{Scheduler, SimDuration};
 
 /// What a log entry carries, for the model: who proposed it and for which request.
@@ -380,11 +380,12 @@ impl EtcdModel {
             return;
         }
         self.members[mi].apply_step = ApplyStep::Index;
-        if self.members[mi]
+        let granted = self.members[mi]
             .index_lock
             .write(self.now, LockJob::Apply(m))
-            .is_some()
-        {
+            .is_some();
+        self.poll_lock_wakes(m, s);
+        if granted {
             self.apply_lock_granted(m, s);
         }
     }
@@ -392,11 +393,12 @@ impl EtcdModel {
     fn writeback(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mi = usize::from(m);
         self.members[mi].apply_step = ApplyStep::Writeback;
-        if self.members[mi]
+        let granted = self.members[mi]
             .read_tx
             .write(self.now, LockJob::Apply(m))
-            .is_some()
-        {
+            .is_some();
+        self.poll_lock_wakes(m, s);
+        if granted {
             self.apply_lock_granted(m, s);
         }
     }
@@ -486,11 +488,12 @@ impl EtcdModel {
         match self.members[mi].commit_step {
             CommitStep::BatchTx => {
                 self.members[mi].commit_step = CommitStep::ReadTx;
-                if self.members[mi]
+                let granted = self.members[mi]
                     .read_tx
                     .write(self.now, LockJob::Commit(m))
-                    .is_some()
-                {
+                    .is_some();
+                self.poll_lock_wakes(m, s);
+                if granted {
                     self.commit_lock_granted(m, s);
                 }
             }
@@ -593,9 +596,36 @@ impl EtcdModel {
     /// Releases the read-tx lock held for writing and hands it on.
     pub(super) fn unlock_read_tx_write(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let granted = self.members[usize::from(m)].read_tx.write_release(self.now);
+        self.poll_lock_wakes(m, s);
         for (job, _) in granted {
             self.lock_granted(m, job, s);
         }
+    }
+
+    /// Schedules the wake-ups member `m`'s reader–writer locks ask for (see
+    /// [`crate::engine::RwLock::hold_until`]); called after every operation on them.
+    pub(super) fn poll_lock_wakes(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let mem = &mut self.members[usize::from(m)];
+        if let Some(t) = mem.index_lock.take_wake() {
+            s.schedule_at(t, Ev::LockWake(m, MemberLock::Index));
+        }
+        if let Some(t) = mem.read_tx.take_wake() {
+            s.schedule_at(t, Ev::LockWake(m, MemberLock::ReadTx));
+        }
+    }
+
+    /// Member `m`'s `lock` wakes: the readers that announced their release have left, and
+    /// the writer they held back goes on.
+    pub(super) fn lock_wake(&mut self, m: MemberId, lock: MemberLock, s: &mut Scheduler<PackedEv>) {
+        let mem = &mut self.members[usize::from(m)];
+        let granted = match lock {
+            MemberLock::Index => mem.index_lock.wake(self.now),
+            MemberLock::ReadTx => mem.read_tx.wake(self.now),
+        };
+        for (job, _) in granted {
+            self.lock_granted(m, job, s);
+        }
+        self.poll_lock_wakes(m, s);
     }
 
     /// Hands index-lock grants on.
@@ -605,6 +635,7 @@ impl EtcdModel {
         granted: Vec<(LockJob, SimDuration)>,
         s: &mut Scheduler<PackedEv>,
     ) {
+        self.poll_lock_wakes(m, s);
         for (job, _) in granted {
             self.lock_granted(m, job, s);
         }
