@@ -2,11 +2,13 @@
 //! server) on the named engine, printed as one line of `key=value` fields.
 //!
 //! Engines: `etcdsim`, `heap` (std BinaryHeap loop), `nexosim` (generator and server models
-//! joined by a port), `nexosim1` (one NeXosim model), `simcore`; and, as a diagnostic, `radix`
-//! (the `heap` loop over etcdsim's `EventQueue` instead of `BinaryHeap`).
+//! joined by a port), `nexosim1` (one NeXosim model), `simcore`; and, as diagnostics, `radix`
+//! (the `heap` loop over etcdsim's `EventQueue` instead of `BinaryHeap`) and `lindley` (the same
+//! customers by Lindley's recursion, with no event list: the floor of the per-customer work).
 
 mod etcdsim_mm1;
 mod heap_mm1;
+mod lindley_mm1;
 mod nexosim_mm1;
 mod simcore_mm1;
 mod stats;
@@ -38,7 +40,7 @@ pub struct Outcome {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: peers etcdsim|heap|nexosim|nexosim1|simcore|radix [customers={DEFAULT_CUSTOMERS}] [seed=1] [warmup={DEFAULT_WARMUP}]"
+        "usage: peers etcdsim|heap|nexosim|nexosim1|simcore|radix|lindley [customers={DEFAULT_CUSTOMERS}] [seed=1] [warmup={DEFAULT_WARMUP}]"
     );
     ExitCode::from(2)
 }
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         "etcdsim" => etcdsim_mm1::run,
         "heap" => heap_mm1::run,
         "radix" => heap_mm1::run_radix,
+        "lindley" => lindley_mm1::run,
         "nexosim" => nexosim_mm1::run,
         "nexosim1" => nexosim_mm1::run_single_model,
         "simcore" => simcore_mm1::run,
