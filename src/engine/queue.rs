@@ -140,7 +140,14 @@ impl<E> EventQueue<E> {
             // that is later and before every event that is not. The array is sorted, so
             // counting the later ones gives the place, with no branch on the data.
             let at = self.small.iter().filter(|x| x.time > e.time).count();
-            self.small.insert(at, e);
+            // Appended, then moved down past the earlier events: at most a few swaps, where
+            // `Vec::insert` calls `memmove`.
+            self.small.push(e);
+            let mut i = self.small.len() - 1;
+            while i > at {
+                self.small.swap(i - 1, i);
+                i -= 1;
+            }
         } else {
             self.spill();
             self.radix_push(e);
