@@ -20,17 +20,24 @@ enum Ev {
 
 /// Rounds a sampled delay in (fractional) ns to integer ns.
 #[inline]
-fn ns(x: f64) -> u64 {
+pub(crate) fn ns(x: f64) -> u64 {
     (x + 0.5) as u64
 }
 
+/// The exponential samplers for arrivals and service (rates per ns) and their PCG-XSL-RR
+/// 128/64 streams, the ones etcdsim's run with the same seed uses: what every hand-written loop
+/// here draws from.
+pub(crate) fn draws(seed: u64) -> (Exp<f64>, Exp<f64>, Pcg64, Pcg64) {
+    (
+        Exp::new(ARRIVAL_RATE / NS_PER_UNIT).expect("rate > 0"),
+        Exp::new(SERVICE_RATE / NS_PER_UNIT).expect("rate > 0"),
+        etcdsim::engine::rng::stream(seed, STREAM_ARRIVAL),
+        etcdsim::engine::rng::stream(seed, STREAM_SERVICE),
+    )
+}
+
 pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
-    // Rates per nanosecond.
-    let exp_arrival = Exp::new(ARRIVAL_RATE / NS_PER_UNIT).expect("rate > 0");
-    let exp_service = Exp::new(SERVICE_RATE / NS_PER_UNIT).expect("rate > 0");
-    // The same PCG-XSL-RR 128/64 streams as the etcdsim run with the same seed.
-    let mut rng_arrival: Pcg64 = etcdsim::engine::rng::stream(seed, STREAM_ARRIVAL);
-    let mut rng_service: Pcg64 = etcdsim::engine::rng::stream(seed, STREAM_SERVICE);
+    let (exp_arrival, exp_service, mut rng_arrival, mut rng_service) = draws(seed);
     let mut stats = BatchMeans::new(warmup, measured);
 
     // (Reverse((time, seq)), kind): the kind never decides the order since seq is unique.
@@ -93,10 +100,7 @@ pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
 /// etcdsim's `Simulation` (trace hash, run-loop checks, `Dist` dispatch).
 pub fn run_radix(warmup: u64, measured: u64, seed: u64) -> Outcome {
     use etcdsim::engine::{EventQueue, SimTime};
-    let exp_arrival = Exp::new(ARRIVAL_RATE / NS_PER_UNIT).expect("rate > 0");
-    let exp_service = Exp::new(SERVICE_RATE / NS_PER_UNIT).expect("rate > 0");
-    let mut rng_arrival: Pcg64 = etcdsim::engine::rng::stream(seed, STREAM_ARRIVAL);
-    let mut rng_service: Pcg64 = etcdsim::engine::rng::stream(seed, STREAM_SERVICE);
+    let (exp_arrival, exp_service, mut rng_arrival, mut rng_service) = draws(seed);
     let mut stats = BatchMeans::new(warmup, measured);
     let mut q: EventQueue<Ev> = EventQueue::with_capacity(1024);
     let mut queue: VecDeque<u64> = VecDeque::with_capacity(1024);

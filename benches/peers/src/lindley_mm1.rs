@@ -7,22 +7,13 @@
 use std::time::Instant;
 
 use rand::Rng;
-use rand_distr::Exp;
-use rand_pcg::Pcg64;
 
+use crate::heap_mm1::{draws, ns};
 use crate::stats::BatchMeans;
-use crate::{ARRIVAL_RATE, NS_PER_UNIT, Outcome, SERVICE_RATE, STREAM_ARRIVAL, STREAM_SERVICE};
-
-#[inline]
-fn ns(x: f64) -> u64 {
-    (x + 0.5) as u64
-}
+use crate::{NS_PER_UNIT, Outcome};
 
 pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
-    let exp_arrival = Exp::new(ARRIVAL_RATE / NS_PER_UNIT).expect("rate > 0");
-    let exp_service = Exp::new(SERVICE_RATE / NS_PER_UNIT).expect("rate > 0");
-    let mut rng_arrival: Pcg64 = etcdsim::engine::rng::stream(seed, STREAM_ARRIVAL);
-    let mut rng_service: Pcg64 = etcdsim::engine::rng::stream(seed, STREAM_SERVICE);
+    let (exp_arrival, exp_service, mut rng_arrival, mut rng_service) = draws(seed);
     let mut stats = BatchMeans::new(warmup, measured);
     let t0 = Instant::now();
     // The first customer arrives to an empty system.
