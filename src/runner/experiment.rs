@@ -108,6 +108,10 @@ pub struct Written {
     pub runs: usize,
     /// Runs simulated by this call (the rest came from the journal).
     pub simulated: usize,
+    /// Requests finished (completed or failed, of every kind) in the runs simulated now.
+    pub requests: u64,
+    /// Events processed in the runs simulated now.
+    pub events: u64,
 }
 
 /// A validated point: its axis values, cluster and workload.
@@ -162,14 +166,24 @@ pub fn run(a: &RunArgs) -> Result<(), CliError> {
         quiet: false,
     };
     let w = run_experiment(&a.experiment, &opts)?;
+    let wall = t0.elapsed().as_secs_f64();
     eprintln!(
         "etcdsim: {} points, {} runs ({} simulated now) in {:.1} s; wrote {}",
         w.points,
         w.runs,
         w.simulated,
-        t0.elapsed().as_secs_f64(),
+        wall,
         w.dir.display()
     );
+    if w.simulated > 0 {
+        eprintln!(
+            "Simulation speed: {:.0} requests/s, {:.0} events/s (wall, all threads; {} measured requests, {} events with warm-up)",
+            w.requests as f64 / wall.max(1e-9),
+            w.events as f64 / wall.max(1e-9),
+            w.requests,
+            w.events
+        );
+    }
     Ok(())
 }
 
@@ -601,6 +615,7 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
     journal.flush().map_err(io(&jpath))?;
     let fresh = run_all(&p, &todo, o, Mutex::new(journal), &jpath)?;
     let simulated = fresh.len();
+    let (requests, events) = work_of(&p.header, &fresh);
     rows.extend(fresh);
     rows.sort_by_key(key);
     finish(&dir, &p, &rows)?;
@@ -610,7 +625,30 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
         points: selected.len(),
         runs: rows.len(),
         simulated,
+        requests,
+        events,
     })
+}
+
+/// The requests finished (the `*_completed` and `*_failed` columns) and the events processed
+/// (`events`) in `rows`.
+fn work_of(header: &[String], rows: &[Row]) -> (u64, u64) {
+    let sum = |pick: &dyn Fn(&str) -> bool| -> u64 {
+        header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| pick(h))
+            .map(|(i, _)| {
+                rows.iter()
+                    .map(|r| r.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
+                    .sum::<u64>()
+            })
+            .sum()
+    };
+    (
+        sum(&|h| h.ends_with("_completed") || h.ends_with("_failed")),
+        sum(&|h| h == "events"),
+    )
 }
 
 fn run_all(
@@ -758,6 +796,8 @@ pub fn merge_shards(
         points: p.jobs.len(),
         runs: rows.len(),
         simulated: 0,
+        requests: 0,
+        events: 0,
     })
 }
 

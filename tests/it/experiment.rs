@@ -375,3 +375,41 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
         std::fs::read(part.join("results.csv")).unwrap()
     );
 }
+
+/// `etcdsim run` reports its own speed, counting the measured requests and the events of the
+/// runs it simulated: the same totals as the results' columns.
+#[test]
+fn run_prints_its_speed_from_the_rows_it_simulated() {
+    let dir = scratch("speed");
+    let exp = experiment(&dir, SMALL);
+    let out = dir.join("o");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_etcdsim"))
+        .args(["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8(o.stderr).unwrap();
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("Simulation speed: "))
+        .unwrap_or_else(|| panic!("no speed line in {err}"));
+    let number_before = |what: &str| -> u64 {
+        let head = &line[..line.find(what).unwrap()];
+        head.trim_end().rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let (mut requests, mut events) = (0u64, 0u64);
+    for row in text.lines().skip(1) {
+        for (h, v) in header.iter().zip(row.split(',')) {
+            if h.ends_with("_completed") || h.ends_with("_failed") {
+                requests += v.parse::<u64>().unwrap();
+            } else if *h == "events" {
+                events += v.parse::<u64>().unwrap();
+            }
+        }
+    }
+    assert!(requests > 0 && events > requests, "{requests} {events}");
+    assert_eq!(number_before(" measured requests"), requests, "{line}");
+    assert_eq!(number_before(" events with warm-up"), events, "{line}");
+}
