@@ -152,7 +152,8 @@ impl Pipe {
     pub fn enqueue(&mut self, now: SimTime, service: SimDuration) -> (SimTime, SimTime) {
         let start = self.free_at.max(now);
         self.free_at = start + service;
-        self.total_ns += service.0;
+        // Saturating: a bandwidth near zero gives absurd (but valid) service times.
+        self.total_ns = self.total_ns.saturating_add(service.0);
         (start, self.free_at)
     }
 
@@ -160,7 +161,7 @@ impl Pipe {
     /// unbroken stretch ending at `free_at`: a job that starts after `now` starts when the job
     /// before it finishes, since every arrival so far came at or before `now`.
     fn busy_ns(&self, now: SimTime) -> u64 {
-        self.total_ns - self.free_at.since(now).0
+        self.total_ns.saturating_sub(self.free_at.since(now).0)
     }
 
     /// Fraction of time busy since the last [`Pipe::reset_stats`] (0 over an empty window).
@@ -170,7 +171,7 @@ impl Pipe {
         if span == 0 {
             return 0.0;
         }
-        (self.busy_ns(now) - self.base_ns) as f64 / span as f64
+        self.busy_ns(now).saturating_sub(self.base_ns) as f64 / span as f64
     }
 
     /// Forgets utilization history (end of warm-up); queued work stays.
@@ -204,6 +205,17 @@ mod tests {
         // Work reaching past now counts up to now: by 52, 4 + 10 + 12 of 40 ns.
         p.enqueue(SimTime(40), SimDuration(100));
         assert!((p.utilization(SimTime(52)) - 26.0 / 40.0).abs() < 1e-12);
+    }
+
+    /// Service times at the largest duration do not overflow the busy-time count.
+    #[test]
+    fn a_pipe_saturates_instead_of_overflowing() {
+        let mut p = Pipe::new(SimTime(0));
+        let huge = SimDuration(i64::MAX as u64);
+        for _ in 0..3 {
+            p.enqueue(SimTime(0), huge);
+        }
+        assert_eq!(p.utilization(SimTime(10)), 1.0);
     }
 
     #[test]
