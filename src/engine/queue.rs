@@ -225,17 +225,14 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event as `(time, event)`.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.pop_until(u64::MAX).ok()
+        self.pop_entry(u64::MAX)
+            .ok()
+            .map(|e| (SimTime(e.time), e.event))
     }
 
-    /// Removes and returns the earliest event if its time is at most `limit`; otherwise says
-    /// why not: `Err(true)` if an event is pending after `limit`, `Err(false)` if none is.
-    #[inline]
-    pub fn pop_until(&mut self, limit: u64) -> Result<(SimTime, E), bool> {
-        self.pop_entry(limit).map(|e| (SimTime(e.time), e.event))
-    }
-
-    /// [`EventQueue::pop_until`], returning the stored entry as it is.
+    /// Removes and returns the earliest entry, as stored, if its time is at most `limit`;
+    /// otherwise says why not: `Err(true)` if an event is pending after `limit`, `Err(false)`
+    /// if none is.
     #[inline(always)]
     pub(crate) fn pop_entry(&mut self, limit: u64) -> Result<Entry<E>, bool> {
         if !self.radix {
@@ -259,7 +256,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Removes the radix heap's earliest event if its time is at most `limit` (see
-    /// [`EventQueue::pop_until`]); leaves `len` to the caller.
+    /// [`EventQueue::pop_entry`]); leaves `len` to the caller.
     #[inline(always)]
     fn radix_pop(&mut self, limit: u64) -> Result<Entry<E>, bool> {
         if self.now.is_empty() {

@@ -6,7 +6,7 @@
 //! Messages between processes on the same host skip both. Receiving interfaces are not
 //! modelled: many senders into one host are limited only by their own links.
 
-use super::{EtcdModel, Ev, MemberId, PackedEv, Stage};
+use super::{EtcdModel, Ev, HostId, MemberId, PackedEv, Stage};
 use crate::engine::{Scheduler, SimDuration};
 
 /// A process a message is addressed to.
@@ -56,7 +56,7 @@ pub enum MsgKind {
 #[derive(Debug, Clone, Copy)]
 pub struct Msg {
     /// Sending host.
-    pub from_host: u16,
+    pub from_host: HostId,
     /// Destination process.
     pub to: Node,
     /// Payload.
@@ -81,16 +81,13 @@ impl EtcdModel {
     /// Sends `msg`: queue on the sender's interface, serialize, propagate.
     pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<PackedEv>) {
         let from = usize::from(msg.from_host);
-        let same_host = from == self.host_of(msg.to);
+        let to = self.host_of(msg.to);
         let id = self.store_msg(msg);
-        if same_host {
+        if from == to {
             s.schedule_in(SimDuration::ZERO, Ev::Deliver(id));
             return;
         }
         let now = s.now();
-        if let Some(req) = msg.request_id() {
-            self.enter(req, Stage::NicQueue, now);
-        }
         let bw = self.p.hosts[from].nic_bytes_per_s;
         let service = SimDuration::from_secs_f64(f64::from(msg.bytes) / bw);
         let (start, done) = self.hosts[from].nic.enqueue(now, service);
@@ -99,9 +96,9 @@ impl EtcdModel {
                 MsgKind::Request(_) => Stage::NetRequest,
                 _ => Stage::NetResponse,
             };
+            self.enter(req, Stage::NicQueue, now);
             self.enter(req, st, start);
         }
-        let to = self.host_of(msg.to);
         let n = self.hosts.len();
         // A link's delay varies over time, not from packet to packet: messages close together
         // share it. Drawing it afresh for each message would make a busy link's messages queue

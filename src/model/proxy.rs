@@ -144,7 +144,7 @@ impl EtcdModel {
         r.phase = Phase::ToMember;
         let member = r.member;
         let msg = Msg {
-            from_host: self.proxy_host() as u16,
+            from_host: super::host_id(self.proxy_host()),
             to: Node::Member(member),
             kind: MsgKind::Request(id),
             bytes: self.request_bytes(id),
@@ -170,7 +170,7 @@ impl EtcdModel {
         }
         self.reqs[id as usize].phase = Phase::ToClient;
         let msg = Msg {
-            from_host: self.proxy_host() as u16,
+            from_host: super::host_id(self.proxy_host()),
             to: Node::Client,
             kind: MsgKind::Response(id),
             bytes: self.response_bytes(id),

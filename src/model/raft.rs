@@ -193,7 +193,7 @@ impl Member {
 impl EtcdModel {
     fn raft_msg(&self, from: MemberId, to: Node, kind: MsgKind) -> Msg {
         Msg {
-            from_host: self.members[usize::from(from)].host as u16,
+            from_host: super::host_id(self.members[usize::from(from)].host),
             to,
             kind,
             bytes: self.p.sizes.raft_message,

@@ -381,7 +381,7 @@ impl EtcdModel {
                 };
                 let bytes = self.request_bytes(id);
                 let msg = Msg {
-                    from_host: self.p.client_host as u16,
+                    from_host: super::host_id(self.p.client_host),
                     to,
                     kind: MsgKind::Request(id),
                     bytes,
@@ -713,7 +713,7 @@ impl EtcdModel {
     pub(super) fn respond(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id as usize];
         r.phase = Phase::ToClient;
-        let from_host = self.members[usize::from(r.member)].host as u16;
+        let from_host = super::host_id(self.members[usize::from(r.member)].host);
         let to = if self.via_proxy(id) {
             Node::Proxy
         } else {

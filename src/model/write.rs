@@ -216,7 +216,7 @@ impl EtcdModel {
             }
         }
         let msg = Msg {
-            from_host: lm.host as u16,
+            from_host: super::host_id(lm.host),
             to: Node::Member(peer),
             kind: MsgKind::App { lo, hi, commit },
             bytes: self.p.sizes.raft_message + add,
@@ -235,7 +235,7 @@ impl EtcdModel {
         let index = self.members[mi].last_index;
         let leader = self.p.leader;
         let resp = Msg {
-            from_host: self.members[mi].host as u16,
+            from_host: super::host_id(self.members[mi].host),
             to: Node::Member(leader),
             kind: MsgKind::AppResp { from: m, index },
             bytes: self.p.sizes.raft_message,
