@@ -7,7 +7,7 @@
 
 use crate::engine::dist::Dist;
 use crate::engine::rng::{self, SimRng};
-use crate::engine::{Event, Model, Scheduler, Servers, SimDuration, SimTime, Simulation};
+use crate::engine::{Event, Model, Sampler, Scheduler, Servers, SimDuration, SimTime, Simulation};
 use crate::stats::{Histogram, Welford};
 
 /// Where customers come from.
@@ -71,7 +71,7 @@ pub struct Customer {
 }
 
 /// The events of a queueing run.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub enum QueueEvent {
     /// An open-stream arrival is due.
     Arrival,
@@ -98,8 +98,10 @@ impl Event for QueueEvent {
 pub struct QueueModel {
     p: QueueParams,
     servers: Servers<Customer>,
-    rng_arrival: SimRng,
-    rng_service: SimRng,
+    /// Inter-arrival times (open) or think times (closed): stream 1, one distribution.
+    arrivals: Sampler,
+    /// Service times: stream 2.
+    service: Sampler,
     warmup_end: SimTime,
     next_id: u32,
     response: Welford,
@@ -122,7 +124,7 @@ impl QueueModel {
                 self.waited += 1;
             }
         }
-        let d = self.p.service.sample(&mut self.rng_service);
+        let d = self.service.sample();
         s.schedule_in(d, QueueEvent::Departure(c));
     }
 
@@ -143,8 +145,8 @@ impl Model for QueueModel {
     fn handle(&mut self, ev: QueueEvent, s: &mut Scheduler<QueueEvent>) {
         match ev {
             QueueEvent::Arrival => {
-                if let Source::Open { interarrival } = &self.p.source {
-                    let gap = interarrival.sample(&mut self.rng_arrival);
+                if let Source::Open { .. } = self.p.source {
+                    let gap = self.arrivals.sample();
                     s.schedule_in(gap, QueueEvent::Arrival);
                 }
                 let id = self.next_id;
@@ -157,8 +159,8 @@ impl Model for QueueModel {
                 if let Some((next, waited)) = self.servers.release(s.now()) {
                     self.start_service(next, waited, s);
                 }
-                if let Source::Closed { think, .. } = &self.p.source {
-                    let t = think.sample(&mut self.rng_arrival);
+                if let Source::Closed { .. } = self.p.source {
+                    let t = self.arrivals.sample();
                     s.schedule_in(t, QueueEvent::ThinkDone(c.id));
                 }
                 if self.measured(&c) {
@@ -178,11 +180,15 @@ impl Model for QueueModel {
 
 /// Runs one queueing system with `seed` and returns what it measured.
 pub fn run(p: &QueueParams, seed: u64) -> QueueResult {
+    let between = match &p.source {
+        Source::Open { interarrival } => interarrival,
+        Source::Closed { think, .. } => think,
+    };
     let model = QueueModel {
         p: p.clone(),
         servers: Servers::new(p.servers.max(1), SimTime::ZERO),
-        rng_arrival: rng::stream(seed, 1),
-        rng_service: rng::stream(seed, 2),
+        arrivals: Sampler::new(between.clone(), rng::stream(seed, 1)),
+        service: Sampler::new(p.service.clone(), rng::stream(seed, 2)),
         warmup_end: SimTime::ZERO + p.warmup,
         next_id: 0,
         response: Welford::new(),
@@ -235,6 +241,7 @@ pub struct HoldModel {
 }
 
 /// The hold model's only event.
+#[derive(Clone, Copy)]
 pub struct Tick;
 
 impl Event for Tick {

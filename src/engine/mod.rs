@@ -15,6 +15,7 @@ pub mod resource;
 pub mod rng;
 pub mod time;
 
+pub use dist::Sampler;
 use queue::Entry;
 pub use queue::EventQueue;
 pub use resource::{Pipe, RwLock, Servers};
@@ -22,7 +23,7 @@ pub use rng::SimRng;
 pub use time::{SimDuration, SimTime};
 
 /// An event type: each event names its kind (a small integer) for the trace hash.
-pub trait Event {
+pub trait Event: Copy {
     /// A number identifying the event's kind (the enum variant, say).
     fn kind(&self) -> u32;
 }
@@ -40,14 +41,18 @@ pub struct Scheduler<E> {
     queue: EventQueue<E>,
     now: SimTime,
     stop: bool,
+    /// The run loop returns once this many events have been processed in all; [`Scheduler::stop`]
+    /// sets it to zero, so that the loop checks both with one comparison per event.
+    budget_end: u64,
 }
 
-impl<E> Scheduler<E> {
+impl<E: Copy> Scheduler<E> {
     fn new() -> Self {
         Scheduler {
             queue: EventQueue::with_capacity(1024),
             now: SimTime::ZERO,
             stop: false,
+            budget_end: u64::MAX,
         }
     }
 
@@ -81,6 +86,7 @@ impl<E> Scheduler<E> {
     /// Asks the simulation to stop after the current event.
     pub fn stop(&mut self) {
         self.stop = true;
+        self.budget_end = 0;
     }
 
     /// Events pending.
@@ -182,13 +188,14 @@ impl<M: Model> Simulation<M> {
     /// `max_events` more events have been processed.
     pub fn run_until(&mut self, limit: SimTime, max_events: u64) -> StopReason {
         self.sched.stop = false;
-        let budget_end = self.processed.saturating_add(max_events);
+        self.sched.budget_end = self.processed.saturating_add(max_events);
         loop {
-            if self.sched.stop {
-                return StopReason::Stopped;
-            }
-            if self.processed >= budget_end {
-                return StopReason::EventLimit;
+            if self.processed >= self.sched.budget_end {
+                return if self.sched.stop {
+                    StopReason::Stopped
+                } else {
+                    StopReason::EventLimit
+                };
             }
             match self.sched.queue.pop_entry(limit.0) {
                 Ok(e) => self.dispatch(e),
@@ -207,7 +214,7 @@ mod tests {
     struct Toy {
         seen: Vec<(u64, u32)>,
     }
-    #[derive(Debug)]
+    #[derive(Debug, Clone, Copy)]
     enum Ev {
         Tick(u32),
         Late,

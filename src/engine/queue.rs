@@ -34,6 +34,7 @@ use super::time::SimTime;
 ///
 /// It holds no sequence number: equal times leave in insertion order by construction (see the
 /// module docs), and without one an entry with an eight-byte event takes 16 bytes, not 24.
+#[derive(Clone, Copy)]
 pub(crate) struct Entry<E> {
     pub(crate) time: u64,
     pub(crate) event: E,
@@ -48,6 +49,8 @@ pub const SMALL_BACK: usize = 2;
 pub struct EventQueue<E> {
     /// While `radix` is false, every pending event, sorted by `(time, seq)` from the latest to
     /// the earliest (which is last, so it pops in O(1)).
+    /// Its first `len` entries are pending; the rest are stale copies: `small` is filled to
+    /// [`SMALL_MAX`] entries at the first push, so that it is a fixed array from then.
     small: Vec<Entry<E>>,
     /// Whether the events live in the radix heap (`now` and `buckets`) instead of `small`.
     radix: bool,
@@ -63,10 +66,9 @@ pub struct EventQueue<E> {
     /// The time of the last event popped (or peeked): no event may be earlier.
     last: u64,
     len: usize,
-    next_seq: u64,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
@@ -77,7 +79,7 @@ fn bucket_of(time: u64, last: u64) -> usize {
     (64 - (time ^ last).leading_zeros()) as usize
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::with_capacity(0)
@@ -86,7 +88,7 @@ impl<E> EventQueue<E> {
     /// An empty queue with room for `n` events at the current time before it reallocates.
     pub fn with_capacity(n: usize) -> Self {
         EventQueue {
-            small: Vec::with_capacity(SMALL_MAX),
+            small: Vec::new(),
             radix: false,
             now: VecDeque::with_capacity(n),
             buckets: (0..64).map(|_| Vec::new()).collect(),
@@ -94,17 +96,16 @@ impl<E> EventQueue<E> {
             mins: [u64::MAX; 64],
             last: 0,
             len: 0,
-            next_seq: 0,
         }
     }
 
-    /// Schedules `event` at `time` and returns its sequence number.
+    /// Schedules `event` at `time`.
     ///
     /// # Panics
     /// If `time` is before the last popped event's time (monotonicity is the radix heap's
     /// precondition; the scheduler refuses such events earlier with a clearer message).
     #[inline]
-    pub fn push(&mut self, time: SimTime, event: E) -> u64 {
+    pub fn push(&mut self, time: SimTime, event: E) {
         assert!(
             time.0 >= self.last,
             "event queue: push before the last popped time"
@@ -115,42 +116,50 @@ impl<E> EventQueue<E> {
     /// [`EventQueue::push`] for a caller that has already made sure `time` is not before the
     /// last popped time (the scheduler, whose clock is that time).
     #[inline(always)]
-    pub(crate) fn push_checked(&mut self, time: SimTime, event: E) -> u64 {
+    pub(crate) fn push_checked(&mut self, time: SimTime, event: E) {
         debug_assert!(time.0 >= self.last);
-        let seq = self.next_seq;
-        self.next_seq += 1;
         let e = Entry {
             time: time.0,
             event,
         };
-        self.len += 1;
         if self.radix {
+            self.len += 1;
             self.radix_push(e);
         } else {
             self.small_push(e);
         }
-        seq
     }
 
     /// Puts `e` into the sorted array, or moves everything into the radix heap if it is full.
-    #[inline(never)]
+    #[inline(always)]
     fn small_push(&mut self, e: Entry<E>) {
-        if self.small.len() < SMALL_MAX {
-            // The new event has the largest sequence number, so it goes after every event
-            // that is later and before every event that is not. The array is sorted, so
-            // counting the later ones gives the place, with no branch on the data.
-            let at = self.small.iter().filter(|x| x.time > e.time).count();
-            // Appended, then moved down past the earlier events: at most a few swaps, where
-            // `Vec::insert` calls `memmove`.
-            self.small.push(e);
-            let mut i = self.small.len() - 1;
-            while i > at {
-                self.small.swap(i - 1, i);
-                i -= 1;
+        let n = self.len;
+        match <&mut [Entry<E>; SMALL_MAX]>::try_from(&mut self.small[..]) {
+            Ok(s) if n < SMALL_MAX => {
+                // The new event has the largest sequence number, so it goes after every event
+                // that is later and before every event that is not: the earlier ones move up
+                // one place and it takes the place they leave.
+                let mut i = n;
+                while i > 0 && s[i - 1].time <= e.time {
+                    s[i] = s[i - 1];
+                    i -= 1;
+                }
+                s[i] = e;
+                self.len = n + 1;
             }
+            _ => self.small_push_slow(e),
+        }
+    }
+
+    /// Fills the array at the first push; moves everything into the radix heap when it is full.
+    #[cold]
+    #[inline(never)]
+    fn small_push_slow(&mut self, e: Entry<E>) {
+        if self.small.len() < SMALL_MAX {
+            self.small = vec![e; SMALL_MAX];
+            self.small_push(e);
         } else {
-            self.spill();
-            self.radix_push(e);
+            self.spill_and_push(e);
         }
     }
 
@@ -163,16 +172,18 @@ impl<E> EventQueue<E> {
     }
 
     /// Moves the sorted array's events into the radix heap, earliest first, so equal times keep
-    /// their order.
+    /// their order, then pushes `e` there too. Out of line and cold, so that the sorted array's
+    /// push stays small where it is inlined.
     #[cold]
     #[inline(never)]
-    fn spill(&mut self) {
-        let mut small = std::mem::take(&mut self.small);
-        while let Some(e) = small.pop() {
+    fn spill_and_push(&mut self, e: Entry<E>) {
+        for i in (0..self.len).rev() {
+            let e = self.small[i];
             self.radix_push(e);
         }
-        self.small = small;
         self.radix = true;
+        self.radix_push(e);
+        self.len += 1;
     }
 
     /// Moves the radix heap's (few) events back into the sorted array. The radix heap is empty
@@ -181,10 +192,15 @@ impl<E> EventQueue<E> {
     #[inline(never)]
     fn gather(&mut self) {
         let last = self.last;
+        // Popped earliest first, so they fill the array from the end (`len` is at most
+        // SMALL_BACK here, and the array was filled before any event reached the radix heap).
+        let n = self.len;
+        let mut i = n;
         while let Ok(e) = self.radix_pop(u64::MAX) {
-            self.small.push(e);
+            i -= 1;
+            self.small[i] = e;
         }
-        self.small.reverse();
+        debug_assert_eq!(i, 0);
         self.last = last;
         self.radix = false;
     }
@@ -236,16 +252,17 @@ impl<E> EventQueue<E> {
     #[inline(always)]
     pub(crate) fn pop_entry(&mut self, limit: u64) -> Result<Entry<E>, bool> {
         if !self.radix {
-            return match self.small.last() {
-                None => Err(false),
-                Some(e) if e.time > limit => Err(true),
-                Some(_) => {
-                    let e = self.small.pop().ok_or(false)?;
-                    self.last = e.time;
-                    self.len -= 1;
-                    Ok(e)
-                }
-            };
+            let n = self.len;
+            if n == 0 {
+                return Err(false);
+            }
+            let e = self.small[n - 1];
+            if e.time > limit {
+                return Err(true);
+            }
+            self.len = n - 1;
+            self.last = e.time;
+            return Ok(e);
         }
         let e = self.radix_pop(limit)?;
         self.len -= 1;
@@ -288,7 +305,7 @@ impl<E> EventQueue<E> {
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
         if !self.radix {
-            self.small.last().map(|e| SimTime(e.time))
+            self.small[..self.len].last().map(|e| SimTime(e.time))
         } else if !self.now.is_empty() {
             Some(SimTime(self.last))
         } else if self.occupied == 0 {
@@ -306,11 +323,6 @@ impl<E> EventQueue<E> {
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// How many events have ever been pushed.
-    pub fn pushed(&self) -> u64 {
-        self.next_seq
     }
 }
 
@@ -347,13 +359,14 @@ mod tests {
             let mut r = BinaryHeap::new();
             let mut now = 0u64;
             let spread = [1u64, 10, 1_000, 1 << 40][round % 4];
+            // Each event carries its sequence number, to check the order of ties.
+            let mut seq = 0u64;
             for _ in 0..5_000 {
                 if rng.random_bool(0.55) {
                     let t = now + rng.random_range(0..spread);
-                    // Each event carries its sequence number, to check the order of ties.
-                    let seq = q.pushed();
-                    assert_eq!(q.push(SimTime(t), seq), seq);
+                    q.push(SimTime(t), seq);
                     r.push(Reverse((t, seq)));
+                    seq += 1;
                 } else {
                     let got = q.pop().map(|(t, s)| (t.0, s));
                     let want = r.pop().map(|Reverse(x)| x);
@@ -383,6 +396,7 @@ mod tests {
         let mut r = BinaryHeap::new();
         let mut now = 0u64;
         let (mut spills, mut gathers) = (0, 0);
+        let mut seq = 0u64;
         for step in 0..200_000 {
             // Climb towards 14 pending, then fall towards none, and again.
             let target = if (step / 25) % 2 == 0 { 14 } else { 0 };
@@ -390,9 +404,9 @@ mod tests {
             let was_radix = q.radix;
             if rng.random_bool(push) {
                 let t = now + rng.random_range(0..4u64);
-                let seq = q.pushed();
                 q.push(SimTime(t), seq);
                 r.push(Reverse((t, seq)));
+                seq += 1;
             } else {
                 let got = q.pop().map(|(t, s)| (t.0, s));
                 assert_eq!(got, r.pop().map(|Reverse(x)| x));
@@ -425,13 +439,15 @@ mod tests {
     }
 
     #[test]
-    fn push_returns_the_sequence_number() {
+    fn peek_sees_the_next_event_and_moves_nothing() {
         let mut q = EventQueue::new();
-        let s0 = q.push(SimTime(5), ());
-        let s1 = q.push(SimTime(5), ());
-        assert_eq!((s0, s1), (0, 1));
-        assert_eq!(q.pop(), Some((SimTime(5), ())));
+        q.push(SimTime(5), 'a');
+        q.push(SimTime(5), 'b');
+        assert_eq!(q.pop(), Some((SimTime(5), 'a')));
         assert_eq!(q.peek_time(), Some(SimTime(5)));
-        assert_eq!(q.pushed(), 2);
+        assert_eq!(q.len(), 1);
+        assert_eq!(q.pop(), Some((SimTime(5), 'b')));
+        assert_eq!(q.peek_time(), None);
+        assert!(q.is_empty());
     }
 }

@@ -1,17 +1,24 @@
 //! M/M/1 on etcdsim's engine: a `Model` with a closed event enum, a FIFO of arrival times and
 //! one busy flag; samples from `Dist::Exponential` on `engine::rng` streams.
+//!
+//! `run` is the idiomatic form: each stream serves one distribution, so it is an
+//! `engine::Sampler`, which keeps its next draw ready. `run_on_demand` (the `etcdsim-ondemand`
+//! diagnostic) draws each delay when it is scheduled, as the other engines' forms do. Both give
+//! the same draws in the same order, hence the same response times.
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
 use etcdsim::engine::dist::Dist;
 use etcdsim::engine::rng::{self, SimRng};
-use etcdsim::engine::{Event, Model, Scheduler, SimTime, Simulation, StopReason};
+use etcdsim::engine::{
+    Event, Model, Sampler, Scheduler, SimDuration, SimTime, Simulation, StopReason,
+};
 
 use crate::stats::BatchMeans;
 use crate::{ARRIVAL_RATE, NS_PER_UNIT, Outcome, SERVICE_RATE, STREAM_ARRIVAL, STREAM_SERVICE};
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 enum Ev {
     Arrival,
     Departure,
@@ -27,11 +34,31 @@ impl Event for Ev {
     }
 }
 
-struct Mm1 {
-    interarrival: Dist,
-    service: Dist,
-    rng_arrival: SimRng,
-    rng_service: SimRng,
+/// Where a delay comes from: a sampler drawing ahead, or a distribution and its stream.
+trait Delays {
+    fn next(&mut self) -> SimDuration;
+}
+
+impl Delays for Sampler {
+    #[inline(always)]
+    fn next(&mut self) -> SimDuration {
+        self.sample()
+    }
+}
+
+/// A distribution drawn on demand from its stream.
+struct OnDemand(Dist, SimRng);
+
+impl Delays for OnDemand {
+    #[inline(always)]
+    fn next(&mut self) -> SimDuration {
+        self.0.sample(&mut self.1)
+    }
+}
+
+struct Mm1<D> {
+    interarrival: D,
+    service: D,
     /// Arrivals still to generate.
     to_arrive: u64,
     /// Arrival times of the customers in the system, the one in service first.
@@ -40,7 +67,7 @@ struct Mm1 {
     stats: BatchMeans,
 }
 
-impl Model for Mm1 {
+impl<D: Delays> Model for Mm1<D> {
     type Event = Ev;
 
     #[inline]
@@ -49,42 +76,71 @@ impl Model for Mm1 {
             Ev::Arrival => {
                 self.to_arrive -= 1;
                 if self.to_arrive > 0 {
-                    s.schedule_in(self.interarrival.sample(&mut self.rng_arrival), Ev::Arrival);
+                    s.schedule_in(self.interarrival.next(), Ev::Arrival);
                 }
                 self.queue.push_back(s.now());
                 if !self.busy {
                     self.busy = true;
-                    s.schedule_in(self.service.sample(&mut self.rng_service), Ev::Departure);
+                    s.schedule_in(self.service.next(), Ev::Departure);
                 }
             }
             Ev::Departure => {
                 let arrived = self.queue.pop_front().expect("a departure has a customer");
-                self.stats
-                    .push((s.now() - arrived).as_nanos() as f64 / NS_PER_UNIT);
+                self.stats.push_ns((s.now() - arrived).as_nanos());
                 if self.queue.is_empty() {
                     self.busy = false;
                 } else {
-                    s.schedule_in(self.service.sample(&mut self.rng_service), Ev::Departure);
+                    s.schedule_in(self.service.next(), Ev::Departure);
                 }
             }
         }
     }
 }
 
+/// The idiomatic form, with samplers.
 pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
+    let (interarrival, service, rng_arrival, rng_service) = streams(seed);
+    simulate(
+        Sampler::new(interarrival, rng_arrival),
+        Sampler::new(service, rng_service),
+        warmup,
+        measured,
+    )
+}
+
+/// The same model drawing each delay when it is scheduled.
+pub fn run_on_demand(warmup: u64, measured: u64, seed: u64) -> Outcome {
+    let (interarrival, service, rng_arrival, rng_service) = streams(seed);
+    simulate(
+        OnDemand(interarrival, rng_arrival),
+        OnDemand(service, rng_service),
+        warmup,
+        measured,
+    )
+}
+
+fn streams(seed: u64) -> (Dist, Dist, SimRng, SimRng) {
     let us_per_unit = NS_PER_UNIT / 1_000.0;
+    (
+        Dist::exponential_us(us_per_unit / ARRIVAL_RATE),
+        Dist::exponential_us(us_per_unit / SERVICE_RATE),
+        rng::stream(seed, STREAM_ARRIVAL),
+        rng::stream(seed, STREAM_SERVICE),
+    )
+}
+
+fn simulate<D: Delays>(mut interarrival: D, service: D, warmup: u64, measured: u64) -> Outcome {
+    // The first customer arrives at the first inter-arrival time.
+    let first = interarrival.next();
     let model = Mm1 {
-        interarrival: Dist::exponential_us(us_per_unit / ARRIVAL_RATE),
-        service: Dist::exponential_us(us_per_unit / SERVICE_RATE),
-        rng_arrival: rng::stream(seed, STREAM_ARRIVAL),
-        rng_service: rng::stream(seed, STREAM_SERVICE),
+        interarrival,
+        service,
         to_arrive: warmup + measured,
         queue: VecDeque::with_capacity(1024),
         busy: false,
-        stats: BatchMeans::new(warmup, measured),
+        stats: BatchMeans::in_clock_units(warmup, measured, NS_PER_UNIT),
     };
     let mut sim = Simulation::new(model);
-    let first = sim.model.interarrival.sample(&mut sim.model.rng_arrival);
     sim.schedule_at(SimTime::ZERO + first, Ev::Arrival);
 
     let t0 = Instant::now();

@@ -38,7 +38,7 @@ pub(crate) fn draws(seed: u64) -> (Exp<f64>, Exp<f64>, Pcg64, Pcg64) {
 
 pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
     let (exp_arrival, exp_service, mut rng_arrival, mut rng_service) = draws(seed);
-    let mut stats = BatchMeans::new(warmup, measured);
+    let mut stats = BatchMeans::in_clock_units(warmup, measured, NS_PER_UNIT);
 
     // (Reverse((time, seq)), kind): the kind never decides the order since seq is unique.
     let mut heap: BinaryHeap<(Reverse<(u64, u64)>, Ev)> = BinaryHeap::with_capacity(1024);
@@ -75,7 +75,7 @@ pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
             }
             Ev::Departure => {
                 let arrived = queue.pop_front().expect("a departure has a customer");
-                stats.push((now - arrived) as f64 / NS_PER_UNIT);
+                stats.push_ns(now - arrived);
                 if queue.is_empty() {
                     busy = false;
                 } else {
@@ -101,7 +101,7 @@ pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
 pub fn run_radix(warmup: u64, measured: u64, seed: u64) -> Outcome {
     use etcdsim::engine::{EventQueue, SimTime};
     let (exp_arrival, exp_service, mut rng_arrival, mut rng_service) = draws(seed);
-    let mut stats = BatchMeans::new(warmup, measured);
+    let mut stats = BatchMeans::in_clock_units(warmup, measured, NS_PER_UNIT);
     let mut q: EventQueue<Ev> = EventQueue::with_capacity(1024);
     let mut queue: VecDeque<u64> = VecDeque::with_capacity(1024);
     let mut busy = false;
@@ -132,7 +132,7 @@ pub fn run_radix(warmup: u64, measured: u64, seed: u64) -> Outcome {
             }
             Ev::Departure => {
                 let arrived = queue.pop_front().expect("a departure has a customer");
-                stats.push((now - arrived) as f64 / NS_PER_UNIT);
+                stats.push_ns(now - arrived);
                 if queue.is_empty() {
                     busy = false;
                 } else {

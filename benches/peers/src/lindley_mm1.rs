@@ -14,14 +14,14 @@ use crate::{NS_PER_UNIT, Outcome};
 
 pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
     let (exp_arrival, exp_service, mut rng_arrival, mut rng_service) = draws(seed);
-    let mut stats = BatchMeans::new(warmup, measured);
+    let mut stats = BatchMeans::in_clock_units(warmup, measured, NS_PER_UNIT);
     let t0 = Instant::now();
     // The first customer arrives to an empty system.
     let _first_arrival = ns(rng_arrival.sample(exp_arrival));
     let mut wait = 0u64;
     for n in 0..warmup + measured {
         let service = ns(rng_service.sample(exp_service));
-        stats.push((wait + service) as f64 / NS_PER_UNIT);
+        stats.push_ns(wait + service);
         if n + 1 < warmup + measured {
             let gap = ns(rng_arrival.sample(exp_arrival));
             wait = (wait + service).saturating_sub(gap);

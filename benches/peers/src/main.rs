@@ -2,7 +2,8 @@
 //! server) on the named engine, printed as one line of `key=value` fields.
 //!
 //! Engines: `etcdsim`, `heap` (std BinaryHeap loop), `nexosim` (generator and server models
-//! joined by a port), `nexosim1` (one NeXosim model), `simcore`; and, as diagnostics, `radix`
+//! joined by a port), `nexosim1` (one NeXosim model), `simcore`; and, as diagnostics,
+//! `etcdsim-ondemand` (etcdsim's model drawing each delay when it is scheduled), `radix`
 //! (the `heap` loop over etcdsim's `EventQueue` instead of `BinaryHeap`) and `lindley` (the same
 //! customers by Lindley's recursion, with no event list: the floor of the per-customer work).
 
@@ -40,7 +41,7 @@ pub struct Outcome {
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: peers etcdsim|heap|nexosim|nexosim1|simcore|radix|lindley [customers={DEFAULT_CUSTOMERS}] [seed=1] [warmup={DEFAULT_WARMUP}]"
+        "usage: peers etcdsim|etcdsim-ondemand|heap|nexosim|nexosim1|simcore|radix|lindley [customers={DEFAULT_CUSTOMERS}] [seed=1] [warmup={DEFAULT_WARMUP}]"
     );
     ExitCode::from(2)
 }
@@ -63,6 +64,7 @@ fn main() -> ExitCode {
     };
     let run = match engine.as_str() {
         "etcdsim" => etcdsim_mm1::run,
+        "etcdsim-ondemand" => etcdsim_mm1::run_on_demand,
         "heap" => heap_mm1::run,
         "radix" => heap_mm1::run_radix,
         "lindley" => lindley_mm1::run,

@@ -85,7 +85,7 @@ impl Server {
         let arrived = self.queue.pop_front().expect("a departure has a customer");
         let r = cx.time().duration_since(arrived);
         if let Some(s) = self.stats.as_mut() {
-            s.push(r.as_nanos() as f64 / NS_PER_UNIT);
+            s.push_ns(r.as_nanos() as u64);
         }
         if self.queue.is_empty() {
             self.busy = false;
@@ -114,7 +114,7 @@ pub fn run(warmup: u64, measured: u64, seed: u64) -> Outcome {
         exp: Exp::new(SERVICE_RATE / NS_PER_UNIT).expect("rate > 0"),
         queue: VecDeque::with_capacity(1024),
         busy: false,
-        stats: Some(BatchMeans::new(warmup, measured)),
+        stats: Some(BatchMeans::in_clock_units(warmup, measured, NS_PER_UNIT)),
     };
     let gen_mbox = Mailbox::new();
     let server_mbox = Mailbox::new();
@@ -191,7 +191,7 @@ impl Mm1 {
         let arrived = self.queue.pop_front().expect("a departure has a customer");
         let r = cx.time().duration_since(arrived);
         if let Some(s) = self.stats.as_mut() {
-            s.push(r.as_nanos() as f64 / NS_PER_UNIT);
+            s.push_ns(r.as_nanos() as u64);
         }
         if self.queue.is_empty() {
             self.busy = false;
@@ -217,7 +217,7 @@ pub fn run_single_model(warmup: u64, measured: u64, seed: u64) -> Outcome {
         to_arrive: warmup + measured,
         queue: VecDeque::with_capacity(1024),
         busy: false,
-        stats: Some(BatchMeans::new(warmup, measured)),
+        stats: Some(BatchMeans::in_clock_units(warmup, measured, NS_PER_UNIT)),
     };
     let mbox = Mailbox::new();
     let mut bench = SimInit::with_num_threads(1);
