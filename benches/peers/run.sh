@@ -8,7 +8,7 @@
 #   CUSTOMERS=1000000       measured customers per run of a Rust engine
 #   SIMPY_CUSTOMERS=200000  measured customers per SimPy run (it is ~100x slower)
 #   WARMUP=10000            customers discarded before measuring
-#   ENGINES="etcdsim heap nexosim nexosim1 simcore simpy"
+#   ENGINES="etcdsim etcdsim-ondemand heap nexosim nexosim1 simcore simpy"
 #   PIN_CPU=1               core for taskset (when taskset exists)
 set -euo pipefail
 
@@ -27,7 +27,7 @@ ROUNDS="${ROUNDS:-5}"
 CUSTOMERS="${CUSTOMERS:-1000000}"
 SIMPY_CUSTOMERS="${SIMPY_CUSTOMERS:-200000}"
 WARMUP="${WARMUP:-10000}"
-read -r -a engines <<< "${ENGINES:-etcdsim heap nexosim nexosim1 simcore simpy}"
+read -r -a engines <<< "${ENGINES:-etcdsim etcdsim-ondemand heap nexosim nexosim1 simcore simpy}"
 
 # Build the Rust peers (their own workspace and target directory).
 export CARGO_TARGET_DIR="$here/target"

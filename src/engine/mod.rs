@@ -22,7 +22,9 @@ pub use resource::{Pipe, RwLock, Servers};
 pub use rng::SimRng;
 pub use time::{SimDuration, SimTime};
 
-/// An event type: each event names its kind (a small integer) for the trace hash.
+/// An event type: each event names its kind (a small integer) for the trace hash. Events are
+/// small plain data (`Copy`): what they refer to lives in the model, and the event list moves
+/// them by copying.
 pub trait Event: Copy {
     /// A number identifying the event's kind (the enum variant, say).
     fn kind(&self) -> u32;

@@ -18,9 +18,10 @@
 //! comparing sequence numbers. `benches/engine.rs` compares it with `std`'s binary heap.
 //!
 //! While at most [`SMALL_MAX`] events are pending they live instead in a short array sorted
-//! latest first, so the earliest pops off its end and a push scans a few entries without a
-//! data-dependent branch: a queue of two or three events (an M/M/1 queue's whole future) then
-//! costs less than any heap's sift. The events move into the radix heap when a push would exceed
+//! latest first, so the earliest pops off its end and a push moves the few earlier entries up
+//! one place: a queue of two or three events (an M/M/1 queue's whole future) then costs less
+//! than any heap's sift. Events are `Copy`, so the array is a fixed one, filled at the first
+//! push. The events move into the radix heap when a push would exceed
 //! that size, and back when pops leave [`SMALL_BACK`] or fewer, so a queue near the boundary
 //! does not move them on every operation.
 
