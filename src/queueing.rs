@@ -290,7 +290,7 @@ pub mod theory {
 
     /// Erlang C: with offered load a = λ/μ and c servers,
     /// C(c, a) = (aᶜ/c! · c/(c − a)) / (Σₖ₌₀^{c−1} aᵏ/k! + aᶜ/c! · c/(c − a)), the probability
-    /// that an arrival waits; the mean wait is E[Wq] = C(c, a) / (cμ − λ).
+    /// that an arrival waits; the mean wait is E(Wq) = C(c, a) / (cμ − λ).
     pub fn erlang_c(c: u32, a: f64) -> f64 {
         let mut term = 1.0; // a^k / k!
         let mut sum = 0.0;
@@ -342,7 +342,7 @@ pub mod theory {
         (1..=reps).map(|seed| run(p, seed)).collect()
     }
 
-    /// M/M/1 at load ρ: T is exponential with rate μ − λ, so E[T] = S / (1 − ρ) and its p99
+    /// M/M/1 at load ρ: T is exponential with rate μ − λ, so E(T) = S / (1 − ρ) and its p99
     /// is ln(100) · S / (1 − ρ).
     pub fn mm1(rho: f64, measured: u64, reps: u64) -> Vec<Check> {
         let runs = replicate(&open(rho, Dist::exponential_us(S_US), 1, measured), reps);
@@ -386,7 +386,7 @@ pub mod theory {
         ]
     }
 
-    /// M/D/1, Pollaczek–Khinchine: E[Wq] = ρ S / (2(1 − ρ)) for deterministic service.
+    /// M/D/1, Pollaczek–Khinchine: E(Wq) = ρ S / (2(1 − ρ)) for deterministic service.
     pub fn md1(rho: f64, measured: u64, reps: u64) -> Vec<Check> {
         let runs = replicate(&open(rho, Dist::constant_us(S_US), 1, measured), reps);
         vec![Check {

@@ -274,6 +274,53 @@ mod tests {
         assert_eq!(sim.now(), SimTime(3));
     }
 
+    /// Ticks once a nanosecond forever and stops after each count in `stops`.
+    struct Stopping {
+        stops: Vec<u64>,
+        count: u64,
+    }
+    #[derive(Clone, Copy)]
+    struct Beat;
+    impl Event for Beat {
+        fn kind(&self) -> u32 {
+            0
+        }
+    }
+    impl Model for Stopping {
+        type Event = Beat;
+        fn handle(&mut self, _: Beat, s: &mut Scheduler<Beat>) {
+            self.count += 1;
+            s.schedule_in(SimDuration(1), Beat);
+            if self.stops.contains(&self.count) {
+                s.stop();
+            }
+        }
+    }
+
+    #[test]
+    fn a_stop_ends_the_run_after_its_event_and_only_that_run() {
+        let mut sim = Simulation::new(Stopping {
+            stops: vec![3, 5, 9],
+            count: 0,
+        });
+        sim.schedule_at(SimTime(0), Beat);
+        assert_eq!(sim.run_until(SimTime::MAX, u64::MAX), StopReason::Stopped);
+        assert_eq!(sim.events_processed(), 3);
+        // A stop on the event that also spends the budget reads as a stop.
+        assert_eq!(sim.run_until(SimTime::MAX, 2), StopReason::Stopped);
+        assert_eq!(sim.events_processed(), 5);
+        // The next run starts afresh: its own budget, no leftover stop.
+        assert_eq!(sim.run_until(SimTime::MAX, 2), StopReason::EventLimit);
+        assert_eq!(sim.events_processed(), 7);
+        assert_eq!(sim.run_until(SimTime::MAX, 0), StopReason::EventLimit);
+        assert_eq!(sim.events_processed(), 7);
+        // `step` does not look at stops; one made during it does not reach the next run.
+        assert!(sim.step() && sim.step());
+        assert_eq!(sim.events_processed(), 9);
+        assert_eq!(sim.run_until(SimTime(11), u64::MAX), StopReason::TimeLimit);
+        assert_eq!(sim.events_processed(), 12);
+    }
+
     #[test]
     #[should_panic(expected = "event scheduled in the past")]
     fn scheduling_in_the_past_is_refused() {

@@ -3,8 +3,8 @@
 //! # Contract
 //! Events are totally ordered by **(time, insertion sequence)**:
 //! - an event at an earlier time is popped first;
-//! - events at the same time are popped in the order they were scheduled (FIFO), because each
-//!   push takes the next value of a `u64` sequence counter;
+//! - events at the same time are popped in the order they were scheduled (FIFO), by
+//!   construction (see below), with no sequence number stored;
 //! - nothing is ever scheduled before the time of the last popped event: the
 //!   [`crate::engine::Scheduler`] refuses it with a panic, since it is a logic error in a model
 //!   and continuing would silently break causality.
@@ -48,10 +48,10 @@ pub const SMALL_BACK: usize = 2;
 
 /// A priority queue of events ordered by `(time, insertion sequence)`.
 pub struct EventQueue<E> {
-    /// While `radix` is false, every pending event, sorted by `(time, seq)` from the latest to
-    /// the earliest (which is last, so it pops in O(1)).
-    /// Its first `len` entries are pending; the rest are stale copies: `small` is filled to
-    /// [`SMALL_MAX`] entries at the first push, so that it is a fixed array from then.
+    /// While `radix` is false, every pending event, sorted by (time, insertion order) from the
+    /// latest to the earliest (which is last, so it pops in O(1)). Its first `len` entries are
+    /// pending; the rest are stale copies: `small` is filled to [`SMALL_MAX`] entries at the
+    /// first push, so that it is a fixed array from then.
     small: Vec<Entry<E>>,
     /// Whether the events live in the radix heap (`now` and `buckets`) instead of `small`.
     radix: bool,

@@ -27,7 +27,7 @@ use crate::stats::fit::nelder_mead;
 pub struct CalibrateArgs {
     /// The calibration file (TOML): model, reference CSV, free parameters with bounds.
     pub file: PathBuf,
-    /// Write the fitted model here (default: output/calibrate/<model file name>). Comments
+    /// Write the fitted model here (default: `output/calibrate/<model file name>`). Comments
     /// and layout of the model file are kept; only the fitted values change.
     #[arg(long)]
     pub out: Option<PathBuf>,
