@@ -21,9 +21,9 @@
 //! latest first, so the earliest pops off its end and a push moves the few earlier entries up
 //! one place: a queue of two or three events (an M/M/1 queue's whole future) then costs less
 //! than any heap's sift. Events are `Copy`, so the array is a fixed one, filled at the first
-//! push. The events move into the radix heap when a push would exceed
-//! that size, and back when pops leave [`SMALL_BACK`] or fewer, so a queue near the boundary
-//! does not move them on every operation.
+//! push. The events move into the radix heap when a push would exceed that size, and back when
+//! pops leave [`SMALL_BACK`] or fewer, so a queue near the boundary does not move them on every
+//! operation.
 
 use std::collections::VecDeque;
 
@@ -347,41 +347,65 @@ mod tests {
         assert!(q.is_empty());
     }
 
+    /// The queue under test beside a reference binary heap ordered by (time, push order); each
+    /// event carries its push order, to check the order of ties.
+    struct Mirrored {
+        q: EventQueue<u64>,
+        r: std::collections::BinaryHeap<std::cmp::Reverse<(u64, u64)>>,
+        /// The next push order.
+        seq: u64,
+        /// The last popped time.
+        now: u64,
+    }
+
+    impl Mirrored {
+        fn new() -> Self {
+            Mirrored {
+                q: EventQueue::new(),
+                r: std::collections::BinaryHeap::new(),
+                seq: 0,
+                now: 0,
+            }
+        }
+
+        /// Pushes an event `ahead` after the last popped time into both.
+        fn push(&mut self, ahead: u64) {
+            let t = self.now + ahead;
+            self.q.push(SimTime(t), self.seq);
+            self.r.push(std::cmp::Reverse((t, self.seq)));
+            self.seq += 1;
+        }
+
+        /// Pops from both and asserts they agree; returns whether an event came out.
+        fn pop(&mut self) -> bool {
+            let got = self.q.pop().map(|(t, s)| (t.0, s));
+            assert_eq!(got, self.r.pop().map(|std::cmp::Reverse(x)| x));
+            if let Some((t, _)) = got {
+                self.now = t;
+            }
+            assert_eq!(self.q.len(), self.r.len());
+            got.is_some()
+        }
+    }
+
     /// Random interleavings of pushes and pops, with many equal times, against a reference
     /// binary heap ordered by (time, seq).
     #[test]
     fn matches_a_reference_heap_on_random_workloads() {
         use rand::Rng;
-        use std::cmp::Reverse;
-        use std::collections::BinaryHeap;
         let mut rng = crate::engine::rng::from_seed(5);
         for round in 0..50 {
-            let mut q = EventQueue::new();
-            let mut r = BinaryHeap::new();
-            let mut now = 0u64;
+            let mut m = Mirrored::new();
             let spread = [1u64, 10, 1_000, 1 << 40][round % 4];
-            // Each event carries its sequence number, to check the order of ties.
-            let mut seq = 0u64;
             for _ in 0..5_000 {
                 if rng.random_bool(0.55) {
-                    let t = now + rng.random_range(0..spread);
-                    q.push(SimTime(t), seq);
-                    r.push(Reverse((t, seq)));
-                    seq += 1;
+                    m.push(rng.random_range(0..spread));
                 } else {
-                    let got = q.pop().map(|(t, s)| (t.0, s));
-                    let want = r.pop().map(|Reverse(x)| x);
-                    assert_eq!(got, want);
-                    if let Some((t, _)) = got {
-                        now = t;
-                    }
+                    m.pop();
                 }
-                assert_eq!(q.len(), r.len());
             }
-            while let Some(Reverse(want)) = r.pop() {
-                assert_eq!(q.pop().map(|(t, s)| (t.0, s)), Some(want));
-            }
-            assert!(q.pop().is_none());
+            while m.pop() {}
+            assert!(m.q.is_empty());
         }
     }
 
@@ -390,39 +414,26 @@ mod tests {
     #[test]
     fn moving_between_the_array_and_the_radix_heap_keeps_the_order() {
         use rand::Rng;
-        use std::cmp::Reverse;
-        use std::collections::BinaryHeap;
         let mut rng = crate::engine::rng::from_seed(9);
-        let mut q = EventQueue::new();
-        let mut r = BinaryHeap::new();
-        let mut now = 0u64;
+        let mut m = Mirrored::new();
         let (mut spills, mut gathers) = (0, 0);
-        let mut seq = 0u64;
         for step in 0..200_000 {
             // Climb towards 14 pending, then fall towards none, and again.
             let target = if (step / 25) % 2 == 0 { 14 } else { 0 };
-            let push = if q.len() < target { 0.8 } else { 0.2 };
-            let was_radix = q.radix;
+            let push = if m.q.len() < target { 0.8 } else { 0.2 };
+            let was_radix = m.q.radix;
             if rng.random_bool(push) {
-                let t = now + rng.random_range(0..4u64);
-                q.push(SimTime(t), seq);
-                r.push(Reverse((t, seq)));
-                seq += 1;
+                m.push(rng.random_range(0..4u64));
             } else {
-                let got = q.pop().map(|(t, s)| (t.0, s));
-                assert_eq!(got, r.pop().map(|Reverse(x)| x));
-                if let Some((t, _)) = got {
-                    now = t;
-                }
+                m.pop();
             }
-            spills += usize::from(!was_radix && q.radix);
-            gathers += usize::from(was_radix && !q.radix);
-            assert_eq!(q.len(), r.len());
+            spills += usize::from(!was_radix && m.q.radix);
+            gathers += usize::from(was_radix && !m.q.radix);
             assert_eq!(
-                q.peek_time().map(|t| t.0),
-                r.peek().map(|Reverse((t, _))| *t)
+                m.q.peek_time().map(|t| t.0),
+                m.r.peek().map(|std::cmp::Reverse((t, _))| *t)
             );
-            assert!(q.len() <= SMALL_MAX || q.radix);
+            assert!(m.q.len() <= SMALL_MAX || m.q.radix);
         }
         assert!(
             spills > 100 && gathers > 100,

@@ -58,7 +58,6 @@ pub enum CpuJob {
 
 /// The model's closed event set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u32)]
 pub enum Ev {
     /// Closed-loop client `c` looks for its next op.
     ClientNext(u32),

@@ -619,10 +619,7 @@ impl EtcdModel {
             RbacLock::ReadTxExclusive => self.unlock_read_tx_write(m, s),
             RbacLock::Shared => {
                 let granted = self.members[mi].read_tx.read_release(now);
-                self.poll_lock_wakes(m, s);
-                for (job, _) in granted {
-                    self.lock_granted(m, job, s);
-                }
+                self.hand_on(m, granted, s);
             }
         }
     }
@@ -665,10 +662,7 @@ impl EtcdModel {
 
     fn release_read_tx_read(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let granted = self.members[usize::from(m)].read_tx.read_release(s.now());
-        self.poll_lock_wakes(m, s);
-        for (job, _) in granted {
-            self.lock_granted(m, job, s);
-        }
+        self.hand_on(m, granted, s);
     }
 
     /// The index walk, under the treeIndex read lock.

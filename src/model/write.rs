@@ -339,7 +339,7 @@ impl EtcdModel {
             ApplyStep::Index => {
                 // kvindex.Put holds the index write lock only for the update itself.
                 let granted = self.members[mi].index_lock.write_release(self.now);
-                self.grant_index(m, granted, s);
+                self.hand_on(m, granted, s);
                 self.writeback(m, s);
             }
             ApplyStep::Cpu => unreachable!("the apply CPU step takes no lock"),
@@ -596,10 +596,7 @@ impl EtcdModel {
     /// Releases the read-tx lock held for writing and hands it on.
     pub(super) fn unlock_read_tx_write(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let granted = self.members[usize::from(m)].read_tx.write_release(self.now);
-        self.poll_lock_wakes(m, s);
-        for (job, _) in granted {
-            self.lock_granted(m, job, s);
-        }
+        self.hand_on(m, granted, s);
     }
 
     /// Schedules the wake-ups member `m`'s reader–writer locks ask for (see
@@ -628,8 +625,9 @@ impl EtcdModel {
         self.poll_lock_wakes(m, s);
     }
 
-    /// Hands index-lock grants on.
-    pub(super) fn grant_index(
+    /// After a release of one of member `m`'s reader–writer locks: schedules the wake-ups the
+    /// locks ask for, then hands the grants on.
+    pub(super) fn hand_on(
         &mut self,
         m: MemberId,
         granted: Vec<(LockJob, SimDuration)>,
