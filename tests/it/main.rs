@@ -6,6 +6,7 @@ mod badinput;
 mod cli;
 mod determinism;
 mod experiment;
+mod golden;
 mod mechanisms;
 mod plan;
 mod published;
