@@ -9,8 +9,8 @@ use serde::Deserialize;
 use super::ConfigError;
 use crate::engine::dist::{Dist, DistSpec};
 use crate::model::{
-    Balancer, ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes, ProxyParams,
-    RbacLock, WriteParams,
+    Balancer, ClientCosts, ClusterParams, Host, HostId, Id, Mechanisms, MemberCosts, MemberId,
+    MessageSizes, ProxyParams, RbacLock, WriteParams,
 };
 
 /// The most hosts a model may place processes on.
@@ -598,7 +598,7 @@ impl ModelFile {
                     )?,
                 });
                 Some(ProxyParams {
-                    host: hosts.len() - 1,
+                    host: HostId::from_index(hosts.len() - 1),
                     request: cost(file, "proxy.request_us", &px.request_us)?,
                     response: cost(file, "proxy.response_us", &px.response_us)?,
                     cache_entries: px.cache_entries,
@@ -625,10 +625,10 @@ impl ModelFile {
             mechanisms,
             voters: c.voters,
             learners: c.learners,
-            leader: c.leader,
+            leader: MemberId(c.leader),
             hosts,
-            member_host,
-            client_host,
+            member_host: member_host.into_iter().map(HostId::from_index).collect(),
+            client_host: HostId::from_index(client_host),
             latency,
             member_costs: self.member_costs(file)?,
             client_costs: self.client_costs(file)?,

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use crate::model::{
-    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, PutOp, RangeOp,
-    Workload,
+    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, PutOp,
+    RangeOp, Workload,
 };
 
 /// A workload as written in a file or on the command line.
@@ -269,7 +269,10 @@ impl WorkloadSpec {
             conns: self.conns,
             endpoints: self
                 .endpoint_members(p)
-                .map_err(|rule| bad("endpoints", rule))?,
+                .map_err(|rule| bad("endpoints", rule))?
+                .into_iter()
+                .map(MemberId)
+                .collect(),
             policy,
             arrivals,
             total: if self.duration_s > 0.0 {
@@ -315,7 +318,7 @@ impl WorkloadSpec {
 
     fn endpoint_members(&self, p: &ClusterParams) -> Result<Vec<u8>, String> {
         if self.target_leader {
-            return Ok(vec![p.leader]);
+            return Ok(vec![p.leader.0]);
         }
         let n = p.members();
         if self.endpoints.is_empty() {

@@ -14,21 +14,23 @@ use std::collections::VecDeque;
 use rand::Rng;
 use rand_distr::Exp1;
 
-use super::request::{Phase, Req};
-use super::{
-    Arrivals, Balancer, CpuJob, EndpointPolicy, EtcdModel, Ev, MemberId, OpKind, PackedEv, Workload,
-};
+use super::EtcdModel;
+use super::event::{CpuJob, Ev, PackedEv};
+use super::ids::{ClientId, ConnId, Id, IdVec, MemberId, ReqId};
+use super::params::{Arrivals, AuthMode, Balancer, EndpointPolicy, Workload};
+use super::request::Req;
+use super::result::OpKind;
+use crate::engine::rng::SimRng;
+use crate::engine::{Scheduler, SimDuration, SimTime, Simulation};
+use crate::stats::TimeWeighted;
 
 /// Sequence numbers of background puts start here, apart from the main workload's.
 pub const BACKGROUND_SEQ: u64 = 1 << 62;
-use crate::engine::rng::SimRng;
-use crate::engine::{SimDuration, SimTime, Simulation};
-use crate::stats::TimeWeighted;
 
 /// Client-side state.
 pub struct Clients {
-    conn_pin: Vec<MemberId>,
-    conn_rr: Vec<u32>,
+    conn_pin: IdVec<ConnId, MemberId>,
+    conn_rr: IdVec<ConnId, u32>,
     next_conn: u32,
     /// Background requests' own connection cursor, so they never shift the main workload's.
     bg_conn: u32,
@@ -39,11 +41,20 @@ pub struct Clients {
     buffered: u64,
     producing: bool,
     producer_busy: TimeWeighted,
-    waiters: VecDeque<u32>,
+    waiters: VecDeque<ClientId>,
     /// Password auth: whether each client holds a token.
-    has_token: Vec<bool>,
+    has_token: IdVec<ClientId, bool>,
     /// Certificate auth: the members each connection has done a TLS handshake with (bits).
-    handshaken: Vec<u64>,
+    handshaken: IdVec<ConnId, u64>,
+    /// Requests of the workload issued and finished.
+    pub issued: u64,
+    /// See `issued`.
+    pub done: u64,
+    /// Background requests issued and finished (their sequence numbers count from
+    /// `BACKGROUND_SEQ`).
+    pub bg_issued: u64,
+    /// See `bg_issued`.
+    pub bg_done: u64,
 }
 
 impl Clients {
@@ -72,27 +83,36 @@ impl Clients {
             producing: false,
             producer_busy: TimeWeighted::new(SimTime::ZERO),
             waiters: VecDeque::new(),
-            has_token: vec![false; w.clients as usize],
-            handshaken: vec![0; w.conns as usize],
+            has_token: (0..w.clients).map(|_| false).collect(),
+            handshaken: (0..w.conns).map(|_| 0).collect(),
+            issued: 0,
+            done: 0,
+            bg_issued: 0,
+            bg_done: 0,
         }
     }
 
-    /// Whether request `r` is its connection's first to its member (and marks it done).
-    pub fn first_contact(&mut self, r: &Req) -> bool {
-        let Some(bits) = self.handshaken.get_mut(r.conn as usize) else {
+    /// Whether this is connection `conn`'s first request to `member` (and marks it done).
+    pub fn first_contact(&mut self, conn: ConnId, member: MemberId) -> bool {
+        if conn.index() >= self.handshaken.len() {
             return false;
-        };
-        let bit = 1u64 << r.member;
-        let first = *bits & bit == 0;
-        *bits |= bit;
+        }
+        let bits = &mut self.handshaken[conn];
+        let first = *bits & member.bit() == 0;
+        *bits |= member.bit();
         first
     }
 
     /// Client `c` now holds a token.
-    pub fn token_received(&mut self, c: u32) {
-        if let Some(t) = self.has_token.get_mut(c as usize) {
-            *t = true;
+    pub fn token_received(&mut self, c: ClientId) {
+        if c.index() < self.has_token.len() {
+            self.has_token[c] = true;
         }
+    }
+
+    /// Requests in flight: issued and not finished, background ones included.
+    pub fn in_flight(&self) -> u64 {
+        (self.issued - self.done) + (self.bg_issued - self.bg_done)
     }
 
     /// Forgets utilization history (end of warm-up).
@@ -118,13 +138,13 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
         }
     }
     let interval = sim.model.p.write.batch_interval;
-    for member in 0..sim.model.p.members() {
+    for member in sim.model.p.member_ids() {
         sim.schedule_at(SimTime::ZERO + interval, Ev::BackendTick(member));
     }
     match sim.model.w.arrivals {
         Arrivals::Closed { .. } => {
             for c in 0..sim.model.w.clients {
-                sim.schedule_at(SimTime::ZERO, Ev::ClientNext(c));
+                sim.schedule_at(SimTime::ZERO, Ev::ClientNext(ClientId(c)));
             }
             if !sim.model.p.client_costs.producer.is_zero() {
                 let m = &mut sim.model;
@@ -145,7 +165,7 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
 
 impl EtcdModel {
     /// Closed-loop client `c` wants its next op.
-    pub(super) fn client_next(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
+    pub(super) fn client_next(&mut self, c: ClientId, s: &mut Scheduler<PackedEv>) {
         let total = self.w.total;
         let cl = &mut self.clients;
         if cl.taken >= total {
@@ -160,7 +180,7 @@ impl EtcdModel {
             if !cl.producing && cl.produced < total {
                 cl.producing = true;
                 cl.producer_busy.set(s.now(), 1.0);
-                let d = self.p.client_costs.producer.sample(&mut self.clients.rng);
+                let d = self.p.client_costs.producer.sample(&mut cl.rng);
                 s.schedule_in(d, Ev::ProducerTick);
             }
             self.pass_limiter(c, s);
@@ -170,7 +190,7 @@ impl EtcdModel {
     }
 
     /// The op producer has put one op in the channel.
-    pub(super) fn producer_tick(&mut self, s: &mut crate::engine::Scheduler<PackedEv>) {
+    pub(super) fn producer_tick(&mut self, s: &mut Scheduler<PackedEv>) {
         let cap = u64::from(self.w.clients);
         let total = self.w.total;
         let cl = &mut self.clients;
@@ -182,7 +202,7 @@ impl EtcdModel {
             cl.buffered += 1;
         }
         if cl.produced < total && cl.buffered < cap {
-            let d = self.p.client_costs.producer.sample(&mut self.clients.rng);
+            let d = self.p.client_costs.producer.sample(&mut cl.rng);
             s.schedule_in(d, Ev::ProducerTick);
         } else {
             cl.producing = false;
@@ -193,12 +213,11 @@ impl EtcdModel {
         }
     }
 
-    fn pass_limiter(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
+    fn pass_limiter(&mut self, c: ClientId, s: &mut Scheduler<PackedEv>) {
         let Arrivals::Closed { rate_limit } = &self.w.arrivals else {
             return;
         };
-        let rate_limit = *rate_limit;
-        match rate_limit {
+        match *rate_limit {
             None => self.client_go(c, s),
             Some(rate) => {
                 let t = self.clients.limiter_next.max(s.now());
@@ -209,16 +228,15 @@ impl EtcdModel {
     }
 
     /// Closed-loop client `c` issues its op.
-    pub(super) fn client_go(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
-        let conn = c % self.w.conns;
+    pub(super) fn client_go(&mut self, c: ClientId, s: &mut Scheduler<PackedEv>) {
+        let conn = ConnId(c.0 % self.w.conns);
         let id = self.new_request(c, conn, s.now());
-        let host = self.p.client_host;
-        self.cpu(host, CpuJob::Req(id), s);
+        self.cpu(self.p.client_host, CpuJob::Req(id), s);
     }
 
     /// The next open-loop arrival.
-    pub(super) fn open_arrival(&mut self, s: &mut crate::engine::Scheduler<PackedEv>) {
-        if self.issued >= self.w.total {
+    pub(super) fn open_arrival(&mut self, s: &mut Scheduler<PackedEv>) {
+        if self.clients.issued >= self.w.total {
             return;
         }
         match &self.w.arrivals {
@@ -227,7 +245,7 @@ impl EtcdModel {
                 s.schedule_in(SimDuration::from_secs_f64(gap / rate), Ev::OpenArrival);
             }
             Arrivals::Scripted { at_ns, .. } => {
-                if let Some(&t) = at_ns.get(self.issued as usize + 1) {
+                if let Some(&t) = at_ns.get(self.clients.issued as usize + 1) {
                     s.schedule_at(SimTime(t), Ev::OpenArrival);
                 }
             }
@@ -235,58 +253,66 @@ impl EtcdModel {
         }
         let conn = self.clients.next_conn;
         self.clients.next_conn = (conn + 1) % self.w.conns;
-        let id = self.new_request(conn, conn, s.now());
+        // An open-loop request belongs to its connection's client (whose token it uses).
+        let id = self.new_request(ClientId(conn), ConnId(conn), s.now());
         self.check_backlog(s);
         // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
         self.begin(id, s.now());
-        let host = self.p.client_host;
-        self.cpu(host, CpuJob::Req(id), s);
+        self.cpu(self.p.client_host, CpuJob::Req(id), s);
     }
 
     /// The next background put or expensive read: it joins the next connection in turn and is
     /// not counted in the workload's total.
-    pub(super) fn background_arrival(
-        &mut self,
-        kind: OpKind,
-        s: &mut crate::engine::Scheduler<PackedEv>,
-    ) {
+    pub(super) fn background_arrival(&mut self, kind: OpKind, s: &mut Scheduler<PackedEv>) {
         let (rate, ev) = match kind {
             OpKind::Expensive => (self.w.expensive_rate, Ev::ExpensiveArrival),
             _ => (self.w.write_rate, Ev::WriteArrival),
         };
         let gap: f64 = self.clients.rng.sample(Exp1);
         s.schedule_in(SimDuration::from_secs_f64(gap / rate), ev);
-        let conn = self.clients.bg_conn;
-        self.clients.bg_conn = (conn + 1) % self.w.conns;
+        let conn = ConnId(self.clients.bg_conn);
+        self.clients.bg_conn = (conn.0 + 1) % self.w.conns;
         let member = self.pick_member(conn);
         let now = s.now();
         let measured = self.m.measure_start.is_some();
-        let seq = BACKGROUND_SEQ + self.bg_issued;
-        self.bg_issued += 1;
-        let mut r = Req::new(seq, kind, u32::MAX, member, measured);
+        let seq = BACKGROUND_SEQ + self.clients.bg_issued;
+        self.clients.bg_issued += 1;
+        let mut r = Req::new(seq, kind, None, conn, member, measured);
         r.background = true;
-        r.conn = conn;
         self.check_backlog(s);
-        let id = self.alloc(r);
+        let id = self.reqs.insert(r);
         self.begin(id, now);
-        let host = self.p.client_host;
-        self.cpu(host, CpuJob::Req(id), s);
+        self.cpu(self.p.client_host, CpuJob::Req(id), s);
     }
 
-    /// A request of client `c` has finished.
-    pub(super) fn client_finished(&mut self, c: u32, s: &mut crate::engine::Scheduler<PackedEv>) {
-        if matches!(self.w.arrivals, Arrivals::Closed { .. }) {
+    /// A request of `client` (none: background) has finished.
+    pub(super) fn request_finished(
+        &mut self,
+        client: Option<ClientId>,
+        background: bool,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        if background {
+            self.clients.bg_done += 1;
+            return;
+        }
+        self.clients.done += 1;
+        if self.clients.done >= self.w.total {
+            s.stop();
+            return;
+        }
+        if let (Arrivals::Closed { .. }, Some(c)) = (&self.w.arrivals, client) {
             self.client_next(c, s);
         }
     }
 
-    fn pick_member(&mut self, conn: u32) -> MemberId {
+    fn pick_member(&mut self, conn: ConnId) -> MemberId {
         let eps = &self.w.endpoints;
         match self.w.policy {
-            EndpointPolicy::PerConnection => eps[conn as usize % eps.len()],
-            EndpointPolicy::Client(Balancer::Pinned) => self.clients.conn_pin[conn as usize],
+            EndpointPolicy::PerConnection => eps[conn.index() % eps.len()],
+            EndpointPolicy::Client(Balancer::Pinned) => self.clients.conn_pin[conn],
             EndpointPolicy::Client(Balancer::RoundRobin) => {
-                let k = &mut self.clients.conn_rr[conn as usize];
+                let k = &mut self.clients.conn_rr[conn];
                 let m = eps[*k as usize % eps.len()];
                 *k = k.wrapping_add(1);
                 m
@@ -294,36 +320,38 @@ impl EtcdModel {
         }
     }
 
-    fn new_request(&mut self, client: u32, conn: u32, now: SimTime) -> u32 {
+    /// A request of the workload from `client` on `conn`.
+    fn new_request(&mut self, client: ClientId, conn: ConnId, now: SimTime) -> ReqId {
         let member = self.pick_member(conn);
-        let measured =
-            self.issued >= self.w.warmup_requests && now >= SimTime::ZERO + self.w.warmup_time;
+        let measured = self.clients.issued >= self.w.warmup_requests
+            && now >= SimTime::ZERO + self.w.warmup_time;
         if measured && self.m.measure_start.is_none() {
             self.start_measuring(now);
         }
-        self.issued += 1;
+        self.clients.issued += 1;
         let kind = self.next_kind();
-        let mut r = Req::new(self.issued - 1, kind, client, member, measured);
-        r.conn = conn;
+        let mut r = Req::new(
+            self.clients.issued - 1,
+            kind,
+            Some(client),
+            conn,
+            member,
+            measured,
+        );
         let ser = self.w.serializable_ratio;
         r.serializable =
             kind == OpKind::Read && ser > 0.0 && (ser >= 1.0 || self.clients.rng.random_bool(ser));
         r.auth_pending = self.needs_authenticate(client);
-        self.alloc(r)
+        self.reqs.insert(r)
     }
 
     /// Password auth: a client without a token authenticates; one with a token reuses it with
     /// probability `token_reuse`.
-    fn needs_authenticate(&mut self, client: u32) -> bool {
-        if self.w.auth != super::AuthMode::Password {
+    fn needs_authenticate(&mut self, client: ClientId) -> bool {
+        if self.w.auth != AuthMode::Password {
             return false;
         }
-        let has = self
-            .clients
-            .has_token
-            .get(client as usize)
-            .copied()
-            .unwrap_or(false);
+        let has = client.index() < self.clients.has_token.len() && self.clients.has_token[client];
         let reuse = self.w.token_reuse;
         !has || (reuse < 1.0 && !self.clients.rng.random_bool(reuse.max(0.0)))
     }
@@ -331,7 +359,7 @@ impl EtcdModel {
     /// Whether the next op of the main workload is a read or a put.
     fn next_kind(&mut self) -> OpKind {
         if let Arrivals::Scripted { puts, .. } = &self.w.arrivals {
-            let i = self.issued as usize - 1;
+            let i = self.clients.issued as usize - 1;
             return if puts.get(i).copied().unwrap_or(false) {
                 OpKind::Write
             } else {
@@ -348,15 +376,5 @@ impl EtcdModel {
         } else {
             OpKind::Write
         }
-    }
-
-    fn alloc(&mut self, r: Req) -> u32 {
-        super::slab_insert(&mut self.reqs, &mut self.free, r)
-    }
-
-    /// Starts the latency clock of request `id` and moves it to sending.
-    pub(super) fn begin(&mut self, id: u32, now: SimTime) {
-        self.reqs[id as usize].begin(now);
-        debug_assert_eq!(self.reqs[id as usize].phase, Phase::ClientSend);
     }
 }

@@ -6,8 +6,12 @@
 //! Messages between processes on the same host skip both. Receiving interfaces are not
 //! modelled: many senders into one host are limited only by their own links.
 
-use super::{EtcdModel, Ev, HostId, MemberId, PackedEv, Stage};
-use crate::engine::{Scheduler, SimDuration};
+use super::EtcdModel;
+use super::event::{Ev, PackedEv, RaftInput};
+use super::ids::{HostId, Id, IdVec, MemberId, MsgId, ReqId, Slab};
+use super::stage::Stage;
+use crate::engine::rng::SimRng;
+use crate::engine::{Pipe, Scheduler, SimDuration, SimTime};
 
 /// A process a message is addressed to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,10 +27,10 @@ pub enum Node {
 /// What a message carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MsgKind {
-    /// A client request, by request id.
-    Request(u32),
-    /// A response to request `id`.
-    Response(u32),
+    /// A client request.
+    Request(ReqId),
+    /// A response to a request.
+    Response(ReqId),
     /// `MsgReadIndex` from a follower to the leader, for the follower's round `ctx`.
     ReadIndex { origin: MemberId, ctx: u32 },
     /// The leader's heartbeat carrying the ReadIndex context `(origin, ctx)` and the commit
@@ -45,7 +49,7 @@ pub enum MsgKind {
     /// `MsgReadIndexResp`: the read index for round `ctx`.
     ReadIndexResp { ctx: u32, index: u64 },
     /// `MsgProp`: a follower forwards request `req`'s proposal to the leader.
-    Prop { origin: MemberId, req: u32 },
+    Prop { origin: MemberId, req: ReqId },
     /// `MsgApp`: entries `lo..=hi` (none when `lo > hi`) and the leader's commit index.
     App { lo: u64, hi: u64, commit: u64 },
     /// `MsgAppResp`: `from` holds the log up to `index`.
@@ -65,14 +69,67 @@ pub struct Msg {
     pub bytes: u32,
 }
 
+impl Msg {
+    /// The request a client message belongs to.
+    fn request_id(&self) -> Option<ReqId> {
+        match self.kind {
+            MsgKind::Request(id) | MsgKind::Response(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
 /// How long a link keeps one draw of its delay distribution.
-pub(super) const LINK_EPOCH: SimDuration = SimDuration::from_millis(1);
+const LINK_EPOCH: SimDuration = SimDuration::from_millis(1);
+
+/// The interfaces, the links, and the messages in flight.
+pub struct Network {
+    nics: IdVec<HostId, Pipe>,
+    /// Arrival time of the last message on each link `[from * hosts + to]`.
+    link_last: Vec<SimTime>,
+    /// Each link's current one-way delay, and until when it holds: see `LINK_EPOCH`.
+    link_delay: Vec<(SimDuration, SimTime)>,
+    /// Messages in flight: events carry their ids, so they stay small.
+    msgs: Slab<MsgId, Msg>,
+    rng: SimRng,
+}
+
+impl Network {
+    /// Idle interfaces on `hosts` hosts; link delays drawn from `rng`.
+    pub fn new(hosts: usize, rng: SimRng) -> Network {
+        Network {
+            nics: (0..hosts).map(|_| Pipe::new(SimTime::ZERO)).collect(),
+            link_last: vec![SimTime::ZERO; hosts * hosts],
+            link_delay: vec![(SimDuration::ZERO, SimTime::ZERO); hosts * hosts],
+            msgs: Slab::default(),
+            rng,
+        }
+    }
+
+    /// Takes message `id` out of flight.
+    pub fn take(&mut self, id: MsgId) -> Msg {
+        self.msgs.free(id);
+        self.msgs[id]
+    }
+
+    /// Fraction of time host `h`'s interface was sending since the last reset.
+    pub fn utilization(&self, h: HostId, now: SimTime) -> f64 {
+        self.nics[h].utilization(now)
+    }
+
+    /// Forgets utilization history.
+    pub fn reset_stats(&mut self, now: SimTime) {
+        for n in self.nics.iter_mut() {
+            n.reset_stats(now);
+        }
+    }
+}
 
 impl EtcdModel {
     /// The host a process runs on.
-    pub(super) fn host_of(&self, n: Node) -> usize {
+    pub(super) fn host_of(&self, n: Node) -> HostId {
         match n {
-            Node::Member(m) => self.members[usize::from(m)].host,
+            Node::Member(m) => self.members[m].host,
             Node::Client => self.p.client_host,
             Node::Proxy => self.p.proxy.as_ref().map_or(self.p.client_host, |x| x.host),
         }
@@ -80,17 +137,17 @@ impl EtcdModel {
 
     /// Sends `msg`: queue on the sender's interface, serialize, propagate.
     pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<PackedEv>) {
-        let from = usize::from(msg.from_host);
+        let from = msg.from_host;
         let to = self.host_of(msg.to);
-        let id = self.store_msg(msg);
+        let id = self.net.msgs.insert(msg);
         if from == to {
             s.schedule_in(SimDuration::ZERO, Ev::Deliver(id));
             return;
         }
         let now = s.now();
-        let bw = self.p.hosts[from].nic_bytes_per_s;
+        let bw = self.p.hosts[from.index()].nic_bytes_per_s;
         let service = SimDuration::from_secs_f64(f64::from(msg.bytes) / bw);
-        let (start, done) = self.hosts[from].nic.enqueue(now, service);
+        let (start, done) = self.net.nics[from].enqueue(now, service);
         if let Some(req) = msg.request_id() {
             let st = match msg.kind {
                 MsgKind::Request(_) => Stage::NetRequest,
@@ -99,56 +156,47 @@ impl EtcdModel {
             self.enter(req, Stage::NicQueue, now);
             self.enter(req, st, start);
         }
-        let n = self.hosts.len();
+        let net = &mut self.net;
+        let link = from.index() * net.nics.len() + to.index();
         // A link's delay varies over time, not from packet to packet: messages close together
         // share it. Drawing it afresh for each message would make a busy link's messages queue
         // behind the slow draws of earlier ones (no overtaking), inflating its mean delay with
         // load. Messages leave a host in the order they are sent, so each link sees its
         // departure times in order.
-        let (d, until) = &mut self.link_delay[from * n + to];
+        let (d, until) = &mut net.link_delay[link];
         if done >= *until {
-            *d = self.p.latency[from][to].sample(&mut self.rng_net);
+            *d = self.p.latency[from.index()][to.index()].sample(&mut net.rng);
             *until = done + LINK_EPOCH;
         }
         let d = *d;
         // A link is a TCP stream: a message never overtakes an earlier one on the same link.
-        let last = &mut self.link_last[from * n + to];
+        let last = &mut net.link_last[link];
         let at = (done + d).max(*last);
         *last = at;
         s.schedule_at(at, Ev::Deliver(id));
     }
 
     /// Message `id` reaches its destination process.
-    pub(super) fn deliver(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
-        let msg = self.msgs[id as usize];
+    pub(super) fn deliver(&mut self, id: MsgId, s: &mut Scheduler<PackedEv>) {
+        let msg = self.net.msgs[id];
         match (msg.to, msg.kind) {
             (Node::Member(_), MsgKind::Request(req)) => {
-                self.take_msg(id);
+                self.net.take(id);
                 self.request_at_member(req, s);
             }
             (Node::Client, MsgKind::Response(req)) => {
-                self.take_msg(id);
+                self.net.take(id);
                 self.response_at_client(req, s);
             }
             (Node::Proxy, MsgKind::Request(req) | MsgKind::Response(req)) => {
-                self.take_msg(id);
+                self.net.take(id);
                 self.at_proxy(req, s);
             }
             // A raft message stays in flight until the member's raft goroutine steps it.
-            (Node::Member(m), _) => self.raft_submit(m, super::RaftInput::Msg(id), s),
+            (Node::Member(m), _) => self.raft_submit(m, RaftInput::Msg(id), s),
             (Node::Client | Node::Proxy, _) => {
                 unreachable!("raft message addressed to the client or proxy")
             }
-        }
-    }
-}
-
-impl Msg {
-    /// The request a client message belongs to.
-    fn request_id(&self) -> Option<u32> {
-        match self.kind {
-            MsgKind::Request(id) | MsgKind::Response(id) => Some(id),
-            _ => None,
         }
     }
 }

@@ -1,10 +1,8 @@
 //! Validated parameters of an etcd cluster and of a workload. Plain data: no file formats
 //! here (the `config` module turns files into these), and every value is already checked.
 
+use super::ids::{HostId, MemberId};
 use crate::engine::dist::Dist;
-
-/// Identifies a member: its index in the cluster, voters first, then learners.
-pub type MemberId = u8;
 
 /// etcd's behaviour that changed between releases, as independent switches.
 #[derive(Debug, Clone, PartialEq)]
@@ -207,9 +205,9 @@ pub struct ClusterParams {
     /// Hosts; members and the client are placed on them.
     pub hosts: Vec<Host>,
     /// Host of each member, by member id.
-    pub member_host: Vec<usize>,
+    pub member_host: Vec<HostId>,
     /// Host of the client (the benchmark machine).
-    pub client_host: usize,
+    pub client_host: HostId,
     /// One-way latency between hosts `[from][to]`; unused on the diagonal (same host).
     pub latency: Vec<Vec<Dist>>,
     /// Member CPU costs.
@@ -235,7 +233,7 @@ pub struct ClusterParams {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProxyParams {
     /// The proxy's host.
-    pub host: usize,
+    pub host: HostId,
     /// Receiving, decoding and routing a request (and the cache lookup).
     pub request: Dist,
     /// Encoding and sending a response (from the cache or forwarded).
@@ -255,7 +253,11 @@ impl ClusterParams {
     }
     /// Whether `m` votes.
     pub fn is_voter(&self, m: MemberId) -> bool {
-        m < self.voters
+        m.0 < self.voters
+    }
+    /// Every member, voters then learners.
+    pub fn member_ids(&self) -> impl Iterator<Item = MemberId> + use<> {
+        (0..self.members()).map(MemberId)
     }
 }
 

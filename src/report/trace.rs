@@ -56,7 +56,7 @@ pub fn chrome_json(r: &RunResult, members: u8) -> String {
         );
     }
     for s in &r.spans {
-        let pid = track(s.stage, s.member, s.toward_client);
+        let pid = track(s.stage, s.member.0, s.toward_client);
         let args = format!(r#"{{"request":{},"member":{}}}"#, s.seq, s.member);
         for (ph, ts) in [("b", s.start_ns), ("e", s.end_ns)] {
             ev.push(format!(
@@ -71,7 +71,7 @@ pub fn chrome_json(r: &RunResult, members: u8) -> String {
         ev.push(format!(
             r#"{{"ph":"X","cat":"raft","name":"ReadIndex round ({} reads)","pid":{},"tid":2,"ts":{},"dur":{}}}"#,
             rd.reads,
-            member_pid(rd.member),
+            member_pid(rd.member.0),
             us(rd.start_ns),
             us(rd.end_ns - rd.start_ns)
         ));
@@ -84,7 +84,7 @@ pub fn chrome_json(r: &RunResult, members: u8) -> String {
         };
         ev.push(format!(
             r#"{{"ph":"X","cat":"member","name":"{name}","pid":{},"tid":{},"ts":{},"dur":{}}}"#,
-            member_pid(a.member),
+            member_pid(a.member.0),
             if a.what == "apply" { 3 } else { 4 },
             us(a.start_ns),
             us(a.end_ns - a.start_ns)

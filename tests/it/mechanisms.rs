@@ -164,7 +164,7 @@ fn members_used(
     let r = run(p, &w, seed);
     let mut n = [0; 3];
     for rec in &r.records {
-        n[usize::from(rec.member)] += 1;
+        n[usize::from(rec.member.0)] += 1;
     }
     n
 }

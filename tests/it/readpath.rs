@@ -40,7 +40,10 @@ pub fn workload(
     Workload {
         clients: 1,
         conns: 1,
-        endpoints,
+        endpoints: endpoints
+            .into_iter()
+            .map(etcdsim::model::MemberId)
+            .collect(),
         policy: EndpointPolicy::PerConnection,
         arrivals,
         total,
@@ -296,10 +299,10 @@ fn stages_carry_their_costs_and_sum_to_the_latency() {
 fn learners_serve_only_serializable_reads() {
     let mut p = zero_cost(3, 200.0, "");
     p.learners = 1;
-    p.member_host = vec![0, 1, 2, 4];
+    p.member_host = [0, 1, 2, 4].map(etcdsim::model::HostId).to_vec();
     p.hosts.insert(3, p.hosts[2].clone());
     p.hosts[3].name = "member3".into();
-    p.client_host = 4;
+    p.client_host = etcdsim::model::HostId(4);
     p.latency = vec![vec![Dist::constant_us(100.0); 5]; 5];
     let w = workload(
         Consistency::Linearizable,

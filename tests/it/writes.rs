@@ -106,7 +106,7 @@ fn reads_waiting_on_apply_are_released_together_at_a_batch_boundary() {
     let batch_ends: Vec<u64> = r
         .activities
         .iter()
-        .filter(|a| a.member == 1 && a.what == "apply")
+        .filter(|a| a.member.0 == 1 && a.what == "apply")
         .map(|a| a.end_ns)
         .collect();
     let waits: Vec<&etcdsim::model::Span> = r

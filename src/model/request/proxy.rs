@@ -15,17 +15,23 @@ use std::collections::HashMap;
 
 use rand::Rng;
 
-use super::net::{Msg, MsgKind, Node};
-use super::request::Phase;
-use super::{CpuJob, EtcdModel, OpKind, PackedEv};
+use super::super::EtcdModel;
+use super::super::event::{CpuJob, PackedEv};
+use super::super::ids::{HostId, ReqId};
+use super::super::net::{Msg, MsgKind, Node};
+use super::super::params::Consistency;
+use super::super::result::OpKind;
+use super::Phase;
 use crate::engine::Scheduler;
-use crate::model::Consistency;
+use crate::engine::rng::SimRng;
 
 /// The proxy's response cache: ranges by first key.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ProxyCache {
     slot: HashMap<u64, usize>,
     keys: Vec<u64>,
+    /// Draws keys for requests and eviction victims.
+    rng: SimRng,
     /// Serializable ranges answered from the cache.
     pub hits: u64,
     /// Serializable ranges that missed and were forwarded.
@@ -33,6 +39,17 @@ pub struct ProxyCache {
 }
 
 impl ProxyCache {
+    /// An empty cache drawing from `rng`.
+    pub fn new(rng: SimRng) -> ProxyCache {
+        ProxyCache {
+            slot: HashMap::new(),
+            keys: Vec::new(),
+            rng,
+            hits: 0,
+            misses: 0,
+        }
+    }
+
     fn contains(&self, key: u64) -> bool {
         self.slot.contains_key(&key)
     }
@@ -46,12 +63,12 @@ impl ProxyCache {
         }
     }
 
-    fn insert(&mut self, key: u64, capacity: u64, rng: &mut impl Rng) {
+    fn insert(&mut self, key: u64, capacity: u64) {
         if self.contains(key) {
             return;
         }
         if self.keys.len() as u64 >= capacity {
-            let victim = self.keys[rng.random_range(0..self.keys.len())];
+            let victim = self.keys[self.rng.random_range(0..self.keys.len())];
             self.remove(victim);
         }
         self.slot.insert(key, self.keys.len());
@@ -93,17 +110,17 @@ impl ProxyCache {
 impl EtcdModel {
     /// Whether request `id` travels through the proxy: every client request when the model has
     /// one, but not the background writes, which come from elsewhere.
-    pub(super) fn via_proxy(&self, id: u32) -> bool {
-        self.p.proxy.is_some() && !self.reqs[id as usize].background
+    pub(in super::super) fn via_proxy(&self, id: ReqId) -> bool {
+        self.p.proxy.is_some() && !self.reqs[id].background
     }
 
-    fn proxy_host(&self) -> usize {
+    fn proxy_host(&self) -> HostId {
         self.p.proxy.as_ref().expect("no proxy in this model").host
     }
 
     /// A request or its response reaches the proxy: its CPU handles it.
-    pub(super) fn at_proxy(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
-        let r = &mut self.reqs[id as usize];
+    pub(in super::super) fn at_proxy(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
+        let r = &mut self.reqs[id];
         r.phase = if r.phase == Phase::ToClient {
             Phase::ProxyReturn
         } else {
@@ -114,23 +131,23 @@ impl EtcdModel {
     }
 
     /// The proxy has decoded a request: answer it from the cache, or forward it.
-    pub(super) fn proxy_routed(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
+    pub(super) fn proxy_routed(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let span = self.w.range.keys_in_range.max(1);
         let keys = self.w.range.total_keys.max(span);
-        let r = &self.reqs[id as usize];
+        let r = &self.reqs[id];
         let (kind, auth_pending) = (r.kind, r.auth_pending);
         let key = match kind {
-            OpKind::Read => self.rng_proxy.random_range(0..=keys - span),
-            OpKind::Write => self.rng_proxy.random_range(0..keys),
+            OpKind::Read => self.proxy_cache.rng.random_range(0..=keys - span),
+            OpKind::Write => self.proxy_cache.rng.random_range(0..keys),
             OpKind::Expensive => u64::MAX,
         };
-        self.reqs[id as usize].key = key;
+        self.reqs[id].key = key;
         let cacheable = kind == OpKind::Read
             && !auth_pending
             && self.consistency_of(id) == Consistency::Serializable;
         if cacheable && self.proxy_cache.contains(key) {
             self.proxy_cache.hits += 1;
-            let r = &mut self.reqs[id as usize];
+            let r = &mut self.reqs[id];
             r.cache_hit = true;
             r.phase = Phase::ProxyReturn;
             let host = self.proxy_host();
@@ -140,11 +157,11 @@ impl EtcdModel {
         if cacheable {
             self.proxy_cache.misses += 1;
         }
-        let r = &mut self.reqs[id as usize];
+        let r = &mut self.reqs[id];
         r.phase = Phase::ToMember;
         let member = r.member;
         let msg = Msg {
-            from_host: super::host_id(self.proxy_host()),
+            from_host: self.proxy_host(),
             to: Node::Member(member),
             kind: MsgKind::Request(id),
             bytes: self.request_bytes(id),
@@ -153,14 +170,12 @@ impl EtcdModel {
     }
 
     /// The proxy has encoded a response: update the cache and send it to the client.
-    pub(super) fn proxy_relayed(&mut self, id: u32, s: &mut Scheduler<PackedEv>) {
-        let r = &self.reqs[id as usize];
+    pub(super) fn proxy_relayed(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
+        let r = &self.reqs[id];
         let capacity = self.p.proxy.as_ref().map_or(1, |x| x.cache_entries);
         if !r.auth_pending && !r.failed && !r.cache_hit {
             match r.kind {
-                OpKind::Read => self
-                    .proxy_cache
-                    .insert(r.key, capacity, &mut self.rng_proxy),
+                OpKind::Read => self.proxy_cache.insert(r.key, capacity),
                 OpKind::Write => {
                     let span = self.w.range.keys_in_range.max(1);
                     self.proxy_cache.invalidate(r.key, span);
@@ -168,9 +183,9 @@ impl EtcdModel {
                 OpKind::Expensive => {}
             }
         }
-        self.reqs[id as usize].phase = Phase::ToClient;
+        self.reqs[id].phase = Phase::ToClient;
         let msg = Msg {
-            from_host: super::host_id(self.proxy_host()),
+            from_host: self.proxy_host(),
             to: Node::Client,
             kind: MsgKind::Response(id),
             bytes: self.response_bytes(id),
@@ -185,21 +200,20 @@ mod tests {
 
     #[test]
     fn the_cache_evicts_at_capacity_and_invalidates_covering_ranges() {
-        let mut rng = crate::engine::rng::stream(1, 0);
-        let mut c = ProxyCache::default();
+        let mut c = ProxyCache::new(crate::engine::rng::stream(1, 0));
         for k in 0..10 {
-            c.insert(k, 4, &mut rng);
+            c.insert(k, 4);
         }
         assert_eq!(c.len(), 4);
-        let mut c = ProxyCache::default();
+        let mut c = ProxyCache::new(crate::engine::rng::stream(1, 0));
         for k in [10, 12, 20] {
-            c.insert(k, 100, &mut rng);
+            c.insert(k, 100);
         }
         // Ranges of 3 keys: [10,13) and [12,15) hold key 12; [20,23) does not.
         c.invalidate(12, 3);
         assert!(!c.contains(10) && !c.contains(12) && c.contains(20));
         // A span longer than the cache takes the other path.
-        c.insert(5, 100, &mut rng);
+        c.insert(5, 100);
         c.invalidate(30, 1000);
         assert!(!c.contains(5) && !c.contains(20) && c.is_empty());
     }

@@ -1,0 +1,217 @@
+//! The apply goroutine (`etcdserver/server.go` `run`/`applyAll`): each member applies
+//! committed entries serially, one Ready batch at a time. Each put is a write transaction under
+//! the backend batch-tx lock: the apply work, the index update under the treeIndex write lock
+//! (held only for the update), then the write-back into the read buffer under the read-tx lock.
+//! After the batch the applied index moves and the reads waiting on it are released together
+//! (`applyWait.Trigger`). The member that received a put answers its client once it has
+//! applied it.
+
+use std::collections::VecDeque;
+
+use super::EtcdModel;
+use super::event::{CpuJob, PackedEv};
+use super::ids::MemberId;
+use super::locks::{Lock, LockJob, Mode};
+use super::params::AuthMode;
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::stats::TimeWeighted;
+
+/// Where a member's apply goroutine is in the current entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyStep {
+    /// Waiting for the batch-tx lock.
+    BatchTx,
+    /// Applying on a core (under the batch-tx lock).
+    Cpu,
+    /// Waiting for the treeIndex write lock, for the index update.
+    Index,
+    /// Waiting for the read-tx lock to write the buffer back.
+    Writeback,
+}
+
+/// One member's apply goroutine.
+pub struct ApplyLoop {
+    /// Batches of committed entries handed over by Readys, waiting.
+    queue: VecDeque<(u64, u64)>,
+    /// Whether the goroutine is working.
+    busy: bool,
+    /// Its busy time.
+    level: TimeWeighted,
+    /// The entry being applied.
+    next: u64,
+    /// The last entry of the batch being applied.
+    hi: u64,
+    /// Where it is within the current entry.
+    step: ApplyStep,
+    /// The applied index.
+    pub applied: u64,
+    /// When the current batch began (for traces).
+    batch_start: SimTime,
+}
+
+impl ApplyLoop {
+    /// An idle apply loop that has applied up to `index`.
+    pub fn new(index: u64) -> ApplyLoop {
+        ApplyLoop {
+            queue: VecDeque::new(),
+            busy: false,
+            level: TimeWeighted::new(SimTime::ZERO),
+            next: index,
+            hi: index,
+            step: ApplyStep::BatchTx,
+            applied: index,
+            batch_start: SimTime::ZERO,
+        }
+    }
+
+    /// Fraction of time the goroutine was busy since the last reset.
+    pub fn utilization(&self, now: SimTime) -> f64 {
+        self.level.mean(now)
+    }
+
+    /// Forgets utilization history.
+    pub fn reset_stats(&mut self, now: SimTime) {
+        self.level.reset(now);
+    }
+}
+
+impl EtcdModel {
+    /// A Ready hands committed entries `lo..=hi` to member `m`'s apply goroutine.
+    pub(super) fn apply_enqueue(
+        &mut self,
+        m: MemberId,
+        lo: u64,
+        hi: u64,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        let ap = &mut self.members[m].apply;
+        ap.queue.push_back((lo, hi));
+        if !ap.busy {
+            self.apply_next_batch(m, s);
+        }
+    }
+
+    fn apply_next_batch(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
+        let ap = &mut self.members[m].apply;
+        let Some((lo, hi)) = ap.queue.pop_front() else {
+            ap.busy = false;
+            ap.level.set(now, 0.0);
+            return;
+        };
+        ap.busy = true;
+        ap.level.set(now, 1.0);
+        ap.next = lo;
+        ap.hi = hi;
+        ap.batch_start = now;
+        self.apply_entry_start(m, s);
+    }
+
+    fn apply_entry_start(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        self.members[m].apply.step = ApplyStep::BatchTx;
+        if self.lock(m, Lock::BatchTx, Mode::Exclusive, LockJob::Apply, s) {
+            self.apply_lock_granted(m, s);
+        }
+    }
+
+    /// The apply goroutine of `m` got the lock its current step waits for.
+    pub(super) fn apply_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        match self.members[m].apply.step {
+            ApplyStep::BatchTx => {
+                self.members[m].apply.step = ApplyStep::Cpu;
+                self.cpu(self.members[m].host, CpuJob::Apply(m), s);
+            }
+            ApplyStep::Index => {
+                // kvindex.Put holds the index write lock only for the update itself.
+                self.unlock(m, Lock::Index, Mode::Exclusive, s);
+                self.writeback(m, s);
+            }
+            ApplyStep::Cpu => unreachable!("the apply CPU step takes no lock"),
+            ApplyStep::Writeback => {
+                // The buffer is written back under readTx.Lock; then both locks go.
+                self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
+                self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+                self.apply_entry_done(m, true, s);
+            }
+        }
+    }
+
+    /// The CPU cost of applying member `m`'s current entry.
+    pub(super) fn apply_cost(&mut self, m: MemberId) -> SimDuration {
+        let idx = self.members[m].apply.next;
+        let (bytes, auth_entry) = self.log.get(idx).map_or((0, false), |e| (e.bytes, e.auth));
+        let c = &self.p.member_costs;
+        let mut d = c.apply_entry.sample(&mut self.rng_cpu)
+            + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes));
+        // With auth on, applierV3WithAuth checks each put's permission (IsPutPermitted) under
+        // the batch-tx lock before the write transaction.
+        if self.w.auth != AuthMode::None && !auth_entry {
+            d += self.rbac_cost();
+        }
+        d
+    }
+
+    /// The apply CPU work of `m`'s current entry is done: a put updates the index (under its
+    /// write lock) and writes the buffer back; Authenticate's entry changes no key.
+    pub(super) fn apply_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let idx = self.members[m].apply.next;
+        if self.log.get(idx).is_some_and(|e| e.auth) {
+            self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+            self.apply_entry_done(m, false, s);
+            return;
+        }
+        self.members[m].apply.step = ApplyStep::Index;
+        if self.lock(m, Lock::Index, Mode::Exclusive, LockJob::Apply, s) {
+            self.apply_lock_granted(m, s);
+        }
+    }
+
+    fn writeback(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        self.members[m].apply.step = ApplyStep::Writeback;
+        if self.lock(m, Lock::ReadTx, Mode::Exclusive, LockJob::Apply, s) {
+            self.apply_lock_granted(m, s);
+        }
+    }
+
+    fn apply_entry_done(&mut self, m: MemberId, wrote: bool, s: &mut Scheduler<PackedEv>) {
+        let idx = self.members[m].apply.next;
+        if wrote {
+            self.members[m].backend.buffered_write();
+        }
+        let full = self.members[m].backend.pending_writes >= self.p.write.batch_limit;
+        if let Some(e) = self.log.get(idx).copied() {
+            if e.origin == m {
+                self.put_applied(e.req, s);
+            }
+        }
+        if full {
+            self.start_backend_commit(m, s);
+        }
+        let ap = &mut self.members[m].apply;
+        if idx < ap.hi {
+            ap.next = idx + 1;
+            self.apply_entry_start(m, s);
+        } else {
+            self.apply_batch_done(m, idx, s);
+        }
+    }
+
+    fn apply_batch_done(&mut self, m: MemberId, applied: u64, s: &mut Scheduler<PackedEv>) {
+        let ap = &mut self.members[m].apply;
+        let (start, n) = (ap.batch_start, applied - ap.applied);
+        ap.applied = applied;
+        self.trace.activity(m, "apply", start, s.now(), n);
+        // applyWait.Trigger: the read loop's round waiting on this index is released now.
+        if self.members[m].read_loop.released_by(applied) {
+            self.read_index_applied(m, s);
+        }
+        let everywhere = self
+            .members
+            .iter()
+            .map(|x| x.apply.applied)
+            .min()
+            .unwrap_or(0);
+        self.log.trim_to(everywhere);
+        self.apply_next_batch(m, s);
+    }
+}

@@ -1,0 +1,162 @@
+//! The backend (`mvcc/backend/backend.go` `run`, `batch_tx.go`): apply's writes go into the
+//! batch transaction and its read buffer; every batch interval (100 ms) with writes pending, or
+//! at the batch limit (10,000), the bolt commit holds the batch-tx lock and the read-tx lock
+//! exclusively across its CPU work and two fdatasyncs, so read transactions that open meanwhile
+//! wait. A read transaction copies the write buffer when it opens (3.4.0–3.4.23), or shares a
+//! copy until the buffer changes (3.5, 3.4.24).
+
+use super::EtcdModel;
+use super::event::{CpuJob, DiskJob, Ev, PackedEv};
+use super::ids::MemberId;
+use super::locks::{Lock, LockJob, Mode};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+
+/// Where a member's backend commit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CommitStep {
+    /// Not committing.
+    Idle,
+    /// Waiting for the batch-tx lock.
+    BatchTx,
+    /// Waiting for the read-tx lock.
+    ReadTx,
+    /// Rebalance and spill on a core.
+    Cpu,
+    /// The first fdatasync.
+    Sync1,
+    /// The second fdatasync.
+    Sync2,
+}
+
+/// One member's backend.
+pub struct Backend {
+    /// Writes applied since the last backend commit.
+    pub pending_writes: u64,
+    commit_step: CommitStep,
+    /// The running commit was started by the timer (which restarts when it ends).
+    timer_commit: bool,
+    /// Bumped by every write-back and commit: a read's copy of the buffer is stale when it
+    /// differs.
+    buffer_version: u64,
+    /// The buffer version of the shared cached copy (3.5).
+    cached_version: u64,
+    /// When the current commit began (for traces).
+    commit_start: SimTime,
+}
+
+impl Backend {
+    /// An empty backend.
+    pub fn new() -> Backend {
+        Backend {
+            pending_writes: 0,
+            commit_step: CommitStep::Idle,
+            timer_commit: false,
+            buffer_version: 0,
+            cached_version: 0,
+            commit_start: SimTime::ZERO,
+        }
+    }
+
+    /// Apply wrote one put into the batch transaction and its buffer.
+    pub fn buffered_write(&mut self) {
+        self.pending_writes += 1;
+        self.buffer_version += 1;
+    }
+
+    /// Write-buffer entries a read transaction opening now copies: every pending write each
+    /// time (`copy_each_time`, 3.4.0–3.4.23), or only when the buffer changed since the shared
+    /// copy was made (3.5, 3.4.24), when this read makes the new copy.
+    pub fn buffer_to_copy(&mut self, copy_each_time: bool) -> u64 {
+        if !copy_each_time {
+            if self.cached_version == self.buffer_version {
+                return 0;
+            }
+            self.cached_version = self.buffer_version;
+        }
+        self.pending_writes
+    }
+}
+
+impl EtcdModel {
+    /// The backend's timer (`backend.run`): commit if writes are pending; the timer restarts
+    /// when that commit ends, or now if there was nothing to commit.
+    pub(super) fn backend_tick(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let be = &mut self.members[m].backend;
+        if be.pending_writes > 0 && be.commit_step == CommitStep::Idle {
+            be.timer_commit = true;
+            self.start_backend_commit(m, s);
+        } else {
+            s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
+        }
+    }
+
+    /// A backend commit of member `m` begins (unless one is running).
+    pub(super) fn start_backend_commit(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let be = &mut self.members[m].backend;
+        if be.commit_step != CommitStep::Idle {
+            return;
+        }
+        be.commit_step = CommitStep::BatchTx;
+        be.commit_start = s.now();
+        if self.lock(m, Lock::BatchTx, Mode::Exclusive, LockJob::Commit, s) {
+            self.commit_lock_granted(m, s);
+        }
+    }
+
+    /// The backend commit of `m` got the lock it waits for.
+    pub(super) fn commit_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        match self.members[m].backend.commit_step {
+            CommitStep::BatchTx => {
+                self.members[m].backend.commit_step = CommitStep::ReadTx;
+                if self.lock(m, Lock::ReadTx, Mode::Exclusive, LockJob::Commit, s) {
+                    self.commit_lock_granted(m, s);
+                }
+            }
+            CommitStep::ReadTx => {
+                self.members[m].backend.commit_step = CommitStep::Cpu;
+                self.cpu(self.members[m].host, CpuJob::BackendCommit(m), s);
+            }
+            other => unreachable!("backend commit step {other:?} takes no lock"),
+        }
+    }
+
+    /// The CPU cost of member `m`'s backend commit.
+    pub(super) fn backend_commit_cost(&mut self, m: MemberId) -> SimDuration {
+        let n = self.members[m].backend.pending_writes;
+        let c = &self.p.member_costs;
+        c.backend_commit.sample(&mut self.rng_cpu)
+            + SimDuration::from_nanos_f64(c.backend_commit_ns_per_write * n as f64)
+    }
+
+    /// The commit's CPU work is done: two fdatasyncs follow.
+    pub(super) fn backend_commit_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        self.members[m].backend.commit_step = CommitStep::Sync1;
+        self.disk(m, DiskJob::Bolt, s);
+    }
+
+    /// One of the commit's fdatasyncs is done.
+    pub(super) fn bolt_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        match self.members[m].backend.commit_step {
+            CommitStep::Sync1 => {
+                self.members[m].backend.commit_step = CommitStep::Sync2;
+                self.disk(m, DiskJob::Bolt, s);
+            }
+            CommitStep::Sync2 => {
+                let be = &mut self.members[m].backend;
+                let (start, n) = (be.commit_start, be.pending_writes);
+                be.commit_step = CommitStep::Idle;
+                be.pending_writes = 0;
+                be.buffer_version += 1;
+                let timer = std::mem::take(&mut be.timer_commit);
+                self.trace.activity(m, "backend commit", start, s.now(), n);
+                self.m.backend_commits += 1;
+                if timer {
+                    s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
+                }
+                self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
+                self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+            }
+            other => unreachable!("bolt fsync in commit step {other:?}"),
+        }
+    }
+}

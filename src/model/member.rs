@@ -1,0 +1,56 @@
+//! An etcd member: the parts etcd has, each owning its state.
+
+use super::apply::ApplyLoop;
+use super::backend::Backend;
+use super::disk::Disk;
+use super::ids::HostId;
+use super::locks::Locks;
+use super::raft::RaftNode;
+use super::readloop::ReadLoop;
+use super::ready::ReadyLoop;
+use crate::engine::SimTime;
+
+/// One member.
+pub struct Member {
+    /// The host the member runs on.
+    pub host: HostId,
+    /// The raft node (`raft/node.go`).
+    pub raft: RaftNode,
+    /// The Ready loop (`raftNode.start`).
+    pub ready: ReadyLoop,
+    /// `linearizableReadLoop`.
+    pub read_loop: ReadLoop,
+    /// The apply goroutine.
+    pub apply: ApplyLoop,
+    /// The mvcc backend's batching and commits.
+    pub backend: Backend,
+    /// Its mutexes and reader–writer locks.
+    pub locks: Locks,
+    /// Its disk.
+    pub disk: Disk,
+}
+
+impl Member {
+    /// A member on `host` whose log is committed and applied up to `index`, in a cluster of
+    /// `members`.
+    pub fn new(host: HostId, index: u64, members: usize) -> Member {
+        Member {
+            host,
+            raft: RaftNode::new(index, members),
+            ready: ReadyLoop::default(),
+            read_loop: ReadLoop::default(),
+            apply: ApplyLoop::new(index),
+            backend: Backend::new(),
+            locks: Locks::new(SimTime::ZERO),
+            disk: Disk::new(),
+        }
+    }
+
+    /// Forgets utilization history.
+    pub fn reset_stats(&mut self, now: SimTime) {
+        self.locks.reset_stats(now);
+        self.disk.reset_stats(now);
+        self.raft.reset_stats(now);
+        self.apply.reset_stats(now);
+    }
+}

@@ -1,0 +1,206 @@
+//! What the model measures while it runs: latencies and stages per kind of request, counters,
+//! and, when asked, the records and spans that `explain` and `trace` show.
+
+use super::ids::MemberId;
+use super::result::{Activity, OpKind, OpResult, RequestRecord, RoundSpan, Span, StageSummary};
+use super::stage::Stage;
+use crate::engine::{SimDuration, SimTime};
+use crate::stats::{Histogram, Welford};
+
+/// What the model measures of one kind of request.
+pub struct OpMetrics {
+    latency: Histogram,
+    latency_w: Welford,
+    stage_sum_ns: [u128; Stage::COUNT],
+    /// Non-zero stage times; the zeros (requests that skip a stage) are counted apart, in
+    /// `stage_zeros`, and merged in at the end, to keep the hot path short.
+    stage_hist: Vec<Histogram>,
+    stage_zeros: [u64; Stage::COUNT],
+    completed: u64,
+    failed: u64,
+}
+
+impl OpMetrics {
+    fn new() -> OpMetrics {
+        OpMetrics {
+            latency: Histogram::new(),
+            latency_w: Welford::new(),
+            stage_sum_ns: [0; Stage::COUNT],
+            stage_hist: (0..Stage::COUNT).map(|_| Histogram::new()).collect(),
+            stage_zeros: [0; Stage::COUNT],
+            completed: 0,
+            failed: 0,
+        }
+    }
+
+    /// A measured request ended: failed, or completed after `latency` ns split over `stages`.
+    fn record(&mut self, failed: bool, latency: u64, stages: &[u64; Stage::COUNT]) {
+        if failed {
+            self.failed += 1;
+            return;
+        }
+        self.completed += 1;
+        self.latency.record(latency);
+        self.latency_w.push(latency as f64);
+        for (i, &ns) in stages.iter().enumerate() {
+            self.stage_sum_ns[i] += u128::from(ns);
+            if ns == 0 {
+                self.stage_zeros[i] += 1;
+            } else {
+                self.stage_hist[i].record(ns);
+            }
+        }
+    }
+
+    /// The summary over a measured window of length `window`.
+    pub fn result(&self, window: SimDuration) -> OpResult {
+        let n = self.completed.max(1) as f64;
+        OpResult {
+            completed: self.completed,
+            failed: self.failed,
+            throughput_rps: if window.0 > 0 {
+                self.completed as f64 / window.as_secs_f64()
+            } else {
+                0.0
+            },
+            latency: self.latency.clone(),
+            latency_w: self.latency_w,
+            stages: Stage::ALL
+                .iter()
+                .map(|&st| StageSummary {
+                    stage: st,
+                    mean_ns: self.stage_sum_ns[st as usize] as f64 / n,
+                    p99_ns: {
+                        let mut h = self.stage_hist[st as usize].clone();
+                        h.record_n(0, self.stage_zeros[st as usize]);
+                        h.quantile(0.99)
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What the model measures while it runs.
+pub struct Metrics {
+    /// Reads, writes and expensive reads, indexed by `OpKind as usize`.
+    pub ops: [OpMetrics; 3],
+    /// When the measured window began (the first measured request was issued).
+    pub measure_start: Option<SimTime>,
+    /// When the last measured request ended.
+    pub last_end: SimTime,
+    /// Measured requests whose stages did not sum to their latency (a model bug).
+    pub stage_sum_mismatches: u64,
+    /// Backend commits, all members together.
+    pub backend_commits: u64,
+    /// ReadIndex rounds completed.
+    pub rounds: u64,
+    /// Reads those rounds released.
+    pub reads_in_rounds: u64,
+}
+
+impl Metrics {
+    /// Nothing measured yet.
+    pub fn new() -> Metrics {
+        Metrics {
+            ops: [OpMetrics::new(), OpMetrics::new(), OpMetrics::new()],
+            measure_start: None,
+            last_end: SimTime::ZERO,
+            stage_sum_mismatches: 0,
+            backend_commits: 0,
+            rounds: 0,
+            reads_in_rounds: 0,
+        }
+    }
+
+    /// A measured request of `kind` ended at `now` after `latency` ns; its stages must sum to
+    /// it.
+    pub fn request_ended(
+        &mut self,
+        kind: OpKind,
+        failed: bool,
+        latency: u64,
+        stages: &[u64; Stage::COUNT],
+        now: SimTime,
+    ) {
+        if stages.iter().sum::<u64>() != latency {
+            self.stage_sum_mismatches += 1;
+        }
+        self.ops[kind as usize].record(failed, latency, stages);
+        self.last_end = now;
+    }
+
+    /// A ReadIndex round released `reads` reads.
+    pub fn round_finished(&mut self, reads: usize) {
+        self.rounds += 1;
+        self.reads_in_rounds += reads as u64;
+    }
+}
+
+/// What `explain` and `trace` ask a run to keep beyond its summary, up to their limits.
+#[derive(Default)]
+pub struct Recorder {
+    /// Keep the first this many finished requests.
+    pub record_limit: usize,
+    /// Trace the first this many requests issued, ReadIndex rounds and activities of each
+    /// kind per member (0: no tracing).
+    pub trace_limit: u64,
+    /// The first finished requests.
+    pub records: Vec<RequestRecord>,
+    /// Stage spans of the traced requests.
+    pub spans: Vec<Span>,
+    /// The first ReadIndex rounds.
+    pub rounds: Vec<RoundSpan>,
+    /// Apply batches, fsyncs and backend commits.
+    pub activities: Vec<Activity>,
+}
+
+impl Recorder {
+    /// Whether request number `seq` is traced.
+    #[inline]
+    pub fn traces(&self, seq: u64) -> bool {
+        seq < self.trace_limit
+    }
+
+    /// Records an activity of member `m` from `start` to `end`, up to the limit per kind.
+    pub fn activity(
+        &mut self,
+        member: MemberId,
+        what: &'static str,
+        start: SimTime,
+        end: SimTime,
+        count: u64,
+    ) {
+        if self.trace_limit == 0 {
+            return;
+        }
+        let n = self
+            .activities
+            .iter()
+            .filter(|a| a.member == member && a.what == what)
+            .count() as u64;
+        if n < self.trace_limit {
+            self.activities.push(Activity {
+                member,
+                what,
+                start_ns: start.0,
+                end_ns: end.0,
+                count,
+            });
+        }
+    }
+
+    /// Records a ReadIndex round, if it is among the first traced (`finished` rounds before it).
+    pub fn round(&mut self, finished: u64, span: RoundSpan) {
+        if self.trace_limit > 0 && finished < self.trace_limit {
+            self.rounds.push(span);
+        }
+    }
+
+    /// Keeps `r` if fewer than the limit are kept.
+    pub fn request(&mut self, r: RequestRecord) {
+        if self.records.len() < self.record_limit {
+            self.records.push(r);
+        }
+    }
+}

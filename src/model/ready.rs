@@ -1,0 +1,97 @@
+//! The Ready loop (`etcdserver/raft.go` `raftNode.start`): outputs of raft steps accumulate in
+//! the node until the loop takes them as one Ready. It hands over the last ReadState first and
+//! the committed entries to the apply goroutine; the leader sends its messages before
+//! persisting, a follower after; new entries are persisted with one WAL fdatasync per Ready;
+//! the next Ready starts only when this one is done. So under writes a ReadState waits for the
+//! leader's fsync and a follower's heartbeat response waits for the follower's: that is how
+//! write load lengthens ReadIndex rounds.
+
+use super::EtcdModel;
+use super::event::{CpuJob, DiskJob, PackedEv};
+use super::ids::MemberId;
+use super::net::Msg;
+use super::raft::ReadyContent;
+use crate::engine::Scheduler;
+
+/// One member's Ready loop.
+#[derive(Default)]
+pub struct ReadyLoop {
+    /// A Ready is being handled (on a core, or waiting for its WAL fsync).
+    busy: bool,
+    /// The messages of the Ready in hand.
+    msgs: Vec<Msg>,
+    /// The rest of the Ready in hand, until a core acts on it.
+    content: Option<ReadyContent>,
+    /// The Ready in hand has entries to persist.
+    persist: bool,
+}
+
+impl EtcdModel {
+    /// Starts a Ready if the loop is idle and there is output: the Ready loop goroutine takes
+    /// the output now, and acts on it once it gets a core ([`EtcdModel::ready_on_core`]).
+    pub(super) fn maybe_start_ready(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let mem = &mut self.members[m];
+        if mem.ready.busy || !mem.raft.has_ready() {
+            return;
+        }
+        let rl = &mut mem.ready;
+        rl.busy = true;
+        let content = mem.raft.take_ready(&mut rl.msgs);
+        rl.persist = content.persist;
+        rl.content = Some(content);
+        let host = mem.host;
+        self.cpu(host, CpuJob::Ready(m), s);
+    }
+
+    /// The Ready loop of `m` is on a core with its Ready: it hands the last ReadState to the
+    /// read loop and the committed entries to the apply goroutine, and the leader sends its
+    /// messages before persisting.
+    pub(super) fn ready_on_core(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let content = self.members[m]
+            .ready
+            .content
+            .take()
+            .expect("a Ready in hand");
+        if let Some(rs) = content.read_state {
+            self.read_state_delivered(m, rs, s);
+        }
+        if let Some((lo, hi)) = content.apply {
+            self.apply_enqueue(m, lo, hi, s);
+        }
+        if m == self.p.leader {
+            self.flush_ready_msgs(m, s);
+        }
+    }
+
+    fn flush_ready_msgs(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let mut msgs = std::mem::take(&mut self.members[m].ready.msgs);
+        for msg in msgs.drain(..) {
+            self.send(msg, s);
+        }
+        self.members[m].ready.msgs = msgs;
+    }
+
+    /// The Ready loop of `m` has handled its Ready on a core: it persists new entries (one WAL
+    /// fdatasync), or finishes at once.
+    pub(super) fn ready_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        if self.members[m].ready.persist {
+            self.disk(m, DiskJob::Wal, s);
+        } else {
+            self.ready_done(m, s);
+        }
+    }
+
+    /// The WAL fdatasync of `m`'s Ready is done.
+    pub(super) fn wal_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        self.ready_done(m, s);
+    }
+
+    /// The Ready loop of `m` finished a Ready: a follower sends now (after persisting).
+    fn ready_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        if m != self.p.leader {
+            self.flush_ready_msgs(m, s);
+        }
+        self.members[m].ready.busy = false;
+        self.maybe_start_ready(m, s);
+    }
+}

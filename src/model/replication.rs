@@ -1,0 +1,201 @@
+//! Log replication (`raft/raft.go`): the leader appends an entry (acking itself at once: raft
+//! thesis 10.2.1) and sends `MsgApp` to every peer; entries stepped before the next Ready share
+//! one message per peer and one WAL fsync (group commit). A follower appends and answers
+//! `MsgAppResp` after its own fsync (the Ready loop sends after `Save`). A quorum of voters'
+//! acknowledged indexes commits; the new commit index reaches followers with the next `MsgApp`
+//! (sent at once, as `bcastAppend` does) or heartbeat.
+
+use std::collections::VecDeque;
+
+use super::EtcdModel;
+use super::ids::{MemberId, ReqId};
+use super::net::{Msg, MsgKind, Node};
+use super::stage::Stage;
+use crate::engine::SimTime;
+
+/// What a log entry carries, for the model: who proposed it and for which request.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryMeta {
+    /// The member whose client is waiting for it.
+    pub origin: MemberId,
+    /// The request waiting for it.
+    pub req: ReqId,
+    /// Bytes of the entry (key, value, framing).
+    pub bytes: u32,
+    /// Authenticate's entry: it assigns a token and changes no key.
+    pub auth: bool,
+}
+
+/// The raft log's entries, from `base` on (earlier ones are applied everywhere and dropped).
+#[derive(Debug, Default)]
+pub struct Log {
+    base: u64,
+    entries: VecDeque<EntryMeta>,
+}
+
+impl Log {
+    /// An empty log whose next entry is `first`.
+    pub fn new(first: u64) -> Log {
+        Log {
+            base: first,
+            entries: VecDeque::new(),
+        }
+    }
+
+    /// The entry at `index`.
+    pub fn get(&self, index: u64) -> Option<&EntryMeta> {
+        index
+            .checked_sub(self.base)
+            .and_then(|i| self.entries.get(i as usize))
+    }
+
+    fn push(&mut self, e: EntryMeta) -> u64 {
+        self.entries.push_back(e);
+        self.base + self.entries.len() as u64 - 1
+    }
+
+    /// Drops entries up to `index` (applied by every member).
+    pub fn trim_to(&mut self, index: u64) {
+        while self.base <= index && self.entries.pop_front().is_some() {
+            self.base += 1;
+        }
+    }
+}
+
+impl EtcdModel {
+    /// Bytes of a put's log entry.
+    pub(super) fn entry_bytes(&self) -> u32 {
+        self.w.put.key_bytes + self.w.put.value_bytes + self.p.sizes.entry_overhead
+    }
+
+    /// The leader appends `origin`'s proposal for request `req` and replicates it.
+    pub(super) fn leader_append(&mut self, origin: MemberId, req: ReqId, now: SimTime) {
+        let auth = self.reqs[req].auth_pending;
+        let bytes = if auth {
+            self.p.sizes.request_overhead
+        } else {
+            self.entry_bytes()
+        };
+        let index = self.log.push(EntryMeta {
+            origin,
+            req,
+            bytes,
+            auth,
+        });
+        let leader = self.p.leader;
+        let lr = &mut self.members[leader].raft;
+        lr.last_index = index;
+        lr.match_index[leader] = index;
+        for peer in self.p.member_ids() {
+            if peer != leader {
+                self.queue_app(peer, index, index);
+            }
+        }
+        if self.p.quorum() == 1 {
+            self.commit_to(leader, index, now);
+        }
+    }
+
+    /// Queues (or extends) the leader's MsgApp to `peer` with entries `lo..=hi` (none when
+    /// `lo > hi`) and the current commit index.
+    fn queue_app(&mut self, peer: MemberId, lo: u64, hi: u64) {
+        let leader = self.p.leader;
+        let add: u32 = (lo..=hi)
+            .map(|i| self.log.get(i).map_or(0, |e| e.bytes))
+            .sum();
+        let host = self.members[leader].host;
+        let lr = &mut self.members[leader].raft;
+        let commit = lr.commit;
+        if let Some(pos) = lr.pending_app[peer] {
+            if let MsgKind::App { lo: l, hi: h, .. } = lr.out_msgs[pos].kind {
+                let (nlo, nhi) = if h < l { (lo, hi) } else { (l, hi.max(h)) };
+                lr.out_msgs[pos].kind = MsgKind::App {
+                    lo: nlo,
+                    hi: nhi,
+                    commit,
+                };
+                lr.out_msgs[pos].bytes += add;
+                return;
+            }
+        }
+        let msg = Msg {
+            from_host: host,
+            to: Node::Member(peer),
+            kind: MsgKind::App { lo, hi, commit },
+            bytes: self.p.sizes.raft_message + add,
+        };
+        lr.pending_app[peer] = Some(lr.out_msgs.len());
+        lr.out_msgs.push(msg);
+    }
+
+    /// A follower appends the leader's entries, answers, and learns the commit index.
+    pub(super) fn follower_append(
+        &mut self,
+        m: MemberId,
+        lo: u64,
+        hi: u64,
+        commit: u64,
+        now: SimTime,
+    ) {
+        let leader = self.p.leader;
+        let resp_bytes = self.p.sizes.raft_message;
+        let mem = &mut self.members[m];
+        if hi >= lo {
+            mem.raft.last_index = mem.raft.last_index.max(hi);
+        }
+        let index = mem.raft.last_index;
+        let resp = Msg {
+            from_host: mem.host,
+            to: Node::Member(leader),
+            kind: MsgKind::AppResp { from: m, index },
+            bytes: resp_bytes,
+        };
+        mem.raft.out_msgs.push(resp);
+        self.commit_to(m, commit.min(index), now);
+    }
+
+    /// The leader learns that `from` holds the log up to `index`; a quorum commits.
+    pub(super) fn leader_ack_append(&mut self, from: MemberId, index: u64, now: SimTime) {
+        let leader = self.p.leader;
+        let mi = &mut self.members[leader].raft.match_index;
+        mi[from] = mi[from].max(index);
+        if !self.p.is_voter(from) {
+            return; // A learner's progress is tracked, but it does not vote.
+        }
+        // The quorum-th highest voter index commits; at most 9 voters (validated), so the
+        // sort runs on the stack, not on an allocation per acknowledgement.
+        let n = usize::from(self.p.voters);
+        let mut voters = [0u64; 9];
+        for (slot, v) in voters[..n].iter_mut().zip(self.p.member_ids()) {
+            *slot = mi[v];
+        }
+        voters[..n].sort_unstable_by(|a, b| b.cmp(a));
+        let quorum_index = voters[self.p.quorum() as usize - 1];
+        if quorum_index > self.members[leader].raft.commit {
+            self.commit_to(leader, quorum_index, now);
+            // bcastAppend: tell every peer the new commit index at once.
+            let last = self.members[leader].raft.last_index;
+            for peer in self.p.member_ids() {
+                if peer != leader {
+                    self.queue_app(peer, last + 1, last);
+                }
+            }
+        }
+    }
+
+    /// Member `m`'s commit index moves to `c`: its own clients' puts now wait for apply.
+    pub(super) fn commit_to(&mut self, m: MemberId, c: u64, now: SimTime) {
+        let old = self.members[m].raft.commit;
+        if c <= old {
+            return;
+        }
+        self.members[m].raft.commit = c;
+        for i in old + 1..=c {
+            if let Some(e) = self.log.get(i).copied() {
+                if e.origin == m {
+                    self.enter(e.req, Stage::Apply, now);
+                }
+            }
+        }
+    }
+}

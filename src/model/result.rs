@@ -1,0 +1,234 @@
+//! What a run returns: its options, what ended it, and what it predicts.
+
+use super::ids::MemberId;
+use super::stage::Stage;
+use crate::engine::SimDuration;
+use crate::stats::{Histogram, Welford};
+
+/// The time a request spent in one stage, summarised over measured requests.
+#[derive(Debug, Clone)]
+pub struct StageSummary {
+    /// The stage.
+    pub stage: Stage,
+    /// Mean over measured requests, in ns (requests that skip the stage count as zero).
+    pub mean_ns: f64,
+    /// 99th percentile over measured requests, in ns.
+    pub p99_ns: u64,
+}
+
+/// One finished request, for scripted scenarios, `explain` and traces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRecord {
+    /// Issue order, from 0.
+    pub seq: u64,
+    /// The member that served it.
+    pub member: MemberId,
+    /// When its latency clock started (ns).
+    pub start_ns: u64,
+    /// When it finished (ns).
+    pub end_ns: u64,
+    /// Whether it failed.
+    pub failed: bool,
+    /// Time per stage (ns), indexed by `Stage as usize`.
+    pub stages_ns: [u64; Stage::COUNT],
+}
+
+/// A stretch of one traced request's time in one stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// The request's issue order.
+    pub seq: u64,
+    /// The member serving it.
+    pub member: MemberId,
+    /// The stage.
+    pub stage: Stage,
+    /// Start (ns).
+    pub start_ns: u64,
+    /// End (ns).
+    pub end_ns: u64,
+    /// For network stages: on the way back to the client.
+    pub toward_client: bool,
+}
+
+/// One ReadIndex round of a member.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundSpan {
+    /// The member whose read loop ran the round.
+    pub member: MemberId,
+    /// Start (ns).
+    pub start_ns: u64,
+    /// End, when its reads were released (ns).
+    pub end_ns: u64,
+    /// Reads it released.
+    pub reads: u32,
+}
+
+/// Something a member did, for traces: an apply batch, a WAL or bolt fdatasync, a backend
+/// commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// The member.
+    pub member: MemberId,
+    /// What: "apply", "wal fsync", "bolt fsync" or "backend commit".
+    pub what: &'static str,
+    /// Start (ns).
+    pub start_ns: u64,
+    /// End (ns).
+    pub end_ns: u64,
+    /// Entries applied, or writes committed; 0 for fsyncs.
+    pub count: u64,
+}
+
+/// How to run: limits and what to record beyond the summary.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Stop after this many events, whatever else happens.
+    pub max_events: u64,
+    /// Keep a record of the first N finished requests.
+    pub record_requests: usize,
+    /// Record stage spans of the first N requests issued, and the first N ReadIndex rounds.
+    pub trace_requests: u64,
+    /// Stop, as saturated, when this many requests are in flight at once: an open-loop or
+    /// background rate above what the cluster can serve grows its backlog without bound. It
+    /// also bounds the memory a run holds.
+    pub max_in_flight: u64,
+    /// Stop when virtual time passes this, whatever else happens.
+    pub max_sim_time: SimDuration,
+}
+
+/// What ended a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoppedBy {
+    /// Every request of a request-bounded run finished.
+    Finished,
+    /// A time-bounded run reached its duration.
+    Duration,
+    /// The backlog passed `max_in_flight`: the offered load exceeds what the cluster serves.
+    Saturated,
+    /// The cap on events (`max_events`) fired first: the figures cover a partial run.
+    EventCap,
+    /// The cap on simulated time (`max_sim_time`) fired first: the figures cover a partial run.
+    SimTimeCap,
+}
+
+impl StoppedBy {
+    /// The name in reports and CSV.
+    pub fn name(self) -> &'static str {
+        match self {
+            StoppedBy::Finished => "finished",
+            StoppedBy::Duration => "duration",
+            StoppedBy::Saturated => "saturated",
+            StoppedBy::EventCap => "event-cap",
+            StoppedBy::SimTimeCap => "sim-time-cap",
+        }
+    }
+
+    /// Whether the run ended as its workload asked.
+    pub fn is_complete(self) -> bool {
+        matches!(self, StoppedBy::Finished | StoppedBy::Duration)
+    }
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            max_events: 2_000_000_000,
+            record_requests: 0,
+            trace_requests: 0,
+            max_in_flight: 200_000,
+            max_sim_time: SimDuration::from_secs_f64(3600.0),
+        }
+    }
+}
+
+/// The kind of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    /// A range.
+    Read = 0,
+    /// A put.
+    Write = 1,
+    /// One of the few expensive ranges mixed into the workload.
+    Expensive = 2,
+}
+
+/// What one run predicts for one kind of request.
+#[derive(Debug, Clone)]
+pub struct OpResult {
+    /// Requests that completed successfully in the measured window.
+    pub completed: u64,
+    /// Requests that failed in the measured window.
+    pub failed: u64,
+    /// Successful requests per second of virtual time.
+    pub throughput_rps: f64,
+    /// Latency distribution of measured successful requests (ns).
+    pub latency: Histogram,
+    /// Latency mean and spread (ns).
+    pub latency_w: Welford,
+    /// Time per stage.
+    pub stages: Vec<StageSummary>,
+}
+
+/// What one run predicts.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    /// The run seed.
+    pub seed: u64,
+    /// Reads (ranges).
+    pub reads: OpResult,
+    /// Writes (puts).
+    pub writes: OpResult,
+    /// The expensive reads mixed in.
+    pub expensive: OpResult,
+    /// Requests issued but neither completed nor failed when the run stopped.
+    pub in_flight: u64,
+    /// Length of the measured window (first measured issue to last completion).
+    pub duration: SimDuration,
+    /// Utilization of every resource, as (name, fraction busy).
+    pub utilization: Vec<(String, f64)>,
+    /// The most utilized resource.
+    pub bottleneck: String,
+    /// Backend (bolt) commits, all members together.
+    pub backend_commits: u64,
+    /// ReadIndex rounds completed and the mean number of reads each released.
+    pub readindex_rounds: u64,
+    /// Mean reads released per ReadIndex round.
+    pub reads_per_round: f64,
+    /// Requests whose stages did not sum to their latency (must be zero).
+    pub stage_sum_mismatches: u64,
+    /// Broken invariants found at the end of the run (must be empty).
+    pub invariant_errors: Vec<String>,
+    /// What ended the run: its workload's end, saturation, or a cap.
+    pub stopped_by: StoppedBy,
+    /// With a proxy: serializable ranges answered from its cache, and those that missed.
+    pub proxy_cache: Option<(u64, u64)>,
+    /// Events processed.
+    pub events: u64,
+    /// Trace hash.
+    pub trace_hash: u64,
+    /// The first finished requests, if asked for.
+    pub records: Vec<RequestRecord>,
+    /// Stage spans of the traced requests, if asked for.
+    pub spans: Vec<Span>,
+    /// The first ReadIndex rounds, if tracing.
+    pub rounds: Vec<RoundSpan>,
+    /// Apply batches, fsyncs and backend commits while tracing (the first N of each member).
+    pub activities: Vec<Activity>,
+}
+
+impl RunResult {
+    /// The run stopped because the backlog passed `max_in_flight`: the offered load exceeds
+    /// what the cluster serves, and `bottleneck` says what saturated.
+    pub fn saturated(&self) -> bool {
+        self.stopped_by == StoppedBy::Saturated
+    }
+
+    /// The operation the workload is about: reads if any were measured, else writes.
+    pub fn primary(&self) -> &OpResult {
+        if self.reads.completed + self.reads.failed > 0 {
+            &self.reads
+        } else {
+            &self.writes
+        }
+    }
+}
