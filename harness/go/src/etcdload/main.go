@@ -1,0 +1,841 @@
+// etcdload is a closed-loop load generator for a real etcd cluster with the semantics of etcd's
+// `benchmark` tool (written for etcdsim; no code taken from the tool): --clients goroutines over
+// --conns clientv3 clients, connection j dialing only endpoint j mod n, client goroutine i using
+// connection i mod conns, and one op-producer goroutine feeding the clients through a channel of
+// `clients` slots. Requests that complete inside the measured window (after --warmup-s, for
+// --duration-s) are counted. It prints one JSON object (etcdharness.LoadResult) on stdout.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"io/ioutil"
+	"math/rand"
+	"net/http"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"etcdharness"
+
+	"go.etcd.io/etcd/clientv3"
+	pb "go.etcd.io/etcd/etcdserver/etcdserverpb"
+	"golang.org/x/time/rate"
+	"google.golang.org/grpc/grpclog"
+	"google.golang.org/grpc/metadata"
+)
+
+type options struct {
+	endpoints   []string
+	conns       int
+	clients     int
+	op          string
+	keySize     int
+	valueSize   int
+	keysInRange int
+	consistency string
+	limit       int64
+	countOnly   bool
+	keySpace    int64
+	rate        float64
+	writeRate   float64
+	user        string
+	password    string
+	tokenReuse  bool
+	warmup      time.Duration
+	duration    time.Duration
+	drain       time.Duration
+	probeRate   float64
+	probeEP     string
+	cpuPids     [][2]string
+	metricsURLs [][2]string
+	peerURLs    [][2]string
+	peerHz      float64
+	preload     bool
+	seed        int64
+}
+
+func main() {
+	var o options
+	var endpoints, cpuPids, metricsURLs, peerURLs string
+	var warmup, duration, drain float64
+	var tokenReuse int
+	flag.StringVar(&endpoints, "endpoints", "127.0.0.1:2379", "comma-separated gRPC endpoints (host:port)")
+	flag.IntVar(&o.conns, "conns", 1, "number of clientv3 clients (connections); connection j dials endpoint j mod n")
+	flag.IntVar(&o.clients, "clients", 1, "closed-loop client goroutines; goroutine i uses connection i mod conns (0: no closed loop, only the probe and background puts)")
+	flag.StringVar(&o.op, "op", "range", "range | put | authenticate")
+	flag.IntVar(&o.keySize, "key-size", 8, "key size in bytes (at least 3: 'b', a kind letter, digits)")
+	flag.IntVar(&o.valueSize, "value-size", 256, "value size in bytes (preloaded range keys, puts, background puts)")
+	flag.IntVar(&o.keysInRange, "keys-in-range", 1, "range: keys returned by the range (1 = a single-key get; N>1 = a prefix range over N preloaded keys)")
+	flag.StringVar(&o.consistency, "consistency", "l", "range: l (linearizable) or s (serializable)")
+	flag.Int64Var(&o.limit, "limit", 0, "range: limit on returned keys (0 = none)")
+	flag.BoolVar(&o.countOnly, "count-only", false, "range: return only the count")
+	flag.Int64Var(&o.keySpace, "key-space", 100000, "put: sequential keys wrap around after this many")
+	flag.Float64Var(&o.rate, "rate", 0, "shared rate limit of the closed loop in requests/s (0 = none; burst 1)")
+	flag.Float64Var(&o.writeRate, "write-rate", 0, "background puts per second (Poisson arrivals, asynchronous)")
+	flag.StringVar(&o.user, "user", "", "user name for password auth")
+	flag.StringVar(&o.password, "password", "", "password for --user")
+	flag.IntVar(&tokenReuse, "token-reuse", 1, "1: clientv3 authenticates at dial and reuses its token; 0: every op calls Authenticate and then the request, timed as one op")
+	flag.Float64Var(&warmup, "warmup-s", 1, "warm-up seconds (load runs, nothing counted)")
+	flag.Float64Var(&duration, "duration-s", 3, "measured window in seconds")
+	flag.Float64Var(&drain, "drain-s", 5, "after the window, seconds to wait for in-flight requests before cancelling them")
+	flag.Float64Var(&o.probeRate, "probe-rate", 0, "probe: single-key reads per second, alternating linearizable and serializable, on a connection of its own (0 = no probe)")
+	flag.StringVar(&o.probeEP, "probe-endpoint", "", "probe: endpoint to dial (default: the first of --endpoints)")
+	flag.StringVar(&cpuPids, "cpu-pids", "", "name=pid,... processes whose CPU (utime+stime) and RSS are read at the window's edges")
+	flag.StringVar(&metricsURLs, "metrics", "", "name=url,... Prometheus pages scraped just before and just after the window")
+	flag.StringVar(&peerURLs, "peer-urls", "", "name=url,... members' peer URLs: during the window GET <url>/raft/probing (etcd's own peer prober endpoint) on each, --peer-probe-hz times a second, and report the mean round trip")
+	flag.Float64Var(&o.peerHz, "peer-probe-hz", 20, "round trips per second and member of the peer probe")
+	flag.BoolVar(&o.preload, "preload", true, "put the keys the op needs before the run (unmeasured)")
+	flag.Int64Var(&o.seed, "seed", 1, "seed of the background puts' arrival times")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fatalf("unexpected arguments: %v", flag.Args())
+	}
+	o.endpoints = splitList(endpoints)
+	o.tokenReuse = tokenReuse != 0
+	o.warmup = secs(warmup)
+	o.duration = secs(duration)
+	o.drain = secs(drain)
+	var err error
+	if o.cpuPids, err = pairs(cpuPids); err != nil {
+		fatalf("--cpu-pids: %v", err)
+	}
+	if o.metricsURLs, err = pairs(metricsURLs); err != nil {
+		fatalf("--metrics: %v", err)
+	}
+	if o.peerURLs, err = pairs(peerURLs); err != nil {
+		fatalf("--peer-urls: %v", err)
+	}
+	if err := o.validate(); err != nil {
+		fatalf("%v", err)
+	}
+	clientv3.SetLogger(grpclog.NewLoggerV2(ioutil.Discard, ioutil.Discard, os.Stderr))
+	res, err := run(&o)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(res); err != nil {
+		fatalf("%v", err)
+	}
+}
+
+func (o *options) validate() error {
+	if len(o.endpoints) == 0 {
+		return fmt.Errorf("--endpoints is empty")
+	}
+	if o.clients < 0 || o.conns < 1 {
+		return fmt.Errorf("--clients must not be negative and --conns must be at least 1")
+	}
+	if o.clients == 0 && o.probeRate <= 0 && o.writeRate <= 0 {
+		return fmt.Errorf("--clients 0 needs a probe or background puts")
+	}
+	switch o.op {
+	case "range", "put", "authenticate":
+	default:
+		return fmt.Errorf("--op must be range, put or authenticate, not %q", o.op)
+	}
+	if o.consistency != "l" && o.consistency != "s" {
+		return fmt.Errorf("--consistency must be l or s, not %q", o.consistency)
+	}
+	if o.keySize < 3 {
+		return fmt.Errorf("--key-size must be at least 3")
+	}
+	if o.keysInRange < 1 {
+		return fmt.Errorf("--keys-in-range must be at least 1")
+	}
+	if w := o.keySize - 2; w < 18 && int64(o.keysInRange) > pow10(w) {
+		return fmt.Errorf("--keys-in-range %d does not fit in keys of %d bytes", o.keysInRange, o.keySize)
+	}
+	if o.keySpace < 1 {
+		return fmt.Errorf("--key-space must be at least 1")
+	}
+	if o.op == "authenticate" && o.user == "" {
+		return fmt.Errorf("--op authenticate needs --user and --password")
+	}
+	if !o.tokenReuse && o.user == "" {
+		return fmt.Errorf("--token-reuse 0 needs --user and --password")
+	}
+	if o.duration <= 0 {
+		return fmt.Errorf("--duration-s must be positive")
+	}
+	if o.probeEP == "" {
+		o.probeEP = o.endpoints[0]
+	}
+	return nil
+}
+
+// key builds a key of exactly size bytes: 'b', a kind letter, then i in decimal, zero-padded
+// (wrapping modulo the decimal width). Every key of the harness starts with 'b', which is the
+// prefix the benchmark role may read and write.
+func key(kind byte, i int64, size int) string {
+	w := size - 2
+	if w < 18 {
+		i %= pow10(w)
+	}
+	return "b" + string(kind) + fmt.Sprintf("%0*d", w, i)
+}
+
+func pow10(w int) int64 {
+	p := int64(1)
+	for k := 0; k < w; k++ {
+		p *= 10
+	}
+	return p
+}
+
+func value(n int) string {
+	b := make([]byte, n)
+	r := rand.New(rand.NewSource(42))
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	for i := range b {
+		b[i] = alphabet[r.Intn(len(alphabet))]
+	}
+	return string(b)
+}
+
+// record is one finished request: when it ended and how long it took, relative to the run's
+// base time (monotonic clock).
+type record struct {
+	end, lat time.Duration
+	err      bool
+	auth     bool
+	kind     byte // probe: 'l' or 's'
+}
+
+type recorder struct {
+	recs   []record
+	errMsg string
+}
+
+func run(o *options) (*etcdharness.LoadResult, error) {
+	res := &etcdharness.LoadResult{
+		Op: o.op, Endpoints: o.endpoints, Clients: o.clients, Conns: o.conns,
+		KeySize: o.keySize, ValueSize: o.valueSize, Rate: o.rate,
+		WarmupS: o.warmup.Seconds(), DurationS: o.duration.Seconds(),
+		TokenReuse: o.tokenReuse, Auth: "none",
+	}
+	if o.user != "" {
+		res.Auth = "password"
+	}
+	if o.op == "range" {
+		res.Consistency = o.consistency
+		res.KeysInRange = o.keysInRange
+		res.Limit = o.limit
+		res.CountOnly = o.countOnly
+	}
+	val := value(o.valueSize)
+
+	// Connections: j dials endpoint j mod n only. With token reuse clientv3 authenticates at
+	// dial and keeps its token; without it the connection carries no credentials and every op
+	// authenticates first.
+	conns := make([]*clientv3.Client, o.conns)
+	errs := make([]error, o.conns)
+	var wg sync.WaitGroup
+	for j := range conns {
+		wg.Add(1)
+		go func(j int) {
+			defer wg.Done()
+			cfg := clientv3.Config{LogConfig: etcdharness.QuietLog(), Endpoints: []string{o.endpoints[j%len(o.endpoints)]}, DialTimeout: 20 * time.Second}
+			if o.user != "" && o.tokenReuse {
+				cfg.Username, cfg.Password = o.user, o.password
+			}
+			conns[j], errs[j] = clientv3.New(cfg)
+		}(j)
+	}
+	wg.Wait()
+	for j, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("connection %d to %s: %v", j, o.endpoints[j%len(o.endpoints)], err)
+		}
+	}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+
+	// A token for the connections without credentials (token_reuse = 0): the preload check,
+	// the background puts. Not counted.
+	auxCtx := func(ctx context.Context) context.Context { return ctx }
+	if o.user != "" && !o.tokenReuse {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		r, err := authenticate(ctx, conns[0], o.user, o.password)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("authenticate: %v", err)
+		}
+		tok := r.Token
+		auxCtx = func(ctx context.Context) context.Context {
+			return metadata.AppendToOutgoingContext(ctx, "token", tok)
+		}
+	}
+
+	// Preload (unmeasured).
+	if o.preload {
+		n := 0
+		if o.op == "range" {
+			n = o.keysInRange
+		} else if o.probeRate > 0 {
+			n = 1
+		}
+		t := time.Now()
+		if err := preload(o, n, val); err != nil {
+			return nil, fmt.Errorf("preload: %v", err)
+		}
+		res.PreloadKeys = n
+		res.PreloadS = time.Since(t).Seconds()
+		// A linearizable read through every endpoint in use, so that each member has applied
+		// the preload before serializable reads start.
+		if n > 0 {
+			for j := 0; j < len(conns) && j < len(o.endpoints); j++ {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				_, err := conns[j].Get(auxCtx(ctx), key('r', int64(n-1), o.keySize))
+				cancel()
+				if err != nil {
+					return nil, fmt.Errorf("read after preload via %s: %v", o.endpoints[j], err)
+				}
+			}
+		}
+	}
+
+	// The op the producer hands out.
+	var getOpts []clientv3.OpOption
+	rangeKey := key('r', 0, o.keySize)
+	if o.keysInRange > 1 {
+		rangeKey = rangeKey[:2]
+		getOpts = append(getOpts, clientv3.WithPrefix())
+	}
+	if o.consistency == "s" {
+		getOpts = append(getOpts, clientv3.WithSerializable())
+	}
+	if o.limit > 0 {
+		getOpts = append(getOpts, clientv3.WithLimit(o.limit))
+	}
+	if o.countOnly {
+		getOpts = append(getOpts, clientv3.WithCountOnly())
+	}
+	rangeOp := clientv3.OpGet(rangeKey, getOpts...)
+
+	reqCtx, cancelReqs := context.WithCancel(context.Background())
+	defer cancelReqs()
+	stop := make(chan struct{})
+	base := time.Now()
+	since := func() time.Duration { return time.Since(base) }
+
+	// The op producer: one goroutine, a channel of `clients` slots.
+	ops := make(chan clientv3.Op, o.clients)
+	go func() {
+		defer close(ops)
+		var seq int64
+		for {
+			op := rangeOp
+			if o.op == "put" {
+				op = clientv3.OpPut(key('w', seq%o.keySpace, o.keySize), val)
+				seq++
+			}
+			select {
+			case ops <- op:
+			case <-stop:
+				return
+			}
+		}
+	}()
+
+	var limiter *rate.Limiter
+	if o.rate > 0 {
+		limiter = rate.NewLimiter(rate.Limit(o.rate), 1)
+	}
+	recs := make([]recorder, o.clients)
+	var clientsWG sync.WaitGroup
+	for i := 0; i < o.clients; i++ {
+		clientsWG.Add(1)
+		go func(i int) {
+			defer clientsWG.Done()
+			c := conns[i%len(conns)]
+			r := &recs[i]
+			r.recs = make([]record, 0, 1024)
+			for op := range ops {
+				if limiter != nil {
+					if limiter.Wait(reqCtx) != nil {
+						continue
+					}
+				}
+				st := time.Now()
+				var err error
+				auth := false
+				switch {
+				case o.op == "authenticate":
+					_, err = authenticate(reqCtx, c, o.user, o.password)
+					auth = true
+				case o.user != "" && !o.tokenReuse:
+					var ar *pb.AuthenticateResponse
+					ar, err = authenticate(reqCtx, c, o.user, o.password)
+					auth = true
+					if err == nil {
+						_, err = c.Do(metadata.AppendToOutgoingContext(reqCtx, "token", ar.Token), op)
+					}
+				default:
+					_, err = c.Do(reqCtx, op)
+				}
+				end := time.Now()
+				r.recs = append(r.recs, record{end: end.Sub(base), lat: end.Sub(st), err: err != nil, auth: auth})
+				if err != nil && r.errMsg == "" {
+					r.errMsg = err.Error()
+				}
+			}
+		}(i)
+	}
+
+	// Background puts: Poisson arrivals at --write-rate, each issued in a goroutine of its own
+	// (so a slow put does not lower the rate), round-robin over the connections.
+	var wmu sync.Mutex
+	var wrecs []record
+	var wIssued []time.Duration
+	var wDropped, wInflight int64
+	var writesWG sync.WaitGroup
+	if o.writeRate > 0 {
+		writesWG.Add(1)
+		go func() {
+			defer writesWG.Done()
+			rng := rand.New(rand.NewSource(o.seed))
+			next := time.Now()
+			timer := time.NewTimer(time.Hour)
+			defer timer.Stop()
+			var i int64
+			for {
+				next = next.Add(time.Duration(rng.ExpFloat64() / o.writeRate * 1e9))
+				if d := time.Until(next); d > 0 {
+					timer.Reset(d)
+					select {
+					case <-stop:
+						return
+					case <-timer.C:
+					}
+				} else {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+				}
+				if atomic.LoadInt64(&wInflight) >= 100000 {
+					atomic.AddInt64(&wDropped, 1)
+					continue
+				}
+				c := conns[i%int64(len(conns))]
+				k := key('x', i%o.keySpace, o.keySize)
+				i++
+				atomic.AddInt64(&wInflight, 1)
+				writesWG.Add(1)
+				go func() {
+					defer writesWG.Done()
+					defer atomic.AddInt64(&wInflight, -1)
+					st := time.Now()
+					_, err := c.Put(auxCtx(reqCtx), k, val)
+					end := time.Now()
+					wmu.Lock()
+					wIssued = append(wIssued, st.Sub(base))
+					wrecs = append(wrecs, record{end: end.Sub(base), lat: end.Sub(st), err: err != nil})
+					wmu.Unlock()
+				}()
+			}
+		}()
+	}
+
+	// The probe: its own connection, one linearizable and one serializable single-key read
+	// alternately, at --probe-rate.
+	var prob recorder
+	var probeWG sync.WaitGroup
+	var probeConn *clientv3.Client
+	if o.probeRate > 0 {
+		cfg := clientv3.Config{LogConfig: etcdharness.QuietLog(), Endpoints: []string{o.probeEP}, DialTimeout: 20 * time.Second}
+		if o.user != "" {
+			cfg.Username, cfg.Password = o.user, o.password
+		}
+		var err error
+		if probeConn, err = clientv3.New(cfg); err != nil {
+			return nil, fmt.Errorf("probe connection to %s: %v", o.probeEP, err)
+		}
+		defer probeConn.Close()
+		pk := key('r', 0, o.keySize)
+		probeWG.Add(1)
+		go func() {
+			defer probeWG.Done()
+			tick := time.NewTicker(time.Duration(1e9 / o.probeRate))
+			defer tick.Stop()
+			lin := true
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				var opts []clientv3.OpOption
+				kind := byte('l')
+				if !lin {
+					opts = append(opts, clientv3.WithSerializable())
+					kind = 's'
+				}
+				lin = !lin
+				st := time.Now()
+				_, err := probeConn.Get(reqCtx, pk, opts...)
+				end := time.Now()
+				prob.recs = append(prob.recs, record{end: end.Sub(base), lat: end.Sub(st), err: err != nil, kind: kind})
+			}
+		}()
+	}
+
+	// Warm-up, then the window: scrape, read CPU; wait; read CPU, scrape.
+	time.Sleep(o.warmup)
+	res.MetricsStart = scrapeAll(o.metricsURLs)
+	t0 := since()
+	res.WindowStartNs = time.Now().UnixNano()
+	cpu0, err := readCPU(o.cpuPids)
+	if err != nil {
+		return nil, err
+	}
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	peerStop := make(chan struct{})
+	peerDone := startPeerProbe(o, peerStop)
+	time.Sleep(o.duration - (since() - t0))
+	t1 := since()
+	res.WindowEndNs = time.Now().UnixNano()
+	cpu1, err := readCPU(o.cpuPids)
+	if err != nil {
+		return nil, err
+	}
+	runtime.ReadMemStats(&ms1)
+	res.Client = etcdharness.GoStats{
+		GC:         ms1.NumGC - ms0.NumGC,
+		GCPauseMs:  float64(ms1.PauseTotalNs-ms0.PauseTotalNs) / 1e6,
+		Goroutines: runtime.NumGoroutine(),
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		HeapMB:     float64(ms1.HeapAlloc) / (1 << 20),
+	}
+	res.RSSMB = map[string]float64{}
+	for _, p := range o.cpuPids {
+		pid, _ := strconv.Atoi(p[1])
+		if rss, err := etcdharness.RSSBytes(pid); err == nil {
+			res.RSSMB[p[0]] = rss / (1 << 20)
+		}
+	}
+	if rss, err := etcdharness.RSSBytes(0); err == nil {
+		res.RSSMB["client"] = rss / (1 << 20)
+	}
+	close(peerStop)
+	res.PeerRTTMs = <-peerDone
+	res.MetricsEnd = scrapeAll(o.metricsURLs)
+
+	// Stop and drain.
+	close(stop)
+	done := make(chan struct{})
+	go func() { clientsWG.Wait(); writesWG.Wait(); probeWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(o.drain):
+		cancelReqs()
+		<-done
+	}
+
+	// Count what ended inside [t0, t1].
+	in := func(r record) bool { return r.end >= t0 && r.end <= t1 }
+	window := (t1 - t0).Seconds()
+	res.WindowS = window
+	var lats []int64
+	errSeen := map[string]bool{}
+	for i := range recs {
+		for _, r := range recs[i].recs {
+			if !in(r) {
+				continue
+			}
+			if r.auth {
+				res.AuthCalls++
+			}
+			if r.err {
+				res.Errors++
+				continue
+			}
+			lats = append(lats, int64(r.lat))
+		}
+		if m := recs[i].errMsg; m != "" && !errSeen[m] && len(errSeen) < 5 {
+			errSeen[m] = true
+			res.ErrorSamples = append(res.ErrorSamples, m)
+		}
+	}
+	sort.Strings(res.ErrorSamples)
+	res.Requests = int64(len(lats))
+	res.QPS = float64(res.Requests) / window
+	res.Latency = etcdharness.Summarize(lats)
+
+	if o.writeRate > 0 {
+		ws := &etcdharness.WriteStats{TargetRate: o.writeRate, Dropped: atomic.LoadInt64(&wDropped)}
+		var wl []int64
+		for _, r := range wrecs {
+			if !in(r) {
+				continue
+			}
+			if r.err {
+				ws.Errors++
+				continue
+			}
+			wl = append(wl, int64(r.lat))
+		}
+		for _, s := range wIssued {
+			if s >= t0 && s <= t1 {
+				ws.Issued++
+			}
+		}
+		ws.Requests = int64(len(wl))
+		ws.QPS = float64(ws.Requests) / window
+		ws.MeanMs = etcdharness.Summarize(wl).Mean
+		res.Write = ws
+	}
+	if o.probeRate > 0 {
+		ps := &etcdharness.ProbeStats{Rate: o.probeRate, Endpoint: o.probeEP}
+		var l, s []int64
+		for _, r := range prob.recs {
+			if !in(r) {
+				continue
+			}
+			if r.err {
+				ps.Errors++
+				continue
+			}
+			if r.kind == 'l' {
+				l = append(l, int64(r.lat))
+			} else {
+				s = append(s, int64(r.lat))
+			}
+		}
+		ps.L = etcdharness.Summarize(l)
+		ps.S = etcdharness.Summarize(s)
+		res.Probe = ps
+	}
+
+	res.ClockTicks = etcdharness.ClockTicks()
+	res.CPUSeconds = map[string]float64{}
+	res.CPUUsPerReq = map[string]float64{}
+	for name, c0 := range cpu0 {
+		c := cpu1[name] - c0
+		res.CPUSeconds[name] = c
+		if res.Requests > 0 {
+			res.CPUUsPerReq[name] = c * 1e6 / float64(res.Requests)
+		}
+	}
+	return res, nil
+}
+
+// preload puts n range keys with the given value, in transactions of up to 100 puts and about
+// 1 MiB, four at a time.
+func preload(o *options, n int, val string) error {
+	if n == 0 {
+		return nil
+	}
+	cfg := clientv3.Config{LogConfig: etcdharness.QuietLog(), Endpoints: []string{o.endpoints[0]}, DialTimeout: 20 * time.Second}
+	if o.user != "" {
+		cfg.Username, cfg.Password = o.user, o.password
+	}
+	c, err := clientv3.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	per := (1 << 20) / (o.valueSize + o.keySize + 16)
+	if per > 100 {
+		per = 100
+	}
+	if per < 1 {
+		per = 1
+	}
+	batches := make(chan [2]int)
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				var puts []clientv3.Op
+				for i := b[0]; i < b[1]; i++ {
+					puts = append(puts, clientv3.OpPut(key('r', int64(i), o.keySize), val))
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				_, err := c.Txn(ctx).Then(puts...).Commit()
+				cancel()
+				if err != nil {
+					select {
+					case errc <- err:
+					default:
+					}
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i += per {
+		j := i + per
+		if j > n {
+			j = n
+		}
+		select {
+		case batches <- [2]int{i, j}:
+		case err := <-errc:
+			close(batches)
+			wg.Wait()
+			return err
+		}
+	}
+	close(batches)
+	wg.Wait()
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	return nil
+}
+
+// authenticate calls the Auth service's Authenticate RPC on the client's own gRPC connection
+// (clientv3 3.4 does not export it), with the interceptors clientv3 dialed it with.
+func authenticate(ctx context.Context, c *clientv3.Client, user, password string) (*pb.AuthenticateResponse, error) {
+	return pb.NewAuthClient(c.ActiveConnection()).Authenticate(ctx, &pb.AuthenticateRequest{Name: user, Password: password})
+}
+
+// startPeerProbe times GET <peer url>/raft/probing on every member, o.peerHz times a second
+// each, until stop; it sends the mean round trip per member (ms) when stopped.
+func startPeerProbe(o *options, stop chan struct{}) chan map[string]float64 {
+	out := make(chan map[string]float64, 1)
+	if len(o.peerURLs) == 0 || o.peerHz <= 0 {
+		out <- nil
+		return out
+	}
+	var mu sync.Mutex
+	means := map[string]float64{}
+	var wg sync.WaitGroup
+	for _, p := range o.peerURLs {
+		wg.Add(1)
+		go func(name, url string) {
+			defer wg.Done()
+			hc := &http.Client{Timeout: 5 * time.Second}
+			tick := time.NewTicker(time.Duration(1e9 / o.peerHz))
+			defer tick.Stop()
+			var sum time.Duration
+			n := 0
+			for {
+				select {
+				case <-stop:
+					if n > 0 {
+						mu.Lock()
+						means[name] = float64(sum) / float64(n) / 1e6
+						mu.Unlock()
+					}
+					return
+				case <-tick.C:
+				}
+				st := time.Now()
+				resp, err := hc.Get(url + "/raft/probing")
+				if err != nil {
+					continue
+				}
+				io.Copy(ioutil.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 {
+					sum += time.Since(st)
+					n++
+				}
+			}
+		}(p[0], p[1])
+	}
+	go func() {
+		<-stop
+		wg.Wait()
+		out <- means
+	}()
+	return out
+}
+
+func readCPU(pids [][2]string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, p := range pids {
+		pid, err := strconv.Atoi(p[1])
+		if err != nil {
+			return nil, fmt.Errorf("--cpu-pids: bad pid %q", p[1])
+		}
+		c, err := etcdharness.CPUSeconds(pid)
+		if err != nil {
+			return nil, err
+		}
+		out[p[0]] = c
+	}
+	c, err := etcdharness.CPUSeconds(0)
+	if err != nil {
+		return nil, err
+	}
+	out["client"] = c
+	return out, nil
+}
+
+func scrapeAll(urls [][2]string) map[string]map[string]float64 {
+	if len(urls) == 0 {
+		return nil
+	}
+	out := map[string]map[string]float64{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, u := range urls {
+		wg.Add(1)
+		go func(name, url string) {
+			defer wg.Done()
+			m, err := etcdharness.Scrape(url, 5*time.Second)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "etcdload: scrape %s: %v\n", url, err)
+				return
+			}
+			mu.Lock()
+			out[name] = m
+			mu.Unlock()
+		}(u[0], u[1])
+	}
+	wg.Wait()
+	return out
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func pairs(s string) ([][2]string, error) {
+	var out [][2]string
+	for _, f := range splitList(s) {
+		i := strings.IndexByte(f, '=')
+		if i <= 0 {
+			return nil, fmt.Errorf("%q is not name=value", f)
+		}
+		out = append(out, [2]string{f[:i], f[i+1:]})
+	}
+	return out, nil
+}
+
+func secs(s float64) time.Duration { return time.Duration(s * 1e9) }
+
+func fatalf(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, "etcdload: "+format+"\n", args...)
+	os.Exit(2)
+}
