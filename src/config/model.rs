@@ -360,6 +360,14 @@ pub struct CpuSection {
     #[serde(default)]
     pub ready_us: Cost,
     #[serde(default)]
+    pub read_loop_us: Cost,
+    #[serde(default)]
+    pub stream_write_us: Cost,
+    #[serde(default)]
+    pub stream_read_us: Cost,
+    #[serde(default)]
+    pub raft_msg_ns_per_byte: f64,
+    #[serde(default)]
     pub propose_us: Cost,
     #[serde(default)]
     pub apply_entry_us: Cost,
@@ -641,6 +649,7 @@ impl ModelFile {
             },
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
             write: self.write.validate(file)?,
+            go: crate::model::GoParams::default(),
             initial_index: c.initial_index,
             proxy,
         })
@@ -804,6 +813,14 @@ impl ModelFile {
             value_ns_per_byte: non_negative(file, &k("value_ns_per_byte"), c.value_ns_per_byte)?,
             raft_step: cost(file, &k("raft_step_us"), &c.raft_step_us)?,
             ready: cost(file, &k("ready_us"), &c.ready_us)?,
+            read_loop: cost(file, &k("read_loop_us"), &c.read_loop_us)?,
+            stream_write: cost(file, &k("stream_write_us"), &c.stream_write_us)?,
+            stream_read: cost(file, &k("stream_read_us"), &c.stream_read_us)?,
+            raft_msg_ns_per_byte: non_negative(
+                file,
+                &k("raft_msg_ns_per_byte"),
+                c.raft_msg_ns_per_byte,
+            )?,
             propose: cost(file, &k("propose_us"), &c.propose_us)?,
             apply_entry: cost(file, &k("apply_entry_us"), &c.apply_entry_us)?,
             apply_ns_per_byte: non_negative(file, &k("apply_ns_per_byte"), c.apply_ns_per_byte)?,

@@ -54,6 +54,10 @@ pub enum Wake {
     By(PId),
     /// Readied by the network poller: it waits until someone polls.
     Netpoll,
+    /// Readied by a timer. `checkTimers` runs at every schedule of a running P, which readies
+    /// it into its own `runnext` (the first running P, here); with every P idle, the thread
+    /// blocked in netpoll until the timer wakes and runs it.
+    Timer,
 }
 
 /// What a P is doing.
@@ -165,6 +169,15 @@ impl<G: Copy> GoSched<G> {
                 }
                 self.wakep(now);
             }
+            Wake::Timer => match self.ps.iter().position(|p| p.state == State::Running) {
+                Some(p) => self.ready(now, g, Wake::By(PId(p as u8))),
+                None => {
+                    self.global.push_back(g);
+                    if self.poll_waker.is_none() {
+                        self.start_idle(now, 1);
+                    }
+                }
+            },
             Wake::Netpoll => {
                 self.polled.push_back(g);
                 if self.poll_waker.is_some() {
@@ -180,6 +193,21 @@ impl<G: Copy> GoSched<G> {
                 }
             }
         }
+    }
+
+    /// A goroutine returns from a blocking system call (an fdatasync) at `now`: its thread is
+    /// awake and takes an idle P if there is one, to run the goroutine at once
+    /// (`exitsyscall`); with none, the caller puts the goroutine on the global queue
+    /// ([`GoSched::yielded`]) and the thread parks (`exitsyscall0`).
+    pub fn exit_syscall(&mut self) -> Option<PId> {
+        let p = self.idle.pop()?;
+        if self.poll_waker == Some(p) {
+            // That P's thread is on its way from netpoll: leave it that one.
+            self.idle.push(p);
+            return None;
+        }
+        self.ps[p.index()].state = State::Running;
+        Some(p)
     }
 
     /// The goroutine running on `p` was preempted (it ran 10 ms): it goes to the global queue

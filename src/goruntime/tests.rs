@@ -176,3 +176,27 @@ fn the_global_queue_is_taken_in_batches_of_len_over_gomaxprocs_plus_one() {
     assert_eq!(s.next(t(1), PId(0)), Some(1));
     assert_eq!(s.queue_lengths(), (4, 4));
 }
+
+#[test]
+fn a_timer_readies_into_a_running_ps_runnext_or_wakes_an_idle_one() {
+    let mut s = saturated(1);
+    s.ready(t(1), 7, Wake::Timer);
+    assert_eq!(s.take_wakes().count(), 0);
+    assert_eq!(s.next(t(2), PId(0)), Some(7));
+    let mut s: GoSched<u32> = GoSched::new(2, WAKE);
+    s.ready(t(1), 7, Wake::Timer);
+    let (p, at) = s.take_wakes().next().expect("a thread wakes");
+    assert_eq!(s.woken(at, p), Some(7));
+}
+
+#[test]
+fn a_syscall_returns_onto_an_idle_p_or_to_the_global_queue() {
+    let mut s: GoSched<u32> = GoSched::new(2, WAKE);
+    let p = s.exit_syscall().expect("an idle P");
+    assert_eq!(s.idle.len(), 1);
+    assert_eq!(s.next(t(1), p), None, "nothing else to run: idle again");
+    let mut s = saturated(1);
+    assert_eq!(s.exit_syscall(), None);
+    s.yielded(5);
+    assert_eq!(s.next(t(1), PId(0)), Some(5));
+}

@@ -119,7 +119,7 @@ impl EtcdModel {
         match self.members[m].apply.step {
             ApplyStep::BatchTx => {
                 self.members[m].apply.step = ApplyStep::Cpu;
-                self.cpu(self.members[m].host, CpuJob::Apply(m), s);
+                self.go(self.member_proc(m), CpuJob::Apply(m), s);
             }
             ApplyStep::Index => {
                 // kvindex.Put holds the index write lock only for the update itself.

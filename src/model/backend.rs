@@ -114,7 +114,7 @@ impl EtcdModel {
             }
             CommitStep::ReadTx => {
                 self.members[m].backend.commit_step = CommitStep::Cpu;
-                self.cpu(self.members[m].host, CpuJob::BackendCommit(m), s);
+                self.go(self.member_proc(m), CpuJob::BackendCommit(m), s);
             }
             other => unreachable!("backend commit step {other:?} takes no lock"),
         }

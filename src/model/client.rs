@@ -1,9 +1,13 @@
 //! Clients, as etcd's `benchmark` tool and clientv3 drive a cluster.
 //!
 //! - **Closed loop** (`tools/benchmark/cmd/range.go`): `clients` goroutines share `conns`
-//!   connections (client i uses connection i mod conns); one **op-producer goroutine** feeds ops
-//!   into a channel with room for `clients` ops; each client takes an op, waits on the shared
-//!   rate limiter (`rate.NewLimiter(rate, 1)`), runs its loop, then times the request.
+//!   connections (client i uses connection i mod conns); one **op-producer goroutine** sends ops
+//!   into a channel with room for `clients` ops and blocks when it is full; a client that takes
+//!   an op from a full channel readies the producer (a hand-off into its P's `runnext`), and a
+//!   client that finds it empty waits until the producer's send readies it. Each client waits
+//!   on the shared rate limiter (`rate.NewLimiter(rate, 1)`), runs its loop, then times the
+//!   request. The producer is a goroutine of the client process with a CPU cost per op (a
+//!   channel send and building the op), so it takes its share of the client's Ps.
 //! - **Endpoints**: the benchmark gives connection j the single endpoint j mod n; an
 //!   application's clientv3 pins one endpoint per connection (≤3.3) or round-robins per
 //!   request (3.4+).
@@ -22,7 +26,6 @@ use super::request::Req;
 use super::result::OpKind;
 use crate::engine::rng::SimRng;
 use crate::engine::{Scheduler, SimDuration, SimTime, Simulation};
-use crate::stats::TimeWeighted;
 
 /// Sequence numbers of background puts start here, apart from the main workload's.
 pub const BACKGROUND_SEQ: u64 = 1 << 62;
@@ -36,11 +39,19 @@ pub struct Clients {
     bg_conn: u32,
     limiter_next: SimTime,
     rng: SimRng,
+    /// Ops taken from the channel by clients.
     taken: u64,
+    /// Ops the producer has sent.
     produced: u64,
+    /// Ops in the channel.
     buffered: u64,
-    producing: bool,
-    producer_busy: TimeWeighted,
+    /// The producer is runnable or running (not blocked on a full channel).
+    producer_awake: bool,
+    /// Ops the producer's current burst sends.
+    producing: u64,
+    /// The producer's CPU time since the last reset.
+    producer_busy: SimDuration,
+    /// Clients blocked on an empty channel, in arrival order.
     waiters: VecDeque<ClientId>,
     /// Password auth: whether each client holds a token.
     has_token: IdVec<ClientId, bool>,
@@ -80,8 +91,9 @@ impl Clients {
             taken: 0,
             produced: 0,
             buffered: 0,
-            producing: false,
-            producer_busy: TimeWeighted::new(SimTime::ZERO),
+            producer_awake: false,
+            producing: 0,
+            producer_busy: SimDuration::ZERO,
             waiters: VecDeque::new(),
             has_token: (0..w.clients).map(|_| false).collect(),
             handshaken: (0..w.conns).map(|_| 0).collect(),
@@ -116,13 +128,18 @@ impl Clients {
     }
 
     /// Forgets utilization history (end of warm-up).
-    pub fn reset_stats(&mut self, now: SimTime) {
-        self.producer_busy.reset(now);
+    pub fn reset_stats(&mut self) {
+        self.producer_busy = SimDuration::ZERO;
     }
 
-    /// Fraction of time the op producer was busy.
-    pub fn producer_utilization(&self, now: SimTime) -> f64 {
-        self.producer_busy.mean(now)
+    /// Fraction of the time since `since` the op producer was on a core.
+    pub fn producer_utilization(&self, since: SimTime, now: SimTime) -> f64 {
+        let window = now.since(since).as_secs_f64();
+        if window > 0.0 {
+            self.producer_busy.as_secs_f64() / window
+        } else {
+            0.0
+        }
     }
 }
 
@@ -143,15 +160,9 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
     }
     match sim.model.w.arrivals {
         Arrivals::Closed { .. } => {
+            // main starts the client goroutines, then the producer.
             for c in 0..sim.model.w.clients {
                 sim.schedule_at(SimTime::ZERO, Ev::ClientNext(ClientId(c)));
-            }
-            if !sim.model.p.client_costs.producer.is_zero() {
-                let m = &mut sim.model;
-                m.clients.producing = true;
-                m.clients.producer_busy.set(SimTime::ZERO, 1.0);
-                let d = m.p.client_costs.producer.sample(&mut m.clients.rng);
-                sim.schedule_at(SimTime::ZERO + d, Ev::ProducerTick);
             }
         }
         Arrivals::Open { .. } => sim.schedule_at(SimTime::ZERO, Ev::OpenArrival),
@@ -164,51 +175,77 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
 }
 
 impl EtcdModel {
-    /// Closed-loop client `c` wants its next op.
+    /// Closed-loop client `c` wants its next op: it takes one from the channel (readying the
+    /// producer if the channel was full), or waits for one.
     pub(super) fn client_next(&mut self, c: ClientId, s: &mut Scheduler<PackedEv>) {
         let total = self.w.total;
         let cl = &mut self.clients;
         if cl.taken >= total {
             return; // The producer has closed its channel: this client goroutine exits.
         }
-        if self.p.client_costs.producer.is_zero() {
-            cl.taken += 1;
-            self.pass_limiter(c, s);
-        } else if cl.buffered > 0 {
+        if cl.buffered > 0 {
             cl.buffered -= 1;
             cl.taken += 1;
-            if !cl.producing && cl.produced < total {
-                cl.producing = true;
-                cl.producer_busy.set(s.now(), 1.0);
-                let d = self.p.client_costs.producer.sample(&mut cl.rng);
-                s.schedule_in(d, Ev::ProducerTick);
-            }
+            self.wake_producer(s);
             self.pass_limiter(c, s);
         } else {
             cl.waiters.push_back(c);
+            self.wake_producer(s);
         }
     }
 
-    /// The op producer has put one op in the channel.
-    pub(super) fn producer_tick(&mut self, s: &mut Scheduler<PackedEv>) {
-        let cap = u64::from(self.w.clients);
-        let total = self.w.total;
+    /// The producer goroutine is readied if it is blocked and has ops left to send.
+    fn wake_producer(&mut self, s: &mut Scheduler<PackedEv>) {
         let cl = &mut self.clients;
-        cl.produced += 1;
-        let handed = cl.waiters.pop_front();
-        if handed.is_some() {
-            cl.taken += 1;
-        } else {
-            cl.buffered += 1;
+        if !cl.producer_awake && cl.produced < self.w.total {
+            cl.producer_awake = true;
+            self.go(self.client_proc(), CpuJob::Producer, s);
         }
-        if cl.produced < total && cl.buffered < cap {
-            let d = self.p.client_costs.producer.sample(&mut cl.rng);
-            s.schedule_in(d, Ev::ProducerTick);
-        } else {
-            cl.producing = false;
-            cl.producer_busy.set(s.now(), 0.0);
+    }
+
+    /// The producer starts a burst: it sends ops until the channel is full (waiting clients
+    /// take theirs at once) or it has sent them all; each op costs `producer` of CPU.
+    pub(super) fn producer_cost(&mut self) -> SimDuration {
+        let cl = &mut self.clients;
+        let room = u64::from(self.w.clients) + cl.waiters.len() as u64 - cl.buffered;
+        let n = room.min(self.w.total - cl.produced).max(1);
+        cl.producing = n;
+        let d = SimDuration(
+            self.p
+                .client_costs
+                .producer
+                .sample(&mut cl.rng)
+                .0
+                .saturating_mul(n),
+        );
+        cl.producer_busy += d;
+        d
+    }
+
+    /// The producer's burst ends: its ops reach the waiting clients first (each send readies
+    /// one), the rest wait in the channel; it blocks on the full channel, or exits.
+    pub(super) fn producer_done(&mut self, s: &mut Scheduler<PackedEv>) {
+        let cl = &mut self.clients;
+        let n = std::mem::take(&mut cl.producing);
+        cl.produced += n;
+        let mut ready = Vec::new();
+        for _ in 0..n {
+            match cl.waiters.pop_front() {
+                Some(c) => {
+                    cl.taken += 1;
+                    ready.push(c);
+                }
+                None => cl.buffered += 1,
+            }
         }
-        if let Some(c) = handed {
+        let full = cl.buffered >= u64::from(self.w.clients);
+        if full || cl.produced >= self.w.total {
+            cl.producer_awake = false;
+        } else {
+            // Room is left (clients took ops while it ran): it goes on.
+            self.go(self.client_proc(), CpuJob::Producer, s);
+        }
+        for c in ready {
             self.pass_limiter(c, s);
         }
     }
@@ -231,7 +268,7 @@ impl EtcdModel {
     pub(super) fn client_go(&mut self, c: ClientId, s: &mut Scheduler<PackedEv>) {
         let conn = ConnId(c.0 % self.w.conns);
         let id = self.new_request(c, conn, s.now());
-        self.cpu(self.p.client_host, CpuJob::Req(id), s);
+        self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
     /// The next open-loop arrival.
@@ -258,7 +295,7 @@ impl EtcdModel {
         self.check_backlog(s);
         // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
         self.begin(id, s.now());
-        self.cpu(self.p.client_host, CpuJob::Req(id), s);
+        self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
     /// The next background put or expensive read: it joins the next connection in turn and is
@@ -282,7 +319,7 @@ impl EtcdModel {
         self.check_backlog(s);
         let id = self.reqs.insert(r);
         self.begin(id, now);
-        self.cpu(self.p.client_host, CpuJob::Req(id), s);
+        self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
     /// A request of `client` (none: background) has finished.

@@ -1,37 +1,109 @@
-//! Cores: every goroutine on a host shares the host's cores, one FIFO queue of runnable work
-//! in front of them.
+//! Go processes on the hosts' cores.
 //!
-//! Two rules of Go's scheduler (`runtime/proc.go`) are kept:
-//! - a goroutine runs until it blocks: a request that finishes one CPU phase and goes straight
-//!   on with another keeps its core (the core is *held* while the request decides what comes
-//!   next), and only bcrypt yields, every 10 ms, as Go preempts it;
-//! - a goroutine readied by the running one (a channel send, a timer, an unlock) takes the
-//!   processor's `runnext` slot: the raft, Ready, apply and backend goroutines, and a request
-//!   woken by a lock grant, go ahead of queued request work, without preempting it.
+//! Every member, the client and the proxy is a Go process: its goroutines are placed on its
+//! GOMAXPROCS processors (Ps) by Go's scheduler ([`crate::goruntime::GoSched`]), and a P that
+//! runs needs one of its host's cores, shared with every other process on the host (the OS run
+//! queue: first come, first served, and a P that has held its core for an OS time slice while
+//! others wait gives it up at the next goroutine boundary).
+//!
+//! How a goroutine became runnable decides where it waits, and the model knows it from what
+//! it is handling:
+//! - readied by the goroutine whose burst just ended on a P of the same process (a channel
+//!   operation, an unlock, a `go` statement): that P's `runnext`;
+//! - readied by the network (a message was delivered): the network poller;
+//! - returning from an fdatasync: an idle P at once, or the global queue;
+//! - readied by a timer: a running P's `runnext`;
+//! - the goroutine whose burst just ended going straight on (it did not block): it keeps its
+//!   P and core, as a goroutine does until it blocks; only bcrypt yields, every 10 ms, as Go
+//!   preempts it.
 
 use super::EtcdModel;
 use super::event::{CpuJob, Ev, PackedEv};
-use super::ids::{HostId, IdVec, ReqId};
+use super::ids::{HostId, IdVec, ProcId};
 use super::stage::Stage;
 use crate::engine::{Scheduler, Servers, SimDuration, SimTime};
+use crate::goruntime::{GoSched, PId, Wake};
 
-/// The cores of every host, and who holds or is handed one.
-pub struct Cpus {
-    cores: IdVec<HostId, Servers<CpuJob>>,
-    /// A request that has just finished a CPU phase on this host and still holds its core
-    /// while it decides what comes next.
-    held: Option<(HostId, ReqId)>,
-    /// A request whose goroutine a lock grant is waking: its next CPU phase runs next.
-    woken: Option<ReqId>,
+/// How the goroutine being readied became runnable, when no goroutine of its process readied
+/// it: what the model is handling at the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outside {
+    /// A message arrived: the network poller.
+    Network,
+    /// An fdatasync returned.
+    Syscall,
+    /// A timer fired (the benchmark's rate limiter, the backend's batch interval, a scheduled
+    /// arrival, a lock release the model announced).
+    Timer,
 }
 
-impl Cpus {
-    /// Idle hosts with `cores[h]` cores each.
-    pub fn new(cores: impl Iterator<Item = u32>) -> Cpus {
-        Cpus {
+/// One P of a process.
+#[derive(Debug, Clone, Default)]
+struct PSlot {
+    /// The goroutine it runs, or is about to run once it has a core.
+    running: Option<CpuJob>,
+    /// It holds one of its host's cores.
+    core: bool,
+    /// Since when it holds it.
+    core_since: SimTime,
+}
+
+/// One Go process.
+struct GoProc {
+    host: HostId,
+    sched: GoSched<CpuJob>,
+    ps: Vec<PSlot>,
+    /// A sysmon look is scheduled.
+    sysmon_pending: bool,
+    /// CPU its goroutines used since the last reset.
+    busy: SimDuration,
+}
+
+/// Every Go process and every host's cores.
+pub struct Procs {
+    cores: IdVec<HostId, Servers<(ProcId, PId)>>,
+    procs: IdVec<ProcId, GoProc>,
+    /// The P whose goroutine's burst the model is handling: the readier of what it readies.
+    current: Option<(ProcId, PId)>,
+    /// The goroutine whose burst just ended, until it blocks or goes straight on.
+    held: Option<(ProcId, PId, CpuJob)>,
+    /// What readies goroutines outside any goroutine's burst.
+    outside: Outside,
+    os_slice: SimDuration,
+}
+
+/// A process to create: its host and GOMAXPROCS.
+pub struct ProcSpec {
+    /// The host it runs on.
+    pub host: HostId,
+    /// Its Ps.
+    pub gomaxprocs: u8,
+}
+
+impl Procs {
+    /// Processes `procs` on hosts with `cores[h]` cores; parked threads take `thread_wake` to
+    /// wake, and the OS gives a core for `os_slice` at a time when others wait.
+    pub fn new(
+        cores: impl Iterator<Item = u32>,
+        procs: impl Iterator<Item = ProcSpec>,
+        thread_wake: SimDuration,
+        os_slice: SimDuration,
+    ) -> Procs {
+        Procs {
             cores: cores.map(|c| Servers::new(c, SimTime::ZERO)).collect(),
+            procs: procs
+                .map(|p| GoProc {
+                    host: p.host,
+                    sched: GoSched::new(p.gomaxprocs, thread_wake),
+                    ps: vec![PSlot::default(); usize::from(p.gomaxprocs)],
+                    sysmon_pending: false,
+                    busy: SimDuration::ZERO,
+                })
+                .collect(),
+            current: None,
             held: None,
-            woken: None,
+            outside: Outside::Timer,
+            os_slice,
         }
     }
 
@@ -45,50 +117,125 @@ impl Cpus {
         for c in self.cores.iter_mut() {
             c.reset_stats(now);
         }
+        for p in self.procs.iter_mut() {
+            p.busy = SimDuration::ZERO;
+        }
     }
 
-    /// Marks request `id` as woken by a lock grant until [`Cpus::grant_handled`]: its next CPU
-    /// phase takes `runnext` (see the module docs).
-    pub fn woken_by_grant(&mut self, id: ReqId) {
-        self.woken = Some(id);
+    /// CPU each process's goroutines used since the last reset, in process order.
+    pub fn process_cpu(&self) -> impl Iterator<Item = SimDuration> + '_ {
+        self.procs.iter().map(|p| p.busy)
     }
 
-    /// The grant's wake-up is over.
-    pub fn grant_handled(&mut self) {
-        self.woken = None;
+    /// What readies goroutines from now on, outside any goroutine's burst.
+    pub fn set_outside(&mut self, o: Outside) {
+        self.outside = o;
     }
 }
 
 impl EtcdModel {
-    /// Occupies a core of `host` with `job`, or queues it.
-    pub(super) fn cpu(&mut self, host: HostId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
-        if let (CpuJob::Req(id), Some((h, held))) = (job, self.cpu.held) {
-            if h == host && held == id {
+    /// Goroutine `job` of process `proc` becomes runnable: readied by the context the model is
+    /// in (see the module docs), or going straight on if it is the goroutine whose burst just
+    /// ended.
+    pub(super) fn go(&mut self, proc: ProcId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
+        if let Some((hp, p, hj)) = self.cpu.held {
+            if hp == proc && same_goroutine(hj, job) {
+                // It did not block: it goes on with its P and core.
                 self.cpu.held = None;
-                self.start_cpu(host, job, s);
+                self.start_burst(proc, p, job, s);
                 return;
             }
         }
         if let CpuJob::Req(id) = job {
-            let q = if host == self.p.client_host && self.reqs[id].on_client() {
+            let q = if self.reqs[id].on_client() {
                 Stage::ClientQueue
             } else {
                 Stage::CpuQueue
             };
-            self.enter(id, q, s.now());
+            self.enter(id, q, now);
         }
-        let cores = &mut self.cpu.cores[host];
-        let granted = match job {
-            CpuJob::Req(id) if self.cpu.woken != Some(id) => cores.acquire(s.now(), job),
-            _ => cores.acquire_urgent(s.now(), job),
+        let wake = match self.cpu.current {
+            Some((cp, p)) if cp == proc => Wake::By(p),
+            _ => match self.cpu.outside {
+                Outside::Network => Wake::Netpoll,
+                Outside::Timer => Wake::Timer,
+                Outside::Syscall => {
+                    match self.cpu.procs[proc].sched.exit_syscall() {
+                        Some(p) => self.run_on(proc, p, job, s),
+                        None => self.cpu.procs[proc].sched.yielded(job),
+                    }
+                    self.schedule_wakes(proc, s);
+                    return;
+                }
+            },
         };
-        if let Some(job) = granted {
-            self.start_cpu(host, job, s);
+        self.cpu.procs[proc].sched.ready(now, job, wake);
+        self.schedule_wakes(proc, s);
+    }
+
+    /// The goroutine whose burst just ended on `proc` is preempted (it ran 10 ms): it goes to
+    /// the global queue, and its P takes the next.
+    pub(super) fn preempt(&mut self, proc: ProcId, job: CpuJob) {
+        debug_assert!(matches!(self.cpu.held, Some((hp, _, hj)) if hp == proc && hj == job));
+        self.cpu.procs[proc].sched.yielded(job);
+    }
+
+    /// Schedules the thread wake-ups and the sysmon look process `proc` asks for.
+    fn schedule_wakes(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
+        let pr = &mut self.cpu.procs[proc];
+        for (p, at) in pr.sched.take_wakes() {
+            s.schedule_at(at, Ev::ThreadWake(proc, p));
+        }
+        if !pr.sysmon_pending {
+            if let Some(at) = pr.sched.sysmon_due() {
+                pr.sysmon_pending = true;
+                s.schedule_at(at, Ev::Sysmon(proc));
+            }
         }
     }
 
-    /// A core of `host` starts `job`.
-    fn start_cpu(&mut self, host: HostId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
+    /// P `p` of `proc` is to run `job`: at once if it holds a core, else when the host gives
+    /// it one.
+    fn run_on(&mut self, proc: ProcId, p: PId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
+        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        slot.running = Some(job);
+        if slot.core {
+            self.start_burst(proc, p, job, s);
+            return;
+        }
+        let host = self.cpu.procs[proc].host;
+        if self.cpu.cores[host].acquire(s.now(), (proc, p)).is_some() {
+            self.core_granted(proc, p, s);
+        }
+    }
+
+    /// P `p` of `proc` got a core: it runs the goroutine it holds.
+    fn core_granted(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        slot.core = true;
+        slot.core_since = s.now();
+        let job = slot
+            .running
+            .expect("a P waits for a core with a goroutine to run");
+        self.start_burst(proc, p, job, s);
+    }
+
+    /// P `p` of `proc` gives its core back; the next waiting P takes it.
+    fn release_core(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        self.cpu.procs[proc].ps[usize::from(p.0)].core = false;
+        let host = self.cpu.procs[proc].host;
+        if let Some(((np, nq), _)) = self.cpu.cores[host].release(s.now()) {
+            let prev = self.cpu.current.replace((np, nq));
+            self.core_granted(np, nq, s);
+            self.cpu.current = prev;
+        }
+    }
+
+    /// P `p` of `proc` starts `job`'s next burst.
+    fn start_burst(&mut self, proc: ProcId, p: PId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
+        self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(job);
+        let prev = self.cpu.current.replace((proc, p));
         let d = match job {
             CpuJob::Req(id) => self.req_cpu_start(id, s),
             CpuJob::RaftStep(..) => self.p.member_costs.raft_step.sample(&mut self.rng_cpu),
@@ -98,43 +245,93 @@ impl EtcdModel {
             }
             CpuJob::Apply(m) => self.apply_cost(m),
             CpuJob::BackendCommit(m) => self.backend_commit_cost(m),
+            CpuJob::ReadLoop(m) => {
+                self.read_loop_on_core(m, s.now());
+                self.p.member_costs.read_loop.sample(&mut self.rng_cpu)
+            }
+            CpuJob::StreamWrite(m, peer) => self.stream_write_cost(m, peer),
+            CpuJob::StreamRead(m, peer) => self.stream_read_cost(m, peer),
+            CpuJob::Producer => self.producer_cost(),
         };
-        s.schedule_in(d, Ev::CpuDone(host, job));
+        self.cpu.current = prev;
+        self.cpu.procs[proc].busy += d;
+        s.schedule_in(d, Ev::CpuDone(proc, p));
     }
 
-    /// A core of `host` finished `job`.
-    pub(super) fn cpu_done(&mut self, host: HostId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
-        if let CpuJob::Req(id) = job {
-            // The request keeps the core while it decides what comes next; if that is more CPU
-            // work on this host, `cpu` takes the held core over.
-            self.cpu.held = Some((host, id));
-            self.req_cpu_done(id, s);
-            if self.cpu.held.take().is_none() {
-                return;
-            }
-        }
-        if let Some((next, _)) = self.cpu.cores[host].release(s.now()) {
-            self.start_cpu(host, next, s);
-        }
+    /// P `p` of `proc` finished its goroutine's burst: the goroutine goes on (readying others,
+    /// or itself again); if it blocked, the P takes the next runnable goroutine.
+    pub(super) fn cpu_done(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        let job = self.cpu.procs[proc].ps[usize::from(p.0)]
+            .running
+            .take()
+            .expect("a P finished a burst it was running");
+        let prev = self.cpu.current.replace((proc, p));
+        self.cpu.held = Some((proc, p, job));
         match job {
-            CpuJob::Req(_) => {}
+            CpuJob::Req(id) => self.req_cpu_done(id, s),
             CpuJob::RaftStep(m, input) => self.raft_step_done(m, input, s),
             CpuJob::Ready(m) => self.ready_cpu_done(m, s),
             CpuJob::Apply(m) => self.apply_cpu_done(m, s),
             CpuJob::BackendCommit(m) => self.backend_commit_cpu_done(m, s),
+            CpuJob::ReadLoop(m) => self.read_loop_done(m, s),
+            CpuJob::StreamWrite(m, peer) => self.stream_write_done(m, peer, s),
+            CpuJob::StreamRead(m, peer) => self.stream_read_done(m, peer, s),
+            CpuJob::Producer => self.producer_done(s),
+        }
+        if self.cpu.held.take().is_some() {
+            // It blocked: the P schedules.
+            self.schedule_next(proc, p, s);
+        }
+        self.cpu.current = prev;
+        self.schedule_wakes(proc, s);
+    }
+
+    /// P `p` of `proc`, whose goroutine blocked, takes the next runnable goroutine, or goes
+    /// idle and gives its core back. A P that has held its core for an OS slice while others
+    /// wait for one goes to the back of the host's queue first.
+    fn schedule_next(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
+        match self.cpu.procs[proc].sched.next(now, p) {
+            Some(g) => {
+                let host = self.cpu.procs[proc].host;
+                let slot = &self.cpu.procs[proc].ps[usize::from(p.0)];
+                if self.cpu.cores[host].waiting() > 0 && now >= slot.core_since + self.cpu.os_slice
+                {
+                    self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(g);
+                    self.release_core(proc, p, s);
+                    if self.cpu.cores[host].acquire(now, (proc, p)).is_some() {
+                        self.core_granted(proc, p, s);
+                    }
+                } else {
+                    self.start_burst(proc, p, g, s);
+                }
+            }
+            None => self.release_core(proc, p, s),
         }
     }
 
-    /// The goroutine of request `id` is preempted: it gives its core to the next in line and
-    /// queues again at the back.
-    pub(super) fn yield_core(&mut self, host: HostId, id: ReqId, s: &mut Scheduler<PackedEv>) {
-        if self.cpu.held == Some((host, id)) {
-            self.cpu.held = None;
-            if let Some((next, _)) = self.cpu.cores[host].release(s.now()) {
-                self.start_cpu(host, next, s);
-            }
+    /// The thread of P `p` of `proc`, woken earlier, runs: it takes what it found.
+    pub(super) fn thread_woken(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        if let Some(g) = self.cpu.procs[proc].sched.woken(s.now(), p) {
+            self.run_on(proc, p, g, s);
         }
-        self.cpu(host, CpuJob::Req(id), s);
+        self.schedule_wakes(proc, s);
+    }
+
+    /// Process `proc`'s sysmon looks at the network poller.
+    pub(super) fn sysmon(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
+        self.cpu.procs[proc].sysmon_pending = false;
+        self.cpu.procs[proc].sched.sysmon(s.now());
+        self.schedule_wakes(proc, s);
+    }
+}
+
+/// Whether two jobs are bursts of the same goroutine: the raft node goroutine steps every
+/// input; every other job is its own goroutine's.
+fn same_goroutine(a: CpuJob, b: CpuJob) -> bool {
+    match (a, b) {
+        (CpuJob::RaftStep(m, _), CpuJob::RaftStep(n, _)) => m == n,
+        _ => a == b,
     }
 }
 

@@ -56,6 +56,8 @@ ids! {
     ClientId(u32);
     /// A gRPC connection of the benchmark (a clientv3 client).
     ConnId(u32);
+    /// A Go process: each member (its `MemberId`), then the client, then the proxy.
+    ProcId(u8);
 }
 
 impl MemberId {

@@ -8,6 +8,7 @@ use super::locks::Locks;
 use super::raft::RaftNode;
 use super::readloop::ReadLoop;
 use super::ready::ReadyLoop;
+use super::transport::Transport;
 use crate::engine::SimTime;
 
 /// One member.
@@ -28,6 +29,8 @@ pub struct Member {
     pub locks: Locks,
     /// Its disk.
     pub disk: Disk,
+    /// Its rafthttp streams.
+    pub transport: Transport,
 }
 
 impl Member {
@@ -43,6 +46,7 @@ impl Member {
             backend: Backend::new(),
             locks: Locks::new(SimTime::ZERO),
             disk: Disk::new(),
+            transport: Transport::new(members),
         }
     }
 

@@ -38,6 +38,7 @@ mod replication;
 mod request;
 mod result;
 pub mod stage;
+mod transport;
 
 pub use event::PackedEv;
 pub use ids::{HostId, Id, IdVec, MemberId};
@@ -47,9 +48,9 @@ pub use stage::Stage;
 
 use crate::engine::rng::{self, SimRng};
 use crate::engine::{Model, Scheduler, SimTime, Simulation, StopReason};
-use cpu::Cpus;
+use cpu::{Outside, ProcSpec, Procs};
 use event::Ev;
-use ids::{ReqId, Slab};
+use ids::{ProcId, ReqId, Slab};
 use member::Member;
 use metrics::{Metrics, Recorder};
 use net::Network;
@@ -61,8 +62,8 @@ use request::proxy::ProxyCache;
 pub struct EtcdModel {
     p: ClusterParams,
     w: Workload,
-    /// Every host's cores.
-    cpu: Cpus,
+    /// The Go processes and the hosts' cores.
+    cpu: Procs,
     /// Interfaces, links and messages in flight.
     net: Network,
     members: IdVec<MemberId, Member>,
@@ -97,7 +98,12 @@ impl EtcdModel {
             })
             .collect();
         EtcdModel {
-            cpu: Cpus::new(p.hosts.iter().map(|h| h.cores)),
+            cpu: Procs::new(
+                p.hosts.iter().map(|h| h.cores),
+                process_specs(&p).into_iter(),
+                p.go.thread_wake,
+                p.go.os_slice,
+            ),
             net: Network::new(p.hosts.len(), rng::stream(seed, 2)),
             members,
             log: Log::new(p.initial_index + 1),
@@ -113,6 +119,21 @@ impl EtcdModel {
             p,
             w,
         }
+    }
+
+    /// Member `m`'s process.
+    fn member_proc(&self, m: MemberId) -> ProcId {
+        ProcId(m.0)
+    }
+
+    /// The client's process.
+    fn client_proc(&self) -> ProcId {
+        ProcId(self.p.members())
+    }
+
+    /// The proxy's process.
+    fn proxy_proc(&self) -> ProcId {
+        ProcId(self.p.members() + 1)
     }
 
     /// Stops the run as saturated if the backlog has passed the cap.
@@ -131,7 +152,7 @@ impl EtcdModel {
         for m in self.members.iter_mut() {
             m.reset_stats(now);
         }
-        self.clients.reset_stats(now);
+        self.clients.reset_stats();
     }
 
     /// Resource utilizations as (name, utilization), in the order of [`resource_names`].
@@ -147,7 +168,8 @@ impl EtcdModel {
             vals.push(m.disk.utilization(now));
             vals.push(m.locks.batch_tx_utilization(now));
         }
-        vals.push(self.clients.producer_utilization(now));
+        let since = self.m.measure_start.unwrap_or(SimTime::ZERO);
+        vals.push(self.clients.producer_utilization(since, now));
         resource_names(&self.p).into_iter().zip(vals).collect()
     }
 
@@ -176,6 +198,39 @@ impl EtcdModel {
     }
 }
 
+/// The Go processes of cluster `p`: each member, the client, then the proxy (if any), with
+/// their hosts and GOMAXPROCS (a process's host's cores unless set).
+fn process_specs(p: &ClusterParams) -> Vec<ProcSpec> {
+    let procs = |host: HostId, set: u8| ProcSpec {
+        host,
+        gomaxprocs: if set > 0 {
+            set
+        } else {
+            u8::try_from(p.hosts[host.index()].cores).unwrap_or(u8::MAX)
+        },
+    };
+    let mut out: Vec<ProcSpec> = p
+        .member_host
+        .iter()
+        .map(|&h| procs(h, p.go.member_gomaxprocs))
+        .collect();
+    out.push(procs(p.client_host, p.go.client_gomaxprocs));
+    if let Some(px) = &p.proxy {
+        out.push(procs(px.host, p.go.proxy_gomaxprocs));
+    }
+    out
+}
+
+/// The names of cluster `p`'s Go processes, in process order.
+fn process_names(p: &ClusterParams) -> Vec<String> {
+    let mut out: Vec<String> = (0..p.members()).map(|i| format!("member{i}")).collect();
+    out.push("client".into());
+    if p.proxy.is_some() {
+        out.push("proxy".into());
+    }
+    out
+}
+
 /// The names of the resources whose utilization a run of cluster `p` reports, in report
 /// order: each host's cores and network interface; each member's raft goroutine, apply
 /// goroutine, disk and backend batch-tx lock; and the benchmark's op producer.
@@ -199,12 +254,20 @@ impl Model for EtcdModel {
     type Event = PackedEv;
 
     fn handle(&mut self, ev: PackedEv, s: &mut Scheduler<PackedEv>) {
-        match ev.unpack() {
+        let ev = ev.unpack();
+        // What readies goroutines that no goroutine of their process readies.
+        self.cpu.set_outside(match ev {
+            Ev::Deliver(_) => Outside::Network,
+            Ev::DiskDone(..) => Outside::Syscall,
+            _ => Outside::Timer,
+        });
+        match ev {
             Ev::ClientNext(c) => self.client_next(c, s),
             Ev::ClientGo(c) => self.client_go(c, s),
             Ev::OpenArrival => self.open_arrival(s),
-            Ev::ProducerTick => self.producer_tick(s),
-            Ev::CpuDone(h, job) => self.cpu_done(h, job, s),
+            Ev::CpuDone(proc, p) => self.cpu_done(proc, p, s),
+            Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
+            Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
             Ev::DiskDone(m, job) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
@@ -267,6 +330,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         in_flight: model.clients.issued - model.clients.done,
         duration,
         utilization,
+        process_cpu_s: process_names(p)
+            .into_iter()
+            .zip(model.cpu.process_cpu().map(|d| d.as_secs_f64()))
+            .collect(),
         bottleneck,
         backend_commits: m.backend_commits,
         readindex_rounds: m.rounds,

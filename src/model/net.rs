@@ -7,7 +7,7 @@
 //! modelled: many senders into one host are limited only by their own links.
 
 use super::EtcdModel;
-use super::event::{Ev, PackedEv, RaftInput};
+use super::event::{Ev, PackedEv};
 use super::ids::{HostId, Id, IdVec, MemberId, MsgId, ReqId, Slab};
 use super::stage::Stage;
 use crate::engine::rng::SimRng;
@@ -61,6 +61,8 @@ pub enum MsgKind {
 pub struct Msg {
     /// Sending host.
     pub from_host: HostId,
+    /// Sending process.
+    pub from: Node,
     /// Destination process.
     pub to: Node,
     /// Payload.
@@ -104,6 +106,11 @@ impl Network {
             msgs: Slab::default(),
             rng,
         }
+    }
+
+    /// Message `id`, still in flight.
+    pub fn peek(&self, id: MsgId) -> &Msg {
+        &self.msgs[id]
     }
 
     /// Takes message `id` out of flight.
@@ -193,7 +200,12 @@ impl EtcdModel {
                 self.at_proxy(req, s);
             }
             // A raft message stays in flight until the member's raft goroutine steps it.
-            (Node::Member(m), _) => self.raft_submit(m, RaftInput::Msg(id), s),
+            (Node::Member(m), _) => {
+                let Node::Member(from) = msg.from else {
+                    unreachable!("raft messages come from members")
+                };
+                self.raft_msg_arrived(m, from, id, s);
+            }
             (Node::Client | Node::Proxy, _) => {
                 unreachable!("raft message addressed to the client or proxy")
             }

@@ -114,6 +114,15 @@ pub struct MemberCosts {
     pub raft_step: Dist,
     /// Handling one Ready in the raft loop (without disk work).
     pub ready: Dist,
+    /// One burst of `linearizableReadLoop`: swapping the notifier and sending the ReadIndex,
+    /// or taking the ReadState and notifying the round.
+    pub read_loop: Dist,
+    /// One flush of a rafthttp stream writer: encoding its queued messages and one write.
+    pub stream_write: Dist,
+    /// One burst of a rafthttp stream reader: a read from its connection and decoding.
+    pub stream_read: Dist,
+    /// Encoding or decoding a raft message: ns per byte.
+    pub raft_msg_ns_per_byte: f64,
     /// Building a proposal (`InternalRaftRequest` marshal, wait registration).
     pub propose: Dist,
     /// Applying one entry (a put: index update and buffered bolt write), fixed part.
@@ -176,6 +185,35 @@ pub struct MessageSizes {
     pub entry_overhead: u32,
 }
 
+/// How the Go runtime and the OS run the processes' goroutines (see `cpu.rs` and
+/// [`crate::goruntime`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoParams {
+    /// GOMAXPROCS of each member (0: its host's cores, Go's default).
+    pub member_gomaxprocs: u8,
+    /// GOMAXPROCS of the client (0: its host's cores).
+    pub client_gomaxprocs: u8,
+    /// GOMAXPROCS of the proxy (0: its host's cores).
+    pub proxy_gomaxprocs: u8,
+    /// From a parked thread's wake-up (a futex wake) to its running: the scheduler's latency
+    /// to hand an idle P work.
+    pub thread_wake: crate::engine::SimDuration,
+    /// A thread holds a core this long before the OS gives it to a waiting one.
+    pub os_slice: crate::engine::SimDuration,
+}
+
+impl Default for GoParams {
+    fn default() -> Self {
+        GoParams {
+            member_gomaxprocs: 0,
+            client_gomaxprocs: 0,
+            proxy_gomaxprocs: 0,
+            thread_wake: crate::engine::SimDuration::from_micros(5),
+            os_slice: crate::engine::SimDuration::from_millis(3),
+        }
+    }
+}
+
 /// The write path's limits and timers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteParams {
@@ -221,6 +259,8 @@ pub struct ClusterParams {
     pub fsync: Dist,
     /// The write path's limits and timers.
     pub write: WriteParams,
+    /// The Go runtime of every process.
+    pub go: GoParams,
     /// The raft log index the cluster starts at (committed and applied everywhere).
     pub initial_index: u64,
     /// A caching gRPC proxy (`etcd grpc-proxy`) in front of the cluster, if any.

@@ -129,6 +129,7 @@ impl EtcdModel {
     pub(super) fn raft_msg(&self, from: MemberId, to: MemberId, kind: MsgKind) -> Msg {
         Msg {
             from_host: self.members[from].host,
+            from: Node::Member(from),
             to: Node::Member(to),
             kind,
             bytes: self.p.sizes.raft_message,
@@ -143,7 +144,7 @@ impl EtcdModel {
         s: &mut Scheduler<PackedEv>,
     ) {
         if let Some(input) = self.members[m].raft.goroutine.acquire(s.now(), input) {
-            self.cpu(self.members[m].host, CpuJob::RaftStep(m, input), s);
+            self.go(self.member_proc(m), CpuJob::RaftStep(m, input), s);
         }
     }
 
@@ -156,7 +157,7 @@ impl EtcdModel {
     ) {
         self.raft_process(m, input, s.now());
         if let Some((next, _)) = self.members[m].raft.goroutine.release(s.now()) {
-            self.cpu(self.members[m].host, CpuJob::RaftStep(m, next), s);
+            self.go(self.member_proc(m), CpuJob::RaftStep(m, next), s);
         }
         self.maybe_start_ready(m, s);
     }

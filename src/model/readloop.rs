@@ -1,98 +1,145 @@
-//! `linearizableReadLoop` (`etcdserver/v3_server.go`): at most one ReadIndex round in flight
-//! per member; reads that arrive meanwhile wait for the next round, and one round releases
-//! every read queued before it, once the applied index reaches the read index
-//! (`applyWait.Wait`).
+//! `linearizableReadLoop` (`etcdserver/v3_server.go`), a goroutine of its own.
+//!
+//! A linearizable read takes the current notifier and signals `readwaitc` (buffered, one
+//! token), which readies the loop if it waits there (`linearizableReadNotify`). The loop swaps
+//! in a new notifier when it runs, so every read that took the old one before then is served
+//! by this round, and later ones by the next; it asks raft for a read index
+//! (`requestCurrentIndex` → `ReadIndex`) and waits on `readStateC`. The Ready loop hands it the
+//! ReadState; if the applied index is behind the read index it waits on `applyWait`, which
+//! the apply goroutine triggers; then it closes the notifier (`notify`), readying every read of
+//! the round. If a read signalled meanwhile, the token is there and the next round starts at
+//! once. So at most one round is in flight per member, and each hop between these goroutines
+//! is a channel hand-off.
 
 use super::EtcdModel;
-use super::event::{PackedEv, RaftInput};
+use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{MemberId, ReqId};
 use super::raft::ReadState;
 use super::result::RoundSpan;
 use super::stage::Stage;
 use crate::engine::{Scheduler, SimTime};
 
+/// What the loop goroutine does in its next burst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Step {
+    /// Blocked on `readwaitc`.
+    #[default]
+    Waiting,
+    /// Woken by `readwaitc`: swap the notifier, send the ReadIndex.
+    Signalled,
+    /// Blocked on `readStateC`.
+    AwaitState,
+    /// Woken with a ReadState for its round.
+    GotState(u64),
+    /// Blocked on `applyWait` for this index.
+    AwaitApply(u64),
+    /// Woken by `applyWait`: notify the round.
+    Applied,
+}
+
 /// One member's read loop.
 #[derive(Default)]
 pub struct ReadLoop {
-    /// Reads waiting for the next round (the next notifier).
+    step: Step,
+    /// Reads holding the current notifier (the next round's).
     waiting: Vec<ReqId>,
     /// Reads of the round in flight.
     round: Vec<ReqId>,
-    /// A round is in flight.
-    active: bool,
-    /// The round's context: a ReadState for another one is out of date.
+    /// A read signalled `readwaitc` since the loop last took the token.
+    token: bool,
+    /// The round's request id: a ReadState for another one is out of date.
     ctx: u32,
     /// When the round began (for traces).
     start: SimTime,
-    /// The read index the round waits for the apply loop to reach.
-    wait_index: Option<u64>,
 }
 
 impl ReadLoop {
-    /// Whether the round in flight waits for the applied index to reach `applied` or less.
+    /// Whether the loop waits on `applyWait` for an index at or below `applied`.
     pub fn released_by(&self, applied: u64) -> bool {
-        self.wait_index.is_some_and(|ix| ix <= applied)
+        matches!(self.step, Step::AwaitApply(ix) if ix <= applied)
     }
 }
 
 impl EtcdModel {
-    /// A linearizable read joins member `m`'s read loop.
+    /// A linearizable read takes member `m`'s current notifier and signals `readwaitc`.
     pub(super) fn read_loop_join(&mut self, m: MemberId, id: ReqId, s: &mut Scheduler<PackedEv>) {
         self.enter(id, Stage::ReadIndexBatch, s.now());
-        self.members[m].read_loop.waiting.push(id);
-        if !self.members[m].read_loop.active {
-            self.start_round(m, s);
+        let rl = &mut self.members[m].read_loop;
+        rl.waiting.push(id);
+        if rl.step == Step::Waiting {
+            rl.step = Step::Signalled;
+            self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
+        } else {
+            rl.token = true;
         }
     }
 
-    fn start_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+    /// The loop goroutine of `m` starts a burst: woken by `readwaitc`, it swaps the notifier.
+    pub(super) fn read_loop_on_core(&mut self, m: MemberId, now: SimTime) {
         let rl = &mut self.members[m].read_loop;
+        if rl.step != Step::Signalled {
+            return;
+        }
         debug_assert!(rl.round.is_empty());
         std::mem::swap(&mut rl.waiting, &mut rl.round);
-        rl.active = true;
-        rl.start = s.now();
+        rl.start = now;
         rl.ctx = rl.ctx.wrapping_add(1);
-        let ctx = rl.ctx;
         let round = std::mem::take(&mut rl.round);
         for &id in &round {
-            self.enter(id, Stage::ReadIndexRound, s.now());
+            self.enter(id, Stage::ReadIndexRound, now);
         }
         self.members[m].read_loop.round = round;
-        self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
     }
 
-    /// The Ready loop hands member `m`'s read loop a ReadState.
+    /// The loop goroutine of `m` ends a burst.
+    pub(super) fn read_loop_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let applied = self.members[m].apply.applied;
+        let rl = &mut self.members[m].read_loop;
+        match rl.step {
+            Step::Signalled => {
+                rl.step = Step::AwaitState;
+                let ctx = rl.ctx;
+                self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
+            }
+            Step::GotState(index) if applied < index => {
+                // applyWait.Wait(index): the apply loop triggers it at a batch boundary.
+                rl.step = Step::AwaitApply(index);
+                let round = std::mem::take(&mut rl.round);
+                for &id in &round {
+                    self.enter(id, Stage::ApplyWait, s.now());
+                }
+                self.members[m].read_loop.round = round;
+            }
+            Step::GotState(_) | Step::Applied => self.finish_round(m, s),
+            Step::Waiting | Step::AwaitState | Step::AwaitApply(_) => {
+                unreachable!("the read loop ran while blocked")
+            }
+        }
+    }
+
+    /// The Ready loop hands member `m`'s read loop a ReadState on `readStateC`.
     pub(super) fn read_state_delivered(
         &mut self,
         m: MemberId,
         rs: ReadState,
         s: &mut Scheduler<PackedEv>,
     ) {
-        let applied = self.members[m].apply.applied;
         let rl = &mut self.members[m].read_loop;
-        if !rl.active || rs.ctx != rl.ctx {
+        if rl.step != Step::AwaitState || rs.ctx != rl.ctx {
             return; // "ignored out-of-date read index response"
         }
-        if applied >= rs.index {
-            self.finish_round(m, s);
-            return;
-        }
-        // applyWait.Wait(index): the apply loop releases the round at a batch boundary.
-        rl.wait_index = Some(rs.index);
-        let round = std::mem::take(&mut rl.round);
-        for &id in &round {
-            self.enter(id, Stage::ApplyWait, s.now());
-        }
-        self.members[m].read_loop.round = round;
+        rl.step = Step::GotState(rs.index);
+        self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
     }
 
-    /// The apply loop has applied up to a read index the round waited for.
+    /// The apply goroutine triggered `applyWait` for the index the loop of `m` waits for.
     pub(super) fn read_index_applied(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        self.members[m].read_loop.wait_index = None;
-        self.finish_round(m, s);
+        self.members[m].read_loop.step = Step::Applied;
+        self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
     }
 
-    /// Releases every read of the round, then starts the next round if reads are waiting.
+    /// `nr.notify`: every read of the round is readied; then the loop takes the next token,
+    /// if a read left one, or blocks on `readwaitc`.
     fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mut round = std::mem::take(&mut self.members[m].read_loop.round);
         let span = RoundSpan {
@@ -108,9 +155,11 @@ impl EtcdModel {
         }
         let rl = &mut self.members[m].read_loop;
         rl.round = round;
-        rl.active = false;
-        if !rl.waiting.is_empty() {
-            self.start_round(m, s);
+        if std::mem::take(&mut rl.token) {
+            rl.step = Step::Signalled;
+            self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
+        } else {
+            rl.step = Step::Waiting;
         }
     }
 }

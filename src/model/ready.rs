@@ -39,8 +39,7 @@ impl EtcdModel {
         let content = mem.raft.take_ready(&mut rl.msgs);
         rl.persist = content.persist;
         rl.content = Some(content);
-        let host = mem.host;
-        self.cpu(host, CpuJob::Ready(m), s);
+        self.go(self.member_proc(m), CpuJob::Ready(m), s);
     }
 
     /// The Ready loop of `m` is on a core with its Ready: it hands the last ReadState to the
@@ -66,7 +65,7 @@ impl EtcdModel {
     fn flush_ready_msgs(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mut msgs = std::mem::take(&mut self.members[m].ready.msgs);
         for msg in msgs.drain(..) {
-            self.send(msg, s);
+            self.transport_send(m, msg, s);
         }
         self.members[m].ready.msgs = msgs;
     }

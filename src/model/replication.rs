@@ -120,6 +120,7 @@ impl EtcdModel {
         }
         let msg = Msg {
             from_host: host,
+            from: Node::Member(leader),
             to: Node::Member(peer),
             kind: MsgKind::App { lo, hi, commit },
             bytes: self.p.sizes.raft_message + add,
@@ -146,6 +147,7 @@ impl EtcdModel {
         let index = mem.raft.last_index;
         let resp = Msg {
             from_host: mem.host,
+            from: Node::Member(m),
             to: Node::Member(leader),
             kind: MsgKind::AppResp { from: m, index },
             bytes: resp_bytes,

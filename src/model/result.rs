@@ -186,6 +186,9 @@ pub struct RunResult {
     pub duration: SimDuration,
     /// Utilization of every resource, as (name, fraction busy).
     pub utilization: Vec<(String, f64)>,
+    /// CPU seconds each Go process used in the measured window, as (name, seconds): each
+    /// member (`member0`…), the client, the proxy.
+    pub process_cpu_s: Vec<(String, f64)>,
     /// The most utilized resource.
     pub bottleneck: String,
     /// Backend (bolt) commits, all members together.

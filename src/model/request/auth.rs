@@ -120,7 +120,7 @@ impl EtcdModel {
         let r = &self.reqs[id];
         let m = r.member;
         if r.bcrypt_left > 0 {
-            self.yield_core(self.members[m].host, id, s);
+            self.preempt(self.member_proc(m), CpuJob::Req(id));
             return;
         }
         if self.p.mechanisms.bcrypt_under_lock {
@@ -146,6 +146,6 @@ impl EtcdModel {
         if let Some(c) = r.client {
             self.clients.token_received(c);
         }
-        self.cpu(self.p.client_host, CpuJob::Req(id), s);
+        self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 }

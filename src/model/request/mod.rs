@@ -296,6 +296,7 @@ impl EtcdModel {
                 };
                 let msg = Msg {
                     from_host: self.p.client_host,
+                    from: Node::Client,
                     to,
                     kind: MsgKind::Request(id),
                     bytes: self.request_bytes(id),
@@ -342,8 +343,7 @@ impl EtcdModel {
 
     /// Request `id`'s goroutine needs a core of its member for its current phase.
     fn run_on_member(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
-        let host = self.members[self.reqs[id].member].host;
-        self.cpu(host, CpuJob::Req(id), s);
+        self.go(self.member_proc(self.reqs[id].member), CpuJob::Req(id), s);
     }
 
     /// Bytes of request `id` on the wire.
@@ -435,18 +435,15 @@ impl EtcdModel {
     }
 
     /// A lock that request `id` waited for is granted: it goes on with its phase. Its goroutine
-    /// was woken by the unlock, so it runs next (Go's `runnext`; a starving mutex even hands
-    /// the unlocker's processor over), not behind the queue of runnable requests: holding a
-    /// lock while queued for a core would keep everyone else off the lock.
+    /// is readied by the unlock, so it takes the unlocker's `runnext` (a starving mutex even
+    /// hands the unlocker's processor over).
     pub(super) fn req_lock_granted(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
-        self.cpu.woken_by_grant(id);
         match self.reqs[id].phase {
             Phase::TokenCheck | Phase::Rbac | Phase::IndexWalk => self.run_on_member(id, s),
             Phase::OpenTx => self.tx_opened(id, s),
             Phase::AuthLock => self.bcrypt_start(id, s),
             other => unreachable!("request in phase {other:?} was granted a lock"),
         }
-        self.cpu.grant_handled();
     }
 
     /// The answer (or an error) goes back to the client, through the proxy if there is one.
@@ -461,6 +458,7 @@ impl EtcdModel {
         };
         let msg = Msg {
             from_host,
+            from: Node::Member(self.reqs[id].member),
             to,
             kind: MsgKind::Response(id),
             bytes: self.response_bytes(id),
@@ -471,7 +469,7 @@ impl EtcdModel {
     /// The response reaches the client: clientv3 decodes it.
     pub(super) fn response_at_client(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         self.reqs[id].phase = Phase::ClientRecv;
-        self.cpu(self.p.client_host, CpuJob::Req(id), s);
+        self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
     /// The request is done: record it and free its slot.

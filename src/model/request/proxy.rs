@@ -126,8 +126,7 @@ impl EtcdModel {
         } else {
             Phase::ProxyRecv
         };
-        let host = self.proxy_host();
-        self.cpu(host, CpuJob::Req(id), s);
+        self.go(self.proxy_proc(), CpuJob::Req(id), s);
     }
 
     /// The proxy has decoded a request: answer it from the cache, or forward it.
@@ -150,8 +149,7 @@ impl EtcdModel {
             let r = &mut self.reqs[id];
             r.cache_hit = true;
             r.phase = Phase::ProxyReturn;
-            let host = self.proxy_host();
-            self.cpu(host, CpuJob::Req(id), s);
+            self.go(self.proxy_proc(), CpuJob::Req(id), s);
             return;
         }
         if cacheable {
@@ -162,6 +160,7 @@ impl EtcdModel {
         let member = r.member;
         let msg = Msg {
             from_host: self.proxy_host(),
+            from: Node::Proxy,
             to: Node::Member(member),
             kind: MsgKind::Request(id),
             bytes: self.request_bytes(id),
@@ -186,6 +185,7 @@ impl EtcdModel {
         self.reqs[id].phase = Phase::ToClient;
         let msg = Msg {
             from_host: self.proxy_host(),
+            from: Node::Proxy,
             to: Node::Client,
             kind: MsgKind::Response(id),
             bytes: self.response_bytes(id),

@@ -80,7 +80,7 @@ impl EtcdModel {
         let m = r.member;
         self.enter(id, Stage::LockWait, s.now());
         if self.lock(m, Lock::Index, Mode::Shared, LockJob::Req(id), s) {
-            self.cpu(self.members[m].host, CpuJob::Req(id), s);
+            self.go(self.member_proc(m), CpuJob::Req(id), s);
         }
     }
 
