@@ -67,6 +67,80 @@ pub struct ModelFile {
     pub write: WriteSection,
     /// Optional: a caching gRPC proxy in front of the cluster; clients talk to it.
     pub proxy: Option<ProxySection>,
+    /// How the Go runtime and the OS schedule the processes' goroutines.
+    #[serde(default)]
+    pub go: GoSection,
+}
+
+/// `[go]`: the Go runtime of every process (`crate::goruntime`) and the OS under it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoSection {
+    /// GOMAXPROCS of each member (absent: its host's cores, Go's default).
+    pub member_gomaxprocs: Option<u8>,
+    /// GOMAXPROCS of the client.
+    pub client_gomaxprocs: Option<u8>,
+    /// GOMAXPROCS of the proxy.
+    pub proxy_gomaxprocs: Option<u8>,
+    /// From a parked thread's futex wake-up to its running, in µs.
+    #[serde(default = "d_thread_wake")]
+    pub thread_wake_us: f64,
+    /// The OS's time slice when threads wait for a core, in µs.
+    #[serde(default = "d_os_slice")]
+    pub os_slice_us: f64,
+    /// CPU from running dry to parked, and from woken to running, per park, in µs.
+    #[serde(default)]
+    pub park_us: f64,
+}
+fn d_thread_wake() -> f64 {
+    5.0
+}
+fn d_os_slice() -> f64 {
+    3000.0
+}
+impl Default for GoSection {
+    fn default() -> Self {
+        GoSection {
+            member_gomaxprocs: None,
+            client_gomaxprocs: None,
+            proxy_gomaxprocs: None,
+            thread_wake_us: d_thread_wake(),
+            os_slice_us: d_os_slice(),
+            park_us: 0.0,
+        }
+    }
+}
+
+impl GoSection {
+    fn validate(&self, file: &str) -> Result<crate::model::GoParams, ConfigError> {
+        let procs = |key: &str, v: Option<u8>| match v {
+            Some(0) => Err(ConfigError::invalid(
+                file,
+                format!("go.{key}"),
+                "must be between 1 and 255 (leave it out for the host's cores)",
+            )),
+            v => Ok(v.unwrap_or(0)),
+        };
+        let micros = |key: &str, v: f64, min: f64| {
+            if v.is_finite() && v >= min && v <= 1e9 {
+                Ok(crate::engine::SimDuration::from_nanos_f64(v * 1e3))
+            } else {
+                Err(ConfigError::invalid(
+                    file,
+                    format!("go.{key}"),
+                    format!("must be a number of µs between {min} and 1e9 (got {v})"),
+                ))
+            }
+        };
+        Ok(crate::model::GoParams {
+            member_gomaxprocs: procs("member_gomaxprocs", self.member_gomaxprocs)?,
+            client_gomaxprocs: procs("client_gomaxprocs", self.client_gomaxprocs)?,
+            proxy_gomaxprocs: procs("proxy_gomaxprocs", self.proxy_gomaxprocs)?,
+            thread_wake: micros("thread_wake_us", self.thread_wake_us, 0.0)?,
+            os_slice: micros("os_slice_us", self.os_slice_us, 1.0)?,
+            park: micros("park_us", self.park_us, 0.0)?,
+        })
+    }
 }
 
 /// `[proxy]`: etcd's gRPC proxy (`etcd grpc-proxy start`) on a host of its own.
@@ -649,7 +723,7 @@ impl ModelFile {
             },
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
             write: self.write.validate(file)?,
-            go: crate::model::GoParams::default(),
+            go: self.go.validate(file)?,
             initial_index: c.initial_index,
             proxy,
         })

@@ -25,10 +25,15 @@
 //! - **Preemption**: a goroutine that has run 10 ms goes to the global queue
 //!   ([`GoSched::yielded`]); the caller decides when that happens.
 //!
+//! - **Spinning**: a P that finds nothing does not park at once: its thread spins, looking
+//!   again, and parks only then (`findRunnable`'s spinning phase, then `stopm`). While one
+//!   spins, `wakep` wakes no other thread and network readiness wakes no parked one: the
+//!   spinner will find the work. The caller decides how long a spin lasts (its CPU) and calls
+//!   [`GoSched::spun`] at its end.
+//!
 //! Like the engine's resources, the scheduler holds no events: the caller tells it what
 //! happened and schedules the wake-ups it asks for ([`GoSched::take_wakes`],
-//! [`GoSched::sysmon_due`]). Simplifications, stated: a woken thread that finds nothing to
-//! do parks at once (its spinning costs no CPU here); a spinning thread that finds work wakes
+//! [`GoSched::sysmon_due`]). Simplifications, stated: a spinning thread that finds work wakes
 //! another only when work it could take is left (Go's `resetspinning` wakes one regardless,
 //! which then finds nothing); `runnext` is stolen without Go's 3 µs grace, since a thief
 //! arrives a thread wake-up later anyway; the 256-slot local queues never overflow.
@@ -69,6 +74,8 @@ enum State {
     Waking,
     /// Running goroutines.
     Running,
+    /// Found nothing; its thread spins before parking.
+    Spinning,
 }
 
 #[derive(Debug, Clone)]
@@ -78,6 +85,8 @@ struct Proc<G> {
     local: VecDeque<G>,
     /// Schedules so far (`schedtick`).
     ticks: u32,
+    /// Its thread was woken by `wakep`, as a spinning thread (`startm(nil, true)`).
+    woken_spinning: bool,
 }
 
 /// After this long without a poll, sysmon polls the network (`sysmon`: 10 ms).
@@ -92,8 +101,8 @@ pub struct GoSched<G> {
     polled: VecDeque<G>,
     /// Idle Ps, the most recently idled last (`pidleput`/`pidleget`).
     idle: Vec<PId>,
-    /// A woken thread is on its way and has not found work yet (`nmspinning > 0`).
-    spinning: bool,
+    /// A woken thread is on its way, or a P spins (`nmspinning > 0`).
+    spinning: u32,
     /// The P whose thread, blocked in `netpoll`, readiness has woken (it has not arrived).
     poll_waker: Option<PId>,
     /// The last time anyone polled (`sched.lastpoll`).
@@ -116,13 +125,14 @@ impl<G: Copy> GoSched<G> {
                     runnext: None,
                     local: VecDeque::new(),
                     ticks: 0,
+                    woken_spinning: false,
                 })
                 .collect(),
             global: VecDeque::new(),
             polled: VecDeque::new(),
             // pidleget takes from the end: P0 first, as a fresh process runs main on P0.
             idle: (0..gomaxprocs).rev().map(PId).collect(),
-            spinning: false,
+            spinning: 0,
             poll_waker: None,
             last_poll: SimTime::ZERO,
             sysmon_at: None,
@@ -162,7 +172,10 @@ impl<G: Copy> GoSched<G> {
     pub fn ready(&mut self, now: SimTime, g: G, how: Wake) {
         match how {
             Wake::By(p) => {
-                debug_assert_eq!(self.ps[p.index()].state, State::Running);
+                debug_assert!(matches!(
+                    self.ps[p.index()].state,
+                    State::Running | State::Spinning
+                ));
                 let pr = &mut self.ps[p.index()];
                 if let Some(old) = pr.runnext.replace(g) {
                     pr.local.push_back(old);
@@ -180,8 +193,8 @@ impl<G: Copy> GoSched<G> {
             },
             Wake::Netpoll => {
                 self.polled.push_back(g);
-                if self.poll_waker.is_some() {
-                    // The woken poller will take this one too.
+                if self.poll_waker.is_some() || self.spinning > 0 {
+                    // The woken poller, or a spinning thread, will take this one too.
                 } else if let Some(p) = self.idle.pop() {
                     // With a P idle, a thread is blocked in netpoll (`findRunnable` blocks
                     // the first thread to go idle there), and the readiness wakes it.
@@ -217,7 +230,8 @@ impl<G: Copy> GoSched<G> {
     }
 
     /// The goroutine running on `p` blocked or ended at `now`: the goroutine `p` runs next, or
-    /// `None` when it found nothing and went idle (`schedule`, `findRunnable`).
+    /// `None` when it found nothing and spins (`schedule`, `findRunnable`): the caller calls
+    /// [`GoSched::spun`] when the spin ends.
     pub fn next(&mut self, now: SimTime, p: PId) -> Option<G> {
         debug_assert_eq!(self.ps[p.index()].state, State::Running);
         let pr = &mut self.ps[p.index()];
@@ -234,7 +248,7 @@ impl<G: Copy> GoSched<G> {
     }
 
     /// The thread of `p`, woken earlier, runs at `now`: the goroutine it found, or `None`
-    /// when there was nothing left and it parked again.
+    /// when there was nothing left and it spins (then [`GoSched::spun`]).
     pub fn woken(&mut self, now: SimTime, p: PId) -> Option<G> {
         debug_assert_eq!(self.ps[p.index()].state, State::Waking);
         self.ps[p.index()].state = State::Running;
@@ -248,11 +262,28 @@ impl<G: Copy> GoSched<G> {
                 self.poll(now, p)
             }
         } else {
-            self.spinning = false;
+            // A thread wakep started no longer counts as spinning once it has looked (if it
+            // found nothing, find_elsewhere counts it again while it spins).
+            if std::mem::take(&mut self.ps[p.index()].woken_spinning) {
+                self.spinning -= 1;
+            }
             self.find_elsewhere(now, p)
         };
         if g.is_some() && self.work_left() {
             self.wakep(now);
+        }
+        g
+    }
+
+    /// The spin of `p` ends at `now`: it looks once more and runs what it finds, or parks
+    /// (`stopm`) and returns `None`.
+    pub fn spun(&mut self, now: SimTime, p: PId) -> Option<G> {
+        debug_assert_eq!(self.ps[p.index()].state, State::Spinning);
+        self.spinning -= 1;
+        self.ps[p.index()].state = State::Running;
+        let g = self.look(now, p);
+        if g.is_none() {
+            self.park(p);
         }
         g
     }
@@ -284,8 +315,18 @@ impl<G: Copy> GoSched<G> {
         self.wakes.drain(..)
     }
 
-    /// Local queue, global queue, poller, then stealing; idle when all are empty.
+    /// Past the local queue: the global queue, the poller, then stealing; with nothing found
+    /// the P spins.
     fn find_elsewhere(&mut self, now: SimTime, p: PId) -> Option<G> {
+        let g = self.look(now, p);
+        if g.is_none() {
+            self.spin(p);
+        }
+        g
+    }
+
+    /// The global queue, the poller, then stealing.
+    fn look(&mut self, now: SimTime, p: PId) -> Option<G> {
         if let Some(g) = self.global_batch(p) {
             return Some(g);
         }
@@ -294,12 +335,24 @@ impl<G: Copy> GoSched<G> {
         if !self.polled.is_empty() && self.poll_waker.is_none() {
             return self.poll(now, p);
         }
-        if let Some(g) = self.steal(p) {
-            return Some(g);
-        }
+        self.steal(p)
+    }
+
+    /// `p` found nothing: its thread spins.
+    fn spin(&mut self, p: PId) {
+        self.ps[p.index()].state = State::Spinning;
+        self.spinning += 1;
+    }
+
+    /// Whether `p`'s thread spins (the caller owes it a [`GoSched::spun`]).
+    pub fn is_spinning(&self, p: PId) -> bool {
+        self.ps[p.index()].state == State::Spinning
+    }
+
+    /// `p`'s thread parks; the P is idle.
+    fn park(&mut self, p: PId) {
         self.ps[p.index()].state = State::Idle;
         self.idle.push(p);
-        None
     }
 
     /// `netpoll` from `p`: it takes every ready goroutine, runs the first, and injects the
@@ -308,10 +361,6 @@ impl<G: Copy> GoSched<G> {
         self.last_poll = now;
         let g = self.polled.pop_front();
         self.inject(now, p);
-        if g.is_none() {
-            self.ps[p.index()].state = State::Idle;
-            self.idle.push(p);
-        }
         g
     }
 
@@ -358,11 +407,12 @@ impl<G: Copy> GoSched<G> {
 
     /// `wakep`: wake one idle P's thread unless one is already spinning.
     fn wakep(&mut self, now: SimTime) {
-        if self.spinning || self.idle.is_empty() {
+        if self.spinning > 0 || self.idle.is_empty() {
             return;
         }
-        self.spinning = true;
+        self.spinning += 1;
         let p = self.idle.pop().expect("an idle P");
+        self.ps[p.index()].woken_spinning = true;
         self.start(now, p);
     }
 

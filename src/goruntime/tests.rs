@@ -34,7 +34,9 @@ fn a_readied_goroutine_takes_runnext_and_displaces_the_previous_to_the_tail() {
     assert_eq!(s.next(t(2), p), Some(3));
     assert_eq!(s.next(t(2), p), Some(1));
     assert_eq!(s.next(t(2), p), Some(2));
-    assert_eq!(s.next(t(2), p), None, "nothing left: the P goes idle");
+    assert_eq!(s.next(t(2), p), None, "nothing left: the P spins");
+    assert!(s.is_spinning(p));
+    assert_eq!(s.spun(t(3), p), None, "still nothing: it parks");
     assert_eq!(s.idle, vec![p]);
 }
 
@@ -70,6 +72,7 @@ fn a_woken_thread_that_finds_nothing_parks_again() {
     // P0 blocks before the thief arrives and runs its runnext itself.
     assert_eq!(s.next(t(31), p0), Some(1));
     assert_eq!(s.woken(at1, p1), None);
+    assert_eq!(s.spun(at1, p1), None);
     assert!(s.idle.contains(&p1));
 }
 
@@ -194,9 +197,24 @@ fn a_syscall_returns_onto_an_idle_p_or_to_the_global_queue() {
     let mut s: GoSched<u32> = GoSched::new(2, WAKE);
     let p = s.exit_syscall().expect("an idle P");
     assert_eq!(s.idle.len(), 1);
-    assert_eq!(s.next(t(1), p), None, "nothing else to run: idle again");
+    assert_eq!(s.next(t(1), p), None, "nothing else to run: it spins");
+    assert_eq!(s.spun(t(1), p), None);
+    assert_eq!(s.idle.len(), 2);
     let mut s = saturated(1);
     assert_eq!(s.exit_syscall(), None);
     s.yielded(5);
     assert_eq!(s.next(t(1), PId(0)), Some(5));
+}
+
+#[test]
+fn a_spinning_thread_keeps_others_parked_and_takes_what_arrives() {
+    let mut s: GoSched<u32> = GoSched::new(2, WAKE);
+    s.ready(t(0), 100, Wake::Netpoll);
+    let (p0, at) = s.take_wakes().next().unwrap();
+    assert_eq!(s.woken(at, p0), Some(100));
+    // P0 runs dry and spins; work arriving over the network wakes no parked thread.
+    assert_eq!(s.next(t(30), p0), None);
+    s.ready(t(31), 7, Wake::Netpoll);
+    assert_eq!(s.take_wakes().count(), 0, "the spinner will find it");
+    assert_eq!(s.spun(t(35), p0), Some(7));
 }

@@ -42,6 +42,8 @@ pub enum Outside {
 struct PSlot {
     /// The goroutine it runs, or is about to run once it has a core.
     running: Option<CpuJob>,
+    /// Its thread spins, finding nothing, before it parks (or spins once it has a core).
+    spinning: bool,
     /// It holds one of its host's cores.
     core: bool,
     /// Since when it holds it.
@@ -70,6 +72,9 @@ pub struct Procs {
     /// What readies goroutines outside any goroutine's burst.
     outside: Outside,
     os_slice: SimDuration,
+    /// CPU a thread spends from running dry to parked (spinning, the futex sleep) and, woken,
+    /// to running again.
+    park: SimDuration,
 }
 
 /// A process to create: its host and GOMAXPROCS.
@@ -81,14 +86,13 @@ pub struct ProcSpec {
 }
 
 impl Procs {
-    /// Processes `procs` on hosts with `cores[h]` cores; parked threads take `thread_wake` to
-    /// wake, and the OS gives a core for `os_slice` at a time when others wait.
+    /// Processes `procs` on hosts with `cores[h]` cores, run as `go` says.
     pub fn new(
         cores: impl Iterator<Item = u32>,
         procs: impl Iterator<Item = ProcSpec>,
-        thread_wake: SimDuration,
-        os_slice: SimDuration,
+        go: &super::params::GoParams,
     ) -> Procs {
+        let thread_wake = go.thread_wake;
         Procs {
             cores: cores.map(|c| Servers::new(c, SimTime::ZERO)).collect(),
             procs: procs
@@ -103,7 +107,8 @@ impl Procs {
             current: None,
             held: None,
             outside: Outside::Timer,
-            os_slice,
+            os_slice: go.os_slice,
+            park: go.park,
         }
     }
 
@@ -210,15 +215,64 @@ impl EtcdModel {
         }
     }
 
-    /// P `p` of `proc` got a core: it runs the goroutine it holds.
+    /// P `p` of `proc` got a core: it runs the goroutine it holds, or spins.
     fn core_granted(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
         let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
         slot.core = true;
         slot.core_since = s.now();
+        if slot.spinning {
+            self.spin_burst(proc, p, s);
+            return;
+        }
         let job = slot
             .running
             .expect("a P waits for a core with a goroutine to run");
         self.start_burst(proc, p, job, s);
+    }
+
+    /// P `p` of `proc`, holding a core, spins for `park` before it looks a last time.
+    fn spin_burst(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        let d = self.cpu.park;
+        let pr = &mut self.cpu.procs[proc];
+        pr.ps[usize::from(p.0)].spinning = true;
+        pr.busy += d;
+        s.schedule_in(d, Ev::CpuDone(proc, p));
+    }
+
+    /// The spin of P `p` of `proc` ended: it runs what it finds, or parks and gives its core
+    /// back.
+    fn spin_done(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        self.cpu.procs[proc].ps[usize::from(p.0)].spinning = false;
+        match self.cpu.procs[proc].sched.spun(s.now(), p) {
+            Some(g) => self.start_burst(proc, p, g, s),
+            None => self.release_core(proc, p, s),
+        }
+    }
+
+    /// P `p` of `proc` found nothing to run: it spins (with its core, which it may first have
+    /// to get), or, when spinning costs nothing, looks once more and parks.
+    fn ran_dry(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        if self.cpu.park == SimDuration::ZERO {
+            match self.cpu.procs[proc].sched.spun(s.now(), p) {
+                Some(g) => self.run_on(proc, p, g, s),
+                None => {
+                    if self.cpu.procs[proc].ps[usize::from(p.0)].core {
+                        self.release_core(proc, p, s);
+                    }
+                }
+            }
+            return;
+        }
+        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        slot.spinning = true;
+        if slot.core {
+            self.spin_burst(proc, p, s);
+            return;
+        }
+        let host = self.cpu.procs[proc].host;
+        if self.cpu.cores[host].acquire(s.now(), (proc, p)).is_some() {
+            self.core_granted(proc, p, s);
+        }
     }
 
     /// P `p` of `proc` gives its core back; the next waiting P takes it.
@@ -261,6 +315,11 @@ impl EtcdModel {
     /// P `p` of `proc` finished its goroutine's burst: the goroutine goes on (readying others,
     /// or itself again); if it blocked, the P takes the next runnable goroutine.
     pub(super) fn cpu_done(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        if self.cpu.procs[proc].ps[usize::from(p.0)].spinning {
+            self.spin_done(proc, p, s);
+            self.schedule_wakes(proc, s);
+            return;
+        }
         let job = self.cpu.procs[proc].ps[usize::from(p.0)]
             .running
             .take()
@@ -306,14 +365,15 @@ impl EtcdModel {
                     self.start_burst(proc, p, g, s);
                 }
             }
-            None => self.release_core(proc, p, s),
+            None => self.ran_dry(proc, p, s),
         }
     }
 
     /// The thread of P `p` of `proc`, woken earlier, runs: it takes what it found.
     pub(super) fn thread_woken(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
-        if let Some(g) = self.cpu.procs[proc].sched.woken(s.now(), p) {
-            self.run_on(proc, p, g, s);
+        match self.cpu.procs[proc].sched.woken(s.now(), p) {
+            Some(g) => self.run_on(proc, p, g, s),
+            None => self.ran_dry(proc, p, s),
         }
         self.schedule_wakes(proc, s);
     }

@@ -101,8 +101,7 @@ impl EtcdModel {
             cpu: Procs::new(
                 p.hosts.iter().map(|h| h.cores),
                 process_specs(&p).into_iter(),
-                p.go.thread_wake,
-                p.go.os_slice,
+                &p.go,
             ),
             net: Network::new(p.hosts.len(), rng::stream(seed, 2)),
             members,

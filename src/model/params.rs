@@ -200,6 +200,9 @@ pub struct GoParams {
     pub thread_wake: crate::engine::SimDuration,
     /// A thread holds a core this long before the OS gives it to a waiting one.
     pub os_slice: crate::engine::SimDuration,
+    /// CPU a thread spends from running dry to parked (the spinning of `findRunnable`, the
+    /// futex sleep) and, woken, to running again.
+    pub park: crate::engine::SimDuration,
 }
 
 impl Default for GoParams {
@@ -210,6 +213,7 @@ impl Default for GoParams {
             proxy_gomaxprocs: 0,
             thread_wake: crate::engine::SimDuration::from_micros(5),
             os_slice: crate::engine::SimDuration::from_millis(3),
+            park: crate::engine::SimDuration::ZERO,
         }
     }
 }
