@@ -21,9 +21,9 @@ use super::{
 
 /// Sequence numbers of background puts start here, apart from the main workload's.
 pub const BACKGROUND_SEQ: u64 = 1 << 62;
+use crate::engine::TimeWeighted;
 use crate::engine::rng::SimRng;
 use crate::engine::{SimDuration, SimTime, Simulation};
-use crate::stats::TimeWeighted;
 
 /// Client-side state.
 pub struct Clients {

@@ -95,7 +95,7 @@ pub struct Member {
     /// Whether the apply goroutine is working.
     pub apply_busy: bool,
     /// The apply goroutine's busy time.
-    pub apply_level: crate::stats::TimeWeighted,
+    pub apply_level: crate::engine::TimeWeighted,
     /// The entry being applied.
     pub apply_next: u64,
     /// The last entry of the batch being applied.
@@ -157,7 +157,7 @@ impl Member {
             match_index: vec![index; usize::from(members)],
             apply_queue: VecDeque::new(),
             apply_busy: false,
-            apply_level: crate::stats::TimeWeighted::new(z),
+            apply_level: crate::engine::TimeWeighted::new(z),
             apply_next: index,
             apply_hi: index,
             apply_step: ApplyStep::BatchTx,
