@@ -5,6 +5,7 @@
 //! the key and the rule it broke (and the line, where TOML gives one).
 
 pub mod calibration;
+pub mod dist;
 pub mod experiment;
 pub mod model;
 pub mod plan;

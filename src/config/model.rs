@@ -7,7 +7,8 @@
 use serde::Deserialize;
 
 use super::ConfigError;
-use crate::engine::dist::{Dist, DistSpec};
+use super::dist::{DistError, DistSpec};
+use crate::engine::dist::Dist;
 use crate::model::{
     Balancer, ClientCosts, ClusterParams, Host, Mechanisms, MemberCosts, MessageSizes, ProxyParams,
     RbacLock, WriteParams,
@@ -729,9 +730,7 @@ impl ModelFile {
     fn latency(&self, file: &str, hosts: &[Host]) -> Result<Vec<Vec<Dist>>, ConfigError> {
         let n = &self.network;
         let rtt = non_negative(file, "network.rtt_us", n.rtt_us.unwrap_or_else(default_rtt))?;
-        let bad = |e: crate::engine::dist::DistError| {
-            ConfigError::invalid(file, "network.one_way_us", e.to_string())
-        };
+        let bad = |e: DistError| ConfigError::invalid(file, "network.one_way_us", e.to_string());
         let base = match (&n.one_way_us, n.rtt_us) {
             (Some(d), None) => d.validate().map_err(bad)?,
             (Some(d), Some(_)) => {

@@ -20,10 +20,10 @@ use rayon::prelude::*;
 
 use crate::cli::CliError;
 use crate::config::ConfigError;
+use crate::config::dist::DistSpec;
 use crate::config::model::model_from_str;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::config::workload::WorkloadSpec;
-use crate::engine::dist::DistSpec;
 use crate::engine::rng::mix_seed;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
 use crate::report::charts::{self, Series};
