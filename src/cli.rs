@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::ConfigError;
 use crate::config::workload::WorkloadSpec;
+use crate::error::Error;
 use crate::model::{ClusterParams, Workload};
 
 /// The reference model shipped with etcdsim.
@@ -237,33 +237,6 @@ pub struct RangeArgs {
     pub val_size: u32,
 }
 
-/// A failure, with the exit code it maps to.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Bad input: exit code 2.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Bad input given on the command line: exit code 2.
-    #[error("{0}")]
-    Usage(String),
-    /// Something failed inside etcdsim: exit code 1.
-    #[error("internal error: {0}")]
-    Internal(String),
-    /// Ctrl-C stopped a sweep; its finished runs are kept: exit code 130.
-    #[error("{0}")]
-    Interrupted(String),
-}
-
-impl CliError {
-    fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Config(_) | CliError::Usage(_) => 2,
-            CliError::Internal(_) => 1,
-            CliError::Interrupted(_) => 130,
-        }
-    }
-}
-
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -339,12 +312,12 @@ impl BenchmarkArgs {
     }
 
     /// The workload these flags describe, validated against cluster `p`.
-    pub fn workload(&self, p: &ClusterParams) -> Result<Workload, CliError> {
+    pub fn workload(&self, p: &ClusterParams) -> Result<Workload, Error> {
         Ok(self.spec().validate(p, "command line", "--")?)
     }
 
     /// The run's caps, checked.
-    pub fn run_options(&self) -> Result<crate::model::RunOptions, CliError> {
+    pub fn run_options(&self) -> Result<crate::model::RunOptions, Error> {
         let limits = crate::config::experiment::Limits {
             max_events: Some(self.max_events),
             max_sim_time_s: Some(self.max_sim_time),

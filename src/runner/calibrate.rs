@@ -15,10 +15,10 @@ use std::time::Instant;
 use clap::Args;
 use rayon::prelude::*;
 
-use crate::cli::CliError;
 use crate::config::ConfigError;
 use crate::config::calibration::{CalibrationFile, FreeParam, ReferenceRow, parse_reference};
 use crate::config::model::model_from_str;
+use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::stats::fit::nelder_mead;
 
@@ -70,7 +70,7 @@ pub fn evaluate(
     overrides: &[String],
     rows: &[ReferenceRow],
     seed: u64,
-) -> Result<Vec<RowFit>, CliError> {
+) -> Result<Vec<RowFit>, Error> {
     let p = model_from_str(file, text, overrides)?;
     rows.par_iter()
         .map(|row| {
@@ -123,10 +123,10 @@ fn overrides_for(fp: &FreeParam, start: (f64, Option<f64>), v: f64) -> Vec<Strin
 }
 
 /// Writes `text` with `overrides` set in place (comments kept).
-fn edited_model(text: &str, overrides: &[String]) -> Result<String, CliError> {
+fn edited_model(text: &str, overrides: &[String]) -> Result<String, Error> {
     let mut doc: toml_edit::DocumentMut = text
         .parse()
-        .map_err(|e| CliError::Internal(format!("the model no longer parses: {e}")))?;
+        .map_err(|e| Error::Internal(format!("the model no longer parses: {e}")))?;
     for o in overrides {
         let (key, value) = o.split_once('=').unwrap_or((o, ""));
         let v: f64 = value.parse().unwrap_or(0.0);
@@ -186,7 +186,7 @@ pub struct Loaded {
 }
 
 /// Loads a calibration file with its model and reference.
-pub fn load(path: &Path) -> Result<Loaded, CliError> {
+pub fn load(path: &Path) -> Result<Loaded, Error> {
     let file = path.display().to_string();
     let text = crate::config::read(path)?;
     let cal: CalibrationFile = crate::config::parse_with_overrides(&file, &text, &[])?;
@@ -222,7 +222,7 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
             })?;
             Ok((fp, start))
         })
-        .collect::<Result<Vec<_>, CliError>>()?;
+        .collect::<Result<Vec<_>, Error>>()?;
     Ok(Loaded {
         cal,
         model_path,
@@ -233,7 +233,7 @@ pub fn load(path: &Path) -> Result<Loaded, CliError> {
 }
 
 /// `etcdsim calibrate`.
-pub fn calibrate(a: &CalibrateArgs) -> Result<(), CliError> {
+pub fn calibrate(a: &CalibrateArgs) -> Result<(), Error> {
     let l = load(&a.file)?;
     let model_file = l.model_path.display().to_string();
     let seed = l.cal.seed;
@@ -269,7 +269,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<(), CliError> {
         .map(|(fp, s)| fp.bounds.position(s.0))
         .collect();
     let max_evals = a.max_evals.unwrap_or(l.cal.max_evals).max(1);
-    let mut failure: Option<CliError> = None;
+    let mut failure: Option<Error> = None;
     let mut evals = 0usize;
     let mut best = f64::INFINITY;
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -327,7 +327,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<(), CliError> {
     });
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Internal(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
     }
     let text = edited_model(&l.model_text, &overrides)?;
     // The written file must load and give what was printed.

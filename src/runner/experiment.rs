@@ -20,12 +20,12 @@ use std::time::Instant;
 use clap::Args;
 use rayon::prelude::*;
 
-use crate::cli::CliError;
 use crate::config::ConfigError;
 use crate::config::experiment::{ExperimentFile, Point, load_experiment};
 use crate::config::model::model_from_str;
 use crate::config::workload::WorkloadSpec;
 use crate::engine::rng::mix_seed;
+use crate::error::Error;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Stage, Workload};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
@@ -154,7 +154,7 @@ fn catch_ctrl_c() {
 }
 
 /// `etcdsim run`.
-pub fn run(a: &RunArgs) -> Result<(), CliError> {
+pub fn run(a: &RunArgs) -> Result<(), Error> {
     catch_ctrl_c();
     let t0 = Instant::now();
     let opts = Options {
@@ -188,7 +188,7 @@ pub fn run(a: &RunArgs) -> Result<(), CliError> {
 }
 
 /// `etcdsim merge`.
-pub fn merge(a: &MergeArgs) -> Result<(), CliError> {
+pub fn merge(a: &MergeArgs) -> Result<(), Error> {
     let w = merge_shards(&a.experiment, &a.shards, a.out.as_deref())?;
     eprintln!(
         "etcdsim: merged {} runs of {} points into {}",
@@ -234,7 +234,7 @@ fn plain(v: &toml::Value) -> String {
     }
 }
 
-fn plan(path: &Path) -> Result<Plan, CliError> {
+fn plan(path: &Path) -> Result<Plan, Error> {
     let file = path.display().to_string();
     let exp_text = crate::config::read(path)?;
     let e = load_experiment(path)?;
@@ -485,32 +485,32 @@ fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
     row
 }
 
-fn csv_line(fields: &[String]) -> Result<Vec<u8>, CliError> {
+fn csv_line(fields: &[String]) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(fields)
-        .map_err(|e| CliError::Internal(format!("csv: {e}")))?;
+        .map_err(|e| Error::Internal(format!("csv: {e}")))?;
     w.into_inner()
-        .map_err(|e| CliError::Internal(format!("csv: {e}")))
+        .map_err(|e| Error::Internal(format!("csv: {e}")))
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
-    move |e| CliError::Internal(format!("{}: {e}", path.display()))
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |e| Error::Internal(format!("{}: {e}", path.display()))
 }
 
 /// Reads the rows of a results file or journal whose header is `header`.
-fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, CliError> {
+fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, Error> {
     let mut rd = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .from_path(path)
-        .map_err(|e| CliError::Internal(format!("{}: {e}", path.display())))?;
+        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
     let got: Vec<String> = rd
         .headers()
-        .map_err(|e| CliError::Internal(format!("{}: {e}", path.display())))?
+        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
         .iter()
         .map(String::from)
         .collect();
     if got != header {
-        return Err(CliError::Usage(format!(
+        return Err(Error::Usage(format!(
             "{}: its columns differ from this experiment's; it was written by another configuration",
             path.display()
         )));
@@ -527,14 +527,14 @@ fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, CliError> {
     Ok(rows)
 }
 
-fn journal_rows(path: &Path, p: &Plan) -> Result<Vec<Row>, CliError> {
+fn journal_rows(path: &Path, p: &Plan) -> Result<Vec<Row>, Error> {
     if !path.exists() {
         return Ok(Vec::new());
     }
     let first = std::fs::read_to_string(path).map_err(io(path))?;
     let want = format!("# etcdsim journal config={:016x}", p.config_hash);
     if first.lines().next() != Some(want.as_str()) {
-        return Err(CliError::Usage(format!(
+        return Err(Error::Usage(format!(
             "{}: written for another version of the experiment or model files; delete it, or run without --resume",
             path.display()
         )));
@@ -551,19 +551,19 @@ fn key(row: &Row) -> (usize, usize) {
 
 /// Loads an experiment and validates every point without running any; returns the number of
 /// points.
-pub fn validate_experiment(path: &Path) -> Result<usize, CliError> {
+pub fn validate_experiment(path: &Path) -> Result<usize, Error> {
     Ok(plan(path)?.jobs.len())
 }
 
 /// Runs the experiment at `path`; the library entry point behind `etcdsim run`.
-pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
+pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     let p = plan(path)?;
     let selected: Vec<usize> = (0..p.jobs.len())
         .filter(|i| o.shard.is_none_or(|(k, n)| i % n == k - 1))
         .collect();
     let all_runs = selected.len() * p.reps;
     if all_runs > 10_000 && !o.yes {
-        return Err(CliError::Usage(format!(
+        return Err(Error::Usage(format!(
             "{}: {} points × {} replications = {all_runs} runs; pass --yes to run them all",
             path.display(),
             selected.len(),
@@ -657,7 +657,7 @@ fn run_all(
     o: &Options,
     journal: Mutex<std::fs::File>,
     jpath: &Path,
-) -> Result<Vec<Row>, CliError> {
+) -> Result<Vec<Row>, Error> {
     let progress = Progress::new(todo.len(), o.quiet);
     let work = || {
         todo.par_iter()
@@ -677,7 +677,7 @@ fn run_all(
                 {
                     let mut j = journal
                         .lock()
-                        .map_err(|_| CliError::Internal("journal lock poisoned".into()))?;
+                        .map_err(|_| Error::Internal("journal lock poisoned".into()))?;
                     j.write_all(&line)
                         .and_then(|()| j.flush())
                         .map_err(io(jpath))?;
@@ -688,21 +688,21 @@ fn run_all(
                 ));
                 Ok(Some(row))
             })
-            .collect::<Result<Vec<Option<Row>>, CliError>>()
+            .collect::<Result<Vec<Option<Row>>, Error>>()
     };
     let out = match o.threads {
         None => work(),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
-            .map_err(|err| CliError::Internal(format!("thread pool: {err}")))?
+            .map_err(|err| Error::Internal(format!("thread pool: {err}")))?
             .install(work),
     };
     progress.finish();
     let rows = out?;
     let done = rows.iter().filter(|r| r.is_some()).count();
     if done < rows.len() {
-        return Err(CliError::Interrupted(format!(
+        return Err(Error::Interrupted(format!(
             "interrupted: {done} of {} runs finished in this call and are kept in {}; run the same command with --resume to finish the rest",
             rows.len(),
             jpath.display()
@@ -766,7 +766,7 @@ pub fn merge_shards(
     experiment: &Path,
     shards: &[PathBuf],
     out: Option<&Path>,
-) -> Result<Written, CliError> {
+) -> Result<Written, Error> {
     let p = plan(experiment)?;
     let mut rows: Vec<Row> = Vec::new();
     for s in shards {
@@ -780,7 +780,7 @@ pub fn merge_shards(
     let got: Vec<(usize, usize)> = rows.iter().map(key).collect();
     if got != want {
         let missing = want.iter().filter(|k| !got.contains(k)).count();
-        return Err(CliError::Usage(format!(
+        return Err(Error::Usage(format!(
             "the shards hold {} of {} runs ({missing} missing): merge needs every shard",
             got.len(),
             want.len()
@@ -803,7 +803,7 @@ pub fn merge_shards(
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so no half-written file
 /// is ever left behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let tmp = path.with_extension("tmp~");
     std::fs::write(&tmp, bytes)
         .and_then(|()| std::fs::rename(&tmp, path))
@@ -811,9 +811,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 }
 
 /// Everything after the runs, from the sorted rows alone.
-fn finish(dir: &Path, p: &Plan, rows: &[Row]) -> Result<(), CliError> {
+fn finish(dir: &Path, p: &Plan, rows: &[Row]) -> Result<(), Error> {
     if let Some(bad) = rows.iter().find(|r| r.len() != p.header.len()) {
-        return Err(CliError::Internal(format!(
+        return Err(Error::Internal(format!(
             "a row has {} fields for {} columns (point {}, replication {})",
             bad.len(),
             p.header.len(),
@@ -871,7 +871,7 @@ fn ci(xs: &[f64]) -> (String, String) {
     )
 }
 
-fn write_summary(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
+fn write_summary(dir: &Path, p: &Plan, t: &Table) -> Result<(), Error> {
     let mut header: Vec<String> = vec!["point".into()];
     header.extend(p.axes.iter().cloned());
     header.push("replications".into());
@@ -912,8 +912,8 @@ fn mean(xs: impl Iterator<Item = f64>) -> f64 {
     if n == 0 { 0.0 } else { s / n as f64 }
 }
 
-fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
-    let chart_err = |err: String| CliError::Internal(format!("chart: {err}"));
+fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), Error> {
+    let chart_err = |err: String| Error::Internal(format!("chart: {err}"));
     let pts = t.points();
     let label = |rs: &[Row], keys: &[String]| -> String {
         keys.iter()
@@ -1050,7 +1050,7 @@ struct RunEntry {
     values: String,
 }
 
-fn write_run_toml(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
+fn write_run_toml(dir: &Path, p: &Plan, t: &Table) -> Result<(), Error> {
     let runs = t
         .rows
         .iter()
@@ -1076,6 +1076,6 @@ fn write_run_toml(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
         experiment_file: p.e.clone(),
         runs,
     })
-    .map_err(|err| CliError::Internal(format!("run.toml: {err}")))?;
+    .map_err(|err| Error::Internal(format!("run.toml: {err}")))?;
     write_atomic(&dir.join("run.toml"), text.as_bytes())
 }

@@ -7,17 +7,18 @@ pub mod validation;
 
 use std::time::Instant;
 
-use crate::cli::{BenchmarkArgs, CliError, ExplainArgs, TraceArgs};
+use crate::cli::{BenchmarkArgs, ExplainArgs, TraceArgs};
 use crate::config::model::load_model;
+use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::report::benchmark as report;
 
 /// A run that broke an invariant is a bug in etcdsim: say so, with what replays it.
-pub fn check(r: &model::RunResult, what: &str) -> Result<(), CliError> {
+pub fn check(r: &model::RunResult, what: &str) -> Result<(), Error> {
     if r.invariant_errors.is_empty() {
         return Ok(());
     }
-    Err(CliError::Internal(format!(
+    Err(Error::Internal(format!(
         "{what} (seed {}) broke an invariant: {}. Replay it with the same files and --seed {}, and report it.",
         r.seed,
         r.invariant_errors.join("; "),
@@ -26,7 +27,7 @@ pub fn check(r: &model::RunResult, what: &str) -> Result<(), CliError> {
 }
 
 /// `etcdsim benchmark`: one run, printed as etcd's tool prints it, then etcdsim's additions.
-pub fn benchmark(a: &BenchmarkArgs) -> Result<(), CliError> {
+pub fn benchmark(a: &BenchmarkArgs) -> Result<(), Error> {
     let p = load_model(&a.model, &a.set)?;
     let w = a.workload(&p)?;
     let opts = a.run_options()?;
@@ -61,7 +62,7 @@ fn describe(a: &BenchmarkArgs) -> String {
 }
 
 /// `etcdsim explain`: one run, explained stage by stage.
-pub fn explain(a: &ExplainArgs) -> Result<(), CliError> {
+pub fn explain(a: &ExplainArgs) -> Result<(), Error> {
     let p = load_model(&a.bench.model, &a.bench.set)?;
     let w = a.bench.workload(&p)?;
     let r = model::run(&p, &w, a.bench.seed, a.bench.run_options()?);
@@ -89,7 +90,7 @@ pub fn explain(a: &ExplainArgs) -> Result<(), CliError> {
             p.name,
             describe(&a.bench)
         );
-        let svg = crate::report::charts::waterfall(&title, &stages).map_err(CliError::Internal)?;
+        let svg = crate::report::charts::waterfall(&title, &stages).map_err(Error::Internal)?;
         experiment::write_atomic(path, svg.as_bytes())?;
         eprintln!("etcdsim: wrote {}", path.display());
     }
@@ -97,7 +98,7 @@ pub fn explain(a: &ExplainArgs) -> Result<(), CliError> {
 }
 
 /// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON.
-pub fn trace(a: &TraceArgs) -> Result<(), CliError> {
+pub fn trace(a: &TraceArgs) -> Result<(), Error> {
     let p = load_model(&a.bench.model, &a.bench.set)?;
     let w = a.bench.workload(&p)?;
     let opts = RunOptions {
@@ -108,7 +109,7 @@ pub fn trace(a: &TraceArgs) -> Result<(), CliError> {
     check(&r, "the run")?;
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Internal(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
     }
     let json = crate::report::trace::chrome_json(&r, p.members());
     experiment::write_atomic(&a.out, json.as_bytes())?;

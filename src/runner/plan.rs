@@ -18,13 +18,13 @@ use std::time::Instant;
 use clap::Args;
 use rayon::prelude::*;
 
-use crate::cli::CliError;
 use crate::config::ConfigError;
 use crate::config::dist::DistSpec;
 use crate::config::model::model_from_str;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::config::workload::WorkloadSpec;
 use crate::engine::rng::mix_seed;
+use crate::error::Error;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
@@ -306,7 +306,7 @@ fn workload_spec(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError
     })
 }
 
-fn load(path: &Path) -> Result<Loaded, CliError> {
+fn load(path: &Path) -> Result<Loaded, Error> {
     let file = path.display().to_string();
     let text = crate::config::read(path)?;
     let plan: PlanFile = crate::config::parse_with_overrides(&file, &text, &[])?;
@@ -350,12 +350,12 @@ fn load(path: &Path) -> Result<Loaded, CliError> {
 }
 
 /// `etcdsim plan`.
-pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
+pub fn plan(a: &PlanArgs) -> Result<(), Error> {
     let l = load(&a.plan)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.unwrap_or(0))
         .build()
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let t0 = Instant::now();
     eprintln!(
         "etcdsim: {}: {} candidates, target {:.0} reads/s, read p99 <= {} ms",
@@ -391,7 +391,7 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&l.name));
     std::fs::create_dir_all(&out)
-        .map_err(|e| CliError::Internal(format!("{}: {e}", out.display())))?;
+        .map_err(|e| Error::Internal(format!("{}: {e}", out.display())))?;
     // The table, on the terminal and in plan.csv.
     let mut text = String::new();
     let _ = writeln!(
@@ -531,7 +531,7 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
     print!("{text}");
     let bytes = csv
         .into_inner()
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     super::experiment::write_atomic(&out.join("plan.csv"), &bytes)?;
     write_probes(&out, &l, &limits)?;
     hockey_stick(&out, &l, &limits)?;
@@ -542,7 +542,7 @@ pub fn plan(a: &PlanArgs) -> Result<(), CliError> {
     let resolved = format!(
         "# The plan as run (etcdsim {}), with its candidates expanded.\n{}\n# candidates: {:?}\n",
         env!("CARGO_PKG_VERSION"),
-        toml::to_string(&l.plan).map_err(|e| CliError::Internal(e.to_string()))?,
+        toml::to_string(&l.plan).map_err(|e| Error::Internal(e.to_string()))?,
         l.candidates
             .iter()
             .map(|c| (&c.0.name, &c.0.overrides, c.0.cost))
@@ -578,7 +578,7 @@ fn rank(costs: &[f64], max_rates: &[f64]) -> Vec<usize> {
     order
 }
 
-fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), CliError> {
+fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     let _ = csv.write_record([
         "candidate",
@@ -620,12 +620,12 @@ fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), CliError
     }
     let bytes = csv
         .into_inner()
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     super::experiment::write_atomic(&out.join("probes.csv"), &bytes)
 }
 
 /// Latency against offered load per candidate, the objective drawn and each knee marked.
-fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), CliError> {
+fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
     let cap = l.search.read_p99_ms * 3.0;
     let mut series = Vec::new();
     let mut x_max: f64 = 0.0;
@@ -677,7 +677,7 @@ fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), CliError
         &series,
         false,
     )
-    .map_err(CliError::Internal)?;
+    .map_err(Error::Internal)?;
     super::experiment::write_atomic(&out.join("hockey-stick.svg"), svg.as_bytes())
 }
 
@@ -689,7 +689,7 @@ fn sensitivity(
     i: usize,
     sens: &crate::config::plan::Sensitivity,
     base: f64,
-) -> Result<Vec<SensRow>, CliError> {
+) -> Result<Vec<SensRow>, Error> {
     let (c, model_text, _, _) = &l.candidates[i];
     let model_path = super::experiment::resolve_model(&PathBuf::from(&l.file), &c.model);
     let mfile = model_path.display().to_string();
@@ -717,7 +717,7 @@ fn sensitivity(
     }
     // The workload as resolved (defaults filled in), to read each input's current value.
     let resolved = toml::Value::try_from(workload_spec(&l.file, l.plan.workload.clone())?)
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     for key in &sens.workload {
         for f in [1.0 - sens.change, 1.0 + sens.change] {
             let cur = resolved.get(key);
@@ -753,7 +753,7 @@ fn sensitivity(
         .collect())
 }
 
-fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Result<(), CliError> {
+fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Result<(), Error> {
     let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
     let mut csv = csv::Writer::from_writer(Vec::new());
     let _ = csv.write_record([
@@ -786,7 +786,7 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
     }
     let bytes = csv
         .into_inner()
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     super::experiment::write_atomic(&out.join("sensitivity.csv"), &bytes)?;
     let svg = charts::tornado(
         &format!(
@@ -799,7 +799,7 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
         base,
         rows,
     )
-    .map_err(CliError::Internal)?;
+    .map_err(Error::Internal)?;
     super::experiment::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::CliError;
+use crate::error::Error;
 use crate::queueing::theory;
 use crate::stats::student_t_ci;
 
@@ -44,7 +44,7 @@ pub const KNOWN_MISSES: &[(&str, &str)] = &[
 ];
 
 /// `etcdsim validation`.
-pub fn validation(a: &ValidationArgs) -> Result<(), CliError> {
+pub fn validation(a: &ValidationArgs) -> Result<(), Error> {
     let mut o = String::new();
     let _ = writeln!(
         o,
@@ -110,7 +110,7 @@ pub fn validation(a: &ValidationArgs) -> Result<(), CliError> {
     o.push_str(LIMITS);
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
-            .map_err(|e| CliError::Internal(format!("{}: {e}", dir.display())))?;
+            .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
     }
     super::experiment::write_atomic(&a.out, o.as_bytes())?;
     eprintln!("etcdsim: wrote {}", a.out.display());
