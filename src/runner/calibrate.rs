@@ -12,7 +12,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::Args;
 use rayon::prelude::*;
 
 use crate::config::ConfigError;
@@ -22,20 +21,17 @@ use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::stats::fit::nelder_mead;
 
-/// Arguments of `etcdsim calibrate`.
-#[derive(Args, Debug, Clone)]
-pub struct CalibrateArgs {
+/// How to calibrate.
+#[derive(Debug, Clone)]
+pub struct Options {
     /// The calibration file (TOML): model, reference CSV, free parameters with bounds.
     pub file: PathBuf,
     /// Write the fitted model here (default: `output/calibrate/<model file name>`). Comments
     /// and layout of the model file are kept; only the fitted values change.
-    #[arg(long)]
     pub out: Option<PathBuf>,
     /// Only compare the model as it is with the reference; no search, nothing written.
-    #[arg(long)]
     pub check: bool,
     /// Override the file's evaluation budget.
-    #[arg(long)]
     pub max_evals: Option<usize>,
 }
 
@@ -233,7 +229,7 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
 }
 
 /// `etcdsim calibrate`.
-pub fn calibrate(a: &CalibrateArgs) -> Result<(), Error> {
+pub fn calibrate(a: &Options) -> Result<(), Error> {
     let l = load(&a.file)?;
     let model_file = l.model_path.display().to_string();
     let seed = l.cal.seed;

@@ -17,7 +17,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use clap::Args;
 use rayon::prelude::*;
 
 use crate::config::ConfigError;
@@ -29,56 +28,6 @@ use crate::error::Error;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Stage, Workload};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
-
-/// Arguments of `etcdsim run`.
-#[derive(Args, Debug, Clone)]
-pub struct RunArgs {
-    /// The experiment file (TOML), e.g. experiments/quickstart.toml.
-    pub experiment: PathBuf,
-    /// Write here instead of `output/<experiment>/` (`output/<experiment>/shard-K-of-N/` with
-    /// --shard).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores; RAYON_NUM_THREADS also works).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Run even if the sweep has more runs than the safety limit (10,000).
-    #[arg(long)]
-    pub yes: bool,
-    /// Keep the runs an interrupted sweep finished, and run only the missing ones.
-    #[arg(long)]
-    pub resume: bool,
-    /// Run only slice K of N (1-based) of the grid's points, for several machines; join the
-    /// slices with `etcdsim merge`.
-    #[arg(long, value_parser = parse_shard, value_name = "K/N")]
-    pub shard: Option<(usize, usize)>,
-}
-
-/// Arguments of `etcdsim merge`.
-#[derive(Args, Debug, Clone)]
-pub struct MergeArgs {
-    /// The experiment file the shards ran.
-    pub experiment: PathBuf,
-    /// The shards' output folders.
-    #[arg(required = true)]
-    pub shards: Vec<PathBuf>,
-    /// Write here instead of `output/<experiment>/`.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
-
-fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("must be K/N with 1 <= K <= N (got {s:?})");
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (usize, usize) = (
-        k.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if k == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
 
 /// Options of one experiment run.
 #[derive(Debug, Clone, Default)]
@@ -153,19 +102,12 @@ fn catch_ctrl_c() {
     });
 }
 
-/// `etcdsim run`.
-pub fn run(a: &RunArgs) -> Result<(), Error> {
+/// `etcdsim run`: runs the experiment at `path`, stopping cleanly on Ctrl-C, and says what it
+/// wrote and how fast it simulated.
+pub fn run(path: &Path, opts: &Options) -> Result<(), Error> {
     catch_ctrl_c();
     let t0 = Instant::now();
-    let opts = Options {
-        out: a.out.clone(),
-        threads: a.threads,
-        yes: a.yes,
-        resume: a.resume,
-        shard: a.shard,
-        quiet: false,
-    };
-    let w = run_experiment(&a.experiment, &opts)?;
+    let w = run_experiment(path, opts)?;
     let wall = t0.elapsed().as_secs_f64();
     eprintln!(
         "etcdsim: {} points, {} runs ({} simulated now) in {:.1} s; wrote {}",
@@ -187,9 +129,9 @@ pub fn run(a: &RunArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// `etcdsim merge`.
-pub fn merge(a: &MergeArgs) -> Result<(), Error> {
-    let w = merge_shards(&a.experiment, &a.shards, a.out.as_deref())?;
+/// `etcdsim merge`: joins the shards' folders and says what it wrote.
+pub fn merge(experiment: &Path, shards: &[PathBuf], out: Option<&Path>) -> Result<(), Error> {
+    let w = merge_shards(experiment, shards, out)?;
     eprintln!(
         "etcdsim: merged {} runs of {} points into {}",
         w.runs,

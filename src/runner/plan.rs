@@ -15,7 +15,6 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use clap::Args;
 use rayon::prelude::*;
 
 use crate::config::ConfigError;
@@ -30,16 +29,14 @@ use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
 use serde::Deserialize;
 
-/// Arguments of `etcdsim plan`.
-#[derive(Args, Debug, Clone)]
-pub struct PlanArgs {
+/// How to run a plan.
+#[derive(Debug, Clone)]
+pub struct Options {
     /// The plan file (TOML), e.g. experiments/plans/k8s-control-plane.toml.
     pub plan: PathBuf,
     /// Write here instead of `output/<plan>/`.
-    #[arg(long)]
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
-    #[arg(long)]
     pub threads: Option<usize>,
 }
 
@@ -350,7 +347,7 @@ fn load(path: &Path) -> Result<Loaded, Error> {
 }
 
 /// `etcdsim plan`.
-pub fn plan(a: &PlanArgs) -> Result<(), Error> {
+pub fn plan(a: &Options) -> Result<(), Error> {
     let l = load(&a.plan)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.unwrap_or(0))

@@ -5,23 +5,18 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use clap::Args;
-
 use crate::error::Error;
 use crate::queueing::theory;
 use crate::stats::student_t_ci;
 
-/// Arguments of `etcdsim validation`.
-#[derive(Args, Debug, Clone)]
-pub struct ValidationArgs {
+/// What `etcdsim validation` compares and where it writes.
+#[derive(Debug, Clone)]
+pub struct Options {
     /// The calibration file whose model and reference CSV are compared.
-    #[arg(long, default_value = "experiments/calibrate/gce-8vcpu-ssd.toml")]
     pub calibration: PathBuf,
     /// Where to write the document.
-    #[arg(long, default_value = "docs/validation.md")]
     pub out: PathBuf,
     /// Replications of each queueing check.
-    #[arg(long, default_value_t = 12)]
     pub reps: u64,
 }
 
@@ -44,7 +39,7 @@ pub const KNOWN_MISSES: &[(&str, &str)] = &[
 ];
 
 /// `etcdsim validation`.
-pub fn validation(a: &ValidationArgs) -> Result<(), Error> {
+pub fn validation(a: &Options) -> Result<(), Error> {
     let mut o = String::new();
     let _ = writeln!(
         o,
