@@ -97,6 +97,11 @@ impl Bounds {
     }
 }
 
+/// Parses a calibration file's `text` (`file` names it in errors).
+pub fn parse(file: &str, text: &str) -> Result<CalibrationFile, ConfigError> {
+    super::parse_with_overrides(file, text, &[])
+}
+
 impl CalibrationFile {
     /// The free parameters, checked: bounds finite, ordered, positive on a log scale.
     pub fn free_params(&self, file: &str) -> Result<Vec<FreeParam>, ConfigError> {

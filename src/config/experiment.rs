@@ -305,14 +305,12 @@ impl ExperimentFile {
     }
 }
 
-/// Reads an experiment file.
-pub fn load_experiment(path: &std::path::Path) -> Result<ExperimentFile, ConfigError> {
-    let text = super::read(path)?;
-    let file = path.display().to_string();
-    let e: ExperimentFile = super::parse_with_overrides(&file, &text, &[])?;
+/// Parses an experiment file's `text` (`file` names it in errors).
+pub fn parse(file: &str, text: &str) -> Result<ExperimentFile, ConfigError> {
+    let e: ExperimentFile = super::parse_with_overrides(file, text, &[])?;
     if e.replications == 0 {
         return Err(ConfigError::invalid(
-            &file,
+            file,
             "replications",
             "must be at least 1",
         ));

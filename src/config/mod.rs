@@ -1,4 +1,6 @@
-//! Files in, validated parameters out: the only module that knows file formats.
+//! Text in, validated parameters out: the only module that knows file formats. It never
+//! touches the filesystem: every function takes a file's name (for its messages) and its text,
+//! and the runner reads the files.
 //!
 //! Loading is in two stages: TOML parses into raw serde structs that reject unknown keys, then
 //! each raw struct is validated into the model's parameter types. Every error names the file,
@@ -10,8 +12,6 @@ pub mod experiment;
 pub mod model;
 pub mod plan;
 pub mod workload;
-
-use std::path::Path;
 
 /// A problem with an input file.
 #[derive(Debug, thiserror::Error)]
@@ -72,14 +72,6 @@ pub fn parent_of<'a>(table: &'a toml::Table, key: &'a str) -> Option<(&'a toml::
         cur = cur.get(p)?.as_table()?;
     }
     Some((cur, last))
-}
-
-/// Reads a file to a string.
-pub fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        file: path.display().to_string(),
-        source,
-    })
 }
 
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {

@@ -868,12 +868,3 @@ pub fn model_from_str(
     let raw: ModelFile = super::parse_with_overrides(file, text, overrides)?;
     raw.validate(file)
 }
-
-/// Reads, parses and validates a model file.
-pub fn load_model(
-    path: &std::path::Path,
-    overrides: &[String],
-) -> Result<ClusterParams, ConfigError> {
-    let text = super::read(path)?;
-    model_from_str(&path.display().to_string(), &text, overrides)
-}

@@ -166,6 +166,13 @@ fn toml_literal(v: &toml::Value) -> String {
     }
 }
 
+/// Parses a plan file's `text` and checks its rules (`file` names it in errors).
+pub fn parse(file: &str, text: &str) -> Result<PlanFile, ConfigError> {
+    let plan: PlanFile = super::parse_with_overrides(file, text, &[])?;
+    plan.check(file)?;
+    Ok(plan)
+}
+
 impl PlanFile {
     /// The workload table of one run: the plan's `[workload]` with its run length and an
     /// open-loop read rate (which the search replaces with the rate it probes).

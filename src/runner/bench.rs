@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::config::model::load_model;
 use crate::config::workload::WorkloadSpec;
 use crate::error::Error;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
 use crate::report::benchmark as report;
+
+use super::files::{self, load_model, write_atomic};
 
 /// One benchmark run: the model, its overrides, the workload, the seed and the caps.
 #[derive(Debug, Clone)]
@@ -103,7 +104,7 @@ pub fn explain(o: &ExplainOptions) -> Result<(), Error> {
             .collect();
         let title = format!("{}: where a request's time goes ({})", p.name, o.heading);
         let svg = crate::report::charts::waterfall(&title, &stages).map_err(Error::Internal)?;
-        super::experiment::write_atomic(path, svg.as_bytes())?;
+        write_atomic(path, svg.as_bytes())?;
         eprintln!("etcdsim: wrote {}", path.display());
     }
     Ok(())
@@ -116,12 +117,9 @@ pub fn trace(o: &TraceOptions) -> Result<(), Error> {
         ..o.bench.run
     };
     let (p, r) = simulate(&o.bench, run)?;
-    if let Some(dir) = o.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
-    }
+    files::create_parent(&o.out)?;
     let json = crate::report::trace::chrome_json(&r, p.members());
-    super::experiment::write_atomic(&o.out, json.as_bytes())?;
+    write_atomic(&o.out, json.as_bytes())?;
     eprintln!(
         "etcdsim: wrote {} ({} spans of the first {} requests, {} ReadIndex rounds); open it in ui.perfetto.dev",
         o.out.display(),

@@ -21,6 +21,8 @@ use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::stats::fit::nelder_mead;
 
+use super::files;
+
 /// How to calibrate.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -184,22 +186,11 @@ pub struct Loaded {
 /// Loads a calibration file with its model and reference.
 pub fn load(path: &Path) -> Result<Loaded, Error> {
     let file = path.display().to_string();
-    let text = crate::config::read(path)?;
-    let cal: CalibrationFile = crate::config::parse_with_overrides(&file, &text, &[])?;
+    let text = files::read(path)?;
+    let cal = crate::config::calibration::parse(&file, &text)?;
     let free = cal.free_params(&file)?;
-    let resolve = |p: &str| super::experiment::resolve_model(path, p);
-    let model_path = resolve(&cal.model);
-    let model_text = crate::config::read(&model_path).map_err(|e| {
-        ConfigError::invalid(&file, "model", format!("cannot use {:?}: {e}", cal.model))
-    })?;
-    let ref_path = resolve(&cal.reference);
-    let ref_text = crate::config::read(&ref_path).map_err(|e| {
-        ConfigError::invalid(
-            &file,
-            "reference",
-            format!("cannot use {:?}: {e}", cal.reference),
-        )
-    })?;
+    let (model_path, model_text) = files::read_named(path, "model", &cal.model)?;
+    let (ref_path, ref_text) = files::read_named(path, "reference", &cal.reference)?;
     let rows = parse_reference(&ref_path.display().to_string(), &ref_text)?;
     let table: toml::Table =
         crate::config::parse_with_overrides(&model_path.display().to_string(), &model_text, &[])?;
@@ -321,14 +312,11 @@ pub fn calibrate(a: &Options) -> Result<(), Error> {
     let out = a.out.clone().unwrap_or_else(|| {
         Path::new("output/calibrate").join(l.model_path.file_name().unwrap_or_default())
     });
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
-    }
+    files::create_parent(&out)?;
     let text = edited_model(&l.model_text, &overrides)?;
     // The written file must load and give what was printed.
     model_from_str(&out.display().to_string(), &text, &[])?;
-    super::experiment::write_atomic(&out, text.as_bytes())?;
+    files::write_atomic(&out, text.as_bytes())?;
     eprintln!("etcdsim: wrote the fitted model to {}", out.display());
     Ok(())
 }

@@ -20,7 +20,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::ConfigError;
-use crate::config::experiment::{ExperimentFile, Point, load_experiment};
+use crate::config::experiment::{ExperimentFile, Point};
 use crate::config::model::model_from_str;
 use crate::config::workload::WorkloadSpec;
 use crate::engine::rng::mix_seed;
@@ -28,6 +28,8 @@ use crate::error::Error;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Stage, Workload};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
+
+use super::files::{self, io, write_atomic};
 
 /// Options of one experiment run.
 #[derive(Debug, Clone, Default)]
@@ -147,18 +149,6 @@ fn fnv(h: u64, bytes: &[u8]) -> u64 {
         .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
 }
 
-pub(crate) fn resolve_model(exp_path: &Path, model: &str) -> PathBuf {
-    let direct = PathBuf::from(model);
-    if direct.exists() {
-        return direct;
-    }
-    exp_path
-        .parent()
-        .map(|d| d.join(model))
-        .filter(|p| p.exists())
-        .unwrap_or(direct)
-}
-
 /// "clients=10, consistency=l"
 fn describe(values: &Point) -> String {
     values
@@ -178,17 +168,14 @@ fn plain(v: &toml::Value) -> String {
 
 fn plan(path: &Path) -> Result<Plan, Error> {
     let file = path.display().to_string();
-    let exp_text = crate::config::read(path)?;
-    let e = load_experiment(path)?;
+    let exp_text = files::read(path)?;
+    let e = crate::config::experiment::parse(&file, &exp_text)?;
     let name = e.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "experiment".into())
     });
-    let model_path = resolve_model(path, &e.model);
-    let model_text = crate::config::read(&model_path).map_err(|err| {
-        ConfigError::invalid(&file, "model", format!("cannot use {:?}: {err}", e.model))
-    })?;
+    let (model_path, model_text) = files::read_named(path, "model", &e.model)?;
     let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
     let opts = e.limits.run_options(&file)?;
     if let Some(chart) = &e.charts {
@@ -435,10 +422,6 @@ fn csv_line(fields: &[String]) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Internal(format!("csv: {e}")))
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |e| Error::Internal(format!("{}: {e}", path.display()))
-}
-
 /// Reads the rows of a results file or journal whose header is `header`.
 fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, Error> {
     let mut rd = csv::ReaderBuilder::new()
@@ -519,7 +502,7 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
             None => base,
         }
     });
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    files::create_dir(&dir)?;
     let jpath = dir.join(JOURNAL);
     let mut rows = if o.resume {
         journal_rows(&jpath, &p)?
@@ -731,7 +714,7 @@ pub fn merge_shards(
     let dir = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("output").join(&p.name));
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    files::create_dir(&dir)?;
     finish(&dir, &p, &rows)?;
     Ok(Written {
         dir,
@@ -741,15 +724,6 @@ pub fn merge_shards(
         requests: 0,
         events: 0,
     })
-}
-
-/// Writes `bytes` to `path` through a temporary file and a rename, so no half-written file
-/// is ever left behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(io(path))
 }
 
 /// Everything after the runs, from the sorted rows alone.

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod calibrate;
 pub mod experiment;
+pub mod files;
 pub mod plan;
 pub mod validation;
 

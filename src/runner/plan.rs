@@ -29,6 +29,8 @@ use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
 use serde::Deserialize;
 
+use super::files;
+
 /// How to run a plan.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -305,9 +307,8 @@ fn workload_spec(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError
 
 fn load(path: &Path) -> Result<Loaded, Error> {
     let file = path.display().to_string();
-    let text = crate::config::read(path)?;
-    let plan: PlanFile = crate::config::parse_with_overrides(&file, &text, &[])?;
-    plan.check(&file)?;
+    let text = files::read(path)?;
+    let plan = crate::config::plan::parse(&file, &text)?;
     let name = plan.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -316,14 +317,8 @@ fn load(path: &Path) -> Result<Loaded, Error> {
     let spec = workload_spec(&file, plan.run_workload(&plan.workload))?;
     let mut candidates = Vec::new();
     for c in plan.expand() {
-        let model_path = super::experiment::resolve_model(path, &c.model);
-        let model_text = crate::config::read(&model_path).map_err(|e| {
-            ConfigError::invalid(
-                &file,
-                format!("candidates \"{}\".model", c.name),
-                e.to_string(),
-            )
-        })?;
+        let (model_path, model_text) =
+            files::read_named(path, &format!("candidates \"{}\".model", c.name), &c.model)?;
         let p = model_from_str(&model_path.display().to_string(), &model_text, &c.overrides)?;
         let w = spec.validate(&p, &file, "workload.")?;
         candidates.push((c, model_text, p, w));
@@ -387,8 +382,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&l.name));
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Error::Internal(format!("{}: {e}", out.display())))?;
+    files::create_dir(&out)?;
     // The table, on the terminal and in plan.csv.
     let mut text = String::new();
     let _ = writeln!(
@@ -529,7 +523,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
     let bytes = csv
         .into_inner()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    super::experiment::write_atomic(&out.join("plan.csv"), &bytes)?;
+    files::write_atomic(&out.join("plan.csv"), &bytes)?;
     write_probes(&out, &l, &limits)?;
     hockey_stick(&out, &l, &limits)?;
     if let (Some(i), Some(sens)) = (chosen, &l.plan.sensitivity) {
@@ -545,7 +539,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
             .map(|c| (&c.0.name, &c.0.overrides, c.0.cost))
             .collect::<Vec<_>>()
     );
-    super::experiment::write_atomic(&out.join("plan.toml"), resolved.as_bytes())?;
+    files::write_atomic(&out.join("plan.toml"), resolved.as_bytes())?;
     eprintln!(
         "etcdsim: {} in {:.1} s; wrote {}",
         l.file,
@@ -618,7 +612,7 @@ fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
     let bytes = csv
         .into_inner()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    super::experiment::write_atomic(&out.join("probes.csv"), &bytes)
+    files::write_atomic(&out.join("probes.csv"), &bytes)
 }
 
 /// Latency against offered load per candidate, the objective drawn and each knee marked.
@@ -675,7 +669,7 @@ fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
         false,
     )
     .map_err(Error::Internal)?;
-    super::experiment::write_atomic(&out.join("hockey-stick.svg"), svg.as_bytes())
+    files::write_atomic(&out.join("hockey-stick.svg"), svg.as_bytes())
 }
 
 /// (input, max rate at −change, max rate at +change)
@@ -688,7 +682,7 @@ fn sensitivity(
     base: f64,
 ) -> Result<Vec<SensRow>, Error> {
     let (c, model_text, _, _) = &l.candidates[i];
-    let model_path = super::experiment::resolve_model(&PathBuf::from(&l.file), &c.model);
+    let model_path = files::resolve(Path::new(&l.file), &c.model);
     let mfile = model_path.display().to_string();
     let table: toml::Table = crate::config::parse_with_overrides(&mfile, model_text, &c.overrides)?;
     let search = Search {
@@ -784,7 +778,7 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
     let bytes = csv
         .into_inner()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    super::experiment::write_atomic(&out.join("sensitivity.csv"), &bytes)?;
+    files::write_atomic(&out.join("sensitivity.csv"), &bytes)?;
     let svg = charts::tornado(
         &format!(
             "{}: maximum read rate when each input moves ±{:.0}% (search resolution {:.0}%)",
@@ -797,7 +791,7 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
         rows,
     )
     .map_err(Error::Internal)?;
-    super::experiment::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
+    files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
 }
 
 #[cfg(test)]

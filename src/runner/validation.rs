@@ -103,11 +103,8 @@ pub fn validation(a: &Options) -> Result<(), Error> {
         let _ = writeln!(o, "- none.");
     }
     o.push_str(LIMITS);
-    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::Internal(format!("{}: {e}", dir.display())))?;
-    }
-    super::experiment::write_atomic(&a.out, o.as_bytes())?;
+    super::files::create_parent(&a.out)?;
+    super::files::write_atomic(&a.out, o.as_bytes())?;
     eprintln!("etcdsim: wrote {}", a.out.display());
     Ok(())
 }
