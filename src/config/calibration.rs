@@ -16,6 +16,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::model::ModelSource;
+use super::variant::Override;
 use super::workload::WorkloadSpec;
 
 /// A calibration file.
@@ -76,6 +78,65 @@ pub struct FreeParam {
     pub bounds: Bounds,
 }
 
+/// Where a free parameter stands in the model: a number, or a distribution's mean with the p99
+/// that scales along with it (so the distribution keeps its shape).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Start {
+    /// The number, or the mean.
+    pub value: f64,
+    /// The distribution's p99, when the key is its `mean` and it has one.
+    pub p99: Option<f64>,
+}
+
+impl FreeParam {
+    /// Where the parameter stands in `model`, if a number is at its key.
+    pub fn start(&self, model: &ModelSource) -> Option<Start> {
+        let p99 = self
+            .key
+            .strip_suffix(".mean")
+            .and_then(|parent| model.get(&format!("{parent}.p99")))
+            .and_then(super::number);
+        Some(Start {
+            value: super::number(model.get(&self.key)?)?,
+            p99,
+        })
+    }
+
+    /// The keys and numbers that give the parameter the value `v`: its own key, and the p99
+    /// scaled alongside a distribution's mean.
+    pub fn values(&self, start: Start, v: f64) -> Vec<(String, f64)> {
+        let mut out = vec![(self.key.clone(), v)];
+        if let Some(p99) = start.p99 {
+            let parent = self.key.trim_end_matches(".mean");
+            out.push((format!("{parent}.p99"), p99 * v / start.value.max(1e-12)));
+        }
+        out
+    }
+}
+
+/// The overrides that set `values` (from [`FreeParam::values`]).
+pub fn overrides(values: &[(String, f64)]) -> Vec<Override> {
+    values
+        .iter()
+        .map(|(k, v)| Override::number(k, *v))
+        .collect()
+}
+
+/// The fitted model: `model`'s text with `values` set, each rounded to 6 significant digits,
+/// its comments and layout kept. Six digits are enough that the written model predicts what was
+/// printed (some rows move by percents when a cost moves by a part in a thousand).
+pub fn fitted_model(model: &ModelSource, values: &[(String, f64)]) -> Result<String, ConfigError> {
+    let rounded: Vec<(String, f64)> = values
+        .iter()
+        .map(|(k, v)| {
+            let digits = (5 - v.abs().max(1e-12).log10().floor() as i32).max(0);
+            let scale = 10f64.powi(digits);
+            (k.clone(), (v * scale).round() / scale)
+        })
+        .collect();
+    model.with_numbers(&rounded)
+}
+
 impl Bounds {
     /// The value at `u` in `[0, 1]`.
     pub fn at(&self, u: f64) -> f64 {
@@ -99,7 +160,7 @@ impl Bounds {
 
 /// Parses a calibration file's `text` (`file` names it in errors).
 pub fn parse(file: &str, text: &str) -> Result<CalibrationFile, ConfigError> {
-    super::parse_with_overrides(file, text, &[])
+    super::parse(file, text)
 }
 
 impl CalibrationFile {
@@ -325,6 +386,59 @@ mod tests {
         let text = CSV.replace("leader only", "the leader");
         let e = parse_reference("ref.csv", &text).unwrap_err().to_string();
         assert!(e.contains("ref.csv:4:") && e.contains("target"), "{e}");
+    }
+
+    #[test]
+    fn a_free_parameter_keeps_a_distribution_shape_and_the_fitted_model_its_comments() {
+        let text = "# top\n[cpu]\n# the cost\na_us = { kind = \"lognormal\", mean = 20, p99 = 60 }\nb_us = 3 # inline\n";
+        let m = ModelSource::parse("m.toml", text).unwrap();
+        let fp = |k: &str| FreeParam {
+            key: k.into(),
+            bounds: Bounds {
+                min: 1.0,
+                max: 100.0,
+                log: false,
+            },
+        };
+        let a = fp("cpu.a_us.mean").start(&m).unwrap();
+        assert_eq!(
+            a,
+            Start {
+                value: 20.0,
+                p99: Some(60.0)
+            }
+        );
+        let mut values = fp("cpu.a_us.mean").values(a, 30.0);
+        assert_eq!(
+            overrides(&values)
+                .iter()
+                .map(|o| o.to_string())
+                .collect::<Vec<_>>(),
+            vec!["cpu.a_us.mean=30", "cpu.a_us.p99=90"]
+        );
+        values.extend(fp("cpu.b_us").values(fp("cpu.b_us").start(&m).unwrap(), 4.2500001));
+        let edited = fitted_model(&m, &values).unwrap();
+        assert!(
+            edited.contains("# the cost") && edited.contains("# inline"),
+            "{edited}"
+        );
+        let m2 = ModelSource::parse("m.toml", &edited).unwrap();
+        assert_eq!(
+            fp("cpu.a_us.mean").start(&m2).unwrap(),
+            Start {
+                value: 30.0,
+                p99: Some(90.0)
+            }
+        );
+        // Rounded to 6 significant digits.
+        assert_eq!(
+            fp("cpu.b_us").start(&m2).unwrap(),
+            Start {
+                value: 4.25,
+                p99: None
+            }
+        );
+        assert!(fp("cpu.nope").start(&m).is_none());
     }
 
     #[test]

@@ -23,6 +23,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::model::ModelSource;
+use super::variant::{Override, literal_text};
+use super::workload::WorkloadSpec;
+use crate::model::{ClusterParams, Workload};
 
 /// A plan file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -153,22 +157,27 @@ pub struct Candidate {
     pub name: String,
     /// Model file as written.
     pub model: String,
-    /// `key=value` overrides.
-    pub overrides: Vec<String>,
+    /// The model's overrides: the candidate's `set`, then its grid values.
+    pub overrides: Vec<Override>,
     /// Relative cost.
     pub cost: f64,
 }
 
-fn toml_literal(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
+/// An input of the sensitivity analysis moved by a factor, and what the plan then runs.
+#[derive(Debug, Clone)]
+pub struct SensitivityInput {
+    /// The model or workload key.
+    pub key: String,
+    /// Its factor (1 − change or 1 + change).
+    pub factor: f64,
+    /// The cluster.
+    pub cluster: ClusterParams,
+    /// The workload.
+    pub workload: Workload,
 }
-
 /// Parses a plan file's `text` and checks its rules (`file` names it in errors).
 pub fn parse(file: &str, text: &str) -> Result<PlanFile, ConfigError> {
-    let plan: PlanFile = super::parse_with_overrides(file, text, &[])?;
+    let plan: PlanFile = super::parse(file, text)?;
     plan.check(file)?;
     Ok(plan)
 }
@@ -188,6 +197,67 @@ impl PlanFile {
             toml::Value::Float(self.target_read_rate),
         );
         t
+    }
+
+    /// The workload of one run, before the search sets its rate.
+    pub fn run_spec(&self, file: &str) -> Result<WorkloadSpec, ConfigError> {
+        WorkloadSpec::from_table(file, self.run_workload(&self.workload))
+    }
+
+    /// Each input of `sens` moved down then up by its change, from candidate `c` (its model
+    /// `model`, its cluster `cluster` and workload `workload`): model keys scaled (a number, or
+    /// a distribution whole) over the candidate's overrides, then workload keys.
+    pub fn sensitivity_inputs(
+        &self,
+        file: &str,
+        sens: &Sensitivity,
+        model: &ModelSource,
+        c: &Candidate,
+        (cluster, workload): (&ClusterParams, &Workload),
+    ) -> Result<Vec<SensitivityInput>, ConfigError> {
+        let factors = [1.0 - sens.change, 1.0 + sens.change];
+        let mut out = Vec::new();
+        for key in &sens.model {
+            for factor in factors {
+                let mut overrides = c.overrides.clone();
+                overrides.push(Override::Scale {
+                    key: key.clone(),
+                    factor,
+                });
+                let cluster = model.variant(&overrides).map_err(|e| {
+                    ConfigError::invalid(file, "sensitivity.model", format!("{key:?}: {e}"))
+                })?;
+                out.push(SensitivityInput {
+                    key: key.clone(),
+                    factor,
+                    cluster,
+                    workload: workload.clone(),
+                });
+            }
+        }
+        // The workload as resolved (defaults filled in), to read each input's current value.
+        let resolved = WorkloadSpec::from_table(file, self.workload.clone())?;
+        for key in &sens.workload {
+            for factor in factors {
+                let v = resolved.scaled_value(key, factor).ok_or_else(|| {
+                    ConfigError::invalid(
+                        file,
+                        "sensitivity.workload",
+                        format!("{key:?} is not a numeric workload key"),
+                    )
+                })?;
+                let mut t = self.workload.clone();
+                t.insert(key.clone(), v);
+                let spec = WorkloadSpec::from_table(file, self.run_workload(&t))?;
+                out.push(SensitivityInput {
+                    key: key.clone(),
+                    factor,
+                    cluster: cluster.clone(),
+                    workload: spec.validate(cluster, file, "workload.")?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Checks the plan's own rules (`file` names it in errors).
@@ -284,10 +354,13 @@ impl PlanFile {
     pub fn expand(&self) -> Vec<Candidate> {
         let mut out = Vec::new();
         for c in &self.candidates {
-            let base: Vec<String> = c
+            let base: Vec<Override> = c
                 .set
                 .iter()
-                .map(|(k, v)| format!("{k}={}", toml_literal(v)))
+                .map(|(k, v)| Override::Set {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
                 .collect();
             let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
             for (k, v) in &c.grid {
@@ -308,7 +381,10 @@ impl PlanFile {
                 let mut cost = c.cost;
                 let mut label = Vec::new();
                 for (k, v) in &combo {
-                    overrides.push(format!("{k}={}", toml_literal(v)));
+                    overrides.push(Override::Set {
+                        key: k.clone(),
+                        value: v.clone(),
+                    });
                     let x = super::number(v);
                     if let (Some(per), Some(x)) = (c.cost_per.get(k).and_then(super::number), x) {
                         cost += per * x;
@@ -316,7 +392,7 @@ impl PlanFile {
                     label.push(format!(
                         "{}={}",
                         k.rsplit('.').next().unwrap_or(k),
-                        toml_literal(v)
+                        literal_text(v)
                     ));
                 }
                 let name = if label.is_empty() {
@@ -360,8 +436,9 @@ cost_per = { "member.cores" = 0.5 }
         assert_eq!(c.len(), 4);
         assert_eq!(c[0].cost, 5.0);
         assert_eq!(c[3].cost, 9.0);
+        let overrides: Vec<String> = c[1].overrides.iter().map(|o| o.to_string()).collect();
         assert_eq!(
-            c[1].overrides,
+            overrides,
             vec!["cluster.voters=3", "member.cores=8", "disk.fsync_us=5000"]
         );
         assert_eq!(c[1].name, "c [cores=8, fsync_us=5000]");

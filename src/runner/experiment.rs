@@ -19,13 +19,11 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::ConfigError;
-use crate::config::experiment::{ExperimentFile, Point};
-use crate::config::model::model_from_str;
-use crate::config::workload::WorkloadSpec;
+use crate::config::experiment::{ExperimentFile, Job, describe, plain};
+use crate::config::model::ModelSource;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
-use crate::model::{self, ClusterParams, RunOptions, RunResult, Stage, Workload};
+use crate::model::{self, RunOptions, RunResult, Stage};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
 
@@ -63,13 +61,6 @@ pub struct Written {
     pub requests: u64,
     /// Events processed in the runs simulated now.
     pub events: u64,
-}
-
-/// A validated point: its axis values, cluster and workload.
-struct Job {
-    values: Point,
-    cluster: ClusterParams,
-    workload: Workload,
 }
 
 /// Everything known before running: the validated points and the shape of the rows.
@@ -149,23 +140,6 @@ fn fnv(h: u64, bytes: &[u8]) -> u64 {
         .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
 }
 
-/// "clients=10, consistency=l"
-fn describe(values: &Point) -> String {
-    values
-        .iter()
-        .map(|(k, v)| format!("{k}={}", plain(v)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A TOML value as a CSV cell: strings without quotes.
-fn plain(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 fn plan(path: &Path) -> Result<Plan, Error> {
     let file = path.display().to_string();
     let exp_text = files::read(path)?;
@@ -176,11 +150,10 @@ fn plan(path: &Path) -> Result<Plan, Error> {
             .unwrap_or_else(|| "experiment".into())
     });
     let (model_path, model_text) = files::read_named(path, "model", &e.model)?;
-    let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
+    let model = ModelSource::parse(&model_path.display().to_string(), &model_text)?;
+    let jobs = e.jobs(&file, &model)?;
     let opts = e.limits.run_options(&file)?;
-    if let Some(chart) = &e.charts {
-        check_chart(&file, &e, chart, &jobs)?;
-    }
+    e.check_chart(&file, &jobs)?;
     let axes: Vec<String> = jobs
         .first()
         .map(|j| j.values.iter().map(|(k, _)| k.clone()).collect())
@@ -249,114 +222,6 @@ fn plan(path: &Path) -> Result<Plan, Error> {
         config_hash,
         opts,
     })
-}
-
-/// The chart's x must be a numeric axis; every other axis that varies must make the lines.
-fn check_chart(
-    file: &str,
-    e: &ExperimentFile,
-    chart: &crate::config::experiment::ChartSpec,
-    jobs: &[Job],
-) -> Result<(), ConfigError> {
-    let Some(first) = jobs.first() else {
-        return Ok(());
-    };
-    if !first
-        .values
-        .iter()
-        .any(|(k, v)| k == &chart.x && crate::config::number(v).is_some())
-    {
-        return Err(ConfigError::invalid(
-            file,
-            "charts.x",
-            format!("{:?} is not a numeric grid axis", chart.x),
-        ));
-    }
-    if let Some(op) = &chart.op {
-        if !["read", "write", "expensive"].contains(&op.as_str()) {
-            return Err(ConfigError::invalid(
-                file,
-                "charts.op",
-                format!("must be \"read\", \"write\" or \"expensive\" (got {op:?})"),
-            ));
-        }
-    }
-    let Some(series) = &chart.series else {
-        return Ok(());
-    };
-    for s in series {
-        if !first.values.iter().any(|(k, _)| k == s) {
-            return Err(ConfigError::invalid(
-                file,
-                "charts.series",
-                format!("{s:?} is not a grid axis"),
-            ));
-        }
-    }
-    let with_x = e.zipped_with(&chart.x);
-    for (i, (k, v)) in first.values.iter().enumerate() {
-        let plotted = with_x.contains(k) || series.contains(k);
-        if !plotted
-            && jobs
-                .iter()
-                .any(|j| j.values.get(i).is_none_or(|(_, w)| w != v))
-        {
-            return Err(ConfigError::invalid(
-                file,
-                "charts.series",
-                format!(
-                    "the axis {k:?} varies but is neither x nor in series, so its points would share a line"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn build_jobs(
-    e: &ExperimentFile,
-    file: &str,
-    model_path: &Path,
-    model_text: &str,
-) -> Result<Vec<Job>, ConfigError> {
-    let model_file = model_path.display().to_string();
-    let base_set: Vec<String> = e.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut jobs = Vec::new();
-    for (i, values) in e.points(file)?.into_iter().enumerate() {
-        let mut set = base_set.clone();
-        let mut wl = e.workload.clone();
-        for (k, v) in &values {
-            match k.strip_prefix("model.") {
-                Some(mk) => set.push(format!("{mk}={v}")),
-                None => {
-                    wl.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        let ctx = if values.is_empty() {
-            file.to_string()
-        } else {
-            format!("{file} (point {i}: {})", describe(&values))
-        };
-        let cluster =
-            model_from_str(&model_file, model_text, &set).map_err(|err| ConfigError::Invalid {
-                file: ctx.clone(),
-                key: "model".into(),
-                rule: err.to_string(),
-            })?;
-        let spec = WorkloadSpec::deserialize_table(wl).map_err(|msg| ConfigError::Parse {
-            file: ctx.clone(),
-            line: None,
-            msg: format!("workload: {msg}"),
-        })?;
-        let workload = spec.validate(&cluster, &ctx, "workload.")?;
-        jobs.push(Job {
-            values,
-            cluster,
-            workload,
-        });
-    }
-    Ok(jobs)
 }
 
 fn f(x: f64) -> String {

@@ -17,17 +17,13 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::ConfigError;
-use crate::config::dist::DistSpec;
-use crate::config::model::model_from_str;
+use crate::config::model::ModelSource;
 use crate::config::plan::{Candidate, PlanFile};
-use crate::config::workload::WorkloadSpec;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
 use crate::report::charts::{self, Series};
 use crate::stats::student_t_ci;
-use serde::Deserialize;
 
 use super::files;
 
@@ -275,34 +271,26 @@ pub fn max_rate(p: &ClusterParams, w: &Workload, s: &Search, stream: u64) -> Lim
     }
 }
 
-/// A model key scaled by `f`: a number times `f`, or a distribution scaled whole
-/// ([`DistSpec::scaled`]).
-fn scaled_override(table: &toml::Table, key: &str, f: f64) -> Option<String> {
-    let (parent, last) = crate::config::parent_of(table, key)?;
-    match parent.get(last)? {
-        v @ toml::Value::Table(_) => {
-            let spec = DistSpec::deserialize(v.clone()).ok()?.scaled(f);
-            Some(format!("{key}={}", toml::Value::try_from(spec).ok()?))
-        }
-        v => Some(format!("{key}={}", crate::config::number(v)? * f)),
-    }
+/// A candidate cluster, validated.
+struct LoadedCandidate {
+    /// As the plan gives it, grid expanded.
+    candidate: Candidate,
+    /// Its model: an index into [`Loaded::models`].
+    model: usize,
+    /// The model with the candidate's overrides.
+    cluster: ClusterParams,
+    /// The plan's workload against that cluster.
+    workload: Workload,
 }
 
+/// A plan with its models (each file read once) and candidates.
 struct Loaded {
     file: String,
     plan: PlanFile,
     name: String,
-    candidates: Vec<(Candidate, String, ClusterParams, Workload)>,
+    models: Vec<ModelSource>,
+    candidates: Vec<LoadedCandidate>,
     search: Search,
-}
-
-/// A plan's workload table as a workload, or an error naming the plan file.
-fn workload_spec(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError> {
-    WorkloadSpec::deserialize_table(t).map_err(|msg| ConfigError::Parse {
-        file: file.to_string(),
-        line: None,
-        msg: format!("[workload]: {msg}"),
-    })
 }
 
 fn load(path: &Path) -> Result<Loaded, Error> {
@@ -314,14 +302,33 @@ fn load(path: &Path) -> Result<Loaded, Error> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "plan".into())
     });
-    let spec = workload_spec(&file, plan.run_workload(&plan.workload))?;
+    let spec = plan.run_spec(&file)?;
+    let mut paths: Vec<PathBuf> = Vec::new();
+    let mut models: Vec<ModelSource> = Vec::new();
     let mut candidates = Vec::new();
-    for c in plan.expand() {
-        let (model_path, model_text) =
-            files::read_named(path, &format!("candidates \"{}\".model", c.name), &c.model)?;
-        let p = model_from_str(&model_path.display().to_string(), &model_text, &c.overrides)?;
-        let w = spec.validate(&p, &file, "workload.")?;
-        candidates.push((c, model_text, p, w));
+    for candidate in plan.expand() {
+        let resolved = files::resolve(path, &candidate.model);
+        let model = match paths.iter().position(|p| *p == resolved) {
+            Some(m) => m,
+            None => {
+                let key = format!("candidates \"{}\".model", candidate.name);
+                let (model_path, text) = files::read_named(path, &key, &candidate.model)?;
+                models.push(ModelSource::parse(
+                    &model_path.display().to_string(),
+                    &text,
+                )?);
+                paths.push(resolved);
+                models.len() - 1
+            }
+        };
+        let cluster = models[model].variant(&candidate.overrides)?;
+        let workload = spec.validate(&cluster, &file, "workload.")?;
+        candidates.push(LoadedCandidate {
+            candidate,
+            model,
+            cluster,
+            workload,
+        });
     }
     let search = Search {
         read_p99_ms: plan.objectives.read_p99_ms,
@@ -336,6 +343,7 @@ fn load(path: &Path) -> Result<Loaded, Error> {
         file,
         plan,
         name,
+        models,
         candidates,
         search,
     })
@@ -360,11 +368,11 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         l.candidates
             .par_iter()
             .enumerate()
-            .map(|(i, (c, _, p, w))| {
-                let lim = max_rate(p, w, &l.search, i as u64);
+            .map(|(i, c)| {
+                let lim = max_rate(&c.cluster, &c.workload, &l.search, i as u64);
                 eprintln!(
                     "  {}: max {:.0} reads/s ({} probes, {:.1} s)",
-                    c.name,
+                    c.candidate.name,
                     lim.max_rate,
                     lim.probes.len(),
                     t0.elapsed().as_secs_f64()
@@ -374,7 +382,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
             .collect()
     });
     // The cheapest candidate meeting the target (ties: the higher maximum rate, then order).
-    let costs: Vec<f64> = l.candidates.iter().map(|c| c.0.cost).collect();
+    let costs: Vec<f64> = l.candidates.iter().map(|c| c.candidate.cost).collect();
     let rates: Vec<f64> = limits.iter().map(|x| x.max_rate).collect();
     let order = rank(&costs, &rates);
     let chosen = choose(&costs, &rates, l.search.target);
@@ -424,7 +432,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         "unresolved_probes",
     ]);
     for &i in &order {
-        let (c, ..) = &l.candidates[i];
+        let c = &l.candidates[i].candidate;
         let lim = &limits[i];
         let at_fail = lim.at_fail();
         let at_max = lim
@@ -495,8 +503,8 @@ pub fn plan(a: &Options) -> Result<(), Error> {
             let _ = writeln!(
                 text,
                 "\nChosen: {} (cost {}), the cheapest candidate that sustains {:.0} reads/s within the objectives: up to {:.0} reads/s, {:+.0}% headroom.",
-                l.candidates[i].0.name,
-                l.candidates[i].0.cost,
+                l.candidates[i].candidate.name,
+                l.candidates[i].candidate.cost,
                 l.search.target,
                 limits[i].max_rate,
                 (limits[i].max_rate / l.search.target - 1.0) * 100.0
@@ -505,7 +513,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
                 let _ = writeln!(
                     text,
                     "  {} is cheaper but fails: it reaches only {:.0} reads/s; {}.",
-                    l.candidates[j].0.name,
+                    l.candidates[j].candidate.name,
                     limits[j].max_rate,
                     limits[j].at_fail().map_or("", |p| p.why.as_str())
                 );
@@ -536,7 +544,15 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         toml::to_string(&l.plan).map_err(|e| Error::Internal(e.to_string()))?,
         l.candidates
             .iter()
-            .map(|c| (&c.0.name, &c.0.overrides, c.0.cost))
+            .map(|c| {
+                let o: Vec<String> = c
+                    .candidate
+                    .overrides
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect();
+                (&c.candidate.name, o, c.candidate.cost)
+            })
             .collect::<Vec<_>>()
     );
     files::write_atomic(&out.join("plan.toml"), resolved.as_bytes())?;
@@ -587,7 +603,8 @@ fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
         "dominant_read_stage",
         "why",
     ]);
-    for ((c, ..), lim) in l.candidates.iter().zip(limits) {
+    for (c, lim) in l.candidates.iter().zip(limits) {
+        let c = &c.candidate;
         let mut ps: Vec<&Probe> = lim.probes.iter().collect();
         ps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
         for p in ps {
@@ -620,7 +637,8 @@ fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
     let cap = l.search.read_p99_ms * 3.0;
     let mut series = Vec::new();
     let mut x_max: f64 = 0.0;
-    for (i, ((c, ..), lim)) in l.candidates.iter().zip(limits).enumerate() {
+    for (i, (c, lim)) in l.candidates.iter().zip(limits).enumerate() {
+        let c = &c.candidate;
         let mut ps: Vec<&Probe> = lim.probes.iter().filter(|p| !p.saturated).collect();
         ps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
         let pts: Vec<(f64, f64)> = ps
@@ -675,72 +693,35 @@ fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
 /// (input, max rate at −change, max rate at +change)
 type SensRow = (String, f64, f64);
 
+/// The maximum rate of candidate `i` (whose maximum is `base`) with each sensitivity input moved
+/// down and up.
 fn sensitivity(
     l: &Loaded,
     i: usize,
     sens: &crate::config::plan::Sensitivity,
     base: f64,
 ) -> Result<Vec<SensRow>, Error> {
-    let (c, model_text, _, _) = &l.candidates[i];
-    let model_path = files::resolve(Path::new(&l.file), &c.model);
-    let mfile = model_path.display().to_string();
-    let table: toml::Table = crate::config::parse_with_overrides(&mfile, model_text, &c.overrides)?;
+    let c = &l.candidates[i];
+    let inputs = l.plan.sensitivity_inputs(
+        &l.file,
+        sens,
+        &l.models[c.model],
+        &c.candidate,
+        (&c.cluster, &c.workload),
+    )?;
     let search = Search {
         target: base.max(1.0),
         ..l.search.clone()
     };
-    let mut jobs: Vec<(String, f64, ClusterParams, Workload)> = Vec::new();
-    for key in &sens.model {
-        for f in [1.0 - sens.change, 1.0 + sens.change] {
-            let o = scaled_override(&table, key, f).ok_or_else(|| {
-                ConfigError::invalid(
-                    &l.file,
-                    "sensitivity.model",
-                    format!("{key:?} is not a number or distribution in {mfile}"),
-                )
-            })?;
-            let mut overrides = c.overrides.clone();
-            overrides.push(o);
-            let p = model_from_str(&mfile, model_text, &overrides)?;
-            let w = l.candidates[i].3.clone();
-            jobs.push((key.clone(), f, p, w));
-        }
-    }
-    // The workload as resolved (defaults filled in), to read each input's current value.
-    let resolved = toml::Value::try_from(workload_spec(&l.file, l.plan.workload.clone())?)
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    for key in &sens.workload {
-        for f in [1.0 - sens.change, 1.0 + sens.change] {
-            let cur = resolved.get(key);
-            let x = cur.and_then(crate::config::number).ok_or_else(|| {
-                ConfigError::invalid(
-                    &l.file,
-                    "sensitivity.workload",
-                    format!("{key:?} is not a numeric workload key"),
-                )
-            })?;
-            let v = if cur.is_some_and(|v| v.is_integer()) {
-                toml::Value::Integer((x * f).round() as i64)
-            } else {
-                toml::Value::Float(x * f)
-            };
-            let mut t = l.plan.workload.clone();
-            t.insert(key.clone(), v);
-            let spec = workload_spec(&l.file, l.plan.run_workload(&t))?;
-            let p = l.candidates[i].2.clone();
-            let w = spec.validate(&p, &l.file, "workload.")?;
-            jobs.push((key.clone(), f, p, w));
-        }
-    }
-    let results: Vec<f64> = jobs
+    let results: Vec<f64> = inputs
         .par_iter()
         .enumerate()
-        .map(|(k, (_, _, p, w))| max_rate(p, w, &search, 1000 + k as u64).max_rate)
+        .map(|(k, x)| max_rate(&x.cluster, &x.workload, &search, 1000 + k as u64).max_rate)
         .collect();
-    Ok(jobs
+    Ok(inputs
         .chunks(2)
         .zip(results.chunks(2))
-        .map(|(j, r)| (j[0].0.clone(), r[0], r[1]))
+        .map(|(x, r)| (x[0].key.clone(), r[0], r[1]))
         .collect())
 }
 
@@ -756,7 +737,7 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
     ]);
     eprintln!(
         "\nSensitivity of {}'s maximum rate ({base:.0} reads/s) to each input ±{:.0}%:",
-        l.candidates[i].0.name,
+        l.candidates[i].candidate.name,
         change * 100.0
     );
     for (k, lo, hi) in rows {
@@ -782,7 +763,7 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
     let svg = charts::tornado(
         &format!(
             "{}: maximum read rate when each input moves ±{:.0}% (search resolution {:.0}%)",
-            l.candidates[i].0.name,
+            l.candidates[i].candidate.name,
             change * 100.0,
             l.search.precision * 100.0
         ),
@@ -807,20 +788,5 @@ mod tests {
         assert_eq!(choose(&[3.0, 1.0], &[50.0, 90.0], 100.0), None);
         // Equal cost: the one with more headroom.
         assert_eq!(choose(&[1.0, 1.0], &[150.0, 200.0], 100.0), Some(1));
-    }
-
-    #[test]
-    fn scaling_keeps_a_distribution_shape() {
-        let t: toml::Table = toml::from_str(
-            "[disk]\nfsync_us = { kind = \"lognormal\", mean = 1000, p99 = 3000 }\n[network]\nrtt_us = 200\n",
-        )
-        .unwrap();
-        let o = scaled_override(&t, "disk.fsync_us", 1.2).unwrap();
-        assert!(o.contains("mean = 1200") && o.contains("p99 = 3600"), "{o}");
-        assert_eq!(
-            scaled_override(&t, "network.rtt_us", 0.5).unwrap(),
-            "network.rtt_us=100"
-        );
-        assert!(scaled_override(&t, "network.nope", 2.0).is_none());
     }
 }
