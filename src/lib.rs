@@ -5,6 +5,7 @@
 //! records, and the runner writes reports. The engine knows nothing about etcd; models know
 //! nothing about files.
 
+pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod engine;

@@ -2,14 +2,9 @@
 //! its headroom over the target, its bottleneck, and the cheapest candidate that meets the
 //! target.
 //!
-//! For each candidate, reads arrive open-loop (Poisson) at a rate the search chooses. At each
-//! probed rate the plan runs replications (common random numbers: replication k has the same
-//! seed at every rate) and compares each objective's 95% confidence interval with its limit:
-//! wholly inside passes, wholly outside fails, and a straddling interval gets more replications,
-//! up to `max_replications`, after which the mean decides and the probe counts as unresolved.
-//! A saturated run or a failed request (unless allowed) fails the probe. The search doubles or
-//! halves from the target to bracket the boundary, then bisects (geometrically) until the
-//! bracket is narrower than `precision`. The maximum rate is the bracket's lower end.
+//! For each candidate, reads arrive open-loop (Poisson) at a rate the search chooses; the search
+//! and the choice are `capacity`'s, and this module reads the plan and its models, runs each
+//! probe's replications in parallel, and writes the tables and charts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,13 +12,13 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use crate::capacity::{self, Limit, Outcome, Probe, Search, choose, rank};
 use crate::config::model::ModelSource;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
-use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
+use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
 use crate::report::charts::{self, Series};
-use crate::stats::student_t_ci;
 
 use super::files;
 
@@ -38,237 +33,24 @@ pub struct Options {
     pub threads: Option<usize>,
 }
 
-/// What one probed rate gave.
-#[derive(Debug, Clone)]
-pub struct Probe {
-    /// Offered read rate (reads/s).
-    pub rate: f64,
-    /// Whether every objective held.
-    pub pass: bool,
-    /// Whether a confidence interval still straddled a limit at the most replications.
-    pub unresolved: bool,
-    /// Replications run.
-    pub reps: usize,
-    /// Mean over replications of the read p50 and p99 (ms), and the write p99 (ms).
-    pub read_p50_ms: f64,
-    /// See `read_p50_ms`.
-    pub read_p99_ms: f64,
-    /// See `read_p50_ms`.
-    pub write_p99_ms: f64,
-    /// Failed requests, all replications together.
-    pub failed: u64,
-    /// Some replication saturated.
-    pub saturated: bool,
-    /// The most utilized resource (first replication) and its utilization.
-    pub bottleneck: (String, f64),
-    /// The read stage with the largest mean (first replication).
-    pub dominant_stage: String,
-    /// Why the probe failed, if it did.
-    pub why: String,
-}
-
-/// The search's result for one configuration.
-#[derive(Debug, Clone)]
-pub struct Limit {
-    /// The highest rate that passed (0 if none did).
-    pub max_rate: f64,
-    /// Every probe, in the order run.
-    pub probes: Vec<Probe>,
-}
-
-impl Limit {
-    /// The lowest rate that failed (infinite if none did).
-    pub fn fail_rate(&self) -> f64 {
-        self.at_fail().map_or(f64::INFINITY, |p| p.rate)
-    }
-
-    /// The probe at the first failing rate, if any.
-    pub fn at_fail(&self) -> Option<&Probe> {
-        self.probes
-            .iter()
-            .filter(|p| !p.pass)
-            .min_by(|a, b| a.rate.total_cmp(&b.rate))
-    }
-}
-
-/// The objectives and run shape, resolved.
-#[derive(Debug, Clone)]
-pub struct Search {
-    /// p99 read limit (ms).
-    pub read_p99_ms: f64,
-    /// p99 write limit (ms).
-    pub write_p99_ms: Option<f64>,
-    /// Failures allowed.
-    pub allow_failures: bool,
-    /// Replications at first and at most.
-    pub reps: (usize, usize),
-    /// Stop when hi / lo − 1 is below this.
-    pub precision: f64,
-    /// Start here.
-    pub target: f64,
-    /// Base seed.
-    pub seed: u64,
-}
-
-fn summarize(rate: f64, runs: &[RunResult], s: &Search) -> Probe {
-    let ms = |ns: f64| ns * 1e-6;
-    let rp50: Vec<f64> = runs
-        .iter()
-        .map(|r| ms(r.reads.latency.quantile(0.5) as f64))
-        .collect();
-    let rp99: Vec<f64> = runs
-        .iter()
-        .map(|r| ms(r.reads.latency.quantile(0.99) as f64))
-        .collect();
-    let wp99: Vec<f64> = runs
-        .iter()
-        .map(|r| ms(r.writes.latency.quantile(0.99) as f64))
-        .collect();
-    let failed: u64 = runs
-        .iter()
-        .map(|r| r.reads.failed + r.writes.failed + r.expensive.failed)
-        .sum();
-    let saturated = runs.iter().any(|r| !r.stopped_by.is_complete());
-    let writes = runs.iter().any(|r| r.writes.completed > 0);
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let mut why = Vec::new();
-    let mut unresolved = false;
-    let mut verdict = |what: &str, xs: &[f64], limit: f64| {
-        let ci = student_t_ci(xs, 0.95);
-        let (lo, hi) = (ci.mean - ci.half_width, ci.mean + ci.half_width);
-        if hi <= limit {
-            return true;
-        }
-        if lo > limit {
-            why.push(format!("{what} {:.2} ms > {limit} ms", ci.mean));
-            return false;
-        }
-        unresolved = true;
-        if ci.mean > limit {
-            why.push(format!(
-                "{what} {:.2} ms > {limit} ms (by the mean)",
-                ci.mean
-            ));
-            false
-        } else {
-            true
-        }
-    };
-    let mut pass = verdict("read p99", &rp99, s.read_p99_ms);
-    if let (Some(limit), true) = (s.write_p99_ms, writes) {
-        pass &= verdict("write p99", &wp99, limit);
-    }
-    if saturated {
-        why.push("saturated: the backlog grew without bound".into());
-        pass = false;
-    }
-    if failed > 0 && !s.allow_failures {
-        why.push(format!("{failed} failed requests"));
-        pass = false;
-    }
-    let first = &runs[0];
-    let bottleneck = first
-        .utilization
-        .iter()
-        .find(|u| u.0 == first.bottleneck)
-        .cloned()
-        .unwrap_or_default();
-    let dominant_stage = first
-        .reads
-        .stages
-        .iter()
-        .max_by(|a, b| a.mean_ns.total_cmp(&b.mean_ns))
-        .map(|s| s.stage.name().to_string())
-        .unwrap_or_default();
-    Probe {
-        rate,
-        pass,
-        unresolved,
-        reps: runs.len(),
-        read_p50_ms: mean(&rp50),
-        read_p99_ms: mean(&rp99),
-        write_p99_ms: mean(&wp99),
-        failed,
-        saturated,
-        bottleneck,
-        dominant_stage,
-        why: why.join("; "),
-    }
-}
-
-/// Probes `rate`: replications in parallel, more while an interval straddles a limit.
-pub fn probe(p: &ClusterParams, w: &Workload, rate: f64, s: &Search, stream: u64) -> Probe {
-    let mut w = w.clone();
-    w.arrivals = crate::model::Arrivals::Open { rate };
-    let run_rep = |k: usize| {
-        model::run(
-            p,
-            &w,
-            mix_seed(&[s.seed, stream, k as u64]),
-            RunOptions {
-                max_in_flight: 20_000,
-                ..RunOptions::default()
-            },
-        )
-    };
-    let mut runs: Vec<RunResult> = (0..s.reps.0).into_par_iter().map(run_rep).collect();
-    loop {
-        let pr = summarize(rate, &runs, s);
-        if !pr.unresolved || runs.len() >= s.reps.1 || pr.saturated {
-            return pr;
-        }
-        let more = (runs.len()..(runs.len() + 2).min(s.reps.1))
-            .into_par_iter()
-            .map(run_rep)
-            .collect::<Vec<_>>();
-        runs.extend(more);
-    }
-}
-
-/// Finds the highest rate that meets every objective, to within `s.precision`.
+/// Finds the highest read rate at which cluster `p` under workload `w` meets the objectives of
+/// `s` (the pure [`capacity::max_rate`]), simulating each probe's replications in parallel; the
+/// seeds come from `s.seed`, `stream` (one per search) and the replication.
 pub fn max_rate(p: &ClusterParams, w: &Workload, s: &Search, stream: u64) -> Limit {
-    let mut probes = Vec::new();
-    let run = |rate: f64, probes: &mut Vec<Probe>| {
-        let pr = probe(p, w, rate, s, stream);
-        let pass = pr.pass;
-        probes.push(pr);
-        pass
-    };
-    let (mut lo, mut hi) = (0.0f64, f64::INFINITY);
-    let mut r = s.target;
-    if run(r, &mut probes) {
-        lo = r;
-        while hi.is_infinite() && r < s.target * 64.0 {
-            r *= 2.0;
-            if run(r, &mut probes) {
-                lo = r;
-            } else {
-                hi = r;
-            }
-        }
-    } else {
-        hi = r;
-        while lo == 0.0 && r > s.target / 1024.0 {
-            r /= 2.0;
-            if run(r, &mut probes) {
-                lo = r;
-            } else {
-                hi = r;
-            }
-        }
-    }
-    while lo > 0.0 && hi.is_finite() && hi / lo - 1.0 > s.precision {
-        let mid = (lo * hi).sqrt();
-        if run(mid, &mut probes) {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    Limit {
-        max_rate: lo,
-        probes,
-    }
+    capacity::max_rate(s, |rate, reps| {
+        let mut w = w.clone();
+        w.arrivals = Arrivals::Open { rate };
+        reps.into_par_iter()
+            .map(|k| {
+                let seed = mix_seed(&[s.seed, stream, k as u64]);
+                let opts = RunOptions {
+                    max_in_flight: 20_000,
+                    ..RunOptions::default()
+                };
+                Outcome::of(&model::run(p, &w, seed, opts))
+            })
+            .collect()
+    })
 }
 
 /// A candidate cluster, validated.
@@ -565,26 +347,6 @@ pub fn plan(a: &Options) -> Result<(), Error> {
     Ok(())
 }
 
-/// The cheapest candidate whose maximum rate reaches `target` (ties: the higher rate, then
-/// the first listed).
-pub fn choose(costs: &[f64], max_rates: &[f64], target: f64) -> Option<usize> {
-    rank(costs, max_rates)
-        .into_iter()
-        .find(|&i| max_rates[i] >= target)
-}
-
-/// Candidates from the cheapest; at equal cost, the higher maximum rate first, then file order.
-fn rank(costs: &[f64], max_rates: &[f64]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..costs.len()).collect();
-    order.sort_by(|&x, &y| {
-        costs[x]
-            .total_cmp(&costs[y])
-            .then(max_rates[y].total_cmp(&max_rates[x]))
-            .then(x.cmp(&y))
-    });
-    order
-}
-
 fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
     let mut csv = csv::Writer::from_writer(Vec::new());
     let _ = csv.write_record([
@@ -773,20 +535,4 @@ fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Res
     )
     .map_err(Error::Internal)?;
     files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cheapest_candidate_that_meets_the_target_is_chosen() {
-        assert_eq!(
-            choose(&[3.0, 1.0, 2.0], &[500.0, 90.0, 120.0], 100.0),
-            Some(2)
-        );
-        assert_eq!(choose(&[3.0, 1.0], &[50.0, 90.0], 100.0), None);
-        // Equal cost: the one with more headroom.
-        assert_eq!(choose(&[1.0, 1.0], &[150.0, 200.0], 100.0), Some(1));
-    }
 }

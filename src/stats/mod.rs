@@ -14,3 +14,8 @@ pub mod welford;
 pub use ci::{ConfidenceInterval, student_t_ci};
 pub use histogram::Histogram;
 pub use welford::Welford;
+
+/// The arithmetic mean of `xs`, NaN for none: an absent metric is not zero.
+pub fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
