@@ -442,6 +442,52 @@ impl ExperimentFile {
     }
 }
 
+/// One run as `run.toml` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunEntry {
+    /// The point's index.
+    pub point: usize,
+    /// The replication's index.
+    pub replication: usize,
+    /// Its seed.
+    pub seed: u64,
+    /// "clients=10, consistency=l"
+    pub values: String,
+}
+
+/// `run.toml`: the resolved experiment with its model file and the hash of both files' text,
+/// and every run with its seed, so that any one can be replayed.
+pub fn run_toml(
+    e: &ExperimentFile,
+    name: &str,
+    model_file: &str,
+    config_hash: u64,
+    runs: Vec<RunEntry>,
+) -> Result<String, String> {
+    #[derive(Serialize)]
+    struct RunToml<'a> {
+        etcdsim_version: &'a str,
+        experiment: &'a str,
+        model_file: &'a str,
+        config_hash: String,
+        base_seed: u64,
+        replications: u32,
+        experiment_file: &'a ExperimentFile,
+        runs: Vec<RunEntry>,
+    }
+    toml::to_string(&RunToml {
+        etcdsim_version: env!("CARGO_PKG_VERSION"),
+        experiment: name,
+        model_file,
+        config_hash: format!("{config_hash:016x}"),
+        base_seed: e.seed,
+        replications: e.replications,
+        experiment_file: e,
+        runs,
+    })
+    .map_err(|err| format!("run.toml: {err}"))
+}
+
 /// Parses an experiment file's `text` (`file` names it in errors).
 pub fn parse(file: &str, text: &str) -> Result<ExperimentFile, ConfigError> {
     let e: ExperimentFile = super::parse(file, text)?;

@@ -3,5 +3,7 @@
 
 pub mod benchmark;
 pub mod charts;
+pub mod experiment;
 pub mod explain;
+pub mod table;
 pub mod trace;
