@@ -175,6 +175,22 @@ pub struct SensitivityInput {
     /// The workload.
     pub workload: Workload,
 }
+/// `plan.toml`: the plan as run, and its candidates expanded with their overrides and costs.
+pub fn resolved(plan: &PlanFile, candidates: &[&Candidate]) -> Result<String, String> {
+    let expanded: Vec<(&String, Vec<String>, f64)> = candidates
+        .iter()
+        .map(|c| {
+            let o = c.overrides.iter().map(|o| o.to_string()).collect();
+            (&c.name, o, c.cost)
+        })
+        .collect();
+    Ok(format!(
+        "# The plan as run (etcdsim {}), with its candidates expanded.\n{}\n# candidates: {expanded:?}\n",
+        env!("CARGO_PKG_VERSION"),
+        toml::to_string(plan).map_err(|e| e.to_string())?,
+    ))
+}
+
 /// Parses a plan file's `text` and checks its rules (`file` names it in errors).
 pub fn parse(file: &str, text: &str) -> Result<PlanFile, ConfigError> {
     let plan: PlanFile = super::parse(file, text)?;

@@ -39,7 +39,7 @@ pub trait Row: Clone {
 /// A number written with `D` decimals, or empty when absent (NaN) or infinite. It holds the
 /// value as written (rounded on construction), so a row in memory and the same row read back
 /// from its file are equal, and anything computed from rows is the same either way.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Fixed<const D: usize>(pub f64);
 
 impl<const D: usize> Fixed<D> {
@@ -79,7 +79,7 @@ impl<const D: usize> Cell for Fixed<D> {
 }
 
 /// A number written as Rust prints it, as short as it reads back (`3`, `6.6`, `0.2`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Shortest(pub f64);
 
 impl Cell for Shortest {
@@ -230,7 +230,8 @@ pub fn csv_line(fields: &[String]) -> Vec<u8> {
     w.into_inner().unwrap_or_default()
 }
 
-/// A CSV table: the header of `template`'s shape, then `rows`.
+/// A CSV table: the header of `template`'s shape (any row of a type without lists, such as its
+/// default), then `rows`.
 pub fn csv<R: Row>(template: &R, rows: &[R]) -> Vec<u8> {
     let mut bytes = csv_line(&header(template));
     for r in rows {

@@ -22,6 +22,7 @@ use crate::config::model::ModelSource;
 use crate::config::variant::Override;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
+use crate::report::calibration::{RowFit, table};
 use crate::stats::fit::{Minimum, nelder_mead};
 
 use super::files;
@@ -40,30 +41,6 @@ pub struct Options {
     pub max_evals: Option<usize>,
 }
 
-/// One reference row measured against its prediction.
-#[derive(Debug, Clone)]
-pub struct RowFit {
-    /// The reference row.
-    pub row: ReferenceRow,
-    /// Predicted requests per second.
-    pub qps: f64,
-    /// Predicted mean latency in ms.
-    pub latency_ms: f64,
-    /// The predicted bottleneck.
-    pub bottleneck: String,
-}
-
-impl RowFit {
-    /// Relative throughput error (predicted / measured − 1).
-    pub fn qps_error(&self) -> f64 {
-        self.qps / self.row.qps - 1.0
-    }
-    /// Relative mean-latency error.
-    pub fn latency_error(&self) -> f64 {
-        self.latency_ms / self.row.latency_ms - 1.0
-    }
-}
-
 /// Simulates every row with `model` plus `overrides`, rows in parallel.
 pub fn evaluate(
     model: &ModelSource,
@@ -80,8 +57,10 @@ pub fn evaluate(
             super::check(&r, &what)?;
             let op = r.primary();
             Ok(RowFit {
-                row: row.clone(),
+                label: row.label.clone(),
+                measured_qps: row.qps,
                 qps: op.throughput_rps,
+                measured_latency_ms: row.latency_ms,
                 latency_ms: op.latency_w.mean() * 1e-6,
                 bottleneck: r.bottleneck.clone(),
             })
@@ -93,34 +72,13 @@ pub fn evaluate(
 /// over the rows not in `exclude`.
 pub fn objective(fits: &[RowFit], latency_weight: f64, exclude: &[String]) -> f64 {
     fits.iter()
-        .filter(|f| !exclude.contains(&f.row.label))
+        .filter(|f| !exclude.contains(&f.label))
         .map(|f| {
-            let q = (f.qps.max(1e-9) / f.row.qps).ln();
-            let l = (f.latency_ms.max(1e-9) / f.row.latency_ms).ln();
+            let q = (f.qps.max(1e-9) / f.measured_qps).ln();
+            let l = (f.latency_ms.max(1e-9) / f.measured_latency_ms).ln();
             q * q + latency_weight * l * l
         })
         .sum()
-}
-
-/// The table of rows measured against predicted.
-pub fn table(fits: &[RowFit]) -> String {
-    let mut o = String::from(
-        "| reference row | measured req/s | predicted req/s | error | measured ms | predicted ms | error | bottleneck |\n|---|---:|---:|---:|---:|---:|---:|---|\n",
-    );
-    for f in fits {
-        o.push_str(&format!(
-            "| {} | {:.0} | {:.0} | {:+.1}% | {:.2} | {:.2} | {:+.1}% | {} |\n",
-            f.row.label,
-            f.row.qps,
-            f.qps,
-            f.qps_error() * 100.0,
-            f.row.latency_ms,
-            f.latency_ms,
-            f.latency_error() * 100.0,
-            f.bottleneck
-        ));
-    }
-    o
 }
 
 /// The inputs of a calibration, loaded and checked.

@@ -6,19 +6,19 @@
 //! and the choice are `capacity`'s, and this module reads the plan and its models, runs each
 //! probe's replications in parallel, and writes the tables and charts.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::capacity::{self, Limit, Outcome, Probe, Search, choose, rank};
+use crate::capacity::{self, Limit, Outcome, Search};
 use crate::config::model::ModelSource;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
-use crate::report::charts::{self, Series};
+use crate::report::plan::{self as report, PlanResult, PlanRow, ProbeRow, SensitivityRow};
+use crate::report::table;
 
 use super::files;
 
@@ -163,180 +163,48 @@ pub fn plan(a: &Options) -> Result<(), Error> {
             })
             .collect()
     });
-    // The cheapest candidate meeting the target (ties: the higher maximum rate, then order).
-    let costs: Vec<f64> = l.candidates.iter().map(|c| c.candidate.cost).collect();
-    let rates: Vec<f64> = limits.iter().map(|x| x.max_rate).collect();
-    let order = rank(&costs, &rates);
-    let chosen = choose(&costs, &rates, l.search.target);
+    let names = l
+        .candidates
+        .iter()
+        .map(|c| (c.candidate.name.as_str(), c.candidate.cost))
+        .collect();
+    let r = PlanResult::new(&l.name, &l.search, names, &limits);
     let out = a
         .out
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&l.name));
     files::create_dir(&out)?;
-    // The table, on the terminal and in plan.csv.
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "\nPlan {}: target {:.0} reads/s; read p99 <= {} ms{}{}\n",
-        l.name,
-        l.search.target,
-        l.search.read_p99_ms,
-        l.search
-            .write_p99_ms
-            .map(|w| format!(", write p99 <= {w} ms"))
-            .unwrap_or_default(),
-        if l.search.allow_failures {
-            ""
-        } else {
-            ", no failed requests"
-        }
-    );
-    let _ = writeln!(
-        text,
-        "{:<40} {:>7} {:>14} {:>10}  {:<28} why the next rate fails",
-        "candidate", "cost", "max reads/s", "headroom", "bottleneck at the limit"
-    );
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let _ = csv.write_record([
-        "candidate",
-        "cost",
-        "max_read_rate_rps",
-        "first_failing_rate_rps",
-        "headroom_frac",
-        "meets_target",
-        "chosen",
-        "bottleneck",
-        "bottleneck_utilization_frac",
-        "dominant_read_stage",
-        "read_p99_ms_at_max",
-        "failing_reason",
-        "probes",
-        "unresolved_probes",
-    ]);
-    for &i in &order {
-        let c = &l.candidates[i].candidate;
-        let lim = &limits[i];
-        let at_fail = lim.at_fail();
-        let at_max = lim
-            .probes
-            .iter()
-            .filter(|p| p.pass)
-            .max_by(|a, b| a.rate.total_cmp(&b.rate));
-        let headroom = lim.max_rate / l.search.target - 1.0;
-        let (bn, bu, stage, why) = at_fail.map_or(
-            (
-                "none within 64x the target".to_string(),
-                0.0,
-                String::new(),
-                String::new(),
-            ),
-            |p| {
-                (
-                    p.bottleneck.0.clone(),
-                    p.bottleneck.1,
-                    p.dominant_stage.clone(),
-                    p.why.clone(),
-                )
-            },
-        );
-        let mark = if Some(i) == chosen { "* " } else { "  " };
-        let _ = writeln!(
-            text,
-            "{mark}{:<38} {:>7.2} {:>14.0} {:>+9.0}%  {:<28} {}{}",
-            c.name,
-            c.cost,
-            lim.max_rate,
-            headroom * 100.0,
-            format!("{bn} ({:.0}%)", bu * 100.0),
-            why,
-            if stage.is_empty() {
-                String::new()
-            } else {
-                format!("; most read time in {stage}")
-            }
-        );
-        let _ = csv.write_record([
-            c.name.clone(),
-            format!("{}", c.cost),
-            format!("{:.1}", lim.max_rate),
-            if lim.fail_rate().is_finite() {
-                format!("{:.1}", lim.fail_rate())
-            } else {
-                String::new()
-            },
-            format!("{headroom:.4}"),
-            u8::from(lim.max_rate >= l.search.target).to_string(),
-            u8::from(Some(i) == chosen).to_string(),
-            bn,
-            format!("{bu:.4}"),
-            stage,
-            at_max.map_or(String::new(), |p| format!("{:.4}", p.read_p99_ms)),
-            why,
-            lim.probes.len().to_string(),
-            lim.probes
-                .iter()
-                .filter(|p| p.unresolved)
-                .count()
-                .to_string(),
-        ]);
+    print!("{}", report::text(&r));
+    let rows = report::plan_rows(&r);
+    files::write_atomic(
+        &out.join("plan.csv"),
+        &table::csv(&PlanRow::default(), &rows),
+    )?;
+    let probes = report::probe_rows(&r);
+    files::write_atomic(
+        &out.join("probes.csv"),
+        &table::csv(&ProbeRow::default(), &probes),
+    )?;
+    let svg = report::hockey_stick(&r).map_err(Error::Internal)?;
+    files::write_atomic(&out.join("hockey-stick.svg"), svg.as_bytes())?;
+    if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
+        let base = limits[i].max_rate;
+        let inputs = pool.install(|| sensitivity(&l, i, sens, base))?;
+        let (rows, text, svg) = report::sensitivity(
+            &l.candidates[i].candidate.name,
+            base,
+            sens.change,
+            l.search.precision,
+            &inputs,
+        )
+        .map_err(Error::Internal)?;
+        eprint!("{text}");
+        let csv = table::csv(&SensitivityRow::default(), &rows);
+        files::write_atomic(&out.join("sensitivity.csv"), &csv)?;
+        files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())?;
     }
-    match chosen {
-        Some(i) => {
-            let _ = writeln!(
-                text,
-                "\nChosen: {} (cost {}), the cheapest candidate that sustains {:.0} reads/s within the objectives: up to {:.0} reads/s, {:+.0}% headroom.",
-                l.candidates[i].candidate.name,
-                l.candidates[i].candidate.cost,
-                l.search.target,
-                limits[i].max_rate,
-                (limits[i].max_rate / l.search.target - 1.0) * 100.0
-            );
-            for &j in order.iter().take_while(|&&j| j != i) {
-                let _ = writeln!(
-                    text,
-                    "  {} is cheaper but fails: it reaches only {:.0} reads/s; {}.",
-                    l.candidates[j].candidate.name,
-                    limits[j].max_rate,
-                    limits[j].at_fail().map_or("", |p| p.why.as_str())
-                );
-            }
-        }
-        None => {
-            let _ = writeln!(
-                text,
-                "\nNo candidate sustains {:.0} reads/s within the objectives.",
-                l.search.target
-            );
-        }
-    }
-    print!("{text}");
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    files::write_atomic(&out.join("plan.csv"), &bytes)?;
-    write_probes(&out, &l, &limits)?;
-    hockey_stick(&out, &l, &limits)?;
-    if let (Some(i), Some(sens)) = (chosen, &l.plan.sensitivity) {
-        let rows = pool.install(|| sensitivity(&l, i, sens, limits[i].max_rate))?;
-        tornado(&out, &l, i, limits[i].max_rate, &rows)?;
-    }
-    let resolved = format!(
-        "# The plan as run (etcdsim {}), with its candidates expanded.\n{}\n# candidates: {:?}\n",
-        env!("CARGO_PKG_VERSION"),
-        toml::to_string(&l.plan).map_err(|e| Error::Internal(e.to_string()))?,
-        l.candidates
-            .iter()
-            .map(|c| {
-                let o: Vec<String> = c
-                    .candidate
-                    .overrides
-                    .iter()
-                    .map(|o| o.to_string())
-                    .collect();
-                (&c.candidate.name, o, c.candidate.cost)
-            })
-            .collect::<Vec<_>>()
-    );
+    let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
+    let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
     files::write_atomic(&out.join("plan.toml"), resolved.as_bytes())?;
     eprintln!(
         "etcdsim: {} in {:.1} s; wrote {}",
@@ -345,111 +213,6 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         out.display()
     );
     Ok(())
-}
-
-fn write_probes(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let _ = csv.write_record([
-        "candidate",
-        "offered_read_rate_rps",
-        "pass",
-        "unresolved",
-        "replications",
-        "read_p50_ms",
-        "read_p99_ms",
-        "write_p99_ms",
-        "failed",
-        "saturated",
-        "bottleneck",
-        "bottleneck_utilization_frac",
-        "dominant_read_stage",
-        "why",
-    ]);
-    for (c, lim) in l.candidates.iter().zip(limits) {
-        let c = &c.candidate;
-        let mut ps: Vec<&Probe> = lim.probes.iter().collect();
-        ps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
-        for p in ps {
-            let _ = csv.write_record([
-                c.name.clone(),
-                format!("{:.1}", p.rate),
-                u8::from(p.pass).to_string(),
-                u8::from(p.unresolved).to_string(),
-                p.reps.to_string(),
-                format!("{:.4}", p.read_p50_ms),
-                format!("{:.4}", p.read_p99_ms),
-                format!("{:.4}", p.write_p99_ms),
-                p.failed.to_string(),
-                u8::from(p.saturated).to_string(),
-                p.bottleneck.0.clone(),
-                format!("{:.4}", p.bottleneck.1),
-                p.dominant_stage.clone(),
-                p.why.clone(),
-            ]);
-        }
-    }
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    files::write_atomic(&out.join("probes.csv"), &bytes)
-}
-
-/// Latency against offered load per candidate, the objective drawn and each knee marked.
-fn hockey_stick(out: &Path, l: &Loaded, limits: &[Limit]) -> Result<(), Error> {
-    let cap = l.search.read_p99_ms * 3.0;
-    let mut series = Vec::new();
-    let mut x_max: f64 = 0.0;
-    for (i, (c, lim)) in l.candidates.iter().zip(limits).enumerate() {
-        let c = &c.candidate;
-        let mut ps: Vec<&Probe> = lim.probes.iter().filter(|p| !p.saturated).collect();
-        ps.sort_by(|a, b| a.rate.total_cmp(&b.rate));
-        let pts: Vec<(f64, f64)> = ps
-            .iter()
-            .map(|p| (p.rate, p.read_p99_ms.min(cap)))
-            .collect();
-        x_max = x_max.max(pts.iter().map(|p| p.0).fold(0.0, f64::max));
-        series.push(Series {
-            label: format!("{}: read p99", c.name),
-            points: pts,
-            markers: false,
-            color: i,
-        });
-        series.push(Series {
-            label: format!("{}: read p50", c.name),
-            points: ps
-                .iter()
-                .map(|p| (p.rate, p.read_p50_ms.min(cap)))
-                .collect(),
-            markers: true,
-            color: i,
-        });
-        if lim.max_rate > 0.0 {
-            series.push(Series {
-                label: format!("{}: knee {:.0}/s", c.name, lim.max_rate),
-                points: vec![(lim.max_rate, 0.0), (lim.max_rate, l.search.read_p99_ms)],
-                markers: true,
-                color: i,
-            });
-        }
-    }
-    series.push(Series {
-        label: format!("objective: read p99 <= {} ms", l.search.read_p99_ms),
-        points: vec![(0.0, l.search.read_p99_ms), (x_max, l.search.read_p99_ms)],
-        markers: false,
-        color: 98,
-    });
-    let svg = charts::line_chart(
-        &format!(
-            "{}: read latency against offered load (capped at 3x the objective)",
-            l.name
-        ),
-        "offered reads/s",
-        "latency (ms)",
-        &series,
-        false,
-    )
-    .map_err(Error::Internal)?;
-    files::write_atomic(&out.join("hockey-stick.svg"), svg.as_bytes())
 }
 
 /// (input, max rate at −change, max rate at +change)
@@ -485,54 +248,4 @@ fn sensitivity(
         .zip(results.chunks(2))
         .map(|(x, r)| (x[0].key.clone(), r[0], r[1]))
         .collect())
-}
-
-fn tornado(out: &Path, l: &Loaded, i: usize, base: f64, rows: &[SensRow]) -> Result<(), Error> {
-    let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let _ = csv.write_record([
-        "input",
-        "change_frac",
-        "max_read_rate_minus_rps",
-        "max_read_rate_plus_rps",
-        "base_max_read_rate_rps",
-    ]);
-    eprintln!(
-        "\nSensitivity of {}'s maximum rate ({base:.0} reads/s) to each input ±{:.0}%:",
-        l.candidates[i].candidate.name,
-        change * 100.0
-    );
-    for (k, lo, hi) in rows {
-        eprintln!(
-            "  {k:<28} -{:.0}%: {lo:>10.0} ({:+.1}%)   +{:.0}%: {hi:>10.0} ({:+.1}%)",
-            change * 100.0,
-            (lo / base - 1.0) * 100.0,
-            change * 100.0,
-            (hi / base - 1.0) * 100.0
-        );
-        let _ = csv.write_record([
-            k.clone(),
-            format!("{change}"),
-            format!("{lo:.1}"),
-            format!("{hi:.1}"),
-            format!("{base:.1}"),
-        ]);
-    }
-    let bytes = csv
-        .into_inner()
-        .map_err(|e| Error::Internal(e.to_string()))?;
-    files::write_atomic(&out.join("sensitivity.csv"), &bytes)?;
-    let svg = charts::tornado(
-        &format!(
-            "{}: maximum read rate when each input moves ±{:.0}% (search resolution {:.0}%)",
-            l.candidates[i].candidate.name,
-            change * 100.0,
-            l.search.precision * 100.0
-        ),
-        "maximum reads/s within the objectives",
-        base,
-        rows,
-    )
-    .map_err(Error::Internal)?;
-    files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
 }

@@ -80,7 +80,7 @@ pub fn validation(a: &Options) -> Result<(), Error> {
         QPS_TOLERANCE * 100.0,
         LATENCY_TOLERANCE * 100.0
     );
-    o.push_str(&super::calibrate::table(&fits));
+    o.push_str(&crate::report::calibration::table(&fits));
     let _ = writeln!(o, "\nRows outside the tolerances:\n");
     let mut any = false;
     for f in &fits {
@@ -88,12 +88,12 @@ pub fn validation(a: &Options) -> Result<(), Error> {
             any = true;
             let why = KNOWN_MISSES
                 .iter()
-                .find(|(label, _)| *label == f.row.label)
+                .find(|(label, _)| *label == f.label)
                 .map_or("Not a known miss: investigate.", |(_, why)| why);
             let _ = writeln!(
                 o,
                 "- **{}** (throughput {:+.1}%, latency {:+.1}%): {why}",
-                f.row.label,
+                f.label,
                 f.qps_error() * 100.0,
                 f.latency_error() * 100.0
             );
