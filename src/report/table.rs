@@ -222,6 +222,43 @@ pub fn parse<R: Row>(template: &R, fields: &[String]) -> Result<R, String> {
     }
 }
 
+/// Why a table could not be read back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadError {
+    /// The header is not that of the expected rows: another configuration wrote the file.
+    Columns,
+    /// The text is not CSV.
+    Csv(String),
+}
+
+/// The rows of a CSV table shaped like `template`, from `text` (lines starting with `#` are
+/// comments). Reading stops at the first record that does not read as a row: a half-written
+/// last line (the process was killed mid-write) is dropped.
+pub fn read_csv<R: Row>(template: &R, text: &str) -> Result<Vec<R>, ReadError> {
+    let mut rd = csv::ReaderBuilder::new()
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    let got: Vec<String> = rd
+        .headers()
+        .map_err(|e| ReadError::Csv(e.to_string()))?
+        .iter()
+        .map(String::from)
+        .collect();
+    if got != header(template) {
+        return Err(ReadError::Columns);
+    }
+    let mut rows = Vec::new();
+    for rec in rd.records() {
+        let Ok(rec) = rec else { break };
+        let fields: Vec<String> = rec.iter().map(String::from).collect();
+        match parse(template, &fields) {
+            Ok(row) => rows.push(row),
+            Err(_) => break,
+        }
+    }
+    Ok(rows)
+}
+
 /// One CSV record, quoted as the csv crate quotes.
 pub fn csv_line(fields: &[String]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -312,6 +349,12 @@ mod tests {
             parse(&t(0.0), &bad).unwrap_err(),
             "n: \"x\" is not a whole number"
         );
+        // Read back from a file: comments skipped, a half-written last line dropped.
+        let two = csv(&row, &[row.clone(), row.clone()]);
+        let mut text = format!("# comment\n{}", String::from_utf8(two).unwrap());
+        text.truncate(text.len() - 4);
+        assert_eq!(read_csv(&t(0.0), &text).unwrap().len(), 1);
+        assert_eq!(read_csv(&t(0.0), "name,n\n"), Err(ReadError::Columns));
     }
 
     #[test]

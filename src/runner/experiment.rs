@@ -25,7 +25,7 @@ use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::report::experiment::{self as results, LineCharts, RunId, RunRow, SummaryRow};
-use crate::report::table;
+use crate::report::table::{self, ReadError};
 
 use super::files::{self, io, write_atomic};
 
@@ -181,34 +181,15 @@ fn plan(path: &Path) -> Result<Plan, Error> {
 }
 
 /// The rows of a results file or journal (`text`, read from `path`), whose header must be this
-/// experiment's. A half-written last line (the process was killed mid-write) is dropped: that
-/// run simply runs again.
+/// experiment's; a half-written last line is dropped (that run simply runs again).
 fn read_rows(path: &Path, text: &str, p: &Plan) -> Result<Vec<RunRow>, Error> {
-    let mut rd = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
-    let got: Vec<String> = rd
-        .headers()
-        .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
-        .iter()
-        .map(String::from)
-        .collect();
-    if got != table::header(&p.template) {
-        return Err(Error::Usage(format!(
+    table::read_csv(&p.template, text).map_err(|e| match e {
+        ReadError::Columns => Error::Usage(format!(
             "{}: its columns differ from this experiment's; it was written by another configuration",
             path.display()
-        )));
-    }
-    let mut rows = Vec::new();
-    for rec in rd.records() {
-        let Ok(rec) = rec else { break };
-        let fields: Vec<String> = rec.iter().map(String::from).collect();
-        match table::parse(&p.template, &fields) {
-            Ok(row) => rows.push(row),
-            Err(_) => break,
-        }
-    }
-    Ok(rows)
+        )),
+        ReadError::Csv(e) => Error::Internal(format!("{}: {e}", path.display())),
+    })
 }
 
 /// The journal's first line: which experiment and model files its rows came from.
