@@ -101,30 +101,42 @@ pub fn text(r: &PlanResult) -> String {
         "candidate", "cost", "max reads/s", "headroom", "bottleneck at the limit"
     );
     for &i in &r.order {
-        let (name, cost) = r.candidates[i];
-        let f = at_failure(&r.limits[i]);
-        let bottleneck = if f.utilization.is_nan() {
-            f.bottleneck
-        } else {
-            format!("{} ({:.0}%)", f.bottleneck, f.utilization * 100.0)
-        };
-        let _ = writeln!(
-            text,
-            "{}{:<38} {:>7.2} {:>14.0} {:>+9.0}%  {:<28} {}{}",
-            if Some(i) == r.chosen { "* " } else { "  " },
-            name,
-            cost,
-            r.limits[i].max_rate,
-            r.headroom(i) * 100.0,
-            bottleneck,
-            f.why,
-            if f.stage.is_empty() {
-                String::new()
-            } else {
-                format!("; most read time in {}", f.stage)
-            }
-        );
+        text.push_str(&candidate_line(r, i));
     }
+    text.push_str(&choice(r));
+    text
+}
+
+/// Candidate `i`'s line of the table (`*` marks the choice).
+fn candidate_line(r: &PlanResult, i: usize) -> String {
+    let (name, cost) = r.candidates[i];
+    let f = at_failure(&r.limits[i]);
+    let bottleneck = if f.utilization.is_nan() {
+        f.bottleneck
+    } else {
+        format!("{} ({:.0}%)", f.bottleneck, f.utilization * 100.0)
+    };
+    format!(
+        "{}{:<38} {:>7.2} {:>14.0} {:>+9.0}%  {:<28} {}{}\n",
+        if Some(i) == r.chosen { "* " } else { "  " },
+        name,
+        cost,
+        r.limits[i].max_rate,
+        r.headroom(i) * 100.0,
+        bottleneck,
+        f.why,
+        if f.stage.is_empty() {
+            String::new()
+        } else {
+            format!("; most read time in {}", f.stage)
+        }
+    )
+}
+
+/// The choice, and why each cheaper candidate fails; or that none meets the target.
+fn choice(r: &PlanResult) -> String {
+    let s = r.search;
+    let mut text = String::new();
     match r.chosen {
         Some(i) => {
             let _ = writeln!(

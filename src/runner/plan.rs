@@ -146,23 +146,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         l.search.target,
         l.search.read_p99_ms
     );
-    let limits: Vec<Limit> = pool.install(|| {
-        l.candidates
-            .par_iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let lim = max_rate(&c.cluster, &c.workload, &l.search, i as u64);
-                eprintln!(
-                    "  {}: max {:.0} reads/s ({} probes, {:.1} s)",
-                    c.candidate.name,
-                    lim.max_rate,
-                    lim.probes.len(),
-                    t0.elapsed().as_secs_f64()
-                );
-                lim
-            })
-            .collect()
-    });
+    let limits = pool.install(|| search_all(&l, t0));
     let names = l
         .candidates
         .iter()
@@ -190,18 +174,7 @@ pub fn plan(a: &Options) -> Result<(), Error> {
     if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
         let base = limits[i].max_rate;
         let inputs = pool.install(|| sensitivity(&l, i, sens, base))?;
-        let (rows, text, svg) = report::sensitivity(
-            &l.candidates[i].candidate.name,
-            base,
-            sens.change,
-            l.search.precision,
-            &inputs,
-        )
-        .map_err(Error::Internal)?;
-        eprint!("{text}");
-        let csv = table::csv(&SensitivityRow::default(), &rows);
-        files::write_atomic(&out.join("sensitivity.csv"), &csv)?;
-        files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())?;
+        write_sensitivity(&out, &l, i, base, &inputs)?;
     }
     let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
     let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
@@ -213,6 +186,49 @@ pub fn plan(a: &Options) -> Result<(), Error> {
         out.display()
     );
     Ok(())
+}
+
+/// Every candidate's search, in parallel, each reported on stderr as it ends.
+fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
+    l.candidates
+        .par_iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let lim = max_rate(&c.cluster, &c.workload, &l.search, i as u64);
+            eprintln!(
+                "  {}: max {:.0} reads/s ({} probes, {:.1} s)",
+                c.candidate.name,
+                lim.max_rate,
+                lim.probes.len(),
+                t0.elapsed().as_secs_f64()
+            );
+            lim
+        })
+        .collect()
+}
+
+/// Prints the sensitivity of candidate `i`'s maximum rate `base` and writes its table and
+/// tornado chart.
+fn write_sensitivity(
+    out: &Path,
+    l: &Loaded,
+    i: usize,
+    base: f64,
+    inputs: &[SensRow],
+) -> Result<(), Error> {
+    let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
+    let (rows, text, svg) = report::sensitivity(
+        &l.candidates[i].candidate.name,
+        base,
+        change,
+        l.search.precision,
+        inputs,
+    )
+    .map_err(Error::Internal)?;
+    eprint!("{text}");
+    let csv = table::csv(&SensitivityRow::default(), &rows);
+    files::write_atomic(&out.join("sensitivity.csv"), &csv)?;
+    files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
 }
 
 /// (input, max rate at −change, max rate at +change)
