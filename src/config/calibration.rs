@@ -16,8 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use super::model::ModelSource;
-use super::variant::Override;
+use super::variant::{ModelSource, Override};
 use super::workload::WorkloadSpec;
 
 /// A calibration file.
