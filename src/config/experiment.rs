@@ -334,24 +334,14 @@ impl ExperimentFile {
     /// Every point of the grid, validated against `model` (the file's model, parsed once); an
     /// error names the point.
     pub fn jobs(&self, file: &str, model: &ModelSource) -> Result<Vec<Job>, ConfigError> {
-        let base: Vec<Override> = self
-            .set
-            .iter()
-            .map(|(k, v)| Override::Set {
-                key: k.clone(),
-                value: v.clone(),
-            })
-            .collect();
+        let base = Override::sets(&self.set);
         let mut jobs = Vec::new();
         for (i, values) in self.points(file)?.into_iter().enumerate() {
             let mut overrides = base.clone();
             let mut wl = self.workload.clone();
             for (k, v) in &values {
                 match k.strip_prefix("model.") {
-                    Some(mk) => overrides.push(Override::Set {
-                        key: mk.to_string(),
-                        value: v.clone(),
-                    }),
+                    Some(mk) => overrides.push(Override::set(mk, v)),
                     None => {
                         wl.insert(k.clone(), v.clone());
                     }

@@ -369,14 +369,7 @@ impl PlanFile {
     pub fn expand(&self) -> Vec<Candidate> {
         let mut out = Vec::new();
         for c in &self.candidates {
-            let base: Vec<Override> = c
-                .set
-                .iter()
-                .map(|(k, v)| Override::Set {
-                    key: k.clone(),
-                    value: v.clone(),
-                })
-                .collect();
+            let base = Override::sets(&c.set);
             let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
             for (k, v) in &c.grid {
                 let vals = v.as_array().cloned().unwrap_or_default();
@@ -396,10 +389,7 @@ impl PlanFile {
                 let mut cost = c.cost;
                 let mut label = Vec::new();
                 for (k, v) in &combo {
-                    overrides.push(Override::Set {
-                        key: k.clone(),
-                        value: v.clone(),
-                    });
+                    overrides.push(Override::set(k, v));
                     let x = super::number(v);
                     if let (Some(per), Some(x)) = (c.cost_per.get(k).and_then(super::number), x) {
                         cost += per * x;

@@ -132,6 +132,19 @@ pub enum Override {
 }
 
 impl Override {
+    /// Sets `key` to `value`.
+    pub fn set(key: &str, value: &toml::Value) -> Override {
+        Override::Set {
+            key: key.to_string(),
+            value: value.clone(),
+        }
+    }
+
+    /// A `set = { "dotted.key" = value, ... }` table, in order.
+    pub fn sets(table: &toml::Table) -> Vec<Override> {
+        table.iter().map(|(k, v)| Override::set(k, v)).collect()
+    }
+
     /// Sets `key` to the number `x` (written as an integer when it is whole, as TOML would
     /// read it back).
     pub fn number(key: &str, x: f64) -> Override {

@@ -386,6 +386,7 @@ mod tests {
         assert_eq!(d.sample(&mut rng::from_seed(5)), SimDuration(7_000));
     }
 
+    /// The lognormal that `{ kind = "lognormal", mu = ln 100, sigma = 0.5 }` (µs) validates into.
     #[test]
     fn lognormal_mean_and_median() {
         let d = Dist::lognormal_ns(100_000f64.ln(), 0.5).unwrap();
