@@ -16,7 +16,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use super::variant::{ModelSource, Override};
+use super::model::ModelSource;
+use super::variant::Override;
 use super::workload::WorkloadSpec;
 
 /// A calibration file.

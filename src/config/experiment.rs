@@ -31,7 +31,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use super::variant::{ModelSource, Override, number_value};
+use super::model::ModelSource;
+use super::variant::{Override, number_value};
 use super::workload::WorkloadSpec;
 use crate::model::{ClusterParams, Workload};
 

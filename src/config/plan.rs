@@ -23,7 +23,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use super::variant::{ModelSource, Override, literal_text};
+use super::model::ModelSource;
+use super::variant::{Override, literal_text};
 use super::workload::WorkloadSpec;
 use crate::model::{ClusterParams, Workload};
 

@@ -18,7 +18,7 @@ use crate::config::ConfigError;
 use crate::config::calibration::{
     CalibrationFile, FreeParam, ReferenceRow, Start, fitted_model, overrides, parse_reference,
 };
-use crate::config::variant::ModelSource;
+use crate::config::model::ModelSource;
 use crate::config::variant::Override;
 use crate::error::Error;
 use crate::model::{self, RunOptions};

@@ -20,7 +20,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::experiment::{ExperimentFile, Job, RunEntry, describe, plain};
-use crate::config::variant::ModelSource;
+use crate::config::model::ModelSource;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};

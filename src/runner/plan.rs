@@ -12,8 +12,8 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::capacity::{self, Limit, Outcome, Search};
+use crate::config::model::ModelSource;
 use crate::config::plan::{Candidate, PlanFile};
-use crate::config::variant::ModelSource;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
