@@ -239,56 +239,94 @@ pub struct ReferenceRow {
 /// Reads a reference CSV (the columns of `etcd-io-v3.4-performance.csv`; lines starting with
 /// `#` are comments). `file` names it in errors.
 pub fn parse_reference(file: &str, text: &str) -> Result<Vec<ReferenceRow>, ConfigError> {
-    let mut header: Option<Vec<String>> = None;
+    let mut header: Option<Vec<&str>> = None;
     let mut rows = Vec::new();
     for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
         let l = raw.trim();
         if l.is_empty() || l.starts_with('#') {
             continue;
         }
         let fields: Vec<&str> = l.split(',').map(str::trim).collect();
-        let Some(h) = &header else {
-            header = Some(fields.iter().map(|s| s.to_string()).collect());
+        let Some(header) = &header else {
+            header = Some(fields);
             continue;
         };
-        let bad = |col: &str, rule: String| ConfigError::Parse {
+        rows.push(
+            Record {
+                file,
+                line: i + 1,
+                header,
+                fields: &fields,
+            }
+            .row()?,
+        );
+    }
+    if rows.is_empty() {
+        return Err(ConfigError::Parse {
             file: file.to_string(),
-            line: Some(line),
+            line: None,
+            msg: "no rows: a header line and at least one measured run are needed".into(),
+        });
+    }
+    Ok(rows)
+}
+
+/// One line of a reference CSV, with the header that names its fields.
+struct Record<'a> {
+    file: &'a str,
+    line: usize,
+    header: &'a [&'a str],
+    fields: &'a [&'a str],
+}
+
+impl Record<'_> {
+    fn bad(&self, col: &str, rule: String) -> ConfigError {
+        ConfigError::Parse {
+            file: self.file.to_string(),
+            line: Some(self.line),
             msg: format!("column {col}: {rule}"),
-        };
-        let get = |col: &str| -> Result<&str, ConfigError> {
-            let at = h
-                .iter()
-                .position(|c| c == col)
-                .ok_or_else(|| bad(col, "missing from the header".into()))?;
-            fields
-                .get(at)
-                .copied()
-                .ok_or_else(|| bad(col, format!("the row has {} fields", fields.len())))
-        };
-        let num = |col: &str| -> Result<f64, ConfigError> {
-            let s = get(col)?;
-            s.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite() && *x > 0.0)
-                .ok_or_else(|| bad(col, format!("must be a number > 0 (got {s:?})")))
-        };
-        let int = |col: &str| -> Result<u32, ConfigError> {
-            let s = get(col)?;
-            s.parse::<u32>()
-                .ok()
-                .filter(|x| *x > 0)
-                .ok_or_else(|| bad(col, format!("must be a whole number > 0 (got {s:?})")))
-        };
-        let kind = get("kind")?;
-        let (clients, conns) = (int("clients")?, int("conns")?);
-        let target = get("target")?;
+        }
+    }
+
+    fn get(&self, col: &str) -> Result<&str, ConfigError> {
+        let at = self
+            .header
+            .iter()
+            .position(|c| *c == col)
+            .ok_or_else(|| self.bad(col, "missing from the header".into()))?;
+        self.fields
+            .get(at)
+            .copied()
+            .ok_or_else(|| self.bad(col, format!("the row has {} fields", self.fields.len())))
+    }
+
+    fn num(&self, col: &str) -> Result<f64, ConfigError> {
+        let s = self.get(col)?;
+        s.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite() && *x > 0.0)
+            .ok_or_else(|| self.bad(col, format!("must be a number > 0 (got {s:?})")))
+    }
+
+    fn int(&self, col: &str) -> Result<u32, ConfigError> {
+        let s = self.get(col)?;
+        s.parse::<u32>()
+            .ok()
+            .filter(|x| *x > 0)
+            .ok_or_else(|| self.bad(col, format!("must be a whole number > 0 (got {s:?})")))
+    }
+
+    /// The benchmark run this line describes.
+    fn row(&self) -> Result<ReferenceRow, ConfigError> {
+        let line = self.line;
+        let kind = self.get("kind")?;
+        let (clients, conns) = (self.int("clients")?, self.int("conns")?);
+        let target = self.get("target")?;
         let target_leader = match target {
             "leader only" => true,
             "all members" => false,
             t => {
-                return Err(bad(
+                return Err(self.bad(
                     "target",
                     format!("must be \"leader only\" or \"all members\" (got {t:?})"),
                 ));
@@ -297,17 +335,17 @@ pub fn parse_reference(file: &str, text: &str) -> Result<Vec<ReferenceRow>, Conf
         let base = WorkloadSpec {
             clients,
             conns,
-            total: u64::from(int("requests")?),
+            total: u64::from(self.int("requests")?),
             target_leader,
             ..WorkloadSpec::default()
         };
         let (label, workload) = match kind {
             "read" => {
-                let c = match get("consistency")? {
+                let c = match self.get("consistency")? {
                     "linearizable" | "l" => "l",
                     "serializable" | "s" => "s",
                     c => {
-                        return Err(bad(
+                        return Err(self.bad(
                             "consistency",
                             format!("must be linearizable or serializable (got {c:?})"),
                         ));
@@ -317,8 +355,8 @@ pub fn parse_reference(file: &str, text: &str) -> Result<Vec<ReferenceRow>, Conf
                     format!("read {c}, {clients} clients"),
                     WorkloadSpec {
                         consistency: c.into(),
-                        key_size: int("key_size_bytes")?,
-                        val_size: int("value_size_bytes")?,
+                        key_size: self.int("key_size_bytes")?,
+                        val_size: self.int("value_size_bytes")?,
                         ..base
                     },
                 )
@@ -330,29 +368,21 @@ pub fn parse_reference(file: &str, text: &str) -> Result<Vec<ReferenceRow>, Conf
                 ),
                 WorkloadSpec {
                     read_ratio: 0.0,
-                    put_key_size: int("key_size_bytes")?,
-                    put_val_size: int("value_size_bytes")?,
+                    put_key_size: self.int("key_size_bytes")?,
+                    put_val_size: self.int("value_size_bytes")?,
                     ..base
                 },
             ),
-            k => return Err(bad("kind", format!("must be read or write (got {k:?})"))),
+            k => return Err(self.bad("kind", format!("must be read or write (got {k:?})"))),
         };
-        rows.push(ReferenceRow {
+        Ok(ReferenceRow {
             line,
             label,
             workload,
-            qps: num("qps")?,
-            latency_ms: num("latency_ms_mean")?,
-        });
+            qps: self.num("qps")?,
+            latency_ms: self.num("latency_ms_mean")?,
+        })
     }
-    if rows.is_empty() {
-        return Err(ConfigError::Parse {
-            file: file.to_string(),
-            line: None,
-            msg: "no rows: a header line and at least one measured run are needed".into(),
-        });
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]

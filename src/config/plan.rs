@@ -332,6 +332,13 @@ impl PlanFile {
                 ));
             }
         }
+        self.check_candidates(file)
+    }
+
+    /// The candidates' rules: positive costs, non-empty grid axes, `cost_per` on grid axes, and
+    /// at most 1,000 clusters in all.
+    fn check_candidates(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |key: String, rule: &str| ConfigError::invalid(file, key, rule);
         let mut total: usize = 0;
         for (i, c) in self.candidates.iter().enumerate() {
             let n = c.grid.values().fold(1usize, |n, v| {
@@ -340,25 +347,30 @@ impl PlanFile {
             total = total.saturating_add(n);
             if total > 1000 {
                 return Err(bad(
-                    &format!("candidates[{i}].grid"),
-                    "the candidates and their grids give more than 1,000 clusters; split the plan"
-                        .into(),
+                    format!("candidates[{i}].grid"),
+                    "the candidates and their grids give more than 1,000 clusters; split the plan",
                 ));
             }
-            pos(&format!("candidates[{i}].cost"), c.cost)?;
+            if !(c.cost.is_finite() && c.cost > 0.0) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("candidates[{i}].cost"),
+                    format!("must be a finite number > 0 (got {})", c.cost),
+                ));
+            }
             for (k, v) in &c.cost_per {
                 if !c.grid.contains_key(k) || super::number(v).is_none() {
                     return Err(bad(
-                        &format!("candidates[{i}].cost_per.\"{k}\""),
-                        "must be a number for an axis of the candidate's grid".into(),
+                        format!("candidates[{i}].cost_per.\"{k}\""),
+                        "must be a number for an axis of the candidate's grid",
                     ));
                 }
             }
             for (k, v) in &c.grid {
                 if v.as_array().is_none_or(|a| a.is_empty()) {
                     return Err(bad(
-                        &format!("candidates[{i}].grid.\"{k}\""),
-                        "must be a non-empty list of values".into(),
+                        format!("candidates[{i}].grid.\"{k}\""),
+                        "must be a non-empty list of values",
                     ));
                 }
             }
