@@ -887,11 +887,6 @@ impl ModelSource {
         })
     }
 
-    /// The file's name, as messages give it.
-    pub fn file(&self) -> &str {
-        &self.file
-    }
-
     /// The value at a dotted key (`cpu.grpc_request_us.mean`), as the file has it.
     pub fn get(&self, key: &str) -> Option<&toml::Value> {
         let (parent, last) = super::parent_of(&self.table, key)?;
