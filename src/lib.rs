@@ -5,9 +5,11 @@
 //! records, and the runner writes reports. The engine knows nothing about etcd; models know
 //! nothing about files.
 
+pub mod capacity;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod error;
 pub mod goruntime;
 pub mod model;
 pub mod queueing;

@@ -31,6 +31,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::model::ModelSource;
+use super::variant::{Override, number_value};
+use super::workload::WorkloadSpec;
+use crate::model::{ClusterParams, Workload};
 
 /// The raw experiment file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -169,14 +173,6 @@ pub type Point = Vec<(String, toml::Value)>;
 /// Points beyond this need `--yes`.
 pub const MAX_POINTS: usize = 100_000;
 
-fn num(x: f64) -> toml::Value {
-    if x.fract() == 0.0 && x.abs() < 9e15 {
-        toml::Value::Integer(x as i64)
-    } else {
-        toml::Value::Float(x)
-    }
-}
-
 fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, ConfigError> {
     let bad = |rule: String| ConfigError::invalid(file, format!("grid.{key}"), rule);
     let axis = Axis::deserialize(v.clone()).map_err(|_| {
@@ -204,7 +200,9 @@ fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value
             if n > MAX_POINTS {
                 return Err(bad(format!("{n} values: more than {MAX_POINTS}")));
             }
-            (0..n).map(|i| num(from + step * i as f64)).collect()
+            (0..n)
+                .map(|i| number_value(from + step * i as f64))
+                .collect()
         }
         Axis::Log {
             from,
@@ -221,7 +219,7 @@ fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value
             (0..points)
                 .map(|i| {
                     let x = from * (r * f64::from(i) / f64::from(points - 1)).exp();
-                    num((x * 1e6).round() / 1e6)
+                    number_value((x * 1e6).round() / 1e6)
                 })
                 .collect()
         }
@@ -305,14 +303,187 @@ impl ExperimentFile {
     }
 }
 
-/// Reads an experiment file.
-pub fn load_experiment(path: &std::path::Path) -> Result<ExperimentFile, ConfigError> {
-    let text = super::read(path)?;
-    let file = path.display().to_string();
-    let e: ExperimentFile = super::parse_with_overrides(&file, &text, &[])?;
+/// A point of the grid, validated: its axis values, its cluster and its workload.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// (key, value) per axis, in axis order.
+    pub values: Point,
+    /// The model with the file's `set` and the point's `model.` axes.
+    pub cluster: ClusterParams,
+    /// The file's workload with the point's other axes.
+    pub workload: Workload,
+}
+
+/// "clients=10, consistency=l"
+pub fn describe(values: &Point) -> String {
+    values
+        .iter()
+        .map(|(k, v)| format!("{k}={}", plain(v)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A TOML value as a CSV cell: strings without quotes.
+pub fn plain(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+impl ExperimentFile {
+    /// Every point of the grid, validated against `model` (the file's model, parsed once); an
+    /// error names the point.
+    pub fn jobs(&self, file: &str, model: &ModelSource) -> Result<Vec<Job>, ConfigError> {
+        let base = Override::sets(&self.set);
+        let mut jobs = Vec::new();
+        for (i, values) in self.points(file)?.into_iter().enumerate() {
+            let mut overrides = base.clone();
+            let mut wl = self.workload.clone();
+            for (k, v) in &values {
+                match k.strip_prefix("model.") {
+                    Some(mk) => overrides.push(Override::set(mk, v)),
+                    None => {
+                        wl.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            let ctx = if values.is_empty() {
+                file.to_string()
+            } else {
+                format!("{file} (point {i}: {})", describe(&values))
+            };
+            let cluster = model
+                .variant(&overrides)
+                .map_err(|err| ConfigError::Invalid {
+                    file: ctx.clone(),
+                    key: "model".into(),
+                    rule: err.to_string(),
+                })?;
+            let workload =
+                WorkloadSpec::from_table(&ctx, wl)?.validate(&cluster, &ctx, "workload.")?;
+            jobs.push(Job {
+                values,
+                cluster,
+                workload,
+            });
+        }
+        Ok(jobs)
+    }
+
+    /// The chart's x must be a numeric axis; every other axis that varies must make the lines.
+    pub fn check_chart(&self, file: &str, jobs: &[Job]) -> Result<(), ConfigError> {
+        let Some(chart) = &self.charts else {
+            return Ok(());
+        };
+        let Some(first) = jobs.first() else {
+            return Ok(());
+        };
+        if !first
+            .values
+            .iter()
+            .any(|(k, v)| k == &chart.x && super::number(v).is_some())
+        {
+            return Err(ConfigError::invalid(
+                file,
+                "charts.x",
+                format!("{:?} is not a numeric grid axis", chart.x),
+            ));
+        }
+        if let Some(op) = &chart.op {
+            if !["read", "write", "expensive"].contains(&op.as_str()) {
+                return Err(ConfigError::invalid(
+                    file,
+                    "charts.op",
+                    format!("must be \"read\", \"write\" or \"expensive\" (got {op:?})"),
+                ));
+            }
+        }
+        let Some(series) = &chart.series else {
+            return Ok(());
+        };
+        for s in series {
+            if !first.values.iter().any(|(k, _)| k == s) {
+                return Err(ConfigError::invalid(
+                    file,
+                    "charts.series",
+                    format!("{s:?} is not a grid axis"),
+                ));
+            }
+        }
+        let with_x = self.zipped_with(&chart.x);
+        for (i, (k, v)) in first.values.iter().enumerate() {
+            let plotted = with_x.contains(k) || series.contains(k);
+            if !plotted
+                && jobs
+                    .iter()
+                    .any(|j| j.values.get(i).is_none_or(|(_, w)| w != v))
+            {
+                return Err(ConfigError::invalid(
+                    file,
+                    "charts.series",
+                    format!(
+                        "the axis {k:?} varies but is neither x nor in series, so its points would share a line"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One run as `run.toml` lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunEntry {
+    /// The point's index.
+    pub point: usize,
+    /// The replication's index.
+    pub replication: usize,
+    /// Its seed.
+    pub seed: u64,
+    /// "clients=10, consistency=l"
+    pub values: String,
+}
+
+/// `run.toml`: the resolved experiment with its model file and the hash of both files' text,
+/// and every run with its seed, so that any one can be replayed.
+pub fn run_toml(
+    e: &ExperimentFile,
+    name: &str,
+    model_file: &str,
+    config_hash: u64,
+    runs: Vec<RunEntry>,
+) -> Result<String, String> {
+    #[derive(Serialize)]
+    struct RunToml<'a> {
+        etcdsim_version: &'a str,
+        experiment: &'a str,
+        model_file: &'a str,
+        config_hash: String,
+        base_seed: u64,
+        replications: u32,
+        experiment_file: &'a ExperimentFile,
+        runs: Vec<RunEntry>,
+    }
+    toml::to_string(&RunToml {
+        etcdsim_version: env!("CARGO_PKG_VERSION"),
+        experiment: name,
+        model_file,
+        config_hash: format!("{config_hash:016x}"),
+        base_seed: e.seed,
+        replications: e.replications,
+        experiment_file: e,
+        runs,
+    })
+    .map_err(|err| format!("run.toml: {err}"))
+}
+
+/// Parses an experiment file's `text` (`file` names it in errors).
+pub fn parse(file: &str, text: &str) -> Result<ExperimentFile, ConfigError> {
+    let e: ExperimentFile = super::parse(file, text)?;
     if e.replications == 0 {
         return Err(ConfigError::invalid(
-            &file,
+            file,
             "replications",
             "must be at least 1",
         ));

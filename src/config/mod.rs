@@ -1,16 +1,18 @@
-//! Files in, validated parameters out: the only module that knows file formats.
+//! Text in, validated parameters out: the only module that knows file formats. It never
+//! touches the filesystem: every function takes a file's name (for its messages) and its text,
+//! and the runner reads the files.
 //!
 //! Loading is in two stages: TOML parses into raw serde structs that reject unknown keys, then
 //! each raw struct is validated into the model's parameter types. Every error names the file,
 //! the key and the rule it broke (and the line, where TOML gives one).
 
 pub mod calibration;
+pub mod dist;
 pub mod experiment;
 pub mod model;
 pub mod plan;
+pub mod variant;
 pub mod workload;
-
-use std::path::Path;
 
 /// A problem with an input file.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +65,10 @@ pub fn number(v: &toml::Value) -> Option<f64> {
 
 /// The table that holds a dotted key's last part, with that part: `("cpu.rbac_us")` gives the
 /// `[cpu]` table and `"rbac_us"`.
-pub fn parent_of<'a>(table: &'a toml::Table, key: &'a str) -> Option<(&'a toml::Table, &'a str)> {
+pub fn parent_of<'a, 'k>(
+    table: &'a toml::Table,
+    key: &'k str,
+) -> Option<(&'a toml::Table, &'k str)> {
     let mut parts = key.split('.');
     let last = parts.next_back()?;
     let mut cur = table;
@@ -71,14 +76,6 @@ pub fn parent_of<'a>(table: &'a toml::Table, key: &'a str) -> Option<(&'a toml::
         cur = cur.get(p)?.as_table()?;
     }
     Some((cur, last))
-}
-
-/// Reads a file to a string.
-pub fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        file: path.display().to_string(),
-        source,
-    })
 }
 
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
@@ -137,102 +134,22 @@ pub(crate) fn explain_unknown(msg: &str, text: &str, line: Option<usize>) -> Str
     out
 }
 
-/// Parses `text` (from `file`) into `T`, after applying `overrides` (`dotted.key=value`).
-pub fn parse_with_overrides<T: serde::de::DeserializeOwned>(
-    file: &str,
-    text: &str,
-    overrides: &[String],
-) -> Result<T, ConfigError> {
-    let parse_err = |e: toml::de::Error, text: &str| {
+/// Parses `text` (from `file`) into `T`; an error gives the line and, for an unknown key, the
+/// table it sits in and the nearest valid key.
+pub fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
         let line = line_of(text, e.span());
         ConfigError::Parse {
             file: file.to_string(),
             line,
             msg: explain_unknown(e.message().trim(), text, line),
         }
-    };
-    if overrides.is_empty() {
-        return toml::from_str(text).map_err(|e| parse_err(e, text));
-    }
-    let mut table: toml::Table = toml::from_str(text).map_err(|e| parse_err(e, text))?;
-    for o in overrides {
-        apply_override(file, &mut table, o)?;
-    }
-    T::deserialize(toml::Value::Table(table)).map_err(|e| ConfigError::Parse {
-        file: format!("{file} (with --set overrides)"),
-        line: None,
-        msg: explain_unknown(e.message().trim(), "", None),
     })
-}
-
-/// Sets `a.b.c=value` in `table`; the value is read as TOML (`8`, `1.5`, `true`, `"x"`,
-/// `{ kind = "exponential", mean = 20 }`) or else taken as a bare string.
-pub fn apply_override(file: &str, table: &mut toml::Table, o: &str) -> Result<(), ConfigError> {
-    let Some((path, raw)) = o.split_once('=') else {
-        return Err(ConfigError::invalid(
-            file,
-            o,
-            "an override must look like key.path=value",
-        ));
-    };
-    let path = path.trim();
-    let value = toml::from_str::<toml::Table>(&format!("v = {}", raw.trim()))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| toml::Value::String(raw.trim().to_string()));
-    let keys: Vec<&str> = path.split('.').collect();
-    if keys.iter().any(|k| k.is_empty()) {
-        return Err(ConfigError::invalid(
-            file,
-            path,
-            "an override key has an empty part",
-        ));
-    }
-    let mut cur = table;
-    for k in &keys[..keys.len() - 1] {
-        let entry = cur
-            .entry(k.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cur = match entry {
-            toml::Value::Table(t) => t,
-            _ => {
-                return Err(ConfigError::invalid(
-                    file,
-                    path,
-                    format!("`{k}` is not a table"),
-                ));
-            }
-        };
-    }
-    let last = keys[keys.len() - 1];
-    // A key that holds a string keeps a string: `--set etcd_version=3.2` means "3.2", not 3.2.
-    let value = match (cur.get(last), value) {
-        (Some(toml::Value::String(_)), v) if !v.is_str() => {
-            toml::Value::String(raw.trim().to_string())
-        }
-        (_, v) => v,
-    };
-    cur.insert(last.to_string(), value);
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn overrides_set_nested_values_and_parse_toml_literals() {
-        let mut t: toml::Table = toml::from_str("[a]\nb = 1\n").unwrap();
-        apply_override("f", &mut t, "a.b=2.5").unwrap();
-        apply_override("f", &mut t, "a.c.d=hello").unwrap();
-        apply_override("f", &mut t, "e={ kind = \"constant\", value = 3 }").unwrap();
-        assert_eq!(t["a"]["b"].as_float(), Some(2.5));
-        assert_eq!(t["a"]["c"]["d"].as_str(), Some("hello"));
-        assert_eq!(t["e"]["kind"].as_str(), Some("constant"));
-        let e = apply_override("f", &mut t, "a.b.x=1").unwrap_err();
-        assert!(e.to_string().contains("`b` is not a table"), "{e}");
-        assert!(apply_override("f", &mut t, "novalue").is_err());
-    }
 
     #[test]
     fn unknown_keys_get_the_table_and_the_nearest_valid_key() {
@@ -255,7 +172,7 @@ mod tests {
         struct S {
             a: u32,
         }
-        let e = parse_with_overrides::<S>("x.toml", "a = 1\nb = 2\n", &[]).unwrap_err();
+        let e = parse::<S>("x.toml", "a = 1\nb = 2\n").unwrap_err();
         let msg = e.to_string();
         assert!(msg.starts_with("x.toml:2:"), "{msg}");
         assert!(msg.contains("unknown field `b`"), "{msg}");

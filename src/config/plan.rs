@@ -23,6 +23,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::model::ModelSource;
+use super::variant::{Override, literal_text};
+use super::workload::WorkloadSpec;
+use crate::model::{ClusterParams, Workload};
 
 /// A plan file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -153,17 +157,45 @@ pub struct Candidate {
     pub name: String,
     /// Model file as written.
     pub model: String,
-    /// `key=value` overrides.
-    pub overrides: Vec<String>,
+    /// The model's overrides: the candidate's `set`, then its grid values.
+    pub overrides: Vec<Override>,
     /// Relative cost.
     pub cost: f64,
 }
 
-fn toml_literal(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => format!("{s:?}"),
-        other => other.to_string(),
-    }
+/// An input of the sensitivity analysis moved by a factor, and what the plan then runs.
+#[derive(Debug, Clone)]
+pub struct SensitivityInput {
+    /// The model or workload key.
+    pub key: String,
+    /// Its factor (1 − change or 1 + change).
+    pub factor: f64,
+    /// The cluster.
+    pub cluster: ClusterParams,
+    /// The workload.
+    pub workload: Workload,
+}
+/// `plan.toml`: the plan as run, and its candidates expanded with their overrides and costs.
+pub fn resolved(plan: &PlanFile, candidates: &[&Candidate]) -> Result<String, String> {
+    let expanded: Vec<(&String, Vec<String>, f64)> = candidates
+        .iter()
+        .map(|c| {
+            let o = c.overrides.iter().map(|o| o.to_string()).collect();
+            (&c.name, o, c.cost)
+        })
+        .collect();
+    Ok(format!(
+        "# The plan as run (etcdsim {}), with its candidates expanded.\n{}\n# candidates: {expanded:?}\n",
+        env!("CARGO_PKG_VERSION"),
+        toml::to_string(plan).map_err(|e| e.to_string())?,
+    ))
+}
+
+/// Parses a plan file's `text` and checks its rules (`file` names it in errors).
+pub fn parse(file: &str, text: &str) -> Result<PlanFile, ConfigError> {
+    let plan: PlanFile = super::parse(file, text)?;
+    plan.check(file)?;
+    Ok(plan)
 }
 
 impl PlanFile {
@@ -181,6 +213,67 @@ impl PlanFile {
             toml::Value::Float(self.target_read_rate),
         );
         t
+    }
+
+    /// The workload of one run, before the search sets its rate.
+    pub fn run_spec(&self, file: &str) -> Result<WorkloadSpec, ConfigError> {
+        WorkloadSpec::from_table(file, self.run_workload(&self.workload))
+    }
+
+    /// Each input of `sens` moved down then up by its change, from candidate `c` (its model
+    /// `model`, its cluster `cluster` and workload `workload`): model keys scaled (a number, or
+    /// a distribution whole) over the candidate's overrides, then workload keys.
+    pub fn sensitivity_inputs(
+        &self,
+        file: &str,
+        sens: &Sensitivity,
+        model: &ModelSource,
+        c: &Candidate,
+        (cluster, workload): (&ClusterParams, &Workload),
+    ) -> Result<Vec<SensitivityInput>, ConfigError> {
+        let factors = [1.0 - sens.change, 1.0 + sens.change];
+        let mut out = Vec::new();
+        for key in &sens.model {
+            for factor in factors {
+                let mut overrides = c.overrides.clone();
+                overrides.push(Override::Scale {
+                    key: key.clone(),
+                    factor,
+                });
+                let cluster = model.variant(&overrides).map_err(|e| {
+                    ConfigError::invalid(file, "sensitivity.model", format!("{key:?}: {e}"))
+                })?;
+                out.push(SensitivityInput {
+                    key: key.clone(),
+                    factor,
+                    cluster,
+                    workload: workload.clone(),
+                });
+            }
+        }
+        // The workload as resolved (defaults filled in), to read each input's current value.
+        let resolved = WorkloadSpec::from_table(file, self.workload.clone())?;
+        for key in &sens.workload {
+            for factor in factors {
+                let v = resolved.scaled_value(key, factor).ok_or_else(|| {
+                    ConfigError::invalid(
+                        file,
+                        "sensitivity.workload",
+                        format!("{key:?} is not a numeric workload key"),
+                    )
+                })?;
+                let mut t = self.workload.clone();
+                t.insert(key.clone(), v);
+                let spec = WorkloadSpec::from_table(file, self.run_workload(&t))?;
+                out.push(SensitivityInput {
+                    key: key.clone(),
+                    factor,
+                    cluster: cluster.clone(),
+                    workload: spec.validate(cluster, file, "workload.")?,
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Checks the plan's own rules (`file` names it in errors).
@@ -239,6 +332,13 @@ impl PlanFile {
                 ));
             }
         }
+        self.check_candidates(file)
+    }
+
+    /// The candidates' rules: positive costs, non-empty grid axes, `cost_per` on grid axes, and
+    /// at most 1,000 clusters in all.
+    fn check_candidates(&self, file: &str) -> Result<(), ConfigError> {
+        let bad = |key: String, rule: &str| ConfigError::invalid(file, key, rule);
         let mut total: usize = 0;
         for (i, c) in self.candidates.iter().enumerate() {
             let n = c.grid.values().fold(1usize, |n, v| {
@@ -247,25 +347,30 @@ impl PlanFile {
             total = total.saturating_add(n);
             if total > 1000 {
                 return Err(bad(
-                    &format!("candidates[{i}].grid"),
-                    "the candidates and their grids give more than 1,000 clusters; split the plan"
-                        .into(),
+                    format!("candidates[{i}].grid"),
+                    "the candidates and their grids give more than 1,000 clusters; split the plan",
                 ));
             }
-            pos(&format!("candidates[{i}].cost"), c.cost)?;
+            if !(c.cost.is_finite() && c.cost > 0.0) {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("candidates[{i}].cost"),
+                    format!("must be a finite number > 0 (got {})", c.cost),
+                ));
+            }
             for (k, v) in &c.cost_per {
                 if !c.grid.contains_key(k) || super::number(v).is_none() {
                     return Err(bad(
-                        &format!("candidates[{i}].cost_per.\"{k}\""),
-                        "must be a number for an axis of the candidate's grid".into(),
+                        format!("candidates[{i}].cost_per.\"{k}\""),
+                        "must be a number for an axis of the candidate's grid",
                     ));
                 }
             }
             for (k, v) in &c.grid {
                 if v.as_array().is_none_or(|a| a.is_empty()) {
                     return Err(bad(
-                        &format!("candidates[{i}].grid.\"{k}\""),
-                        "must be a non-empty list of values".into(),
+                        format!("candidates[{i}].grid.\"{k}\""),
+                        "must be a non-empty list of values",
                     ));
                 }
             }
@@ -277,11 +382,7 @@ impl PlanFile {
     pub fn expand(&self) -> Vec<Candidate> {
         let mut out = Vec::new();
         for c in &self.candidates {
-            let base: Vec<String> = c
-                .set
-                .iter()
-                .map(|(k, v)| format!("{k}={}", toml_literal(v)))
-                .collect();
+            let base = Override::sets(&c.set);
             let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
             for (k, v) in &c.grid {
                 let vals = v.as_array().cloned().unwrap_or_default();
@@ -301,7 +402,7 @@ impl PlanFile {
                 let mut cost = c.cost;
                 let mut label = Vec::new();
                 for (k, v) in &combo {
-                    overrides.push(format!("{k}={}", toml_literal(v)));
+                    overrides.push(Override::set(k, v));
                     let x = super::number(v);
                     if let (Some(per), Some(x)) = (c.cost_per.get(k).and_then(super::number), x) {
                         cost += per * x;
@@ -309,7 +410,7 @@ impl PlanFile {
                     label.push(format!(
                         "{}={}",
                         k.rsplit('.').next().unwrap_or(k),
-                        toml_literal(v)
+                        literal_text(v)
                     ));
                 }
                 let name = if label.is_empty() {
@@ -353,8 +454,9 @@ cost_per = { "member.cores" = 0.5 }
         assert_eq!(c.len(), 4);
         assert_eq!(c[0].cost, 5.0);
         assert_eq!(c[3].cost, 9.0);
+        let overrides: Vec<String> = c[1].overrides.iter().map(|o| o.to_string()).collect();
         assert_eq!(
-            c[1].overrides,
+            overrides,
             vec!["cluster.voters=3", "member.cores=8", "disk.fsync_us=5000"]
         );
         assert_eq!(c[1].name, "c [cores=8, fsync_us=5000]");

@@ -118,6 +118,29 @@ impl WorkloadSpec {
             .map_err(|e| super::explain_unknown(e.message().trim(), "", None))
     }
 
+    /// [`WorkloadSpec::deserialize_table`], an error naming `file` (a file, or a point of one).
+    pub fn from_table(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError> {
+        WorkloadSpec::deserialize_table(t).map_err(|msg| ConfigError::Parse {
+            file: file.to_string(),
+            line: None,
+            msg: format!("workload: {msg}"),
+        })
+    }
+
+    /// The value of the numeric key `key` (defaults filled in) times `f`, as the table entry
+    /// that sets it: a whole-number key stays whole (rounded), since it counts something.
+    /// `None` if `key` is not a numeric workload key.
+    pub fn scaled_value(&self, key: &str, f: f64) -> Option<toml::Value> {
+        let resolved = toml::Value::try_from(self).ok()?;
+        let cur = resolved.get(key)?;
+        let x = super::number(cur)?;
+        Some(if cur.is_integer() {
+            toml::Value::Integer((x * f).round() as i64)
+        } else {
+            toml::Value::Float(x * f)
+        })
+    }
+
     /// Validates against cluster `p`; `file` and `prefix` (e.g. "workload.") name the source in
     /// errors.
     pub fn validate(

@@ -14,6 +14,7 @@ pub mod queue;
 pub mod resource;
 pub mod rng;
 pub mod time;
+pub mod timeweighted;
 
 pub use dist::Sampler;
 use queue::Entry;
@@ -21,6 +22,7 @@ pub use queue::EventQueue;
 pub use resource::{Pipe, RwLock, Servers};
 pub use rng::SimRng;
 pub use time::{SimDuration, SimTime};
+pub use timeweighted::TimeWeighted;
 
 /// An event type: each event names its kind (a small integer) for the trace hash. Events are
 /// small plain data (`Copy`): what they refer to lives in the model, and the event list moves

@@ -17,7 +17,7 @@
 use std::collections::VecDeque;
 
 use super::time::{SimDuration, SimTime};
-use crate::stats::TimeWeighted;
+use super::timeweighted::TimeWeighted;
 
 /// `c` identical servers in front of one FIFO queue.
 #[derive(Debug, Clone)]

@@ -13,8 +13,8 @@ use super::event::{CpuJob, PackedEv};
 use super::ids::MemberId;
 use super::locks::{Lock, LockJob, Mode};
 use super::params::AuthMode;
+use crate::engine::TimeWeighted;
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::stats::TimeWeighted;
 
 /// Where a member's apply goroutine is in the current entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,6 +2,10 @@
 //! runner decides where they go.
 
 pub mod benchmark;
+pub mod calibration;
 pub mod charts;
+pub mod experiment;
 pub mod explain;
+pub mod plan;
+pub mod table;
 pub mod trace;

@@ -17,68 +17,17 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use clap::Args;
 use rayon::prelude::*;
 
-use crate::cli::CliError;
-use crate::config::ConfigError;
-use crate::config::experiment::{ExperimentFile, Point, load_experiment};
-use crate::config::model::model_from_str;
-use crate::config::workload::WorkloadSpec;
+use crate::config::experiment::{ExperimentFile, Job, RunEntry, describe, plain};
+use crate::config::model::ModelSource;
 use crate::engine::rng::mix_seed;
-use crate::model::{self, ClusterParams, RunOptions, RunResult, Stage, Workload};
-use crate::report::charts::{self, Series};
-use crate::stats::student_t_ci;
+use crate::error::Error;
+use crate::model::{self, RunOptions};
+use crate::report::experiment::{self as results, LineCharts, RunId, RunRow, SummaryRow};
+use crate::report::table::{self, ReadError};
 
-/// Arguments of `etcdsim run`.
-#[derive(Args, Debug, Clone)]
-pub struct RunArgs {
-    /// The experiment file (TOML), e.g. experiments/quickstart.toml.
-    pub experiment: PathBuf,
-    /// Write here instead of `output/<experiment>/` (`output/<experiment>/shard-K-of-N/` with
-    /// --shard).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores; RAYON_NUM_THREADS also works).
-    #[arg(long)]
-    pub threads: Option<usize>,
-    /// Run even if the sweep has more runs than the safety limit (10,000).
-    #[arg(long)]
-    pub yes: bool,
-    /// Keep the runs an interrupted sweep finished, and run only the missing ones.
-    #[arg(long)]
-    pub resume: bool,
-    /// Run only slice K of N (1-based) of the grid's points, for several machines; join the
-    /// slices with `etcdsim merge`.
-    #[arg(long, value_parser = parse_shard, value_name = "K/N")]
-    pub shard: Option<(usize, usize)>,
-}
-
-/// Arguments of `etcdsim merge`.
-#[derive(Args, Debug, Clone)]
-pub struct MergeArgs {
-    /// The experiment file the shards ran.
-    pub experiment: PathBuf,
-    /// The shards' output folders.
-    #[arg(required = true)]
-    pub shards: Vec<PathBuf>,
-    /// Write here instead of `output/<experiment>/`.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-}
-
-fn parse_shard(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("must be K/N with 1 <= K <= N (got {s:?})");
-    let (k, n) = s.split_once('/').ok_or_else(bad)?;
-    let (k, n): (usize, usize) = (
-        k.trim().parse().map_err(|_| bad())?,
-        n.trim().parse().map_err(|_| bad())?,
-    );
-    if k == 0 || k > n {
-        return Err(bad());
-    }
-    Ok((k, n))
-}
+use super::files::{self, io, write_atomic};
 
 /// Options of one experiment run.
 #[derive(Debug, Clone, Default)]
@@ -114,29 +63,18 @@ pub struct Written {
     pub events: u64,
 }
 
-/// A validated point: its axis values, cluster and workload.
-struct Job {
-    values: Point,
-    cluster: ClusterParams,
-    workload: Workload,
-}
-
 /// Everything known before running: the validated points and the shape of the rows.
 struct Plan {
     name: String,
     e: ExperimentFile,
     model_path: PathBuf,
     jobs: Vec<Job>,
-    axes: Vec<String>,
-    resources: Vec<String>,
-    header: Vec<String>,
+    /// A row with this experiment's axes and resources: the header, and how rows read back.
+    template: RunRow,
     reps: usize,
     config_hash: u64,
     opts: RunOptions,
 }
-
-/// A CSV row of one run; `row[1]` is the point, `row[2]` the replication.
-type Row = Vec<String>;
 
 const JOURNAL: &str = "results.partial.csv";
 
@@ -153,19 +91,12 @@ fn catch_ctrl_c() {
     });
 }
 
-/// `etcdsim run`.
-pub fn run(a: &RunArgs) -> Result<(), CliError> {
+/// `etcdsim run`: runs the experiment at `path`, stopping cleanly on Ctrl-C, and says what it
+/// wrote and how fast it simulated.
+pub fn run(path: &Path, opts: &Options) -> Result<(), Error> {
     catch_ctrl_c();
     let t0 = Instant::now();
-    let opts = Options {
-        out: a.out.clone(),
-        threads: a.threads,
-        yes: a.yes,
-        resume: a.resume,
-        shard: a.shard,
-        quiet: false,
-    };
-    let w = run_experiment(&a.experiment, &opts)?;
+    let w = run_experiment(path, opts)?;
     let wall = t0.elapsed().as_secs_f64();
     eprintln!(
         "etcdsim: {} points, {} runs ({} simulated now) in {:.1} s; wrote {}",
@@ -187,9 +118,9 @@ pub fn run(a: &RunArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// `etcdsim merge`.
-pub fn merge(a: &MergeArgs) -> Result<(), CliError> {
-    let w = merge_shards(&a.experiment, &a.shards, a.out.as_deref())?;
+/// `etcdsim merge`: joins the shards' folders and says what it wrote.
+pub fn merge(experiment: &Path, shards: &[PathBuf], out: Option<&Path>) -> Result<(), Error> {
+    let w = merge_shards(experiment, shards, out)?;
     eprintln!(
         "etcdsim: merged {} runs of {} points into {}",
         w.runs,
@@ -205,53 +136,21 @@ fn fnv(h: u64, bytes: &[u8]) -> u64 {
         .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
 }
 
-pub(crate) fn resolve_model(exp_path: &Path, model: &str) -> PathBuf {
-    let direct = PathBuf::from(model);
-    if direct.exists() {
-        return direct;
-    }
-    exp_path
-        .parent()
-        .map(|d| d.join(model))
-        .filter(|p| p.exists())
-        .unwrap_or(direct)
-}
-
-/// "clients=10, consistency=l"
-fn describe(values: &Point) -> String {
-    values
-        .iter()
-        .map(|(k, v)| format!("{k}={}", plain(v)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// A TOML value as a CSV cell: strings without quotes.
-fn plain(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn plan(path: &Path) -> Result<Plan, CliError> {
+/// Reads the experiment and its model (each once) and validates every point.
+fn plan(path: &Path) -> Result<Plan, Error> {
     let file = path.display().to_string();
-    let exp_text = crate::config::read(path)?;
-    let e = load_experiment(path)?;
+    let exp_text = files::read(path)?;
+    let e = crate::config::experiment::parse(&file, &exp_text)?;
     let name = e.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "experiment".into())
     });
-    let model_path = resolve_model(path, &e.model);
-    let model_text = crate::config::read(&model_path).map_err(|err| {
-        ConfigError::invalid(&file, "model", format!("cannot use {:?}: {err}", e.model))
-    })?;
-    let jobs = build_jobs(&e, &file, &model_path, &model_text)?;
+    let (model_path, model_text) = files::read_named(path, "model", &e.model)?;
+    let model = ModelSource::parse(&model_path.display().to_string(), &model_text)?;
+    let jobs = e.jobs(&file, &model)?;
     let opts = e.limits.run_options(&file)?;
-    if let Some(chart) = &e.charts {
-        check_chart(&file, &e, chart, &jobs)?;
-    }
+    e.check_chart(&file, &jobs)?;
     let axes: Vec<String> = jobs
         .first()
         .map(|j| j.values.iter().map(|(k, _)| k.clone()).collect())
@@ -264,45 +163,6 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
             }
         }
     }
-    let mut header: Vec<String> = ["experiment", "point", "replication", "seed"]
-        .map(String::from)
-        .to_vec();
-    header.extend(axes.iter().cloned());
-    for op in ["read", "write", "expensive"] {
-        header.extend(
-            [
-                "throughput_rps",
-                "completed",
-                "failed",
-                "latency_ms_mean",
-                "latency_ms_p50",
-                "latency_ms_p90",
-                "latency_ms_p99",
-                "latency_ms_p999",
-                "latency_ms_max",
-            ]
-            .map(|c| format!("{op}_{c}")),
-        );
-    }
-    header.extend(
-        Stage::ALL
-            .iter()
-            .map(|s| format!("stage_{}_ms_mean", s.name())),
-    );
-    header.extend(resources.iter().map(|r| format!("util_{r}_frac")));
-    header.extend(
-        [
-            "bottleneck",
-            "saturated",
-            "stopped_by",
-            "proxy_hit_ratio",
-            "readindex_rounds",
-            "reads_per_round",
-            "backend_commits",
-            "events",
-        ]
-        .map(String::from),
-    );
     let config_hash = fnv(
         fnv(0xCBF2_9CE4_8422_2325, exp_text.as_bytes()),
         model_text.as_bytes(),
@@ -313,271 +173,94 @@ fn plan(path: &Path) -> Result<Plan, CliError> {
         e,
         model_path,
         jobs,
-        axes,
-        resources,
-        header,
+        template: RunRow::template(&axes, &resources),
         reps,
         config_hash,
         opts,
     })
 }
 
-/// The chart's x must be a numeric axis; every other axis that varies must make the lines.
-fn check_chart(
-    file: &str,
-    e: &ExperimentFile,
-    chart: &crate::config::experiment::ChartSpec,
-    jobs: &[Job],
-) -> Result<(), ConfigError> {
-    let Some(first) = jobs.first() else {
-        return Ok(());
-    };
-    if !first
-        .values
-        .iter()
-        .any(|(k, v)| k == &chart.x && crate::config::number(v).is_some())
-    {
-        return Err(ConfigError::invalid(
-            file,
-            "charts.x",
-            format!("{:?} is not a numeric grid axis", chart.x),
-        ));
-    }
-    if let Some(op) = &chart.op {
-        if !["read", "write", "expensive"].contains(&op.as_str()) {
-            return Err(ConfigError::invalid(
-                file,
-                "charts.op",
-                format!("must be \"read\", \"write\" or \"expensive\" (got {op:?})"),
-            ));
-        }
-    }
-    let Some(series) = &chart.series else {
-        return Ok(());
-    };
-    for s in series {
-        if !first.values.iter().any(|(k, _)| k == s) {
-            return Err(ConfigError::invalid(
-                file,
-                "charts.series",
-                format!("{s:?} is not a grid axis"),
-            ));
-        }
-    }
-    let with_x = e.zipped_with(&chart.x);
-    for (i, (k, v)) in first.values.iter().enumerate() {
-        let plotted = with_x.contains(k) || series.contains(k);
-        if !plotted
-            && jobs
-                .iter()
-                .any(|j| j.values.get(i).is_none_or(|(_, w)| w != v))
-        {
-            return Err(ConfigError::invalid(
-                file,
-                "charts.series",
-                format!(
-                    "the axis {k:?} varies but is neither x nor in series, so its points would share a line"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn build_jobs(
-    e: &ExperimentFile,
-    file: &str,
-    model_path: &Path,
-    model_text: &str,
-) -> Result<Vec<Job>, ConfigError> {
-    let model_file = model_path.display().to_string();
-    let base_set: Vec<String> = e.set.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let mut jobs = Vec::new();
-    for (i, values) in e.points(file)?.into_iter().enumerate() {
-        let mut set = base_set.clone();
-        let mut wl = e.workload.clone();
-        for (k, v) in &values {
-            match k.strip_prefix("model.") {
-                Some(mk) => set.push(format!("{mk}={v}")),
-                None => {
-                    wl.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        let ctx = if values.is_empty() {
-            file.to_string()
-        } else {
-            format!("{file} (point {i}: {})", describe(&values))
-        };
-        let cluster =
-            model_from_str(&model_file, model_text, &set).map_err(|err| ConfigError::Invalid {
-                file: ctx.clone(),
-                key: "model".into(),
-                rule: err.to_string(),
-            })?;
-        let spec = WorkloadSpec::deserialize_table(wl).map_err(|msg| ConfigError::Parse {
-            file: ctx.clone(),
-            line: None,
-            msg: format!("workload: {msg}"),
-        })?;
-        let workload = spec.validate(&cluster, &ctx, "workload.")?;
-        jobs.push(Job {
-            values,
-            cluster,
-            workload,
-        });
-    }
-    Ok(jobs)
-}
-
-fn f(x: f64) -> String {
-    format!("{x:.6}")
-}
-
-fn op_cells(o: &model::OpResult) -> [String; 9] {
-    let h = &o.latency;
-    let ms = |ns: u64| f(ns as f64 * 1e-6);
-    [
-        f(o.throughput_rps),
-        o.completed.to_string(),
-        o.failed.to_string(),
-        f(o.latency_w.mean() * 1e-6),
-        ms(h.quantile(0.5)),
-        ms(h.quantile(0.9)),
-        ms(h.quantile(0.99)),
-        ms(h.quantile(0.999)),
-        ms(h.max()),
-    ]
-}
-
-/// A run's row. Stage means are those of the workload's main operation (reads if any).
-fn row_of(p: &Plan, i: usize, rep: usize, seed: u64, r: &RunResult) -> Row {
-    let mut row: Row = vec![
-        p.name.clone(),
-        i.to_string(),
-        rep.to_string(),
-        seed.to_string(),
-    ];
-    row.extend(p.jobs[i].values.iter().map(|(_, v)| plain(v)));
-    row.extend(op_cells(&r.reads));
-    row.extend(op_cells(&r.writes));
-    row.extend(op_cells(&r.expensive));
-    row.extend(r.primary().stages.iter().map(|s| f(s.mean_ns * 1e-6)));
-    row.extend(p.resources.iter().map(|n| {
-        r.utilization
-            .iter()
-            .find(|u| &u.0 == n)
-            .map(|u| f(u.1))
-            .unwrap_or_default()
-    }));
-    row.extend([
-        r.bottleneck.clone(),
-        u8::from(r.saturated()).to_string(),
-        r.stopped_by.name().to_string(),
-        r.proxy_cache
-            .map(|(h, m)| f(h as f64 / (h + m).max(1) as f64))
-            .unwrap_or_default(),
-        r.readindex_rounds.to_string(),
-        f(r.reads_per_round),
-        r.backend_commits.to_string(),
-        r.events.to_string(),
-    ]);
-    row
-}
-
-fn csv_line(fields: &[String]) -> Result<Vec<u8>, CliError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(fields)
-        .map_err(|e| CliError::Internal(format!("csv: {e}")))?;
-    w.into_inner()
-        .map_err(|e| CliError::Internal(format!("csv: {e}")))
-}
-
-fn io(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
-    move |e| CliError::Internal(format!("{}: {e}", path.display()))
-}
-
-/// Reads the rows of a results file or journal whose header is `header`.
-fn read_rows(path: &Path, header: &[String]) -> Result<Vec<Row>, CliError> {
-    let mut rd = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .from_path(path)
-        .map_err(|e| CliError::Internal(format!("{}: {e}", path.display())))?;
-    let got: Vec<String> = rd
-        .headers()
-        .map_err(|e| CliError::Internal(format!("{}: {e}", path.display())))?
-        .iter()
-        .map(String::from)
-        .collect();
-    if got != header {
-        return Err(CliError::Usage(format!(
+/// The rows of a results file or journal (`text`, read from `path`), whose header must be this
+/// experiment's; a half-written last line is dropped (that run simply runs again).
+fn read_rows(path: &Path, text: &str, p: &Plan) -> Result<Vec<RunRow>, Error> {
+    table::read_csv(&p.template, text).map_err(|e| match e {
+        ReadError::Columns => Error::Usage(format!(
             "{}: its columns differ from this experiment's; it was written by another configuration",
             path.display()
-        )));
-    }
-    let mut rows = Vec::new();
-    for rec in rd.records() {
-        // A half-written last line (the process was killed mid-write) is dropped: that run
-        // simply runs again.
-        match rec {
-            Ok(r) if r.len() == header.len() => rows.push(r.iter().map(String::from).collect()),
-            _ => break,
-        }
-    }
-    Ok(rows)
+        )),
+        ReadError::Csv(e) => Error::Internal(format!("{}: {e}", path.display())),
+    })
 }
 
-fn journal_rows(path: &Path, p: &Plan) -> Result<Vec<Row>, CliError> {
+/// The journal's first line: which experiment and model files its rows came from.
+fn journal_mark(p: &Plan) -> String {
+    format!("# etcdsim journal config={:016x}", p.config_hash)
+}
+
+/// The runs a journal kept, if it was written for these very files.
+fn journal_rows(path: &Path, p: &Plan) -> Result<Vec<RunRow>, Error> {
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let first = std::fs::read_to_string(path).map_err(io(path))?;
-    let want = format!("# etcdsim journal config={:016x}", p.config_hash);
-    if first.lines().next() != Some(want.as_str()) {
-        return Err(CliError::Usage(format!(
+    let text = std::fs::read_to_string(path).map_err(io(path))?;
+    if text.lines().next() != Some(journal_mark(p).as_str()) {
+        return Err(Error::Usage(format!(
             "{}: written for another version of the experiment or model files; delete it, or run without --resume",
             path.display()
         )));
     }
-    read_rows(path, &p.header)
+    read_rows(path, &text, p)
 }
 
-fn key(row: &Row) -> (usize, usize) {
-    (
-        row[1].parse().unwrap_or(usize::MAX),
-        row[2].parse().unwrap_or(usize::MAX),
-    )
+/// Starts the journal at `path` with the runs already `kept`, rewritten so it is well formed.
+fn start_journal(path: &Path, p: &Plan, kept: &[RunRow]) -> Result<std::fs::File, Error> {
+    let mut journal = std::fs::File::create(path).map_err(io(path))?;
+    writeln!(journal, "{}", journal_mark(p)).map_err(io(path))?;
+    journal
+        .write_all(&table::csv(&p.template, kept))
+        .map_err(io(path))?;
+    journal.flush().map_err(io(path))?;
+    Ok(journal)
+}
+
+fn key(row: &RunRow) -> (usize, usize) {
+    (row.point, row.replication)
 }
 
 /// Loads an experiment and validates every point without running any; returns the number of
 /// points.
-pub fn validate_experiment(path: &Path) -> Result<usize, CliError> {
+pub fn validate_experiment(path: &Path) -> Result<usize, Error> {
     Ok(plan(path)?.jobs.len())
 }
 
+/// Where the outputs go: `--out`, or `output/<name>/` (a folder per shard).
+fn output_dir(p: &Plan, o: &Options) -> PathBuf {
+    o.out.clone().unwrap_or_else(|| {
+        let base = PathBuf::from("output").join(&p.name);
+        match o.shard {
+            Some((k, n)) => base.join(format!("shard-{k}-of-{n}")),
+            None => base,
+        }
+    })
+}
+
 /// Runs the experiment at `path`; the library entry point behind `etcdsim run`.
-pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
+pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     let p = plan(path)?;
     let selected: Vec<usize> = (0..p.jobs.len())
         .filter(|i| o.shard.is_none_or(|(k, n)| i % n == k - 1))
         .collect();
     let all_runs = selected.len() * p.reps;
     if all_runs > 10_000 && !o.yes {
-        return Err(CliError::Usage(format!(
+        return Err(Error::Usage(format!(
             "{}: {} points × {} replications = {all_runs} runs; pass --yes to run them all",
             path.display(),
             selected.len(),
             p.reps
         )));
     }
-    let dir = o.out.clone().unwrap_or_else(|| {
-        let base = PathBuf::from("output").join(&p.name);
-        match o.shard {
-            Some((k, n)) => base.join(format!("shard-{k}-of-{n}")),
-            None => base,
-        }
-    });
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let dir = output_dir(&p, o);
+    files::create_dir(&dir)?;
     let jpath = dir.join(JOURNAL);
     let mut rows = if o.resume {
         journal_rows(&jpath, &p)?
@@ -603,19 +286,11 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
             }
         );
     }
-    // Start a fresh journal unless resuming one; rewrite the kept rows so it is well formed.
-    let mut journal = std::fs::File::create(&jpath).map_err(io(&jpath))?;
-    writeln!(journal, "# etcdsim journal config={:016x}", p.config_hash).map_err(io(&jpath))?;
-    journal
-        .write_all(&csv_line(&p.header)?)
-        .map_err(io(&jpath))?;
-    for r in &rows {
-        journal.write_all(&csv_line(r)?).map_err(io(&jpath))?;
-    }
-    journal.flush().map_err(io(&jpath))?;
+    let journal = start_journal(&jpath, &p, &rows)?;
     let fresh = run_all(&p, &todo, o, Mutex::new(journal), &jpath)?;
     let simulated = fresh.len();
-    let (requests, events) = work_of(&p.header, &fresh);
+    let requests = fresh.iter().map(RunRow::requests).sum();
+    let events = fresh.iter().map(|r| r.events).sum();
     rows.extend(fresh);
     rows.sort_by_key(key);
     finish(&dir, &p, &rows)?;
@@ -630,34 +305,14 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, CliError> {
     })
 }
 
-/// The requests finished (the `*_completed` and `*_failed` columns) and the events processed
-/// (`events`) in `rows`.
-fn work_of(header: &[String], rows: &[Row]) -> (u64, u64) {
-    let sum = |pick: &dyn Fn(&str) -> bool| -> u64 {
-        header
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| pick(h))
-            .map(|(i, _)| {
-                rows.iter()
-                    .map(|r| r.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0))
-                    .sum::<u64>()
-            })
-            .sum()
-    };
-    (
-        sum(&|h| h.ends_with("_completed") || h.ends_with("_failed")),
-        sum(&|h| h == "events"),
-    )
-}
-
+/// Runs `todo`'s (point, replication) pairs in parallel, each row journaled as it finishes.
 fn run_all(
     p: &Plan,
     todo: &[(usize, usize)],
     o: &Options,
     journal: Mutex<std::fs::File>,
     jpath: &Path,
-) -> Result<Vec<Row>, CliError> {
+) -> Result<Vec<RunRow>, Error> {
     let progress = Progress::new(todo.len(), o.quiet);
     let work = || {
         todo.par_iter()
@@ -666,18 +321,27 @@ fn run_all(
                     return Ok(None);
                 }
                 let seed = mix_seed(&[p.e.seed, i as u64, rep as u64]);
-                let r = model::run(&p.jobs[i].cluster, &p.jobs[i].workload, seed, p.opts);
-                let what = format!(
-                    "point {i} ({}), replication {rep}",
-                    describe(&p.jobs[i].values)
-                );
+                let job = &p.jobs[i];
+                let r = model::run(&job.cluster, &job.workload, seed, p.opts);
+                let what = format!("point {i} ({}), replication {rep}", describe(&job.values));
                 super::check(&r, &what)?;
-                let row = row_of(p, i, rep, seed, &r);
-                let line = csv_line(&row)?;
+                let id = RunId {
+                    experiment: p.name.clone(),
+                    point: i,
+                    replication: rep,
+                    seed,
+                };
+                let axes = job
+                    .values
+                    .iter()
+                    .map(|(k, v)| (k.clone(), plain(v)))
+                    .collect();
+                let row = RunRow::of(&p.template, id, axes, &r);
+                let line = table::csv_line(&table::cells(&row));
                 {
                     let mut j = journal
                         .lock()
-                        .map_err(|_| CliError::Internal("journal lock poisoned".into()))?;
+                        .map_err(|_| Error::Internal("journal lock poisoned".into()))?;
                     j.write_all(&line)
                         .and_then(|()| j.flush())
                         .map_err(io(jpath))?;
@@ -688,21 +352,21 @@ fn run_all(
                 ));
                 Ok(Some(row))
             })
-            .collect::<Result<Vec<Option<Row>>, CliError>>()
+            .collect::<Result<Vec<Option<RunRow>>, Error>>()
     };
     let out = match o.threads {
         None => work(),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build()
-            .map_err(|err| CliError::Internal(format!("thread pool: {err}")))?
+            .map_err(|err| Error::Internal(format!("thread pool: {err}")))?
             .install(work),
     };
     progress.finish();
     let rows = out?;
     let done = rows.iter().filter(|r| r.is_some()).count();
     if done < rows.len() {
-        return Err(CliError::Interrupted(format!(
+        return Err(Error::Interrupted(format!(
             "interrupted: {done} of {} runs finished in this call and are kept in {}; run the same command with --resume to finish the rest",
             rows.len(),
             jpath.display()
@@ -766,11 +430,13 @@ pub fn merge_shards(
     experiment: &Path,
     shards: &[PathBuf],
     out: Option<&Path>,
-) -> Result<Written, CliError> {
+) -> Result<Written, Error> {
     let p = plan(experiment)?;
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<RunRow> = Vec::new();
     for s in shards {
-        rows.extend(read_rows(&s.join("results.csv"), &p.header)?);
+        let path = s.join("results.csv");
+        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
+        rows.extend(read_rows(&path, &text, &p)?);
     }
     rows.sort_by_key(key);
     rows.dedup_by_key(|r| key(r));
@@ -780,7 +446,7 @@ pub fn merge_shards(
     let got: Vec<(usize, usize)> = rows.iter().map(key).collect();
     if got != want {
         let missing = want.iter().filter(|k| !got.contains(k)).count();
-        return Err(CliError::Usage(format!(
+        return Err(Error::Usage(format!(
             "the shards hold {} of {} runs ({missing} missing): merge needs every shard",
             got.len(),
             want.len()
@@ -789,7 +455,7 @@ pub fn merge_shards(
     let dir = out
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("output").join(&p.name));
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    files::create_dir(&dir)?;
     finish(&dir, &p, &rows)?;
     Ok(Written {
         dir,
@@ -801,281 +467,78 @@ pub fn merge_shards(
     })
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so no half-written file
-/// is ever left behind.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
-    let tmp = path.with_extension("tmp~");
-    std::fs::write(&tmp, bytes)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(io(path))
-}
-
-/// Everything after the runs, from the sorted rows alone.
-fn finish(dir: &Path, p: &Plan, rows: &[Row]) -> Result<(), CliError> {
-    if let Some(bad) = rows.iter().find(|r| r.len() != p.header.len()) {
-        return Err(CliError::Internal(format!(
-            "a row has {} fields for {} columns (point {}, replication {})",
-            bad.len(),
-            p.header.len(),
-            bad.get(1).map_or("?", String::as_str),
-            bad.get(2).map_or("?", String::as_str)
-        )));
-    }
-    let mut bytes = csv_line(&p.header)?;
-    for r in rows {
-        bytes.extend(csv_line(r)?);
-    }
-    write_atomic(&dir.join("results.csv"), &bytes)?;
-    let t = Table {
-        header: &p.header,
-        rows,
-    };
-    write_summary(dir, p, &t)?;
-    write_charts(dir, p, &t)?;
-    write_run_toml(dir, p, &t)
-}
-
-/// Rows with named columns.
-struct Table<'a> {
-    header: &'a [String],
-    rows: &'a [Row],
-}
-
-impl Table<'_> {
-    fn col(&self, name: &str) -> usize {
-        self.header
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or(usize::MAX)
-    }
-    fn num(&self, row: &Row, name: &str) -> f64 {
-        row.get(self.col(name))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0)
-    }
-    /// The rows of each point, in point order.
-    fn points(&self) -> Vec<&[Row]> {
-        self.rows.chunk_by(|a, b| a[1] == b[1]).collect()
-    }
-}
-
-fn ci(xs: &[f64]) -> (String, String) {
-    let c = student_t_ci(xs, 0.95);
-    (
-        f(c.mean),
-        if c.half_width.is_finite() {
-            f(c.half_width)
-        } else {
-            String::new()
-        },
-    )
-}
-
-fn write_summary(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
-    let mut header: Vec<String> = vec!["point".into()];
-    header.extend(p.axes.iter().cloned());
-    header.push("replications".into());
-    let metrics = [
-        "read_throughput_rps",
-        "read_latency_ms_mean",
-        "read_latency_ms_p99",
-        "read_failed",
-        "write_throughput_rps",
-        "write_latency_ms_mean",
-        "write_latency_ms_p99",
-        "write_failed",
-    ];
-    for m in metrics {
-        header.push(format!("{m}_mean"));
-        header.push(format!("{m}_ci95"));
-    }
-    header.push("bottleneck".into());
-    let mut bytes = csv_line(&header)?;
-    for rs in t.points() {
-        let mut row: Row = vec![rs[0][1].clone()];
-        row.extend(p.axes.iter().map(|a| rs[0][t.col(a)].clone()));
-        row.push(rs.len().to_string());
-        for m in metrics {
-            let xs: Vec<f64> = rs.iter().map(|r| t.num(r, m)).collect();
-            let (mean, hw) = ci(&xs);
-            row.push(mean);
-            row.push(hw);
-        }
-        row.push(rs[0][t.col("bottleneck")].clone());
-        bytes.extend(csv_line(&row)?);
-    }
-    write_atomic(&dir.join("summary.csv"), &bytes)
-}
-
-fn mean(xs: impl Iterator<Item = f64>) -> f64 {
-    let (s, n) = xs.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
-    if n == 0 { 0.0 } else { s / n as f64 }
-}
-
-fn write_charts(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
-    let chart_err = |err: String| CliError::Internal(format!("chart: {err}"));
-    let pts = t.points();
-    let label = |rs: &[Row], keys: &[String]| -> String {
-        keys.iter()
-            .map(|k| rs[0][t.col(k)].clone())
-            .collect::<Vec<_>>()
-            .join("/")
-    };
-    let cats: Vec<String> = pts.iter().map(|rs| label(rs, &p.axes)).collect();
-    let layers: Vec<(String, Vec<f64>)> = Stage::ALL
-        .iter()
-        .map(|st| {
-            let c = format!("stage_{}_ms_mean", st.name());
-            (
-                st.name().to_string(),
-                pts.iter()
-                    .map(|rs| mean(rs.iter().map(|r| t.num(r, &c))))
-                    .collect::<Vec<f64>>(),
-            )
-        })
-        .filter(|(_, v)| v.iter().any(|&x| x > 0.0))
+/// Everything after the runs, from the sorted rows alone: `results.csv`, `summary.csv`, the
+/// charts and `run.toml`.
+fn finish(dir: &Path, p: &Plan, rows: &[RunRow]) -> Result<(), Error> {
+    write_atomic(&dir.join("results.csv"), &table::csv(&p.template, rows))?;
+    let summary: Vec<SummaryRow> = results::points(rows)
+        .into_iter()
+        .map(SummaryRow::of)
         .collect();
-    let svg = charts::stacked_bars(
-        &format!("{}: where a request's time goes", p.name),
-        "mean latency (ms)",
-        &cats,
-        &layers,
-    )
-    .map_err(chart_err)?;
-    write_atomic(&dir.join("breakdown.svg"), svg.as_bytes())?;
-    let Some(spec) = &p.e.charts else {
-        return Ok(());
-    };
-    // One line per combination of the other axes (keys zipped with x move with it).
-    let with_x = p.e.zipped_with(&spec.x);
-    let rest: Vec<String> = p
-        .axes
-        .iter()
-        .filter(|a| !with_x.contains(a))
-        .cloned()
-        .collect();
-    let mut groups: Vec<(String, Vec<&[Row]>)> = Vec::new();
-    for rs in &pts {
-        let l = if rest.is_empty() {
-            "etcdsim".to_string()
-        } else {
-            rest.iter()
-                .map(|k| format!("{k}={}", rs[0][t.col(k)]))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match groups.iter_mut().find(|g| g.0 == l) {
-            Some(g) => g.1.push(rs),
-            None => groups.push((l, vec![rs])),
-        }
-    }
-    let line = |label: String, g: &[&[Row]], color: usize, markers: bool, metric: &str| {
-        let mut points: Vec<(f64, f64)> = g
-            .iter()
-            .map(|rs| {
-                (
-                    t.num(&rs[0], &spec.x),
-                    mean(rs.iter().map(|r| t.num(r, metric))),
-                )
-            })
-            .collect();
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Series {
-            label,
-            points,
-            markers,
-            color,
-        }
-    };
-    let op = spec.op.as_deref().unwrap_or("read");
-    let thr: Vec<Series> = groups
-        .iter()
-        .enumerate()
-        .map(|(c, (l, g))| line(l.clone(), g, c, true, &format!("{op}_throughput_rps")))
-        .collect();
-    let svg = charts::line_chart(
-        &format!("{}: {op} throughput", p.name),
-        &spec.x,
-        &format!("successful {op}s per second"),
-        &thr,
-        spec.log_x,
-    )
-    .map_err(chart_err)?;
-    write_atomic(&dir.join("throughput.svg"), svg.as_bytes())?;
-    let mut lat = Vec::new();
-    for (c, (l, g)) in groups.iter().enumerate() {
-        lat.push(line(
-            format!("{l} mean"),
-            g,
-            c,
-            false,
-            &format!("{op}_latency_ms_mean"),
-        ));
-        lat.push(line(
-            format!("{l} p99"),
-            g,
-            c,
-            true,
-            &format!("{op}_latency_ms_p99"),
-        ));
-    }
-    let svg = charts::line_chart(
-        &format!("{}: {op} latency", p.name),
-        &spec.x,
-        &format!("{op} latency (ms)"),
-        &lat,
-        spec.log_x,
-    )
-    .map_err(chart_err)?;
-    write_atomic(&dir.join("latency.svg"), svg.as_bytes())
-}
-
-#[derive(serde::Serialize)]
-struct RunToml {
-    etcdsim_version: String,
-    experiment: String,
-    model_file: String,
-    config_hash: String,
-    base_seed: u64,
-    replications: u32,
-    experiment_file: ExperimentFile,
-    runs: Vec<RunEntry>,
-}
-
-#[derive(serde::Serialize)]
-struct RunEntry {
-    point: usize,
-    replication: usize,
-    seed: u64,
-    values: String,
-}
-
-fn write_run_toml(dir: &Path, p: &Plan, t: &Table) -> Result<(), CliError> {
-    let runs = t
-        .rows
+    let shape = SummaryRow::of(std::slice::from_ref(&p.template));
+    write_atomic(&dir.join("summary.csv"), &table::csv(&shape, &summary))?;
+    write_charts(dir, p, rows)?;
+    let runs = rows
         .iter()
         .map(|r| RunEntry {
-            point: key(r).0,
-            replication: key(r).1,
-            seed: r[3].parse().unwrap_or(0),
-            values: p
+            point: r.point,
+            replication: r.replication,
+            seed: r.seed,
+            values: r
                 .axes
                 .iter()
-                .map(|a| format!("{a}={}", r[t.col(a)]))
+                .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(", "),
         })
         .collect();
-    let text = toml::to_string(&RunToml {
-        etcdsim_version: env!("CARGO_PKG_VERSION").into(),
-        experiment: p.name.clone(),
-        model_file: p.model_path.display().to_string(),
-        config_hash: format!("{:016x}", p.config_hash),
-        base_seed: p.e.seed,
-        replications: p.e.replications,
-        experiment_file: p.e.clone(),
-        runs,
-    })
-    .map_err(|err| CliError::Internal(format!("run.toml: {err}")))?;
+    let model_file = p.model_path.display().to_string();
+    let text = crate::config::experiment::run_toml(&p.e, &p.name, &model_file, p.config_hash, runs)
+        .map_err(Error::Internal)?;
     write_atomic(&dir.join("run.toml"), text.as_bytes())
+}
+
+/// The breakdown chart, and the throughput and latency charts if the experiment asks for them.
+fn write_charts(dir: &Path, p: &Plan, rows: &[RunRow]) -> Result<(), Error> {
+    let chart_err = |err: String| Error::Internal(format!("chart: {err}"));
+    let svg = results::breakdown(&p.name, rows).map_err(chart_err)?;
+    write_atomic(&dir.join("breakdown.svg"), svg.as_bytes())?;
+    let Some(spec) = &p.e.charts else {
+        return Ok(());
+    };
+    // x by point, from the typed grid values (check_chart made sure it is a number).
+    let xs: Vec<f64> = p
+        .jobs
+        .iter()
+        .map(|j| {
+            j.values
+                .iter()
+                .find(|(k, _)| *k == spec.x)
+                .and_then(|(_, v)| crate::config::number(v))
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    // One line per combination of the other axes (keys zipped with x move with it).
+    let with_x = p.e.zipped_with(&spec.x);
+    let lines: Vec<String> = p
+        .template
+        .axes
+        .iter()
+        .map(|a| a.0.clone())
+        .filter(|a| !with_x.contains(a))
+        .collect();
+    let (throughput, latency) = results::line_charts(
+        &p.name,
+        rows,
+        &LineCharts {
+            x: &spec.x,
+            xs: &xs,
+            log_x: spec.log_x,
+            op: spec.op.as_deref().unwrap_or("read"),
+            lines: &lines,
+        },
+    )
+    .map_err(chart_err)?;
+    write_atomic(&dir.join("throughput.svg"), throughput.as_bytes())?;
+    write_atomic(&dir.join("latency.svg"), latency.as_bytes())
 }

@@ -194,8 +194,8 @@ impl fmt::Debug for Histogram {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::rng;
-    use rand::Rng;
+    use rand::{Rng, SeedableRng};
+    use rand_pcg::Pcg64;
 
     #[test]
     fn bucket_layout_is_contiguous() {
@@ -231,7 +231,7 @@ mod tests {
 
     #[test]
     fn quantiles_within_one_percent_of_exact() {
-        let mut r = rng::from_seed(11);
+        let mut r = Pcg64::seed_from_u64(11);
         let max_ln = 1e10f64.ln();
         let mut xs: Vec<u64> = (0..100_000)
             .map(|_| (r.random::<f64>() * max_ln).exp().round() as u64)
@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn merge_equals_recording_both() {
-        let mut r = rng::from_seed(12);
+        let mut r = Pcg64::seed_from_u64(12);
         let (mut a, mut b, mut both) = (Histogram::new(), Histogram::new(), Histogram::new());
         for i in 0..5_000 {
             let v = r.random_range(0..10_000_000u64);

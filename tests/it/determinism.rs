@@ -39,9 +39,9 @@ fn different_seed_different_trace() {
 /// The etcd model: the same seed gives the same events and figures; another seed other ones.
 #[test]
 fn etcd_model_same_seed_same_run_different_seed_different_run() {
-    use etcdsim::config::model::load_model;
     use etcdsim::config::workload::WorkloadSpec;
     use etcdsim::model::{self, RunOptions};
+    use etcdsim::runner::files::load_model;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let p = load_model(&root.join("models/gce-8vcpu-ssd.toml"), &[]).unwrap();
     let w = WorkloadSpec {

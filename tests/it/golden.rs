@@ -221,9 +221,9 @@ fn golden_plan_tables() {
 /// from `etcdsim trace`'s summary of the run.
 #[test]
 fn golden_model_trace_hashes() {
-    use etcdsim::config::model::load_model;
     use etcdsim::config::workload::WorkloadSpec;
     use etcdsim::model::{self, RunOptions};
+    use etcdsim::runner::files::load_model;
     let p = load_model(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("models/gce-8vcpu-ssd.toml"),
         &[],

@@ -7,6 +7,7 @@ mod cli;
 mod determinism;
 mod experiment;
 mod golden;
+mod harness;
 mod mechanisms;
 mod plan;
 mod published;

@@ -370,7 +370,7 @@ fn a_read_mix_sends_its_share_serializable() {
 /// (Poisson arrivals see time averages; a closed loop would see fast epochs more often.)
 #[test]
 fn a_busy_link_keeps_its_configured_mean_delay() {
-    use etcdsim::engine::dist::DistSpec;
+    use etcdsim::config::dist::DistSpec;
     let mut p = zero_cost(3, 200.0, "[cpu]\ngrpc_request_us = 5\n");
     let jitter = DistSpec::Lognormal {
         mean: Some(100.0),

@@ -1,10 +1,11 @@
 //! `etcdsim plan`: the capacity search against queueing theory, the choice of candidate, and
 //! the command end to end.
 
+use etcdsim::capacity::{Search, choose};
 use etcdsim::engine::SimDuration;
 use etcdsim::engine::dist::Dist;
 use etcdsim::model::{Arrivals, Consistency};
-use etcdsim::runner::plan::{Search, choose, max_rate};
+use etcdsim::runner::plan::max_rate;
 
 use crate::readpath::{workload, zero_cost};
 

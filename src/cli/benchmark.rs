@@ -1,65 +1,19 @@
-//! Command-line interface. Arguments are parsed here and turned into validated parameters;
-//! the runner does the work. Exit codes: 0 success, 2 bad input, 1 internal failure.
+//! `etcdsim benchmark`, `explain` and `trace`: etcd's benchmark flags (global flags, then
+//! `range` or `put` and theirs), plus etcdsim's model options, turned into the runner's
+//! [`BenchOptions`].
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 
-use crate::config::ConfigError;
+use crate::config::experiment::Limits;
 use crate::config::workload::WorkloadSpec;
-use crate::model::{ClusterParams, Workload};
+use crate::error::Error;
+use crate::model::RunOptions;
+use crate::runner::bench::{self, BenchOptions, ExplainOptions, TraceOptions};
 
 /// The reference model shipped with etcdsim.
 pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
-
-/// etcdsim: predict how fast an etcd cluster serves reads, and where each read's time goes.
-///
-/// A deterministic discrete-event simulation of an etcd cluster's request path: clients and
-/// their load balancing, the network, gRPC and auth (tokens, RBAC, password Authenticate,
-/// certificates), serializable and linearizable (ReadIndex) reads with their batching, the raft
-/// Ready loop, the write path (replication, WAL fsyncs, serial apply, backend commits) and the
-/// locks through which it slows reads, and the MVCC index and boltdb costs. The same inputs and
-/// seed always give the same numbers. Models live in models/, experiments in experiments/.
-#[derive(Parser, Debug)]
-#[command(name = "etcdsim", version, about, long_about)]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Predict what etcd's `benchmark` tool would report. Accepts its flags, so a real
-    /// command line can be pasted: `etcdsim benchmark --conns=100 --clients=1000 range foo
-    /// --consistency=l --total=100000`.
-    Benchmark(Box<BenchmarkArgs>),
-    /// Run an experiment file (a grid of parameters), writing CSV and SVG charts under
-    /// output/<experiment>/.
-    Run(crate::runner::experiment::RunArgs),
-    /// Teach where a read's time goes: a table of stages (mean, p99, share, queueing or
-    /// service) with what etcd does in each, and the bottleneck. Takes the flags of
-    /// `benchmark`: `etcdsim explain --conns=100 --clients=1000 range foo --consistency=l`.
-    Explain(Box<ExplainArgs>),
-    /// Write the timelines of the first requests as Chrome trace-event JSON (open it in
-    /// ui.perfetto.dev or chrome://tracing). Takes the flags of `benchmark`.
-    Trace(Box<TraceArgs>),
-    /// Join the outputs of `etcdsim run --shard K/N` into the files one machine would write.
-    Merge(crate::runner::experiment::MergeArgs),
-    /// Fit a model's component costs to measured benchmark runs (a reference CSV): a
-    /// Nelder–Mead search over the parameters a calibration file frees, within their bounds.
-    /// Prints each row measured against predicted, and writes the fitted model.
-    /// `etcdsim calibrate experiments/calibrate/gce-8vcpu-ssd.toml --check` only compares.
-    Calibrate(crate::runner::calibrate::CalibrateArgs),
-    /// Regenerate docs/validation.md: the engine against queueing theory, the reference
-    /// model against etcd's published benchmark, and the limits of the model.
-    Validation(crate::runner::validation::ValidationArgs),
-    /// Capacity planning: for each candidate cluster in a plan file, the maximum read rate that
-    /// meets the objectives (p99 read and write latency, no failures), its headroom over the
-    /// target and its bottleneck; then the cheapest candidate that meets the target, why the
-    /// cheaper ones fail, and a sensitivity (tornado) chart. Writes output/<plan>/.
-    Plan(crate::runner::plan::PlanArgs),
-}
 
 /// The global flags of etcd's benchmark tool, plus etcdsim's model options.
 #[derive(Args, Debug, Clone)]
@@ -237,56 +191,23 @@ pub struct RangeArgs {
     pub val_size: u32,
 }
 
-/// A failure, with the exit code it maps to.
-#[derive(Debug, thiserror::Error)]
-pub enum CliError {
-    /// Bad input: exit code 2.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// Bad input given on the command line: exit code 2.
-    #[error("{0}")]
-    Usage(String),
-    /// Something failed inside etcdsim: exit code 1.
-    #[error("internal error: {0}")]
-    Internal(String),
-    /// Ctrl-C stopped a sweep; its finished runs are kept: exit code 130.
-    #[error("{0}")]
-    Interrupted(String),
-}
-
-impl CliError {
-    fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Config(_) | CliError::Usage(_) => 2,
-            CliError::Internal(_) => 1,
-            CliError::Interrupted(_) => 130,
-        }
-    }
-}
-
-/// Parses the command line and runs it.
-pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Benchmark(a) => crate::runner::benchmark(&a),
-        Command::Run(a) => crate::runner::experiment::run(&a),
-        Command::Merge(a) => crate::runner::experiment::merge(&a),
-        Command::Calibrate(a) => crate::runner::calibrate::calibrate(&a),
-        Command::Validation(a) => crate::runner::validation::validation(&a),
-        Command::Plan(a) => crate::runner::plan::plan(&a),
-        Command::Explain(a) => crate::runner::explain(&a),
-        Command::Trace(a) => crate::runner::trace(&a),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code())
-        }
-    }
-}
-
 impl BenchmarkArgs {
+    /// `etcdsim benchmark`.
+    pub fn run(&self) -> Result<(), Error> {
+        bench::benchmark(&self.options()?)
+    }
+
+    /// The runner's options for these flags.
+    pub fn options(&self) -> Result<BenchOptions, Error> {
+        Ok(BenchOptions {
+            model: self.model.clone(),
+            set: self.set.clone(),
+            workload: self.spec(),
+            seed: self.seed,
+            run: self.run_options()?,
+        })
+    }
+
     /// The workload these flags describe, as a [`WorkloadSpec`].
     pub fn spec(&self) -> WorkloadSpec {
         let base = WorkloadSpec {
@@ -294,16 +215,8 @@ impl BenchmarkArgs {
             conns: self.conns,
             endpoints: self.endpoints.clone(),
             target_leader: self.target_leader,
-            balancer: self
-                .balancer
-                .to_possible_value()
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_default(),
-            auth: self
-                .auth
-                .to_possible_value()
-                .map(|v| v.get_name().to_string())
-                .unwrap_or_default(),
+            balancer: value_name(self.balancer),
+            auth: value_name(self.auth),
             rbac_rules: self.rbac_rules,
             write_rate: self.write_rate,
             token_reuse: self.token_reuse,
@@ -338,14 +251,9 @@ impl BenchmarkArgs {
         }
     }
 
-    /// The workload these flags describe, validated against cluster `p`.
-    pub fn workload(&self, p: &ClusterParams) -> Result<Workload, CliError> {
-        Ok(self.spec().validate(p, "command line", "--")?)
-    }
-
-    /// The run's caps, checked.
-    pub fn run_options(&self) -> Result<crate::model::RunOptions, CliError> {
-        let limits = crate::config::experiment::Limits {
+    /// The run's caps, checked; errors name the flags.
+    fn run_options(&self) -> Result<RunOptions, Error> {
+        let limits = Limits {
             max_events: Some(self.max_events),
             max_sim_time_s: Some(self.max_sim_time),
             max_in_flight: Some(self.max_in_flight),
@@ -354,5 +262,48 @@ impl BenchmarkArgs {
             "max_sim_time_s" => "--max-sim-time".to_string(),
             k => format!("--{}", k.replace('_', "-")),
         })?)
+    }
+
+    /// "--clients=1000 --conns=100 range --consistency=l --total=20000", for headings.
+    fn heading(&self) -> String {
+        match &self.op {
+            BenchOp::Range(r) => format!(
+                "--clients={} --conns={} range --consistency={} --total={}",
+                self.clients, self.conns, r.consistency, r.total
+            ),
+            BenchOp::Put(p) => format!(
+                "--clients={} --conns={} put --val-size={} --total={}",
+                self.clients, self.conns, p.val_size, p.total
+            ),
+        }
+    }
+}
+
+/// The name a flag's value has on the command line (`per-conn`, `simple-token`).
+fn value_name(v: impl ValueEnum) -> String {
+    v.to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_default()
+}
+
+impl ExplainArgs {
+    /// `etcdsim explain`.
+    pub fn run(&self) -> Result<(), Error> {
+        bench::explain(&ExplainOptions {
+            heading: self.bench.heading(),
+            bench: self.bench.options()?,
+            svg: self.svg.clone(),
+        })
+    }
+}
+
+impl TraceArgs {
+    /// `etcdsim trace`.
+    pub fn run(&self) -> Result<(), Error> {
+        bench::trace(&TraceOptions {
+            bench: self.bench.options()?,
+            requests: self.requests,
+            out: self.out.clone(),
+        })
     }
 }

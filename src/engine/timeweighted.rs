@@ -1,6 +1,8 @@
-//! Time-weighted average of a piecewise-constant level, such as the busy servers of a resource.
+//! Time-weighted average of a piecewise-constant level over simulated time, such as the busy
+//! servers of a resource: its utilization. It lives in the engine because the engine's resources
+//! keep one each, and it is measured in the engine's clock.
 
-use crate::engine::time::SimTime;
+use super::time::SimTime;
 
 /// The time-weighted mean of a level that changes only at discrete instants.
 ///

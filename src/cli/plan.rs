@@ -1,0 +1,32 @@
+//! `etcdsim plan`: its flags, turned into the runner's [`plan::Options`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Error;
+use crate::runner::plan;
+
+/// Arguments of `etcdsim plan`.
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    /// The plan file (TOML), e.g. experiments/plans/k8s-control-plane.toml.
+    pub plan: PathBuf,
+    /// Write here instead of `output/<plan>/`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl PlanArgs {
+    /// `etcdsim plan`.
+    pub fn run(&self) -> Result<(), Error> {
+        plan::plan(&plan::Options {
+            plan: self.plan.clone(),
+            out: self.out.clone(),
+            threads: self.threads,
+        })
+    }
+}
