@@ -372,6 +372,12 @@ pub struct ClientSection {
     /// The benchmark's single op-producer goroutine, per op.
     #[serde(default)]
     pub producer_us: Cost,
+    /// One burst of a gRPC transport's reader (a read and parsing).
+    #[serde(default)]
+    pub transport_read_us: Cost,
+    /// One burst of a gRPC transport's writer (framing and a write).
+    #[serde(default)]
+    pub transport_write_us: Cost,
 }
 
 /// `[network]`
@@ -451,7 +457,13 @@ pub struct CpuSection {
     #[serde(default)]
     pub raft_msg_ns_per_byte: f64,
     #[serde(default)]
+    pub transport_read_us: Cost,
+    #[serde(default)]
+    pub transport_write_us: Cost,
+    #[serde(default)]
     pub propose_us: Cost,
+    #[serde(default)]
+    pub apply_batch_us: Cost,
     #[serde(default)]
     pub apply_entry_us: Cost,
     #[serde(default)]
@@ -520,6 +532,12 @@ pub struct DiskSection {
     /// WAL fdatasync latency.
     #[serde(default = "d_fsync")]
     pub fsync_us: Cost,
+    /// The fdatasync's extra ns per byte made durable.
+    #[serde(default)]
+    pub fsync_ns_per_byte: f64,
+    /// The members on one host share its disk (with a placement of several members per host).
+    #[serde(default)]
+    pub shared: bool,
 }
 fn d_fsync() -> Cost {
     Cost::Constant(1_000.0)
@@ -528,6 +546,8 @@ impl Default for DiskSection {
     fn default() -> Self {
         DiskSection {
             fsync_us: d_fsync(),
+            fsync_ns_per_byte: 0.0,
+            shared: false,
         }
     }
 }
@@ -731,6 +751,12 @@ impl ModelFile {
                 entry_overhead: self.messages.entry_overhead_bytes,
             },
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
+            fsync_ns_per_byte: non_negative(
+                file,
+                "disk.fsync_ns_per_byte",
+                self.disk.fsync_ns_per_byte,
+            )?,
+            shared_disk: self.disk.shared,
             write: self.write.validate(file)?,
             go: self.go.validate(file)?,
             initial_index: c.initial_index,
@@ -898,12 +924,15 @@ impl ModelFile {
             read_loop: cost(file, &k("read_loop_us"), &c.read_loop_us)?,
             stream_write: cost(file, &k("stream_write_us"), &c.stream_write_us)?,
             stream_read: cost(file, &k("stream_read_us"), &c.stream_read_us)?,
+            transport_read: cost(file, &k("transport_read_us"), &c.transport_read_us)?,
+            transport_write: cost(file, &k("transport_write_us"), &c.transport_write_us)?,
             raft_msg_ns_per_byte: non_negative(
                 file,
                 &k("raft_msg_ns_per_byte"),
                 c.raft_msg_ns_per_byte,
             )?,
             propose: cost(file, &k("propose_us"), &c.propose_us)?,
+            apply_batch: cost(file, &k("apply_batch_us"), &c.apply_batch_us)?,
             apply_entry: cost(file, &k("apply_entry_us"), &c.apply_entry_us)?,
             apply_ns_per_byte: non_negative(file, &k("apply_ns_per_byte"), c.apply_ns_per_byte)?,
             backend_commit: cost(file, &k("backend_commit_us"), &c.backend_commit_us)?,
@@ -948,6 +977,8 @@ impl ModelFile {
                 c.response_ns_per_byte,
             )?,
             producer: cost(file, "client.producer_us", &c.producer_us)?,
+            transport_read: cost(file, "client.transport_read_us", &c.transport_read_us)?,
+            transport_write: cost(file, "client.transport_write_us", &c.transport_write_us)?,
         })
     }
 }

@@ -1,5 +1,8 @@
 //! The apply goroutine (`etcdserver/server.go` `run`/`applyAll`): each member applies
-//! committed entries serially, one Ready batch at a time. Each put is a write transaction under
+//! committed entries serially, one Ready batch at a time. Every Ready hands its apply (its
+//! committed entries, possibly none) over `applyc` to the server's run goroutine, which
+//! schedules `applyAll` on the FIFO scheduler's goroutine: those hand-offs and `applyAll`'s own
+//! work are one burst per batch (`apply_batch_us`), before the entries. Each put is a write transaction under
 //! the backend batch-tx lock: the apply work, the index update under the treeIndex write lock
 //! (held only for the update), then the write-back into the read buffer under the read-tx lock.
 //! After the batch the applied index moves and the reads waiting on it are released together
@@ -19,6 +22,8 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 /// Where a member's apply goroutine is in the current entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyStep {
+    /// Starting a batch: `s.run` takes it from `applyc` and schedules `applyAll`.
+    Batch,
     /// Waiting for the batch-tx lock.
     BatchTx,
     /// Applying on a core (under the batch-tx lock).
@@ -76,7 +81,8 @@ impl ApplyLoop {
 }
 
 impl EtcdModel {
-    /// A Ready hands committed entries `lo..=hi` to member `m`'s apply goroutine.
+    /// A Ready hands committed entries `lo..=hi` (none when `hi < lo`) to member `m`'s apply
+    /// goroutine.
     pub(super) fn apply_enqueue(
         &mut self,
         m: MemberId,
@@ -104,7 +110,8 @@ impl EtcdModel {
         ap.next = lo;
         ap.hi = hi;
         ap.batch_start = now;
-        self.apply_entry_start(m, s);
+        ap.step = ApplyStep::Batch;
+        self.go(self.member_proc(m), CpuJob::Apply(m), s);
     }
 
     fn apply_entry_start(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
@@ -126,7 +133,7 @@ impl EtcdModel {
                 self.unlock(m, Lock::Index, Mode::Exclusive, s);
                 self.writeback(m, s);
             }
-            ApplyStep::Cpu => unreachable!("the apply CPU step takes no lock"),
+            ApplyStep::Cpu | ApplyStep::Batch => unreachable!("the apply CPU steps take no lock"),
             ApplyStep::Writeback => {
                 // The buffer is written back under readTx.Lock; then both locks go.
                 self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
@@ -136,8 +143,12 @@ impl EtcdModel {
         }
     }
 
-    /// The CPU cost of applying member `m`'s current entry.
+    /// The CPU cost of the apply goroutine's next step on member `m`: starting a batch, or
+    /// applying its current entry.
     pub(super) fn apply_cost(&mut self, m: MemberId) -> SimDuration {
+        if self.members[m].apply.step == ApplyStep::Batch {
+            return self.p.member_costs.apply_batch.sample(&mut self.rng_cpu);
+        }
         let idx = self.members[m].apply.next;
         let (bytes, auth_entry) = self.log.get(idx).map_or((0, false), |e| (e.bytes, e.auth));
         let c = &self.p.member_costs;
@@ -154,6 +165,16 @@ impl EtcdModel {
     /// The apply CPU work of `m`'s current entry is done: a put updates the index (under its
     /// write lock) and writes the buffer back; Authenticate's entry changes no key.
     pub(super) fn apply_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let ap = &self.members[m].apply;
+        if ap.step == ApplyStep::Batch {
+            if ap.next <= ap.hi {
+                self.apply_entry_start(m, s);
+            } else {
+                let applied = ap.applied;
+                self.apply_batch_done(m, applied, s);
+            }
+            return;
+        }
         let idx = self.members[m].apply.next;
         if self.log.get(idx).is_some_and(|e| e.auth) {
             self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
@@ -200,7 +221,9 @@ impl EtcdModel {
         let ap = &mut self.members[m].apply;
         let (start, n) = (ap.batch_start, applied - ap.applied);
         ap.applied = applied;
-        self.trace.activity(m, "apply", start, s.now(), n);
+        if n > 0 {
+            self.trace.activity(m, "apply", start, s.now(), n);
+        }
         // applyWait.Trigger: the read loop's round waiting on this index is released now.
         if self.members[m].read_loop.released_by(applied) {
             self.read_index_applied(m, s);

@@ -11,6 +11,9 @@ use super::ids::MemberId;
 use super::locks::{Lock, LockJob, Mode};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
+/// A bolt page.
+const BOLT_PAGE_BYTES: u64 = 4096;
+
 /// Where a member's backend commit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CommitStep {
@@ -131,15 +134,19 @@ impl EtcdModel {
     /// The commit's CPU work is done: two fdatasyncs follow.
     pub(super) fn backend_commit_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         self.members[m].backend.commit_step = CommitStep::Sync1;
-        self.disk(m, DiskJob::Bolt, s);
+        // The first fdatasync makes the dirty pages durable: about the bytes the pending
+        // writes put (bolt's leaves, written in page-sized pieces).
+        let bytes = self.members[m].backend.pending_writes * u64::from(self.entry_bytes());
+        self.disk(m, DiskJob::Bolt, bytes, s);
     }
 
     /// One of the commit's fdatasyncs is done.
     pub(super) fn bolt_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         match self.members[m].backend.commit_step {
             CommitStep::Sync1 => {
+                // The second makes the meta page durable.
                 self.members[m].backend.commit_step = CommitStep::Sync2;
-                self.disk(m, DiskJob::Bolt, s);
+                self.disk(m, DiskJob::Bolt, BOLT_PAGE_BYTES, s);
             }
             CommitStep::Sync2 => {
                 let be = &mut self.members[m].backend;

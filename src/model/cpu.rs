@@ -306,6 +306,8 @@ impl EtcdModel {
             CpuJob::StreamWrite(m, peer) => self.stream_write_cost(m, peer),
             CpuJob::StreamRead(m, peer) => self.stream_read_cost(m, peer),
             CpuJob::Producer => self.producer_cost(),
+            CpuJob::GrpcRead(t) => self.grpc_cost(t, false, s.now()),
+            CpuJob::GrpcWrite(t) => self.grpc_cost(t, true, s.now()),
         };
         self.cpu.current = prev;
         self.cpu.procs[proc].busy += d;
@@ -336,6 +338,8 @@ impl EtcdModel {
             CpuJob::StreamWrite(m, peer) => self.stream_write_done(m, peer, s),
             CpuJob::StreamRead(m, peer) => self.stream_read_done(m, peer, s),
             CpuJob::Producer => self.producer_done(s),
+            CpuJob::GrpcRead(t) => self.grpc_read_done(t, s),
+            CpuJob::GrpcWrite(t) => self.grpc_write_done(t, s),
         }
         if self.cpu.held.take().is_some() {
             // It blocked: the P schedules.

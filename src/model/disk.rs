@@ -1,50 +1,103 @@
-//! A member's disk: the WAL's fdatasyncs (one per Ready with entries) and the backend commit's
-//! two, in FIFO order, each taking a draw of the disk's fdatasync latency.
+//! Disks: the WAL's fdatasyncs (one per Ready with entries) and the backend commit's two, in
+//! FIFO order, each taking a draw of the disk's fdatasync latency plus the time to write the
+//! bytes it makes durable.
+//!
+//! Each member has a disk of its own, or (`disk.shared = true`) the members on one host share
+//! its disk: their data directories are on one file system, and fdatasyncs on one ext4 file
+//! system take turns (its journal commits one transaction at a time), so one member's WAL
+//! sync waits behind another's.
 
 use super::EtcdModel;
 use super::event::{DiskJob, Ev, PackedEv};
-use super::ids::MemberId;
+use super::ids::{IdVec, MemberId};
 use crate::engine::{Scheduler, Servers, SimTime};
 
-/// One member's disk.
+/// One disk.
 pub struct Disk {
-    queue: Servers<DiskJob>,
+    /// Operations in progress and waiting: the member each is for, and its bytes.
+    queue: Servers<(MemberId, DiskJob, u64)>,
     /// When the operation in progress began (for traces).
     start: SimTime,
 }
 
 impl Disk {
-    /// An idle disk.
-    pub fn new() -> Disk {
+    fn new() -> Disk {
         Disk {
             queue: Servers::new(1, SimTime::ZERO),
             start: SimTime::ZERO,
         }
     }
+}
 
-    /// Fraction of time busy since the last reset.
-    pub fn utilization(&self, now: SimTime) -> f64 {
-        self.queue.utilization(now)
+/// Every disk, and which disk each member writes to.
+pub struct Disks {
+    disks: Vec<Disk>,
+    of: IdVec<MemberId, usize>,
+}
+
+impl Disks {
+    /// A disk per member, or one per host (members on one host sharing it) when `shared`;
+    /// `hosts[m]` is member `m`'s host.
+    pub fn new(hosts: &[super::ids::HostId], shared: bool) -> Disks {
+        let mut keys: Vec<usize> = Vec::new();
+        let of = hosts
+            .iter()
+            .enumerate()
+            .map(|(m, h)| {
+                let key = if shared { usize::from(h.0) } else { m };
+                match keys.iter().position(|&k| k == key) {
+                    Some(i) => i,
+                    None => {
+                        keys.push(key);
+                        keys.len() - 1
+                    }
+                }
+            })
+            .collect();
+        Disks {
+            disks: keys.iter().map(|_| Disk::new()).collect(),
+            of,
+        }
+    }
+
+    /// Fraction of time member `m`'s disk was busy since the last reset.
+    pub fn utilization(&self, m: MemberId, now: SimTime) -> f64 {
+        self.disks[self.of[m]].queue.utilization(now)
     }
 
     /// Forgets utilization history.
     pub fn reset_stats(&mut self, now: SimTime) {
-        self.queue.reset_stats(now);
+        for d in &mut self.disks {
+            d.queue.reset_stats(now);
+        }
     }
 }
 
 impl EtcdModel {
-    /// Queues a disk operation of member `m`.
-    pub(super) fn disk(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
-        if let Some(job) = self.members[m].disk.queue.acquire(s.now(), job) {
-            self.start_disk(m, job, s);
+    /// Queues a disk operation of member `m` that makes `bytes` durable.
+    pub(super) fn disk(
+        &mut self,
+        m: MemberId,
+        job: DiskJob,
+        bytes: u64,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        let d = self.disks.of[m];
+        if let Some(op) = self.disks.disks[d].queue.acquire(s.now(), (m, job, bytes)) {
+            self.start_disk(d, op, s);
         }
     }
 
-    fn start_disk(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
-        self.members[m].disk.start = s.now();
-        let d = self.p.fsync.sample(&mut self.rng_disk);
-        s.schedule_in(d, Ev::DiskDone(m, job));
+    fn start_disk(
+        &mut self,
+        d: usize,
+        (m, job, bytes): (MemberId, DiskJob, u64),
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        self.disks.disks[d].start = s.now();
+        let t = self.p.fsync.sample(&mut self.rng_disk)
+            + crate::engine::SimDuration::from_nanos_f64(self.p.fsync_ns_per_byte * bytes as f64);
+        s.schedule_in(t, Ev::DiskDone(m, job));
     }
 
     /// A disk operation of member `m` finished.
@@ -53,10 +106,11 @@ impl EtcdModel {
             DiskJob::Wal => "wal fsync",
             DiskJob::Bolt => "bolt fsync",
         };
-        let start = self.members[m].disk.start;
+        let d = self.disks.of[m];
+        let start = self.disks.disks[d].start;
         self.trace.activity(m, what, start, s.now(), 0);
-        if let Some((next, _)) = self.members[m].disk.queue.release(s.now()) {
-            self.start_disk(m, next, s);
+        if let Some((next, _)) = self.disks.disks[d].queue.release(s.now()) {
+            self.start_disk(d, next, s);
         }
         match job {
             DiskJob::Wal => self.wal_synced(m, s),

@@ -4,7 +4,7 @@
 //! job, a raft input, a disk job, a lock) are defined here, so that every mechanism file can
 //! name them without importing another mechanism's file.
 
-use super::ids::{ClientId, MemberId, MsgId, ProcId, ReqId};
+use super::ids::{ClientId, ConnId, MemberId, MsgId, ProcId, ReqId};
 use crate::engine::Event;
 use crate::goruntime::PId;
 
@@ -29,6 +29,30 @@ pub enum CpuJob {
     StreamRead(MemberId, MemberId),
     /// The benchmark's op-producer goroutine.
     Producer,
+    /// A gRPC transport's reader goroutine.
+    GrpcRead(Transport),
+    /// A gRPC transport's writer goroutine (`loopyWriter`).
+    GrpcWrite(Transport),
+}
+
+/// Which end of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The client's (clientv3's subconnection to the member).
+    Client,
+    /// The member's.
+    Server,
+}
+
+/// One end of one transport: a connection between the client's `conn` and `member`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transport {
+    /// Which end.
+    pub end: End,
+    /// The client connection.
+    pub conn: ConnId,
+    /// The member at its other end.
+    pub member: MemberId,
 }
 
 /// An input to a member's raft node goroutine.

@@ -1,8 +1,8 @@
-//! An etcd member: the parts etcd has, each owning its state.
+//! An etcd member: the parts etcd has, each owning its state (its disk, which members on one
+//! host may share, is in `disk.rs`).
 
 use super::apply::ApplyLoop;
 use super::backend::Backend;
-use super::disk::Disk;
 use super::ids::HostId;
 use super::locks::Locks;
 use super::raft::RaftNode;
@@ -27,8 +27,6 @@ pub struct Member {
     pub backend: Backend,
     /// Its mutexes and reader–writer locks.
     pub locks: Locks,
-    /// Its disk.
-    pub disk: Disk,
     /// Its rafthttp streams.
     pub transport: Transport,
 }
@@ -45,7 +43,6 @@ impl Member {
             apply: ApplyLoop::new(index),
             backend: Backend::new(),
             locks: Locks::new(SimTime::ZERO),
-            disk: Disk::new(),
             transport: Transport::new(members),
         }
     }
@@ -53,7 +50,6 @@ impl Member {
     /// Forgets utilization history.
     pub fn reset_stats(&mut self, now: SimTime) {
         self.locks.reset_stats(now);
-        self.disk.reset_stats(now);
         self.raft.reset_stats(now);
         self.apply.reset_stats(now);
     }

@@ -25,6 +25,7 @@ mod client;
 mod cpu;
 mod disk;
 mod event;
+mod grpc;
 mod ids;
 mod locks;
 mod member;
@@ -38,6 +39,7 @@ mod replication;
 mod request;
 mod result;
 pub mod stage;
+mod stream;
 mod transport;
 
 pub use event::PackedEv;
@@ -66,7 +68,11 @@ pub struct EtcdModel {
     cpu: Procs,
     /// Interfaces, links and messages in flight.
     net: Network,
+    /// gRPC's transport goroutines at both ends of every connection.
+    grpc: grpc::Grpc,
     members: IdVec<MemberId, Member>,
+    /// The members' disks.
+    disks: disk::Disks,
     /// The raft log's entries, shared by every member's view of it.
     log: Log,
     /// Requests in flight.
@@ -104,7 +110,9 @@ impl EtcdModel {
                 &p.go,
             ),
             net: Network::new(p.hosts.len(), rng::stream(seed, 2)),
+            grpc: grpc::Grpc::new(w.conns, p.members().into()),
             members,
+            disks: disk::Disks::new(&p.member_host, p.shared_disk),
             log: Log::new(p.initial_index + 1),
             reqs: Slab::default(),
             clients: client::Clients::new(&w, rng::stream(seed, 3)),
@@ -151,6 +159,7 @@ impl EtcdModel {
         for m in self.members.iter_mut() {
             m.reset_stats(now);
         }
+        self.disks.reset_stats(now);
         self.clients.reset_stats();
     }
 
@@ -161,10 +170,10 @@ impl EtcdModel {
             vals.push(self.cpu.utilization(h, now));
             vals.push(self.net.utilization(h, now));
         }
-        for m in self.members.iter() {
+        for (id, m) in self.members.ids().zip(self.members.iter()) {
             vals.push(m.raft.utilization(now));
             vals.push(m.apply.utilization(now));
-            vals.push(m.disk.utilization(now));
+            vals.push(self.disks.utilization(id, now));
             vals.push(m.locks.batch_tx_utilization(now));
         }
         let since = self.m.measure_start.unwrap_or(SimTime::ZERO);

@@ -7,7 +7,7 @@
 //! modelled: many senders into one host are limited only by their own links.
 
 use super::EtcdModel;
-use super::event::{Ev, PackedEv};
+use super::event::{End, Ev, PackedEv};
 use super::ids::{HostId, Id, IdVec, MemberId, MsgId, ReqId, Slab};
 use super::stage::Stage;
 use crate::engine::rng::SimRng;
@@ -187,13 +187,22 @@ impl EtcdModel {
     pub(super) fn deliver(&mut self, id: MsgId, s: &mut Scheduler<PackedEv>) {
         let msg = self.net.msgs[id];
         match (msg.to, msg.kind) {
-            (Node::Member(_), MsgKind::Request(req)) => {
+            // Through the proxy, requests and responses skip gRPC's transport goroutines.
+            (Node::Member(_), MsgKind::Request(req)) if msg.from == Node::Proxy => {
                 self.net.take(id);
                 self.request_at_member(req, s);
             }
-            (Node::Client, MsgKind::Response(req)) => {
+            (Node::Client, MsgKind::Response(req)) if msg.from == Node::Proxy => {
                 self.net.take(id);
                 self.response_at_client(req, s);
+            }
+            (Node::Member(_), MsgKind::Request(req)) => {
+                self.net.take(id);
+                self.grpc_arrived(req, End::Server, s);
+            }
+            (Node::Client, MsgKind::Response(req)) => {
+                self.net.take(id);
+                self.grpc_arrived(req, End::Client, s);
             }
             (Node::Proxy, MsgKind::Request(req) | MsgKind::Response(req)) => {
                 self.net.take(id);

@@ -123,8 +123,15 @@ pub struct MemberCosts {
     pub stream_read: Dist,
     /// Encoding or decoding a raft message: ns per byte.
     pub raft_msg_ns_per_byte: f64,
+    /// One burst of a gRPC transport's reader on the member: a read(2) and parsing frames.
+    pub transport_read: Dist,
+    /// One burst of a gRPC transport's writer on the member: framing and one write(2).
+    pub transport_write: Dist,
     /// Building a proposal (`InternalRaftRequest` marshal, wait registration).
     pub propose: Dist,
+    /// Starting an apply batch: the run goroutine's receive from `applyc`, the FIFO
+    /// scheduler's hand-off to `applyAll`, and `applyAll`'s work outside the entries.
+    pub apply_batch: Dist,
     /// Applying one entry (a put: index update and buffered bolt write), fixed part.
     pub apply_entry: Dist,
     /// Applying: ns per byte of the entry.
@@ -157,6 +164,10 @@ pub struct ClientCosts {
     pub response_ns_per_byte: f64,
     /// The benchmark's single op-producer goroutine: time to produce one op (serial).
     pub producer: Dist,
+    /// One burst of a gRPC transport's reader on the client.
+    pub transport_read: Dist,
+    /// One burst of a gRPC transport's writer on the client.
+    pub transport_write: Dist,
 }
 
 /// A host: cores and a network interface.
@@ -261,6 +272,11 @@ pub struct ClusterParams {
     /// fdatasync latency of the disk: the WAL's once per Ready with entries, the backend's twice
     /// per commit.
     pub fsync: Dist,
+    /// The fdatasync's extra time per byte it makes durable (the data written since the last).
+    pub fsync_ns_per_byte: f64,
+    /// The members on one host share its disk (one file system, whose journal commits take
+    /// turns), instead of each having its own.
+    pub shared_disk: bool,
     /// The write path's limits and timers.
     pub write: WriteParams,
     /// The Go runtime of every process.

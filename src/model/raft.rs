@@ -46,8 +46,9 @@ pub struct ReadyContent {
     pub read_state: Option<ReadState>,
     /// Whether new entries must be persisted (one WAL fdatasync).
     pub persist: bool,
-    /// Committed entries `lo..=hi` for the apply goroutine.
-    pub apply: Option<(u64, u64)>,
+    /// Committed entries `lo..=hi` for the apply goroutine (none when `hi < lo`: every Ready
+    /// hands the apply goroutine its batch, empty or not).
+    pub apply: (u64, u64),
 }
 
 /// One member's raft node.
@@ -89,6 +90,11 @@ impl RaftNode {
         }
     }
 
+    /// The entries a Ready would persist now: `lo..=hi` (none when `hi < lo`).
+    pub fn unpersisted(&self) -> (u64, u64) {
+        (self.persisted_to + 1, self.last_index)
+    }
+
     /// Whether a Ready has something to carry (`node.HasReady`).
     pub fn has_ready(&self) -> bool {
         !self.out_msgs.is_empty()
@@ -103,7 +109,7 @@ impl RaftNode {
         std::mem::swap(&mut self.out_msgs, msgs);
         self.pending_app.iter_mut().for_each(|p| *p = None);
         let persist = self.last_index > self.persisted_to;
-        let apply = (self.commit > self.apply_sent).then_some((self.apply_sent + 1, self.commit));
+        let apply = (self.apply_sent + 1, self.commit);
         self.persisted_to = self.last_index;
         self.apply_sent = self.commit;
         ReadyContent {

@@ -13,6 +13,9 @@ use super::net::Msg;
 use super::raft::ReadyContent;
 use crate::engine::Scheduler;
 
+/// A WAL record's framing and the hard state (term, vote, commit) beside the entries.
+const HARD_STATE_BYTES: u64 = 64;
+
 /// One member's Ready loop.
 #[derive(Default)]
 pub struct ReadyLoop {
@@ -24,20 +27,29 @@ pub struct ReadyLoop {
     content: Option<ReadyContent>,
     /// The Ready in hand has entries to persist.
     persist: bool,
+    /// Bytes of the entries it persists (and the hard state).
+    persist_bytes: u64,
 }
 
 impl EtcdModel {
     /// Starts a Ready if the loop is idle and there is output: the Ready loop goroutine takes
     /// the output now, and acts on it once it gets a core ([`EtcdModel::ready_on_core`]).
     pub(super) fn maybe_start_ready(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        let mem = &mut self.members[m];
+        let mem = &self.members[m];
         if mem.ready.busy || !mem.raft.has_ready() {
             return;
         }
+        let (lo, hi) = mem.raft.unpersisted();
+        let bytes = HARD_STATE_BYTES
+            + (lo..=hi)
+                .map(|i| self.log.get(i).map_or(0, |e| u64::from(e.bytes)))
+                .sum::<u64>();
+        let mem = &mut self.members[m];
         let rl = &mut mem.ready;
         rl.busy = true;
         let content = mem.raft.take_ready(&mut rl.msgs);
         rl.persist = content.persist;
+        rl.persist_bytes = bytes;
         rl.content = Some(content);
         self.go(self.member_proc(m), CpuJob::Ready(m), s);
     }
@@ -54,9 +66,8 @@ impl EtcdModel {
         if let Some(rs) = content.read_state {
             self.read_state_delivered(m, rs, s);
         }
-        if let Some((lo, hi)) = content.apply {
-            self.apply_enqueue(m, lo, hi, s);
-        }
+        let (lo, hi) = content.apply;
+        self.apply_enqueue(m, lo, hi, s);
         if m == self.p.leader {
             self.flush_ready_msgs(m, s);
         }
@@ -74,7 +85,8 @@ impl EtcdModel {
     /// fdatasync), or finishes at once.
     pub(super) fn ready_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         if self.members[m].ready.persist {
-            self.disk(m, DiskJob::Wal, s);
+            let bytes = self.members[m].ready.persist_bytes;
+            self.disk(m, DiskJob::Wal, bytes, s);
         } else {
             self.ready_done(m, s);
         }

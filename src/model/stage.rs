@@ -10,6 +10,9 @@ pub enum Stage {
     ClientQueue = 0,
     /// Client CPU: clientv3 builds and sends the request, receives and decodes the response.
     Client,
+    /// gRPC's transport goroutines: a writer framing and writing queued messages in one
+    /// system call, a reader parsing what arrived (on the client or the member).
+    Transport,
     /// Waiting for a network interface behind other messages (either direction).
     NicQueue,
     /// The request on the wire: serialization at the sender's bandwidth plus propagation.
@@ -51,12 +54,13 @@ pub enum Stage {
 
 impl Stage {
     /// Number of stages.
-    pub const COUNT: usize = 19;
+    pub const COUNT: usize = 20;
 
     /// Every stage, in the order a request meets them.
     pub const ALL: [Stage; Stage::COUNT] = [
         Stage::ClientQueue,
         Stage::Client,
+        Stage::Transport,
         Stage::NicQueue,
         Stage::NetRequest,
         Stage::CpuQueue,
@@ -81,6 +85,7 @@ impl Stage {
         match self {
             Stage::ClientQueue => "client_queue",
             Stage::Client => "client_cpu",
+            Stage::Transport => "grpc_transport",
             Stage::NicQueue => "nic_queue",
             Stage::NetRequest => "net_request",
             Stage::CpuQueue => "cpu_queue",
@@ -123,6 +128,9 @@ impl Stage {
             }
             Stage::Client => {
                 "clientv3 marshals the request, picks an endpoint and later decodes the response."
+            }
+            Stage::Transport => {
+                "gRPC's transport goroutines run: a writer frames what is queued and writes it with one system call, a reader parses what arrived; under load one burst carries many requests."
             }
             Stage::NicQueue => {
                 "The message waits behind others on a network interface (large responses queue here)."

@@ -17,32 +17,16 @@ use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{IdVec, MemberId, MsgId};
 use super::net::{Msg, Node};
+use super::stream::Stream;
 use crate::engine::{Scheduler, SimDuration};
-
-/// One stream goroutine's queue: messages to encode and write, or delivered ones to decode.
-#[derive(Debug, Clone)]
-struct Stream<T> {
-    queue: Vec<T>,
-    /// The goroutine is runnable or running (it will take what is queued).
-    awake: bool,
-    /// How many of `queue` its current burst handles (the rest came in during it).
-    in_burst: usize,
-}
-
-impl<T> Default for Stream<T> {
-    fn default() -> Self {
-        Stream {
-            queue: Vec::new(),
-            awake: false,
-            in_burst: 0,
-        }
-    }
-}
 
 /// One member's streams, by peer.
 pub struct Transport {
     writers: IdVec<MemberId, Stream<Msg>>,
     readers: IdVec<MemberId, Stream<MsgId>>,
+    /// A burst's messages, kept from burst to burst so that none allocates.
+    flushed: Vec<Msg>,
+    decoded: Vec<MsgId>,
 }
 
 impl Transport {
@@ -51,6 +35,8 @@ impl Transport {
         Transport {
             writers: (0..members).map(|_| Stream::default()).collect(),
             readers: (0..members).map(|_| Stream::default()).collect(),
+            flushed: Vec::new(),
+            decoded: Vec::new(),
         }
     }
 }
@@ -61,36 +47,39 @@ impl EtcdModel {
         let Node::Member(peer) = msg.to else {
             unreachable!("raft messages go to members")
         };
-        let w = &mut self.members[m].transport.writers[peer];
-        w.queue.push(msg);
-        if !w.awake {
-            w.awake = true;
+        if self.members[m].transport.writers[peer].push(msg) {
             self.go(self.member_proc(m), CpuJob::StreamWrite(m, peer), s);
         }
     }
 
     /// The stream writer of `m` to `peer` starts a burst: the messages queued now.
     pub(super) fn stream_write_cost(&mut self, m: MemberId, peer: MemberId) -> SimDuration {
-        let w = &mut self.members[m].transport.writers[peer];
-        w.in_burst = w.queue.len();
-        let bytes: u64 = w.queue.iter().map(|x| u64::from(x.bytes)).sum();
+        let bytes: u64 = self.members[m].transport.writers[peer]
+            .start_burst()
+            .iter()
+            .map(|x| u64::from(x.bytes))
+            .sum();
         let c = &self.p.member_costs;
         c.stream_write.sample(&mut self.rng_cpu)
             + SimDuration::from_nanos_f64(c.raft_msg_ns_per_byte * bytes as f64)
     }
 
-    /// The writer flushed: everything queued leaves; it blocks on `msgc` again.
+    /// The writer flushed its burst's messages; it goes on with what came in meanwhile, or
+    /// blocks on `msgc` again.
     pub(super) fn stream_write_done(
         &mut self,
         m: MemberId,
         peer: MemberId,
         s: &mut Scheduler<PackedEv>,
     ) {
-        let w = &mut self.members[m].transport.writers[peer];
-        let msgs = std::mem::take(&mut w.queue);
-        w.awake = false;
-        for msg in msgs {
+        let mut msgs = std::mem::take(&mut self.members[m].transport.flushed);
+        let more = self.members[m].transport.writers[peer].finish_burst(&mut msgs);
+        for &msg in &msgs {
             self.send(msg, s);
+        }
+        self.members[m].transport.flushed = msgs;
+        if more {
+            self.go(self.member_proc(m), CpuJob::StreamWrite(m, peer), s);
         }
     }
 
@@ -103,24 +92,19 @@ impl EtcdModel {
         id: MsgId,
         s: &mut Scheduler<PackedEv>,
     ) {
-        let r = &mut self.members[m].transport.readers[from];
-        r.queue.push(id);
-        if !r.awake {
-            r.awake = true;
+        if self.members[m].transport.readers[from].push(id) {
             self.go(self.member_proc(m), CpuJob::StreamRead(m, from), s);
         }
     }
 
     /// The stream reader of `m` from `peer` starts a burst: it decodes what has arrived.
     pub(super) fn stream_read_cost(&mut self, m: MemberId, peer: MemberId) -> SimDuration {
-        let r = &mut self.members[m].transport.readers[peer];
-        r.in_burst = r.queue.len();
-        let ids = std::mem::take(&mut r.queue);
-        let bytes: u64 = ids
+        let net = &self.net;
+        let bytes: u64 = self.members[m].transport.readers[peer]
+            .start_burst()
             .iter()
-            .map(|&id| u64::from(self.net.peek(id).bytes))
+            .map(|&id| u64::from(net.peek(id).bytes))
             .sum();
-        self.members[m].transport.readers[peer].queue = ids;
         let c = &self.p.member_costs;
         c.stream_read.sample(&mut self.rng_cpu)
             + SimDuration::from_nanos_f64(c.raft_msg_ns_per_byte * bytes as f64)
@@ -134,14 +118,12 @@ impl EtcdModel {
         peer: MemberId,
         s: &mut Scheduler<PackedEv>,
     ) {
-        let r = &mut self.members[m].transport.readers[peer];
-        let n = r.in_burst;
-        let decoded: Vec<MsgId> = r.queue.drain(..n).collect();
-        let more = !r.queue.is_empty();
-        r.awake = more;
-        for id in decoded {
+        let mut decoded = std::mem::take(&mut self.members[m].transport.decoded);
+        let more = self.members[m].transport.readers[peer].finish_burst(&mut decoded);
+        for &id in &decoded {
             self.raft_submit(m, RaftInput::Msg(id), s);
         }
+        self.members[m].transport.decoded = decoded;
         if more {
             self.go(self.member_proc(m), CpuJob::StreamRead(m, peer), s);
         }

@@ -80,7 +80,8 @@ pub fn evaluate(
 /// The model's CPU per request of the workload (µs) for the leader (member 0, which leads in
 /// every harness row), the followers' mean, and the client, beside what was measured.
 fn cpu_per_request(r: &model::RunResult, measured: &CpuPerRequest) -> [CpuFit; 3] {
-    let requests = (r.reads.completed + r.writes.completed).max(1) as f64;
+    // The harness divides by the main workload's requests (not the background puts).
+    let requests = r.primary().completed.max(1) as f64;
     let us = |s: f64| s * 1e6 / requests;
     let members: Vec<f64> = r
         .process_cpu_s
@@ -114,9 +115,15 @@ fn cpu_per_request(r: &model::RunResult, measured: &CpuPerRequest) -> [CpuFit; 3
     ]
 }
 
+/// CPU per request below this many µs is within the measurement's noise: /proc counts CPU in
+/// 10 ms ticks, and a member does work of its own that no request causes (raft's ticks and
+/// heartbeats, Go's sysmon, GC), which the model leaves out. The CPU errors compare
+/// `x + CPU_FLOOR_US`, so a follower measured at 2 µs and predicted at 0 costs little.
+pub const CPU_FLOOR_US: f64 = 10.0;
+
 /// The objective over the rows the fit uses: squared log errors of throughput, plus
 /// `latency_weight` × those of latency, plus `cpu_weight` × those of each measured CPU per
-/// request.
+/// request (above [`CPU_FLOOR_US`]).
 pub fn objective(fits: &[RowFit], latency_weight: f64, cpu_weight: f64) -> f64 {
     fits.iter()
         .filter(|f| f.fitted)
@@ -128,8 +135,7 @@ pub fn objective(fits: &[RowFit], latency_weight: f64, cpu_weight: f64) -> f64 {
                 .iter()
                 .filter_map(|c| {
                     c.measured
-                        .filter(|&m| m > 0.0)
-                        .map(|m| (c.predicted.max(1e-9) / m).ln())
+                        .map(|m| ((c.predicted + CPU_FLOOR_US) / (m + CPU_FLOOR_US)).ln())
                 })
                 .map(|e| e * e)
                 .sum();

@@ -254,12 +254,13 @@ fn a_single_cpu_stage_reduces_to_mm1() {
     );
     assert!(ci.contains(exact), "{ci:?}");
     assert!((ci.mean - exact).abs() / exact < 0.02);
-    // On a one-member cluster a linearizable read also needs the read loop, the raft node and
-    // the Ready loop. Each is readied by the goroutine before it (a channel operation), so it
-    // takes the P's runnext and runs as soon as that one blocks, ahead of the requests the
-    // network poller holds: at zero cost the round adds no wait, and the read stays within a
-    // few per cent of M/M/1 (only the order in which a released batch runs differs). A FIFO
-    // core would make the raft goroutines queue behind requests, and the read slower.
+    // On a one-member cluster a linearizable read also needs the read loop, the raft node, the
+    // Ready loop and the apply goroutine, all at zero cost here. Each is readied by the one
+    // before it into the P's runnext, but the Ready loop readies two in a row (the ReadState
+    // on readStateC, then the batch on applyc), and the second displaces the read loop to the
+    // tail of the local queue, behind the request goroutines the poller has injected there. So
+    // even at zero cost the round waits, and the read is clearly slower than M/M/1, while its
+    // only service is still the 10 µs gRPC stage.
     w.range.consistency = Consistency::Linearizable;
     let lin = run(&p, &w, 1);
     let grpc = lin.reads.stages[Stage::Grpc as usize].mean_ns;
@@ -268,7 +269,7 @@ fn a_single_cpu_stage_reduces_to_mm1() {
         lin.reads.latency_w.mean()
     );
     let rel = (lin.reads.latency_w.mean() - exact) / exact;
-    assert!(rel.abs() < 0.05, "linearizable {rel:+.3} from M/M/1");
+    assert!(rel > 0.10, "linearizable {rel:+.3} from M/M/1");
     assert!((grpc - 10_000.0).abs() < 200.0, "gRPC service {grpc}");
 }
 

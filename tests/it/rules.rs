@@ -256,9 +256,9 @@ fn overrides_keep_a_string_key_a_string_and_rtt_scales_the_latency_shape() {
         p.mechanisms.limit_pushdown,
         "3.5 pushes limit into the index walk"
     );
-    // The shipped model gives the one-way latency a log-normal shape with mean 100 µs and
-    // rtt_us = 200; sweeping rtt_us scales that shape to a mean of rtt / 2.
-    let base = model_from_str(FILE, SHIPPED, &[]).unwrap();
+    // The shipped model gives the one-way latency a log-normal shape; setting rtt_us scales
+    // that shape to a mean of rtt / 2.
+    let base = model_from_str(FILE, SHIPPED, &["network.rtt_us=200".into()]).unwrap();
     let far = model_from_str(FILE, SHIPPED, &["network.rtt_us=2000".into()]).unwrap();
     let (m0, m1) = (base.latency[0][1].mean_ns(), far.latency[0][1].mean_ns());
     assert!(

@@ -22,7 +22,7 @@ mod put;
 mod range;
 
 use super::EtcdModel;
-use super::event::{CpuJob, PackedEv};
+use super::event::{CpuJob, End, PackedEv};
 use super::ids::{ClientId, ConnId, MemberId, ReqId};
 use super::net::{Msg, MsgKind, Node};
 use super::params::{AuthMode, Consistency, RangeOp};
@@ -288,20 +288,18 @@ impl EtcdModel {
             Phase::ClientLoop => unreachable!("the loop's job ends with the send"),
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
-                let member = r.member;
-                let to = if self.via_proxy(id) {
-                    Node::Proxy
+                if self.via_proxy(id) {
+                    let msg = Msg {
+                        from_host: self.p.client_host,
+                        from: Node::Client,
+                        to: Node::Proxy,
+                        kind: MsgKind::Request(id),
+                        bytes: self.request_bytes(id),
+                    };
+                    self.send(msg, s);
                 } else {
-                    Node::Member(member)
-                };
-                let msg = Msg {
-                    from_host: self.p.client_host,
-                    from: Node::Client,
-                    to,
-                    kind: MsgKind::Request(id),
-                    bytes: self.request_bytes(id),
-                };
-                self.send(msg, s);
+                    self.grpc_send(id, End::Client, s);
+                }
             }
             Phase::MemberRecv if r.auth_pending => {
                 // Authenticate begins with a linearizable read (linearizableReadNotify).
@@ -450,20 +448,19 @@ impl EtcdModel {
     pub(super) fn respond(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let r = &mut self.reqs[id];
         r.phase = Phase::ToClient;
-        let from_host = self.members[r.member].host;
-        let to = if self.via_proxy(id) {
-            Node::Proxy
+        let member = r.member;
+        if self.via_proxy(id) {
+            let msg = Msg {
+                from_host: self.members[member].host,
+                from: Node::Member(member),
+                to: Node::Proxy,
+                kind: MsgKind::Response(id),
+                bytes: self.response_bytes(id),
+            };
+            self.send(msg, s);
         } else {
-            Node::Client
-        };
-        let msg = Msg {
-            from_host,
-            from: Node::Member(self.reqs[id].member),
-            to,
-            kind: MsgKind::Response(id),
-            bytes: self.response_bytes(id),
-        };
-        self.send(msg, s);
+            self.grpc_send(id, End::Server, s);
+        }
     }
 
     /// The response reaches the client: clientv3 decodes it.
