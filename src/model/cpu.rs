@@ -41,7 +41,7 @@ pub enum Outside {
 #[derive(Debug, Clone, Default)]
 struct PSlot {
     /// The goroutine it runs, or is about to run once it has a core.
-    running: Option<CpuJob>,
+    running: Option<Queued>,
     /// Its thread spins, finding nothing, before it parks (or spins once it has a core).
     spinning: bool,
     /// It holds one of its host's cores.
@@ -50,10 +50,17 @@ struct PSlot {
     core_since: SimTime,
 }
 
+/// A runnable goroutine as the scheduler queues it: its job, and since when it is runnable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Queued {
+    job: CpuJob,
+    at: SimTime,
+}
+
 /// One Go process.
 struct GoProc {
     host: HostId,
-    sched: GoSched<CpuJob>,
+    sched: GoSched<Queued>,
     ps: Vec<PSlot>,
     /// A sysmon look is scheduled.
     sysmon_pending: bool,
@@ -71,6 +78,8 @@ pub struct Procs {
     held: Option<(ProcId, PId, CpuJob)>,
     /// What readies goroutines outside any goroutine's burst.
     outside: Outside,
+    /// Waits for a P and bursts, by kind of goroutine, since the last reset.
+    kinds: [KindStats; GoroutineKind::COUNT],
     os_slice: SimDuration,
     /// CPU a thread spends from running dry to parked (spinning, the futex sleep) and, woken,
     /// to running again.
@@ -107,6 +116,7 @@ impl Procs {
             current: None,
             held: None,
             outside: Outside::Timer,
+            kinds: Default::default(),
             os_slice: go.os_slice,
             park: go.park,
         }
@@ -125,6 +135,22 @@ impl Procs {
         for p in self.procs.iter_mut() {
             p.busy = SimDuration::ZERO;
         }
+        self.kinds = Default::default();
+    }
+
+    /// Each kind of goroutine's bursts and waits for a P since the last reset.
+    pub fn goroutine_stats(&self) -> Vec<GoroutineStats> {
+        GoroutineKind::ALL
+            .iter()
+            .zip(&self.kinds)
+            .filter(|(_, k)| k.bursts > 0)
+            .map(|(&kind, k)| GoroutineStats {
+                kind,
+                bursts: k.bursts,
+                mean_wait_ns: k.wait_ns as f64 / k.bursts as f64,
+                mean_burst_ns: k.cpu_ns as f64 / k.bursts as f64,
+            })
+            .collect()
     }
 
     /// CPU each process's goroutines used since the last reset, in process order.
@@ -148,7 +174,7 @@ impl EtcdModel {
             if hp == proc && same_goroutine(hj, job) {
                 // It did not block: it goes on with its P and core.
                 self.cpu.held = None;
-                self.start_burst(proc, p, job, s);
+                self.start_burst(proc, p, Queued { job, at: now }, s);
                 return;
             }
         }
@@ -166,24 +192,27 @@ impl EtcdModel {
                 Outside::Network => Wake::Netpoll,
                 Outside::Timer => Wake::Timer,
                 Outside::Syscall => {
+                    let q = Queued { job, at: now };
                     match self.cpu.procs[proc].sched.exit_syscall() {
-                        Some(p) => self.run_on(proc, p, job, s),
-                        None => self.cpu.procs[proc].sched.yielded(job),
+                        Some(p) => self.run_on(proc, p, q, s),
+                        None => self.cpu.procs[proc].sched.yielded(q),
                     }
                     self.schedule_wakes(proc, s);
                     return;
                 }
             },
         };
-        self.cpu.procs[proc].sched.ready(now, job, wake);
+        self.cpu.procs[proc]
+            .sched
+            .ready(now, Queued { job, at: now }, wake);
         self.schedule_wakes(proc, s);
     }
 
     /// The goroutine whose burst just ended on `proc` is preempted (it ran 10 ms): it goes to
     /// the global queue, and its P takes the next.
-    pub(super) fn preempt(&mut self, proc: ProcId, job: CpuJob) {
+    pub(super) fn preempt(&mut self, proc: ProcId, job: CpuJob, now: SimTime) {
         debug_assert!(matches!(self.cpu.held, Some((hp, _, hj)) if hp == proc && hj == job));
-        self.cpu.procs[proc].sched.yielded(job);
+        self.cpu.procs[proc].sched.yielded(Queued { job, at: now });
     }
 
     /// Schedules the thread wake-ups and the sysmon look process `proc` asks for.
@@ -202,11 +231,11 @@ impl EtcdModel {
 
     /// P `p` of `proc` is to run `job`: at once if it holds a core, else when the host gives
     /// it one.
-    fn run_on(&mut self, proc: ProcId, p: PId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
+    fn run_on(&mut self, proc: ProcId, p: PId, q: Queued, s: &mut Scheduler<PackedEv>) {
         let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
-        slot.running = Some(job);
+        slot.running = Some(q);
         if slot.core {
-            self.start_burst(proc, p, job, s);
+            self.start_burst(proc, p, q, s);
             return;
         }
         let host = self.cpu.procs[proc].host;
@@ -224,10 +253,10 @@ impl EtcdModel {
             self.spin_burst(proc, p, s);
             return;
         }
-        let job = slot
+        let q = slot
             .running
             .expect("a P waits for a core with a goroutine to run");
-        self.start_burst(proc, p, job, s);
+        self.start_burst(proc, p, q, s);
     }
 
     /// P `p` of `proc`, holding a core, spins for `park` before it looks a last time.
@@ -244,7 +273,7 @@ impl EtcdModel {
     fn spin_done(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
         self.cpu.procs[proc].ps[usize::from(p.0)].spinning = false;
         match self.cpu.procs[proc].sched.spun(s.now(), p) {
-            Some(g) => self.start_burst(proc, p, g, s),
+            Some(q) => self.start_burst(proc, p, q, s),
             None => self.release_core(proc, p, s),
         }
     }
@@ -286,9 +315,10 @@ impl EtcdModel {
         }
     }
 
-    /// P `p` of `proc` starts `job`'s next burst.
-    fn start_burst(&mut self, proc: ProcId, p: PId, job: CpuJob, s: &mut Scheduler<PackedEv>) {
-        self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(job);
+    /// P `p` of `proc` starts the burst of goroutine `q`, runnable since `q.at`.
+    fn start_burst(&mut self, proc: ProcId, p: PId, q: Queued, s: &mut Scheduler<PackedEv>) {
+        let job = q.job;
+        self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(q);
         let prev = self.cpu.current.replace((proc, p));
         let d = match job {
             CpuJob::Req(id) => self.req_cpu_start(id, s),
@@ -311,6 +341,8 @@ impl EtcdModel {
         };
         self.cpu.current = prev;
         self.cpu.procs[proc].busy += d;
+        let kind = GoroutineKind::of(job, proc == self.client_proc());
+        self.cpu.kinds[kind as usize].record(s.now() - q.at, d);
         s.schedule_in(d, Ev::CpuDone(proc, p));
     }
 
@@ -325,7 +357,8 @@ impl EtcdModel {
         let job = self.cpu.procs[proc].ps[usize::from(p.0)]
             .running
             .take()
-            .expect("a P finished a burst it was running");
+            .expect("a P finished a burst it was running")
+            .job;
         let prev = self.cpu.current.replace((proc, p));
         self.cpu.held = Some((proc, p, job));
         match job {
@@ -388,6 +421,131 @@ impl EtcdModel {
         self.cpu.procs[proc].sched.sysmon(s.now());
         self.schedule_wakes(proc, s);
     }
+}
+
+/// A kind of goroutine, for the wait and burst statistics that `explain` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoroutineKind {
+    /// A member's gRPC handler (a request).
+    Handler,
+    /// A client goroutine of the benchmark.
+    Client,
+    /// The benchmark's op producer.
+    Producer,
+    /// gRPC's transport reader on the client.
+    ClientReader,
+    /// gRPC's transport writer on the client.
+    ClientWriter,
+    /// gRPC's transport reader on a member.
+    ServerReader,
+    /// gRPC's transport writer on a member.
+    ServerWriter,
+    /// `linearizableReadLoop`.
+    ReadLoop,
+    /// The raft node goroutine.
+    RaftNode,
+    /// The Ready loop (`raftNode.start`).
+    ReadyLoop,
+    /// A rafthttp stream writer.
+    StreamWriter,
+    /// A rafthttp stream reader.
+    StreamReader,
+    /// The apply goroutine.
+    Apply,
+    /// The backend's commit.
+    BackendCommit,
+}
+
+impl GoroutineKind {
+    /// How many kinds.
+    pub const COUNT: usize = 14;
+    /// Every kind, in declaration order.
+    pub const ALL: [GoroutineKind; GoroutineKind::COUNT] = [
+        GoroutineKind::Handler,
+        GoroutineKind::Client,
+        GoroutineKind::Producer,
+        GoroutineKind::ClientReader,
+        GoroutineKind::ClientWriter,
+        GoroutineKind::ServerReader,
+        GoroutineKind::ServerWriter,
+        GoroutineKind::ReadLoop,
+        GoroutineKind::RaftNode,
+        GoroutineKind::ReadyLoop,
+        GoroutineKind::StreamWriter,
+        GoroutineKind::StreamReader,
+        GoroutineKind::Apply,
+        GoroutineKind::BackendCommit,
+    ];
+
+    fn of(job: CpuJob, on_client: bool) -> GoroutineKind {
+        use super::event::End;
+        match job {
+            CpuJob::Req(_) if on_client => GoroutineKind::Client,
+            CpuJob::Req(_) => GoroutineKind::Handler,
+            CpuJob::Producer => GoroutineKind::Producer,
+            CpuJob::GrpcRead(t) if t.end == End::Client => GoroutineKind::ClientReader,
+            CpuJob::GrpcWrite(t) if t.end == End::Client => GoroutineKind::ClientWriter,
+            CpuJob::GrpcRead(_) => GoroutineKind::ServerReader,
+            CpuJob::GrpcWrite(_) => GoroutineKind::ServerWriter,
+            CpuJob::ReadLoop(_) => GoroutineKind::ReadLoop,
+            CpuJob::RaftStep(..) => GoroutineKind::RaftNode,
+            CpuJob::Ready(_) => GoroutineKind::ReadyLoop,
+            CpuJob::StreamWrite(..) => GoroutineKind::StreamWriter,
+            CpuJob::StreamRead(..) => GoroutineKind::StreamReader,
+            CpuJob::Apply(_) => GoroutineKind::Apply,
+            CpuJob::BackendCommit(_) => GoroutineKind::BackendCommit,
+        }
+    }
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            GoroutineKind::Handler => "grpc handler",
+            GoroutineKind::Client => "client",
+            GoroutineKind::Producer => "op producer",
+            GoroutineKind::ClientReader => "client transport reader",
+            GoroutineKind::ClientWriter => "client transport writer",
+            GoroutineKind::ServerReader => "member transport reader",
+            GoroutineKind::ServerWriter => "member transport writer",
+            GoroutineKind::ReadLoop => "linearizableReadLoop",
+            GoroutineKind::RaftNode => "raft node",
+            GoroutineKind::ReadyLoop => "raftNode.start (Ready)",
+            GoroutineKind::StreamWriter => "rafthttp stream writer",
+            GoroutineKind::StreamReader => "rafthttp stream reader",
+            GoroutineKind::Apply => "apply",
+            GoroutineKind::BackendCommit => "backend commit",
+        }
+    }
+}
+
+/// One kind's bursts, their CPU and the waits before them.
+#[derive(Debug, Clone, Copy, Default)]
+struct KindStats {
+    bursts: u64,
+    wait_ns: u128,
+    cpu_ns: u128,
+}
+
+impl KindStats {
+    fn record(&mut self, wait: SimDuration, burst: SimDuration) {
+        self.bursts += 1;
+        self.wait_ns += u128::from(wait.0);
+        self.cpu_ns += u128::from(burst.0);
+    }
+}
+
+/// What one kind of goroutine did in a run: bursts, and the mean wait for a P before one (zero
+/// when the goroutine went straight on) and the mean burst.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoroutineStats {
+    /// The kind.
+    pub kind: GoroutineKind,
+    /// Bursts run.
+    pub bursts: u64,
+    /// Mean time from runnable to running, in ns.
+    pub mean_wait_ns: f64,
+    /// Mean burst, in ns.
+    pub mean_burst_ns: f64,
 }
 
 /// Whether two jobs are bursts of the same goroutine: the raft node goroutine steps every

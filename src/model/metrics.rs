@@ -2,7 +2,9 @@
 //! and, when asked, the records and spans that `explain` and `trace` show.
 
 use super::ids::MemberId;
-use super::result::{Activity, OpKind, OpResult, RequestRecord, RoundSpan, Span, StageSummary};
+use super::result::{
+    Activity, HopSummary, OpKind, OpResult, RequestRecord, RoundHop, RoundSpan, Span, StageSummary,
+};
 use super::stage::Stage;
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::{Histogram, Welford};
@@ -97,6 +99,10 @@ pub struct Metrics {
     pub rounds: u64,
     /// Reads those rounds released.
     pub reads_in_rounds: u64,
+    /// The measured rounds' hops: total time and distribution of each.
+    hop_sum_ns: [u128; RoundHop::COUNT],
+    hop_hist: Vec<Histogram>,
+    hop_rounds: u64,
 }
 
 impl Metrics {
@@ -110,7 +116,35 @@ impl Metrics {
             backend_commits: 0,
             rounds: 0,
             reads_in_rounds: 0,
+            hop_sum_ns: [0; RoundHop::COUNT],
+            hop_hist: (0..RoundHop::COUNT).map(|_| Histogram::new()).collect(),
+            hop_rounds: 0,
         }
+    }
+
+    /// A measured round's hops took `hops_ns`.
+    pub fn round_hops(&mut self, hops_ns: &[u64; RoundHop::COUNT]) {
+        self.hop_rounds += 1;
+        for (i, &ns) in hops_ns.iter().enumerate() {
+            self.hop_sum_ns[i] += u128::from(ns);
+            self.hop_hist[i].record(ns);
+        }
+    }
+
+    /// The hops over the measured rounds.
+    pub fn hop_summary(&self) -> Vec<HopSummary> {
+        if self.hop_rounds == 0 {
+            return Vec::new();
+        }
+        RoundHop::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, &hop)| HopSummary {
+                hop,
+                mean_ns: self.hop_sum_ns[i] as f64 / self.hop_rounds as f64,
+                p99_ns: self.hop_hist[i].quantile(0.99),
+            })
+            .collect()
     }
 
     /// A measured request of `kind` ended at `now` after `latency` ns; its stages must sum to

@@ -42,6 +42,7 @@ pub mod stage;
 mod stream;
 mod transport;
 
+pub use cpu::{GoroutineKind, GoroutineStats};
 pub use event::PackedEv;
 pub use ids::{HostId, Id, IdVec, MemberId};
 pub use params::*;
@@ -346,6 +347,8 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         backend_commits: m.backend_commits,
         readindex_rounds: m.rounds,
         reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
+        round_hops: m.hop_summary(),
+        goroutines: model.cpu.goroutine_stats(),
         stage_sum_mismatches: m.stage_sum_mismatches,
         invariant_errors,
         stopped_by,

@@ -18,6 +18,8 @@ use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{IdVec, MemberId};
 use super::net::{Msg, MsgKind, Node};
+use super::readloop::end_of;
+use super::result::RoundHop;
 use crate::engine::{Scheduler, Servers, SimTime};
 
 /// A ReadIndex request the leader is confirming.
@@ -171,7 +173,7 @@ impl EtcdModel {
     fn raft_process(&mut self, m: MemberId, input: RaftInput, now: SimTime) {
         let leader = self.p.leader;
         match input {
-            RaftInput::ReadIndexLocal { ctx } if m == leader => self.leader_read_index(m, ctx),
+            RaftInput::ReadIndexLocal { ctx } if m == leader => self.leader_read_index(m, ctx, now),
             RaftInput::Propose { req } if m == leader => self.leader_append(m, req, now),
             RaftInput::Propose { req } => {
                 let mut msg = self.raft_msg(m, leader, MsgKind::Prop { origin: m, req });
@@ -183,7 +185,7 @@ impl EtcdModel {
                 self.members[m].raft.out_msgs.push(msg);
             }
             RaftInput::Msg(id) => match self.net.take(id).kind {
-                MsgKind::ReadIndex { origin, ctx } => self.leader_read_index(origin, ctx),
+                MsgKind::ReadIndex { origin, ctx } => self.leader_read_index(origin, ctx, now),
                 MsgKind::Heartbeat {
                     origin,
                     ctx,
@@ -202,7 +204,9 @@ impl EtcdModel {
                 MsgKind::Prop { origin, req } => self.leader_append(origin, req, now),
                 MsgKind::App { lo, hi, commit } => self.follower_append(m, lo, hi, commit, now),
                 MsgKind::AppResp { from, index } => self.leader_ack_append(from, index, now),
-                MsgKind::HeartbeatResp { from, origin, ctx } => self.leader_ack(from, origin, ctx),
+                MsgKind::HeartbeatResp { from, origin, ctx } => {
+                    self.leader_ack(from, origin, ctx, now)
+                }
                 MsgKind::ReadIndexResp { ctx, index } => {
                     self.members[m].raft.read_state = Some(ReadState { ctx, index });
                 }
@@ -214,16 +218,22 @@ impl EtcdModel {
     }
 
     /// The leader records a ReadIndex request and confirms leadership with a heartbeat round.
-    fn leader_read_index(&mut self, origin: MemberId, ctx: u32) {
+    fn leader_read_index(&mut self, origin: MemberId, ctx: u32, now: SimTime) {
+        self.members[origin]
+            .read_loop
+            .mark(ctx, end_of(RoundHop::Ask), now);
         let leader = self.p.leader;
         let index = self.members[leader].raft.commit;
         if self.p.quorum() == 1 {
-            self.resolve_read(PendingRead {
-                origin,
-                ctx,
-                index,
-                acks: 0,
-            });
+            self.resolve_read(
+                PendingRead {
+                    origin,
+                    ctx,
+                    index,
+                    acks: 0,
+                },
+                now,
+            );
             return;
         }
         self.members[leader].raft.read_only.push_back(PendingRead {
@@ -249,7 +259,7 @@ impl EtcdModel {
     }
 
     /// A heartbeat response acknowledges `(origin, ctx)`; a quorum releases it and all before it.
-    fn leader_ack(&mut self, from: MemberId, origin: MemberId, ctx: u32) {
+    fn leader_ack(&mut self, from: MemberId, origin: MemberId, ctx: u32, now: SimTime) {
         if !self.p.is_voter(from) {
             return;
         }
@@ -264,13 +274,16 @@ impl EtcdModel {
             // Release this request and every earlier one, front first.
             for _ in 0..=pos {
                 if let Some(r) = self.members[leader].raft.read_only.pop_front() {
-                    self.resolve_read(r);
+                    self.resolve_read(r, now);
                 }
             }
         }
     }
 
-    fn resolve_read(&mut self, r: PendingRead) {
+    fn resolve_read(&mut self, r: PendingRead, now: SimTime) {
+        self.members[r.origin]
+            .read_loop
+            .mark(r.ctx, end_of(RoundHop::Quorum), now);
         let leader = self.p.leader;
         if r.origin == leader {
             self.members[leader].raft.read_state = Some(ReadState {

@@ -15,7 +15,7 @@ use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{MemberId, ReqId};
 use super::raft::ReadState;
-use super::result::RoundSpan;
+use super::result::{RoundHop, RoundSpan};
 use super::stage::Stage;
 use crate::engine::{Scheduler, SimTime};
 
@@ -49,11 +49,27 @@ pub struct ReadLoop {
     token: bool,
     /// The round's request id: a ReadState for another one is out of date.
     ctx: u32,
-    /// When the round began (for traces).
-    start: SimTime,
+    /// When a read signalled the round (`readwaitc`), and when each of its hops ended (the
+    /// milestones of [`RoundHop`]), as the round reaches them.
+    marks: [Option<SimTime>; RoundHop::COUNT + 1],
+    /// When a read left the `readwaitc` token for the next round.
+    token_at: SimTime,
+}
+
+/// A milestone of the round: the end of `hop`.
+pub fn end_of(hop: RoundHop) -> usize {
+    hop as usize + 1
 }
 
 impl ReadLoop {
+    /// The round `ctx` reached milestone `at` (an [`end_of`]) at `now`, if it is the round in
+    /// flight and the milestone is not reached yet.
+    pub fn mark(&mut self, ctx: u32, at: usize, now: SimTime) {
+        if self.ctx == ctx && self.marks[0].is_some() && self.marks[at].is_none() {
+            self.marks[at] = Some(now);
+        }
+    }
+
     /// Whether the loop waits on `applyWait` for an index at or below `applied`.
     pub fn released_by(&self, applied: u64) -> bool {
         matches!(self.step, Step::AwaitApply(ix) if ix <= applied)
@@ -68,22 +84,30 @@ impl EtcdModel {
         rl.waiting.push(id);
         if rl.step == Step::Waiting {
             rl.step = Step::Signalled;
+            rl.marks = [None; RoundHop::COUNT + 1];
+            rl.marks[0] = Some(s.now());
             self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
-        } else {
+        } else if !rl.token {
             rl.token = true;
+            rl.token_at = s.now();
         }
     }
 
     /// The loop goroutine of `m` starts a burst: woken by `readwaitc`, it swaps the notifier.
     pub(super) fn read_loop_on_core(&mut self, m: MemberId, now: SimTime) {
         let rl = &mut self.members[m].read_loop;
+        if let Step::GotState(_) = rl.step {
+            let ctx = rl.ctx;
+            rl.mark(ctx, end_of(RoundHop::LoopState), now);
+            return;
+        }
         if rl.step != Step::Signalled {
             return;
         }
         debug_assert!(rl.round.is_empty());
         std::mem::swap(&mut rl.waiting, &mut rl.round);
-        rl.start = now;
         rl.ctx = rl.ctx.wrapping_add(1);
+        rl.marks[end_of(RoundHop::LoopWake)] = Some(now);
         let round = std::mem::take(&mut rl.round);
         for &id in &round {
             self.enter(id, Stage::ReadIndexRound, now);
@@ -129,6 +153,7 @@ impl EtcdModel {
             return; // "ignored out-of-date read index response"
         }
         rl.step = Step::GotState(rs.index);
+        rl.mark(rs.ctx, end_of(RoundHop::ReadState), s.now());
         self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
     }
 
@@ -141,13 +166,36 @@ impl EtcdModel {
     /// `nr.notify`: every read of the round is readied; then the loop takes the next token,
     /// if a read left one, or blocks on `readwaitc`.
     fn finish_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
         let mut round = std::mem::take(&mut self.members[m].read_loop.round);
+        // A milestone the round did not reach (no heartbeats on one member; a read index
+        // applied already) ends where the one before it did.
+        let marks = &mut self.members[m].read_loop.marks;
+        marks[RoundHop::COUNT] = Some(now);
+        let start = marks[0].unwrap_or(now);
+        let mut ends = [0u64; RoundHop::COUNT];
+        let mut prev = start;
+        for (i, end) in ends.iter_mut().enumerate() {
+            let t = marks[i + 1].unwrap_or(prev).max(prev);
+            *end = t.0;
+            prev = t;
+        }
         let span = RoundSpan {
             member: m,
-            start_ns: self.members[m].read_loop.start.0,
-            end_ns: s.now().0,
+            start_ns: start.0,
+            end_ns: now.0,
             reads: round.len() as u32,
+            hop_ends_ns: ends,
         };
+        if self.m.measure_start.is_some() {
+            let mut hops = [0u64; RoundHop::COUNT];
+            let mut from = start.0;
+            for (h, &e) in hops.iter_mut().zip(&ends) {
+                *h = e - from;
+                from = e;
+            }
+            self.m.round_hops(&hops);
+        }
         self.trace.round(self.m.rounds, span);
         self.m.round_finished(round.len());
         for id in round.drain(..) {
@@ -157,6 +205,8 @@ impl EtcdModel {
         rl.round = round;
         if std::mem::take(&mut rl.token) {
             rl.step = Step::Signalled;
+            rl.marks = [None; RoundHop::COUNT + 1];
+            rl.marks[0] = Some(rl.token_at);
             self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
         } else {
             rl.step = Step::Waiting;

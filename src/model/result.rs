@@ -61,6 +61,94 @@ pub struct RoundSpan {
     pub end_ns: u64,
     /// Reads it released.
     pub reads: u32,
+    /// When each hop of the round ended (ns), in [`RoundHop::ALL`]'s order; the first hop
+    /// starts at `start_ns`.
+    pub hop_ends_ns: [u64; RoundHop::COUNT],
+}
+
+/// A hop of a ReadIndex round, from one milestone to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundHop {
+    /// `readwaitc` to the read loop running.
+    LoopWake,
+    /// The read loop's ReadIndex to the leader's raft node stepping it.
+    Ask,
+    /// The leader's step to its heartbeats leaving.
+    Heartbeats,
+    /// The heartbeats out to the quorum's answers stepped.
+    Quorum,
+    /// The quorum to the ReadState reaching the read loop's member's Ready.
+    ReadState,
+    /// `readStateC` to the read loop running.
+    LoopState,
+    /// The applied index reaching the read index, and the notify.
+    Apply,
+}
+
+impl RoundHop {
+    /// How many hops.
+    pub const COUNT: usize = 7;
+    /// Every hop, in order.
+    pub const ALL: [RoundHop; RoundHop::COUNT] = [
+        RoundHop::LoopWake,
+        RoundHop::Ask,
+        RoundHop::Heartbeats,
+        RoundHop::Quorum,
+        RoundHop::ReadState,
+        RoundHop::LoopState,
+        RoundHop::Apply,
+    ];
+
+    /// A short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoundHop::LoopWake => "loop_wake",
+            RoundHop::Ask => "read_index_ask",
+            RoundHop::Heartbeats => "heartbeats_out",
+            RoundHop::Quorum => "heartbeat_quorum",
+            RoundHop::ReadState => "read_state",
+            RoundHop::LoopState => "loop_state",
+            RoundHop::Apply => "apply_and_notify",
+        }
+    }
+
+    /// What etcd does in the hop.
+    pub fn explain(self) -> &'static str {
+        match self {
+            RoundHop::LoopWake => {
+                "readwaitc readies linearizableReadLoop, which waits for a P and swaps in a new notifier."
+            }
+            RoundHop::Ask => {
+                "The read loop's ReadIndex is stepped by its raft node; from a follower it travels as MsgReadIndex (a Ready, rafthttp's writer, the network, the leader's reader) to the leader's raft node."
+            }
+            RoundHop::Heartbeats => {
+                "The leader's Ready takes the heartbeats carrying the round's context, and rafthttp's writers send them."
+            }
+            RoundHop::Quorum => {
+                "The followers' readers and raft nodes take the heartbeats and answer in their next Ready (after its WAL fsync when it persists entries); the leader's reader and raft node take the answers until a quorum has."
+            }
+            RoundHop::ReadState => {
+                "The ReadState goes out in the leader's next Ready (which waits for the current Ready's fsync); for a follower's round, as MsgReadIndexResp to the follower's raft node and Ready."
+            }
+            RoundHop::LoopState => {
+                "readStateC readies the read loop, which waits for a P (behind what the Ready's later hand-offs put before it)."
+            }
+            RoundHop::Apply => {
+                "applyWait: the read loop waits until the applied index reaches the read index, then closes the notifier, readying the round's reads."
+            }
+        }
+    }
+}
+
+/// One hop of the ReadIndex round, summarised over the measured rounds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HopSummary {
+    /// The hop.
+    pub hop: RoundHop,
+    /// Mean, in ns.
+    pub mean_ns: f64,
+    /// 99th percentile, in ns.
+    pub p99_ns: u64,
 }
 
 /// Something a member did, for traces: an apply batch, a WAL or bolt fdatasync, a backend
@@ -197,6 +285,10 @@ pub struct RunResult {
     pub readindex_rounds: u64,
     /// Mean reads released per ReadIndex round.
     pub reads_per_round: f64,
+    /// The ReadIndex rounds' hops, over the measured rounds (empty without rounds).
+    pub round_hops: Vec<HopSummary>,
+    /// Every kind of goroutine's bursts and waits for a P, over the measured window.
+    pub goroutines: Vec<super::cpu::GoroutineStats>,
     /// Requests whose stages did not sum to their latency (must be zero).
     pub stage_sum_mismatches: u64,
     /// Broken invariants found at the end of the run (must be empty).

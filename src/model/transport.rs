@@ -17,6 +17,8 @@ use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{IdVec, MemberId, MsgId};
 use super::net::{Msg, Node};
+use super::readloop::end_of;
+use super::result::RoundHop;
 use super::stream::Stream;
 use crate::engine::{Scheduler, SimDuration};
 
@@ -75,6 +77,11 @@ impl EtcdModel {
         let mut msgs = std::mem::take(&mut self.members[m].transport.flushed);
         let more = self.members[m].transport.writers[peer].finish_burst(&mut msgs);
         for &msg in &msgs {
+            if let super::net::MsgKind::Heartbeat { origin, ctx, .. } = msg.kind {
+                self.members[origin]
+                    .read_loop
+                    .mark(ctx, end_of(RoundHop::Heartbeats), s.now());
+            }
             self.send(msg, s);
         }
         self.members[m].transport.flushed = msgs;

@@ -82,5 +82,64 @@ pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
     for s in op.stages.iter().filter(|s| s.mean_ns > 0.0) {
         let _ = writeln!(o, "  {:<22} {}", s.stage.name(), s.stage.explain());
     }
+    round_hops(&mut o, r);
+    goroutines(&mut o, r);
     o
+}
+
+/// The ReadIndex round, hop by hop, over the measured rounds.
+fn round_hops(o: &mut String, r: &RunResult) {
+    let total: f64 = r.round_hops.iter().map(|h| h.mean_ns).sum();
+    if total <= 0.0 {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nThe ReadIndex round, hop by hop ({} rounds, mean {:.4} ms; a linearizable read waits for the round in flight, then a whole round):\n",
+        r.readindex_rounds,
+        total * 1e-6
+    );
+    let _ = writeln!(
+        o,
+        "  {:<18} {:>10} {:>10} {:>7}  what etcd does",
+        "hop", "mean (ms)", "p99 (ms)", "share"
+    );
+    for h in &r.round_hops {
+        let _ = writeln!(
+            o,
+            "  {:<18} {:>10.4} {:>10.4} {:>6.1}%  {}",
+            h.hop.name(),
+            h.mean_ns * 1e-6,
+            h.p99_ns as f64 * 1e-6,
+            100.0 * h.mean_ns / total,
+            h.hop.explain()
+        );
+    }
+}
+
+/// Every kind of goroutine: its bursts, the mean wait for a P before one (queueing) and the
+/// mean burst (service).
+fn goroutines(o: &mut String, r: &RunResult) {
+    if r.goroutines.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "\nGoroutines: each hop is a goroutine's burst; the wait is queueing for a P (and a core), the burst its CPU:\n"
+    );
+    let _ = writeln!(
+        o,
+        "  {:<26} {:>10} {:>12} {:>12}",
+        "goroutine", "bursts", "wait (µs)", "burst (µs)"
+    );
+    for g in &r.goroutines {
+        let _ = writeln!(
+            o,
+            "  {:<26} {:>10} {:>12.1} {:>12.1}",
+            g.kind.name(),
+            g.bursts,
+            g.mean_wait_ns * 1e-3,
+            g.mean_burst_ns * 1e-3
+        );
+    }
 }

@@ -75,6 +75,20 @@ pub fn chrome_json(r: &RunResult, members: u8) -> String {
             us(rd.start_ns),
             us(rd.end_ns - rd.start_ns)
         ));
+        // The round's hops, one slice each, under the round.
+        let mut from = rd.start_ns;
+        for (hop, &end) in crate::model::RoundHop::ALL.iter().zip(&rd.hop_ends_ns) {
+            if end > from {
+                ev.push(format!(
+                    r#"{{"ph":"X","cat":"raft","name":"{}","pid":{},"tid":5,"ts":{},"dur":{}}}"#,
+                    hop.name(),
+                    member_pid(rd.member.0),
+                    us(from),
+                    us(end - from)
+                ));
+            }
+            from = end;
+        }
     }
     for a in &r.activities {
         let name = if a.count > 0 {

@@ -375,3 +375,54 @@ fn the_etcd_model_is_deterministic() {
     );
     assert_ne!(a.trace_hash, c.trace_hash);
 }
+
+/// The round's hops on an idle cluster whose only cost is the network: via the leader, the
+/// heartbeat quorum is one round trip and every other hop is instant; via a follower, asking
+/// the leader and the ReadState's way back are one way each.
+#[test]
+fn the_rounds_hops_carry_the_network_where_etcd_sends_messages() {
+    use etcdsim::model::RoundHop;
+    let rtt_ns = 1_000_000.0;
+    let p = zero_cost(3, rtt_ns / 1e3, "");
+    let hop = |r: &RunResult, h: RoundHop| {
+        r.round_hops
+            .iter()
+            .find(|x| x.hop == h)
+            .map_or(f64::NAN, |x| x.mean_ns)
+    };
+    let scripted = |n: u64| Arrivals::Scripted {
+        at_ns: (0..n).map(|i| i * 10_000_000).collect(),
+        puts: Vec::new(),
+    };
+    let leader = run(
+        &p,
+        &workload(Consistency::Linearizable, vec![0], scripted(20), 20),
+        1,
+    );
+    // Member 0 leads by default: a heartbeat out and its answer back.
+    assert!(
+        (hop(&leader, RoundHop::Quorum) - rtt_ns).abs() < 1.0,
+        "{:?}",
+        leader.round_hops
+    );
+    for h in [RoundHop::Ask, RoundHop::ReadState, RoundHop::Apply] {
+        assert!(
+            hop(&leader, h).abs() < 1.0,
+            "{h:?}: {:?}",
+            leader.round_hops
+        );
+    }
+    let follower = run(
+        &p,
+        &workload(Consistency::Linearizable, vec![1], scripted(20), 20),
+        1,
+    );
+    assert!((hop(&follower, RoundHop::Ask) - rtt_ns / 2.0).abs() < 1.0);
+    assert!((hop(&follower, RoundHop::Quorum) - rtt_ns).abs() < 1.0);
+    assert!((hop(&follower, RoundHop::ReadState) - rtt_ns / 2.0).abs() < 1.0);
+    let total: f64 = follower.round_hops.iter().map(|h| h.mean_ns).sum();
+    assert!(
+        (total - 2.0 * rtt_ns).abs() < 1.0,
+        "the hops make up the round"
+    );
+}

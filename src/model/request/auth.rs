@@ -120,7 +120,7 @@ impl EtcdModel {
         let r = &self.reqs[id];
         let m = r.member;
         if r.bcrypt_left > 0 {
-            self.preempt(self.member_proc(m), CpuJob::Req(id));
+            self.preempt(self.member_proc(m), CpuJob::Req(id), s.now());
             return;
         }
         if self.p.mechanisms.bcrypt_under_lock {
