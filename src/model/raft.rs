@@ -18,7 +18,6 @@ use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{IdVec, MemberId};
 use super::net::{Msg, MsgKind, Node};
-use super::readloop::end_of;
 use super::result::RoundHop;
 use crate::engine::{Scheduler, Servers, SimTime};
 
@@ -221,7 +220,7 @@ impl EtcdModel {
     fn leader_read_index(&mut self, origin: MemberId, ctx: u32, now: SimTime) {
         self.members[origin]
             .read_loop
-            .mark(ctx, end_of(RoundHop::Ask), now);
+            .mark(ctx, RoundHop::Ask.end(), now);
         let leader = self.p.leader;
         let index = self.members[leader].raft.commit;
         if self.p.quorum() == 1 {
@@ -283,7 +282,7 @@ impl EtcdModel {
     fn resolve_read(&mut self, r: PendingRead, now: SimTime) {
         self.members[r.origin]
             .read_loop
-            .mark(r.ctx, end_of(RoundHop::Quorum), now);
+            .mark(r.ctx, RoundHop::Quorum.end(), now);
         let leader = self.p.leader;
         if r.origin == leader {
             self.members[leader].raft.read_state = Some(ReadState {

@@ -56,13 +56,8 @@ pub struct ReadLoop {
     token_at: SimTime,
 }
 
-/// A milestone of the round: the end of `hop`.
-pub fn end_of(hop: RoundHop) -> usize {
-    hop as usize + 1
-}
-
 impl ReadLoop {
-    /// The round `ctx` reached milestone `at` (an [`end_of`]) at `now`, if it is the round in
+    /// The round `ctx` reached milestone `at` (a [`RoundHop::end`]) at `now`, if it is the round in
     /// flight and the milestone is not reached yet.
     pub fn mark(&mut self, ctx: u32, at: usize, now: SimTime) {
         if self.ctx == ctx && self.marks[0].is_some() && self.marks[at].is_none() {
@@ -98,7 +93,7 @@ impl EtcdModel {
         let rl = &mut self.members[m].read_loop;
         if let Step::GotState(_) = rl.step {
             let ctx = rl.ctx;
-            rl.mark(ctx, end_of(RoundHop::LoopState), now);
+            rl.mark(ctx, RoundHop::LoopState.end(), now);
             return;
         }
         if rl.step != Step::Signalled {
@@ -107,7 +102,7 @@ impl EtcdModel {
         debug_assert!(rl.round.is_empty());
         std::mem::swap(&mut rl.waiting, &mut rl.round);
         rl.ctx = rl.ctx.wrapping_add(1);
-        rl.marks[end_of(RoundHop::LoopWake)] = Some(now);
+        rl.marks[RoundHop::LoopWake.end()] = Some(now);
         let round = std::mem::take(&mut rl.round);
         for &id in &round {
             self.enter(id, Stage::ReadIndexRound, now);
@@ -153,7 +148,7 @@ impl EtcdModel {
             return; // "ignored out-of-date read index response"
         }
         rl.step = Step::GotState(rs.index);
-        rl.mark(rs.ctx, end_of(RoundHop::ReadState), s.now());
+        rl.mark(rs.ctx, RoundHop::ReadState.end(), s.now());
         self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
     }
 

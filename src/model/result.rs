@@ -99,6 +99,12 @@ impl RoundHop {
         RoundHop::Apply,
     ];
 
+    /// The milestone that ends the hop, as the read loop numbers them (0 is the round's
+    /// signal).
+    pub fn end(self) -> usize {
+        self as usize + 1
+    }
+
     /// A short name.
     pub fn name(self) -> &'static str {
         match self {

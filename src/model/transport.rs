@@ -17,7 +17,6 @@ use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{IdVec, MemberId, MsgId};
 use super::net::{Msg, Node};
-use super::readloop::end_of;
 use super::result::RoundHop;
 use super::stream::Stream;
 use crate::engine::{Scheduler, SimDuration};
@@ -80,7 +79,7 @@ impl EtcdModel {
             if let super::net::MsgKind::Heartbeat { origin, ctx, .. } = msg.kind {
                 self.members[origin]
                     .read_loop
-                    .mark(ctx, end_of(RoundHop::Heartbeats), s.now());
+                    .mark(ctx, RoundHop::Heartbeats.end(), s.now());
             }
             self.send(msg, s);
         }
