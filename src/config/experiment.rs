@@ -31,6 +31,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+pub use super::limits::Limits;
 use super::model::ModelSource;
 use super::variant::{Override, number_value};
 use super::workload::WorkloadSpec;
@@ -69,60 +70,6 @@ pub struct ExperimentFile {
     /// Caps on each run.
     #[serde(default)]
     pub limits: Limits,
-}
-
-/// `[limits]`: caps on each run, so an impossible point ends with a clear result instead of
-/// exhausting the machine. The cap that fired is in the `stopped_by` column.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
-    /// Stop a run after this many events (default 2,000,000,000).
-    pub max_events: Option<u64>,
-    /// Stop a run when simulated time passes this many seconds (default 3600).
-    pub max_sim_time_s: Option<f64>,
-    /// Stop a run as saturated when this many requests are in flight (default 200,000); this
-    /// also bounds its memory.
-    pub max_in_flight: Option<u64>,
-}
-
-impl Limits {
-    /// The run options these caps give, or the rule a value breaks (`file` names it).
-    pub fn run_options(&self, file: &str) -> Result<crate::model::RunOptions, ConfigError> {
-        self.run_options_named(file, |key| format!("limits.{key}"))
-    }
-
-    /// [`Limits::run_options`], naming each key in errors as `name(key)` does (the command
-    /// line calls them `--max-events` and so on).
-    pub fn run_options_named(
-        &self,
-        file: &str,
-        name: impl Fn(&str) -> String,
-    ) -> Result<crate::model::RunOptions, ConfigError> {
-        let bad = |key: &str, rule: String| ConfigError::invalid(file, name(key), rule);
-        let mut o = crate::model::RunOptions::default();
-        if let Some(n) = self.max_events {
-            if n == 0 {
-                return Err(bad("max_events", "must be at least 1".into()));
-            }
-            o.max_events = n;
-        }
-        if let Some(t) = self.max_sim_time_s {
-            if !(t.is_finite() && t > 0.0 && t <= 1e9) {
-                return Err(bad(
-                    "max_sim_time_s",
-                    format!("must be a number of seconds in (0, 1e9] (got {t})"),
-                ));
-            }
-            o.max_sim_time = crate::engine::SimDuration::from_secs_f64(t);
-        }
-        if let Some(n) = self.max_in_flight {
-            if n == 0 {
-                return Err(bad("max_in_flight", "must be at least 1".into()));
-            }
-            o.max_in_flight = n;
-        }
-        Ok(o)
-    }
 }
 
 fn one() -> u32 {
@@ -445,13 +392,13 @@ pub struct RunEntry {
     pub values: String,
 }
 
-/// `run.toml`: the resolved experiment with its model file and the hash of both files' text,
-/// and every run with its seed, so that any one can be replayed.
+/// `run.toml`: the resolved experiment with its model file, the hash of both files' text, the
+/// shard it ran (`K/N`, if one), and every run with its seed, so that any one can be replayed.
 pub fn run_toml(
     e: &ExperimentFile,
     name: &str,
     model_file: &str,
-    config_hash: u64,
+    (config_hash, shard): (u64, Option<String>),
     runs: Vec<RunEntry>,
 ) -> Result<String, String> {
     #[derive(Serialize)]
@@ -460,6 +407,9 @@ pub fn run_toml(
         experiment: &'a str,
         model_file: &'a str,
         config_hash: String,
+        /// "K/N" for a shard's output, which `merge` checks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shard: Option<String>,
         base_seed: u64,
         replications: u32,
         experiment_file: &'a ExperimentFile,
@@ -470,6 +420,7 @@ pub fn run_toml(
         experiment: name,
         model_file,
         config_hash: format!("{config_hash:016x}"),
+        shard,
         base_seed: e.seed,
         replications: e.replications,
         experiment_file: e,

@@ -9,6 +9,7 @@
 pub mod calibration;
 pub mod dist;
 pub mod experiment;
+pub mod limits;
 pub mod model;
 pub mod plan;
 pub mod variant;
@@ -17,14 +18,6 @@ pub mod workload;
 /// A problem with an input file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{file}: cannot read the file: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// Why.
-        source: std::io::Error,
-    },
     /// The file is not valid TOML or does not fit the expected shape.
     #[error("{file}{}: {msg}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Parse {

@@ -478,6 +478,7 @@ mod tests {
             } else {
                 "read p99 12.00 ms > 10 ms".into()
             },
+            interrupted: false,
         }
     }
 
@@ -500,10 +501,12 @@ mod tests {
                     probe(2000.0, false),
                     probe(1500.0, true),
                 ],
+                interrupted: false,
             },
             Limit {
                 max_rate: 64_000.0,
                 probes: vec![probe(64_000.0, true)],
+                interrupted: false,
             },
         ];
         let r = PlanResult::new("p", &search, vec![("big", 5.0), ("small", 1.0)], &limits);

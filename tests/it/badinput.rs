@@ -85,7 +85,6 @@ proptest! {
                 let located = match &e {
                     ConfigError::Invalid { key, .. } => !key.is_empty(),
                     ConfigError::Parse { line, .. } => line.is_some(),
-                    ConfigError::Io { .. } => false,
                 };
                 prop_assert!(located, "{m:?}: {msg}");
             }

@@ -271,9 +271,9 @@ fn shards_merge_into_the_files_one_machine_writes() {
     }
     let merged = dir.join("merged");
     let err =
-        etcdsim::runner::experiment::merge_shards(&exp, &shards[..2], Some(&merged)).unwrap_err();
+        etcdsim::runner::merge::merge_shards(&exp, &shards[..2], Some(&merged), false).unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
-    etcdsim::runner::experiment::merge_shards(&exp, &shards, Some(&merged)).unwrap();
+    etcdsim::runner::merge::merge_shards(&exp, &shards, Some(&merged), false).unwrap();
     for f in [
         "results.csv",
         "summary.csv",
