@@ -32,8 +32,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 pub use super::limits::Limits;
+use super::messages::join;
 use super::model::ModelSource;
-use super::variant::{Override, number_value};
+use super::variant::{Override, blame, number_value};
 use super::workload::WorkloadSpec;
 use crate::model::{ClusterParams, Workload};
 
@@ -283,13 +284,21 @@ impl ExperimentFile {
     /// error names the point.
     pub fn jobs(&self, file: &str, model: &ModelSource) -> Result<Vec<Job>, ConfigError> {
         let base = Override::sets(&self.set);
+        let base_sources: Vec<String> = self.set.keys().map(|k| join("set", k)).collect();
+        let points = self.points(file)?;
+        let from_grid = points.len() - self.points.len();
         let mut jobs = Vec::new();
-        for (i, values) in self.points(file)?.into_iter().enumerate() {
+        for (i, values) in points.into_iter().enumerate() {
+            let explicit = i.checked_sub(from_grid);
             let mut overrides = base.clone();
+            let mut sources = base_sources.clone();
             let mut wl = self.workload.clone();
             for (k, v) in &values {
                 match k.strip_prefix("model.") {
-                    Some(mk) => overrides.push(Override::set(mk, v)),
+                    Some(mk) => {
+                        overrides.push(Override::set(mk, v));
+                        sources.push(self.source_of(k, explicit));
+                    }
                     None => {
                         wl.insert(k.clone(), v.clone());
                     }
@@ -302,13 +311,14 @@ impl ExperimentFile {
             };
             let cluster = model
                 .variant(&overrides)
-                .map_err(|err| ConfigError::Invalid {
-                    file: ctx.clone(),
-                    key: "model".into(),
-                    rule: err.to_string(),
-                })?;
+                .map_err(|e| blame(&ctx, &overrides, &sources, e))?;
+            // A workload key a point sets is blamed on its axis, any other on [workload].
+            let name = |k: &str| match values.iter().any(|(axis, _)| axis == k) {
+                true => self.source_of(k, explicit),
+                false => join("workload", k),
+            };
             let workload =
-                WorkloadSpec::from_table(&ctx, wl)?.validate(&cluster, &ctx, "workload.")?;
+                WorkloadSpec::from_table(&ctx, wl)?.validate_named(&cluster, &ctx, &name)?;
             jobs.push(Job {
                 values,
                 cluster,
@@ -316,6 +326,19 @@ impl ExperimentFile {
             });
         }
         Ok(jobs)
+    }
+
+    /// Where the value of the axis `key` is written: in the grid (`grid."clients,conns"`), or
+    /// in the explicit point `explicit` (`points[2].clients`).
+    fn source_of(&self, key: &str, explicit: Option<usize>) -> String {
+        match explicit {
+            Some(j) => join(&format!("points[{j}]"), key),
+            None => self
+                .grid
+                .keys()
+                .find(|g| g.split(',').any(|part| part.trim() == key))
+                .map_or_else(|| join("grid", key), |g| join("grid", g)),
+        }
     }
 
     /// The chart's x must be a numeric axis; every other axis that varies must make the lines.

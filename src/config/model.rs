@@ -997,16 +997,13 @@ impl ModelSource {
         for o in overrides {
             o.apply(&self.file, &mut table)?;
         }
-        let raw = match ModelFile::deserialize(toml::Value::Table(table)) {
+        let raw = match ModelFile::deserialize(toml::Value::Table(table.clone())) {
             Ok(raw) => raw,
             // The file itself is wrong: parse its text again, only to say on which line.
             Err(_) if overrides.is_empty() => super::parse::<ModelFile>(&self.file, &self.text)?,
-            Err(e) => {
-                return Err(ConfigError::Parse {
-                    file: format!("{} (with --set overrides)", self.file),
-                    line: None,
-                    msg: super::explain_unknown(e.message().trim(), "", None),
-                });
+            Err(_) => {
+                let file = format!("{} (with --set overrides)", self.file);
+                super::from_table::<ModelFile>(&file, table, "")?
             }
         };
         raw.validate(&self.file)
@@ -1087,7 +1084,11 @@ mod tests {
         let text = SHIPPED.replacen("[cluster]\n", "[cluster]\nvoter = 3\n", 1);
         let m = ModelSource::parse("m.toml", &text).unwrap();
         let e = m.params().unwrap_err().to_string();
-        assert!(e.starts_with("m.toml:") && e.contains("[cluster]"), "{e}");
+        assert!(
+            e.starts_with("m.toml:")
+                && e.contains("cluster: unknown key `voter`; did you mean `voters`?"),
+            "{e}"
+        );
         let e = m
             .variant(&[Override::number("cluster.voters", 5.0)])
             .unwrap_err()

@@ -172,33 +172,10 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// An error of the candidate's model variant, blamed on the plan file when one of the
-    /// candidate's overrides is at fault (its key named by the error), else on the model file.
+    /// An error of the candidate's model variant, blamed on the plan file where one of the
+    /// candidate's overrides is at fault ([`super::variant::blame`]).
     pub fn blame(&self, plan_file: &str, e: ConfigError) -> ConfigError {
-        let named = |key: &str| {
-            self.overrides
-                .iter()
-                .zip(&self.sources)
-                .find(|(o, _)| o.key() == key || key.starts_with(&format!("{}.", o.key())))
-                .map(|(_, src)| src.clone())
-        };
-        match &e {
-            ConfigError::Invalid { file, key, rule } => match named(key) {
-                Some(src) => ConfigError::invalid(
-                    plan_file,
-                    src,
-                    format!("{key}: {rule} (in the candidate's variant of {file})"),
-                ),
-                None => e,
-            },
-            // A value of the wrong type can only come from an override: the file itself was
-            // checked without them.
-            ConfigError::Parse { msg, .. } => ConfigError::invalid(
-                plan_file,
-                format!("candidates \"{}\"", self.name),
-                format!("its set or grid gives the model {msg}"),
-            ),
-        }
+        super::variant::blame(plan_file, &self.overrides, &self.sources, e)
     }
 }
 

@@ -113,19 +113,19 @@ impl Default for WorkloadSpec {
 }
 
 impl WorkloadSpec {
-    /// Reads a workload from a TOML table (unknown keys are refused).
+    /// Reads a workload from a TOML table (unknown keys are refused); an error names the key
+    /// and the rule.
     pub fn deserialize_table(t: toml::Table) -> Result<WorkloadSpec, String> {
-        WorkloadSpec::deserialize(toml::Value::Table(t))
-            .map_err(|e| super::explain_unknown(e.message().trim(), "", None))
+        super::from_table(".", t, "").map_err(|e| match e {
+            ConfigError::Parse { msg, .. } => msg,
+            other => other.to_string(),
+        })
     }
 
-    /// [`WorkloadSpec::deserialize_table`], an error naming `file` (a file, or a point of one).
+    /// [`WorkloadSpec::deserialize_table`], an error naming `file` (a file, or a point of one)
+    /// and the key (`workload.clients`).
     pub fn from_table(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError> {
-        WorkloadSpec::deserialize_table(t).map_err(|msg| ConfigError::Parse {
-            file: file.to_string(),
-            line: None,
-            msg: format!("workload: {msg}"),
-        })
+        super::from_table(file, t, "workload")
     }
 
     /// The value of the numeric key `key` (defaults filled in) times `f`, as the table entry

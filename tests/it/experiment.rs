@@ -108,7 +108,10 @@ fn different_base_seeds_give_different_results() {
 fn errors_name_the_file_and_the_key() {
     let dir = scratch("errors");
     let cases = [
-        ("[grid]\nclient = [1, 2]\n", "unknown field `client`"),
+        (
+            "[grid]\nclient = [1, 2]\n",
+            "unknown key `client`; did you mean `clients`?",
+        ),
         (
             "[workload]\nconsistency = \"x\"\n",
             "workload.consistency: must be l or s",
