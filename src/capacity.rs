@@ -445,6 +445,25 @@ mod tests {
     }
 
     #[test]
+    fn an_interrupted_probe_ends_the_search_keeping_what_it_found() {
+        let mut calls = Vec::new();
+        let mut inner = toy(0.0, &mut calls);
+        let mut n = 0;
+        let lim = max_rate(&search(1_000.0), |rate, reps| {
+            n += 1;
+            let mut runs = inner(rate, reps);
+            if n == 3 {
+                runs[0].interrupted = true;
+            }
+            runs
+        });
+        assert!(lim.interrupted);
+        // 1,000 and 2,000 passed; the third probe (4,000) was stopped and is not kept.
+        assert_eq!(lim.probes.len(), 2, "{lim:?}");
+        assert_eq!(lim.max_rate, 2_000.0);
+    }
+
+    #[test]
     fn the_cheapest_candidate_that_meets_the_target_is_chosen() {
         assert_eq!(
             choose(&[3.0, 1.0, 2.0], &[500.0, 90.0, 120.0], 100.0),

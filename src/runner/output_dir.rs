@@ -51,6 +51,9 @@ pub struct OutputDir {
     staging: PathBuf,
     mode: Mode,
     files: Vec<String>,
+    /// This command made the folder: a failure that leaves it empty removes it.
+    created: bool,
+    published: bool,
     _lock: File,
     _staging_lock: Option<File>,
     _registered: Temporary,
@@ -68,6 +71,7 @@ impl OutputDir {
                 dir.display()
             )));
         }
+        let created = !dir.exists();
         std::fs::create_dir_all(dir).map_err(|e| os_error(ROLE, dir, "create it", e))?;
         let real = dir
             .canonicalize()
@@ -108,6 +112,8 @@ impl OutputDir {
             staging,
             mode,
             files: Vec::new(),
+            created,
+            published: false,
             _lock: held,
             _staging_lock: staging_lock,
             _registered: registered,
@@ -134,7 +140,8 @@ impl OutputDir {
 
     /// Publishes the staged files as the output, removing the previous output's other files
     /// and the working files (`also_remove`, such as the journal) of the output folder.
-    pub fn publish(self, also_remove: &[&str]) -> Result<(), Error> {
+    pub fn publish(mut self, also_remove: &[&str]) -> Result<(), Error> {
+        self.published = true;
         let manifest: String = self.files.iter().map(|f| format!("{f}\n")).collect();
         let marker = self.staging.join(MARKER);
         create_new(&marker)
@@ -171,6 +178,10 @@ impl Drop for OutputDir {
         // Published, the staging folder is gone already; otherwise the output failed and its
         // staged files go, the previous output untouched.
         let _ = remove_any(&self.staging);
+        if self.created && !self.published {
+            // Only if empty: an interrupted run's journal stays for --resume.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
     }
 }
 
@@ -362,6 +373,91 @@ fn remove_any(path: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("etcdsim-outdir-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    fn listing(dir: &Path) -> Vec<(String, String)> {
+        entries(dir)
+            .unwrap()
+            .into_iter()
+            .map(|n| {
+                let text = std::fs::read_to_string(dir.join(&n)).unwrap_or_default();
+                (n, text)
+            })
+            .collect()
+    }
+
+    fn output(dir: &Path, files: &[(&str, &str)]) -> OutputDir {
+        let mut o = OutputDir::open(dir, false).unwrap();
+        for (name, text) in files {
+            o.write(name, text.as_bytes()).unwrap();
+        }
+        o
+    }
+
+    #[test]
+    fn a_new_output_replaces_the_previous_whole_and_a_failed_one_changes_nothing() {
+        let base = scratch("swap");
+        let dir = base.join("out");
+        output(&dir, &[("a.csv", "1"), ("old.svg", "x")])
+            .publish(&[])
+            .unwrap();
+        let first = listing(&dir);
+        // A failed output (dropped before publishing) leaves the previous one as it was.
+        drop(output(&dir, &[("a.csv", "2")]));
+        assert_eq!(listing(&dir), first);
+        assert_eq!(entries(&base).unwrap(), ["out"], "no staging folder left");
+        output(&dir, &[("a.csv", "3")]).publish(&[]).unwrap();
+        assert_eq!(
+            listing(&dir),
+            [
+                (MARKER.to_string(), "a.csv\n".to_string()),
+                ("a.csv".to_string(), "3".to_string())
+            ],
+            "old.svg went with the previous output"
+        );
+        // A second writer is refused while the first holds the folder.
+        let held = output(&dir, &[]);
+        let e = OutputDir::open(&dir, false).unwrap_err().to_string();
+        assert!(
+            e.contains("another etcdsim command is writing to it"),
+            "{e}"
+        );
+        drop(held);
+    }
+
+    #[test]
+    fn files_etcdsim_did_not_write_are_never_touched() {
+        let base = scratch("beside");
+        let dir = base.join("out");
+        std::fs::create_dir_all(dir.join("shard-1-of-2")).unwrap();
+        std::fs::write(dir.join("shard-1-of-2").join(MARKER), "").unwrap();
+        std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+        assert!(
+            OutputDir::open(&dir, false).is_err(),
+            "a foreign file needs --force"
+        );
+        let mut o = OutputDir::open(&dir, true).unwrap();
+        assert_eq!(o.mode, Mode::FileByFile);
+        o.write("a.csv", b"1").unwrap();
+        o.write("b.svg", b"1").unwrap();
+        o.publish(&[]).unwrap();
+        // Now an earlier output: no --force needed; b.svg, not in the new output, goes.
+        output(&dir, &[("a.csv", "2")]).publish(&[]).unwrap();
+        assert_eq!(
+            entries(&dir).unwrap(),
+            [MARKER, "a.csv", "notes.txt", "shard-1-of-2"]
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+            "mine"
+        );
+    }
 
     #[test]
     fn names_from_files_become_one_plain_component() {

@@ -196,11 +196,11 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
             )
         })
         .collect();
-    let mut r = PlanResult::new(&l.name, &l.search, names, &kept);
     let interrupted = finished.len() < limits.len();
-    if interrupted {
-        r.chosen = None;
-    }
+    let r = match PlanResult::new(&l.name, &l.search, names, &kept) {
+        r if interrupted => r.partial(),
+        r => r,
+    };
     emit(out, &report::text(&r))?;
     dir.write(
         "plan.csv",

@@ -1,8 +1,10 @@
 //! Experiments: thread-count independence, outputs, and errors that name the key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use etcdsim::runner::experiment::{Options, run_experiment};
+
+use crate::support::{experiment, scratch};
 
 fn opts(out: &Path, threads: usize) -> Options {
     Options {
@@ -11,20 +13,6 @@ fn opts(out: &Path, threads: usize) -> Options {
         quiet: true,
         ..Options::default()
     }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("etcdsim-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn experiment(dir: &Path, body: &str) -> PathBuf {
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/gce-8vcpu-ssd.toml");
-    let p = dir.join("exp.toml");
-    std::fs::write(&p, format!("model = {model:?}\n{body}")).unwrap();
-    p
 }
 
 const SMALL: &str = r#"
