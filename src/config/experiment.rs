@@ -118,7 +118,7 @@ enum Axis {
 /// A grid point: (key, value) per axis, in axis order.
 pub type Point = Vec<(String, toml::Value)>;
 
-/// Points beyond this need `--yes`.
+/// The most points a grid (or an axis) may have.
 pub const MAX_POINTS: usize = 100_000;
 
 fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, ConfigError> {
@@ -144,7 +144,8 @@ fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value
                     "needs step > 0 and from <= to (got from {from}, to {to}, step {step})"
                 )));
             }
-            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+            // `as` saturates a span too large to count; the cap below refuses it.
+            let n = (((to - from) / step + 1e-9).floor() as usize).saturating_add(1);
             if n > MAX_POINTS {
                 return Err(bad(format!("{n} values: more than {MAX_POINTS}")));
             }
@@ -162,6 +163,9 @@ fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value
                 return Err(bad(format!(
                     "a log range needs log = true, 0 < from <= to and points >= 2 (got from {from}, to {to}, points {points})"
                 )));
+            }
+            if points as usize > MAX_POINTS {
+                return Err(bad(format!("{points} values: more than {MAX_POINTS}")));
             }
             let r = (to / from).ln();
             (0..points)
@@ -206,11 +210,13 @@ impl ExperimentFile {
             .map(|a| a.1.len())
             .try_fold(1usize, |acc, n| acc.checked_mul(n))
             .unwrap_or(usize::MAX);
-        if total > MAX_POINTS * 10 {
+        // Every point is validated into parameters held in memory (kilobytes each): a grid
+        // beyond this is refused before it is expanded.
+        if total.saturating_add(self.points.len()) > MAX_POINTS {
             return Err(ConfigError::invalid(
                 file,
                 "grid",
-                format!("{total} points is beyond any sensible sweep"),
+                format!("{total} points is more than {MAX_POINTS}, beyond any sensible sweep"),
             ));
         }
         let mut points: Vec<Point> = vec![Vec::new()];

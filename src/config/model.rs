@@ -180,6 +180,9 @@ fn d_cache_entries() -> u64 {
     2048
 }
 
+/// The largest `write.max_request_bytes`.
+pub const MAX_REQUEST_BYTES: u64 = 1 << 31;
+
 /// `[write]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -236,8 +239,19 @@ impl WriteSection {
             ("write.max_apply_lag_entries", self.max_apply_lag_entries),
         ] {
             if v == 0 {
-                return Err(ConfigError::invalid(file, k, "must be at least 1"));
+                return Err(ConfigError::invalid(file, k, "must be at least 1 (got 0)"));
             }
+        }
+        // A request's size is counted in 32 bits, with its overheads.
+        if self.max_request_bytes > MAX_REQUEST_BYTES {
+            return Err(ConfigError::invalid(
+                file,
+                "write.max_request_bytes",
+                format!(
+                    "must be at most {MAX_REQUEST_BYTES} (2 GiB) (got {})",
+                    self.max_request_bytes
+                ),
+            ));
         }
         Ok(WriteParams {
             batch_interval: crate::engine::SimDuration::from_secs_f64(ms / 1e3),
@@ -513,6 +527,37 @@ impl Default for MessageSection {
     }
 }
 
+/// The largest message overhead a model may give: a mebibyte is far above any real one, and
+/// low enough that a message's size always fits the model's 32-bit byte counts.
+pub const MAX_OVERHEAD_BYTES: u32 = 1 << 20;
+
+impl MessageSection {
+    fn validate(&self, file: &str) -> Result<MessageSizes, ConfigError> {
+        for (key, v) in [
+            ("request_overhead_bytes", self.request_overhead_bytes),
+            ("response_overhead_bytes", self.response_overhead_bytes),
+            ("per_kv_overhead_bytes", self.per_kv_overhead_bytes),
+            ("raft_message_bytes", self.raft_message_bytes),
+            ("entry_overhead_bytes", self.entry_overhead_bytes),
+        ] {
+            if v > MAX_OVERHEAD_BYTES {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("messages.{key}"),
+                    format!("must be at most {MAX_OVERHEAD_BYTES} bytes (got {v})"),
+                ));
+            }
+        }
+        Ok(MessageSizes {
+            request_overhead: self.request_overhead_bytes,
+            response_overhead: self.response_overhead_bytes,
+            per_kv_overhead: self.per_kv_overhead_bytes,
+            raft_message: self.raft_message_bytes,
+            entry_overhead: self.entry_overhead_bytes,
+        })
+    }
+}
+
 /// `[disk]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -723,13 +768,7 @@ impl ModelFile {
             latency,
             member_costs: self.member_costs(file)?,
             client_costs: self.client_costs(file)?,
-            sizes: MessageSizes {
-                request_overhead: self.messages.request_overhead_bytes,
-                response_overhead: self.messages.response_overhead_bytes,
-                per_kv_overhead: self.messages.per_kv_overhead_bytes,
-                raft_message: self.messages.raft_message_bytes,
-                entry_overhead: self.messages.entry_overhead_bytes,
-            },
+            sizes: self.messages.validate(file)?,
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
             write: self.write.validate(file)?,
             go: self.go.validate(file)?,

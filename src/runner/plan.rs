@@ -163,6 +163,12 @@ fn load(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
     })
 }
 
+/// Loads a plan, its models and candidates, and validates them under the command line's caps
+/// `cli` without searching; returns the number of candidate clusters.
+pub fn validate_plan(path: &Path, cli: &Limits) -> Result<usize, Error> {
+    Ok(load(path, cli)?.candidates.len())
+}
+
 /// `etcdsim plan`: the searches, the table on `out`, and the files.
 pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
     interrupt::install("the searches stop; the candidates whose search finished are written");
