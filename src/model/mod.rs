@@ -296,16 +296,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     let model = sim.model;
     let m = &model.m;
     let start = m.measure_start.unwrap_or(now);
-    // A time-bounded run is measured up to its end; a request-bounded one up to its last
-    // completion, unless a cap or Ctrl-C stopped it: then it was watched up to where it
-    // stopped, and its throughput counts that whole window, not only up to its last completion.
-    let end = match why {
-        _ if w.duration.is_some() => limit.min(now.max(m.last_end)),
-        StopReason::TimeLimit => limit,
-        StopReason::EventLimit => now.max(m.last_end),
-        StopReason::Stopped | StopReason::Exhausted => m.last_end,
-    };
-    let duration = end.since(start);
+    let duration = measured_until(why, w.duration.is_some(), limit, now, m.last_end).since(start);
     let stopped_by = match why {
         _ if interrupted => StoppedBy::Interrupted,
         StopReason::Stopped if model.saturated => StoppedBy::Saturated,
@@ -353,6 +344,24 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         spans: model.trace.spans,
         rounds: model.trace.rounds,
         activities: model.trace.activities,
+    }
+}
+
+/// Where a run's measured window ends. A time-bounded run is measured up to its end; a
+/// request-bounded one up to its last completion (`last_end`), unless a cap or Ctrl-C stopped
+/// it: then it was watched up to where it stopped, and its throughput counts that window.
+fn measured_until(
+    why: StopReason,
+    timed: bool,
+    limit: SimTime,
+    now: SimTime,
+    last_end: SimTime,
+) -> SimTime {
+    match why {
+        _ if timed => limit.min(now.max(last_end)),
+        StopReason::TimeLimit => limit,
+        StopReason::EventLimit => now.max(last_end),
+        StopReason::Stopped | StopReason::Exhausted => last_end,
     }
 }
 

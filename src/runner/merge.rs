@@ -10,10 +10,10 @@ use crate::config::experiment::Limits;
 use crate::error::Error;
 
 use super::console::note;
-use super::experiment::{self, Sweep, Written, finish, key};
 use super::files;
 use super::output_dir::OutputDir;
 use super::rows::{self, Seen};
+use super::sweep::{self, Sweep, Written, finish, key};
 
 /// `etcdsim merge`: joins the shards' folders and says what it wrote.
 pub fn merge(
@@ -64,8 +64,8 @@ pub fn merge_shards(
     out: Option<&Path>,
     force: bool,
 ) -> Result<Written, Error> {
-    let p = experiment::prepare(experiment, &Limits::default())?;
-    let mut out = OutputDir::open(&experiment::output_dir(&p.name, out, None), force)?;
+    let p = sweep::prepare(experiment, &Limits::default())?;
+    let mut out = OutputDir::open(&sweep::output_dir(&p.name, out, None), force)?;
     let mut rows = Vec::new();
     let mut seen = Seen::new();
     let mut slices: Vec<(usize, usize, String)> = Vec::new();

@@ -12,6 +12,7 @@ pub mod merge;
 pub mod output_dir;
 pub mod plan;
 pub mod rows;
+pub mod sweep;
 pub mod validation;
 
 use crate::error::Error;
@@ -60,4 +61,13 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Error> {
         .num_threads(n)
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the worker threads: {e}")))
+}
+
+/// A fresh, empty folder for the unit test `name` of the runner.
+#[cfg(test)]
+pub(crate) fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("etcdsim-unit-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }

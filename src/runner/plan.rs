@@ -195,12 +195,8 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
     let kept: Vec<Limit> = finished.iter().map(|&i| limits[i].clone()).collect();
     let names = finished
         .iter()
-        .map(|&i| {
-            (
-                l.candidates[i].candidate.name.as_str(),
-                l.candidates[i].candidate.cost,
-            )
-        })
+        .map(|&i| &l.candidates[i].candidate)
+        .map(|c| (c.name.as_str(), c.cost))
         .collect();
     let interrupted = finished.len() < limits.len();
     let r = match PlanResult::new(&l.name, &l.search, names, &kept) {
@@ -208,16 +204,7 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         r => r,
     };
     emit(out, &report::text(&r))?;
-    dir.write(
-        "plan.csv",
-        &table::csv(&PlanRow::default(), &report::plan_rows(&r)),
-    )?;
-    dir.write(
-        "probes.csv",
-        &table::csv(&ProbeRow::default(), &report::probe_rows(&r)),
-    )?;
-    let svg = report::hockey_stick(&r).map_err(Error::Internal)?;
-    dir.write("hockey-stick.svg", svg.as_bytes())?;
+    write_tables(&mut dir, &l, &r)?;
     let mut sensitivity_stopped = false;
     if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
         let i = finished[i];
@@ -227,9 +214,6 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
             None => sensitivity_stopped = true,
         }
     }
-    let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
-    let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
-    dir.write("plan.toml", resolved.as_bytes())?;
     let path = dir.path().to_path_buf();
     dir.publish(&[])?;
     note(format!(
@@ -238,20 +222,33 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         t0.elapsed().as_secs_f64(),
         path.display()
     ));
-    if interrupted || sensitivity_stopped {
-        return Err(Error::Interrupted(format!(
-            "interrupted by Ctrl-C: {} of {} candidate searches had finished and are in {}{}; run the plan again for the whole result",
-            finished.len(),
-            limits.len(),
-            path.display(),
-            if interrupted {
-                " (no candidate is chosen from a partial plan)"
-            } else {
-                " (without the sensitivity analysis, which it stopped)"
-            }
-        )));
+    if !(interrupted || sensitivity_stopped) {
+        return Ok(());
     }
-    Ok(())
+    Err(Error::Interrupted(format!(
+        "interrupted by Ctrl-C: {} of {} candidate searches had finished and are in {}{}; run the plan again for the whole result",
+        finished.len(),
+        limits.len(),
+        path.display(),
+        if interrupted {
+            " (no candidate is chosen from a partial plan)"
+        } else {
+            " (without the sensitivity analysis, which it stopped)"
+        }
+    )))
+}
+
+/// Stages the plan's tables, its hockey-stick chart and `plan.toml`.
+fn write_tables(dir: &mut OutputDir, l: &Loaded, r: &PlanResult) -> Result<(), Error> {
+    let plan = table::csv(&PlanRow::default(), &report::plan_rows(r));
+    dir.write("plan.csv", &plan)?;
+    let probes = table::csv(&ProbeRow::default(), &report::probe_rows(r));
+    dir.write("probes.csv", &probes)?;
+    let svg = report::hockey_stick(r).map_err(Error::Internal)?;
+    dir.write("hockey-stick.svg", svg.as_bytes())?;
+    let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
+    let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
+    dir.write("plan.toml", resolved.as_bytes())
 }
 
 /// Every candidate's search, in parallel, each reported on stderr as it ends.

@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::report::experiment::RunRow;
 use crate::report::table;
 
-use super::experiment::{Sweep, key};
 use super::files::{self, create_new, os_error};
+use super::sweep::{Sweep, key};
 
 /// Where each (point, replication) was first seen ("shard 1 of 3 (…), line 4").
 pub type Seen = BTreeMap<(usize, usize), String>;

@@ -287,7 +287,7 @@ fn model_case(text: String, what: String) -> Result<bool, String> {
 
 fn experiment_case(text: String, what: String) -> Result<bool, String> {
     let path = scratch_file("mutated.toml", &text);
-    let sweep = match etcdsim::runner::experiment::prepare(&path, &CAPS) {
+    let sweep = match etcdsim::runner::sweep::prepare(&path, &CAPS) {
         Ok(s) => s,
         Err(e) => return refusal(&e, "mutated.toml", &what),
     };
@@ -320,14 +320,24 @@ fn calibration_case(text: String, what: String) -> Result<bool, String> {
     }
 }
 
+/// A case runner, given the mutated text and what the mutation was: `Ok(true)` if it was
+/// accepted and ran, `Ok(false)` if refused saying where.
+type Case = fn(String, String) -> Result<bool, String>;
+
+/// Runs `case` on the mutant `m` of `shipped`, guarded.
+fn mutant(case: Case, shipped: &str, m: &Mutation) -> Result<(), TestCaseError> {
+    let (text, what) = (mutate(shipped, m), format!("{m:?}"));
+    guarded(move || case(text, what))
+        .map(|_| ())
+        .map_err(TestCaseError::fail)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_model_files_fail_clearly_or_run(m in mutation()) {
-        let text = mutate(SHIPPED_MODEL, &m);
-        let what = format!("{m:?}");
-        guarded(move || model_case(text, what)).map_err(TestCaseError::fail)?;
+        mutant(model_case, SHIPPED_MODEL, &m)?;
     }
 }
 
@@ -338,9 +348,7 @@ proptest! {
     /// fail with a message naming the file and where, or succeed and the first point runs.
     #[test]
     fn mutated_experiment_files_fail_clearly_or_run(m in mutation()) {
-        let text = mutate(QUICKSTART, &m);
-        let what = format!("{m:?}");
-        guarded(move || experiment_case(text, what)).map_err(TestCaseError::fail)?;
+        mutant(experiment_case, QUICKSTART, &m)?;
     }
 }
 
@@ -349,16 +357,12 @@ proptest! {
 
     #[test]
     fn mutated_plan_files_fail_clearly_or_validate(m in mutation()) {
-        let text = mutate(PLAN, &m);
-        let what = format!("{m:?}");
-        guarded(move || plan_case(text, what)).map_err(TestCaseError::fail)?;
+        mutant(plan_case, PLAN, &m)?;
     }
 
     #[test]
     fn mutated_calibration_files_fail_clearly_or_run(m in mutation()) {
-        let text = mutate(CALIBRATION, &m);
-        let what = format!("{m:?}");
-        guarded(move || calibration_case(text, what)).map_err(TestCaseError::fail)?;
+        mutant(calibration_case, CALIBRATION, &m)?;
     }
 }
 
@@ -489,9 +493,6 @@ proptest! {
         result.map_err(|e| TestCaseError::fail(format!("{m:?}: {e}")))?;
     }
 }
-
-/// A case runner: the mutated text and what the mutation was.
-type Case = fn(String, String) -> Result<bool, String>;
 
 /// Not left to chance: every key of every shipped TOML file, each mutated every way.
 #[test]

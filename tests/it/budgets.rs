@@ -2,13 +2,13 @@
 //! every command and input files refused past a size (3), and a capped run that reports its
 //! throughput over the time it was watched (11).
 
-use crate::support::{experiment, run, scratch};
+use crate::support::{experiment, plan_with, run, scratch};
 
 #[test]
 fn clients_beyond_what_a_run_holds_are_refused_before_any_allocation() {
     let dir = scratch("clients");
     let exp = experiment(&dir, "[workload]\nclients = 4294967295\nconns = 1\n");
-    let err = etcdsim::runner::experiment::validate_experiment(&exp)
+    let err = etcdsim::runner::sweep::validate_experiment(&exp)
         .unwrap_err()
         .to_string();
     assert!(
@@ -17,7 +17,7 @@ fn clients_beyond_what_a_run_holds_are_refused_before_any_allocation() {
     );
     assert!(err.contains("at most 2000000"), "{err}");
     let exp = experiment(&dir, "[workload]\nclients = 300000\nconns = 1\n");
-    let err = etcdsim::runner::experiment::validate_experiment(&exp)
+    let err = etcdsim::runner::sweep::validate_experiment(&exp)
         .unwrap_err()
         .to_string();
     assert!(err.contains("limits.max_in_flight (200000)"), "{err}");
@@ -60,18 +60,6 @@ fn thread_counts_are_bounded_and_zero_is_an_error() {
 
 /// An edit of the shipped plan, flags, and what the error must say.
 type Case = (fn(String) -> String, &'static [&'static str], &'static str);
-
-/// The shipped plan with `edit` applied to its text.
-fn plan_with(dir: &std::path::Path, edit: impl Fn(String) -> String) -> std::path::PathBuf {
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/experiments/plans/k8s-control-plane.toml"
-    ))
-    .unwrap();
-    let p = dir.join("p.toml");
-    std::fs::write(&p, edit(shipped)).unwrap();
-    p
-}
 
 #[test]
 fn a_plan_has_caps_and_a_run_that_fits_them() {

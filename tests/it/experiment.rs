@@ -4,7 +4,7 @@ use std::path::Path;
 
 use etcdsim::runner::experiment::{Options, run_experiment};
 
-use crate::support::{experiment, scratch};
+use crate::support::{experiment, journal_rows, scratch, sigint, wait_until};
 
 fn opts(out: &Path, threads: usize) -> Options {
     Options {
@@ -165,19 +165,7 @@ fn spawn_until_rows(exp: &Path, out: &Path, rows: usize) -> std::process::Child 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let journal = out.join("results.partial.csv");
-    let t0 = std::time::Instant::now();
-    while std::fs::read_to_string(&journal)
-        .map(|t| t.lines().count().saturating_sub(2))
-        .unwrap_or(0)
-        < rows
-    {
-        assert!(
-            t0.elapsed().as_secs() < 60,
-            "the run never wrote {rows} rows"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_until("the run's first rows", || journal_rows(out) >= rows);
     child
 }
 
@@ -195,7 +183,7 @@ fn an_interrupted_run_resumes_to_the_same_csv() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!part.join("results.csv").exists(), "killed before the end");
-    let kept = std::fs::read_to_string(&journal).unwrap().lines().count() - 2;
+    let kept = journal_rows(&part);
     assert!((3..48).contains(&kept), "{kept} rows kept");
 
     let o = Options {
@@ -336,12 +324,7 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     run_experiment(&exp, &opts(&whole, 1)).unwrap();
     let part = dir.join("part");
     let child = spawn_until_rows(&exp, &part, 2);
-    let journal = part.join("results.partial.csv");
-    let st = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    sigint(child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -350,7 +333,7 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
         "{stderr}"
     );
     assert!(!part.join("results.csv").exists());
-    let kept = std::fs::read_to_string(&journal).unwrap().lines().count() - 2;
+    let kept = journal_rows(&part);
     assert!((2..48).contains(&kept), "{kept} kept");
     let w = run_experiment(
         &exp,

@@ -7,7 +7,8 @@
 use std::sync::{Arc, Mutex};
 
 use crate::support::{
-    experiment, finish, names, scratch, sigint, spawn, wait_for_sigint_handler, wait_until,
+    experiment, finish, journal_rows, names, plan_with, scratch, sigint, spawn,
+    wait_for_sigint_handler, wait_until,
 };
 
 /// Everything `from` gives, gathered by a thread as it comes.
@@ -72,18 +73,10 @@ fn ctrl_c_stops_explain_and_trace_which_write_what_they_simulated() {
 #[test]
 fn ctrl_c_stops_a_plan_keeping_the_candidates_it_finished() {
     let dir = scratch("sigint-plan");
-    let plan = dir.join("p.toml");
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/experiments/plans/k8s-control-plane.toml"
-    ))
-    .unwrap();
     // Minutes of search: the runs are long.
-    std::fs::write(
-        &plan,
-        shipped.replace("duration_s = 1.0", "duration_s = 500.0"),
-    )
-    .unwrap();
+    let plan = plan_with(&dir, |t| {
+        t.replace("duration_s = 1.0", "duration_s = 500.0")
+    });
     let out = dir.join("out");
     let (code, stdout, stderr) = interrupted(&[
         "plan",
@@ -148,9 +141,7 @@ fn a_second_ctrl_c_quits_a_sweep_at_once() {
         out.to_str().unwrap(),
     ]);
     let stderr = read_in_background(child.stderr.take().unwrap());
-    let journal = out.join("results.partial.csv");
-    let rows =
-        || std::fs::read_to_string(&journal).map_or(0, |t| t.lines().count().saturating_sub(2));
+    let rows = || journal_rows(&out);
     wait_until("point 0's row", || rows() >= 1);
     wait_for_sigint_handler(child.id());
     sigint(child.id());

@@ -28,6 +28,16 @@ pub fn experiment(dir: &Path, body: &str) -> PathBuf {
     p
 }
 
+/// Writes `dir/p.toml`: the shipped plan with `edit` applied to its text.
+pub fn plan_with(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let shipped =
+        std::fs::read_to_string(format!("{ROOT}/experiments/plans/k8s-control-plane.toml"))
+            .unwrap();
+    let p = dir.join("p.toml");
+    std::fs::write(&p, edit(shipped)).unwrap();
+    p
+}
+
 /// The etcdsim binary, run from the repository root.
 pub fn etcdsim() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_etcdsim"));
@@ -97,6 +107,12 @@ pub fn spawn(args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// The finished runs in the journal of the output folder `out` (its mark and header are not).
+pub fn journal_rows(out: &Path) -> usize {
+    std::fs::read_to_string(out.join("results.partial.csv"))
+        .map_or(0, |t| t.lines().count().saturating_sub(2))
 }
 
 /// The names in `dir`, sorted.

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use etcdsim::runner::experiment::{Options, run_experiment};
 use etcdsim::runner::merge::merge_shards;
 
-use crate::support::{experiment, run, scratch};
+use crate::support::{experiment, plan_with, run, scratch};
 
 const SMALL: &str = "name = \"small\"\nreplications = 2\nseed = 1\n[workload]\ntotal = 1000\n[grid]\nclients = [1, 5, 10]\n";
 
@@ -215,17 +215,9 @@ fn io_failures_get_their_own_exit_code_and_name_the_role_of_the_path() {
 #[test]
 fn errors_name_where_the_value_was_written_in_plain_words() {
     let dir = scratch("error-words");
-    let plan = dir.join("p.toml");
-    let shipped = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/experiments/plans/k8s-control-plane.toml"
-    ))
-    .unwrap();
-    std::fs::write(
-        &plan,
-        shipped.replace("\"cluster.voters\" = 5", "\"cluster.voters\" = 0"),
-    )
-    .unwrap();
+    let plan = plan_with(&dir, |t| {
+        t.replace("\"cluster.voters\" = 5", "\"cluster.voters\" = 0")
+    });
     let (code, _, stderr) = run(&["plan", plan.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
