@@ -258,6 +258,7 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
     #[test]
     fn an_output_file_replaces_a_planted_symlink_instead_of_writing_through_it() {
         let d = scratch("symlink");

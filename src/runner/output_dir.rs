@@ -91,17 +91,17 @@ impl OutputDir {
                 foreign[0]
             )));
         }
-        let mode = if own.holds_all(&entries) && same_device_as_parent(&real) {
-            Mode::Swap
-        } else {
-            Mode::FileByFile
+        let swappable = own.holds_all(&entries) && same_device_as_parent(&real);
+        // A parent that cannot be written (a mounted volume's root) takes no sibling: stage
+        // inside the folder then, and publish file by file.
+        let (mode, staging) = match swappable && fresh_dir(&sibling_staging(&real)).is_ok() {
+            true => (Mode::Swap, sibling_staging(&real)),
+            false => {
+                let inside = real.join(STAGING_SUFFIX);
+                fresh_dir(&inside).map_err(|e| os_error(ROLE, dir, "write into it", e))?;
+                (Mode::FileByFile, inside)
+            }
         };
-        let staging = match mode {
-            Mode::Swap => sibling_staging(&real),
-            Mode::FileByFile => real.join(STAGING_SUFFIX),
-        };
-        remove_any(&staging).map_err(|e| os_error(ROLE, dir, "clear its staging folder", e))?;
-        std::fs::create_dir(&staging).map_err(|e| os_error(ROLE, dir, "write into it", e))?;
         let registered = interrupt::temporary(staging.clone());
         let staging_lock = match mode {
             Mode::Swap => Some(lock(&staging)?),
@@ -233,8 +233,6 @@ fn refuse_special(dir: &Path) -> Result<(), Error> {
 
 /// Locks the folder `dir` for this process, or says that another holds it.
 fn lock(dir: &Path) -> Result<File, Error> {
-    use std::os::unix::fs::MetadataExt;
-    let id = |m: std::fs::Metadata| (m.dev(), m.ino());
     // A folder swapped away while this process waited for its lock is no longer `dir`:
     // lock what `dir` is now instead.
     for _ in 0..8 {
@@ -246,7 +244,7 @@ fn lock(dir: &Path) -> Result<File, Error> {
             )));
         }
         let now = std::fs::metadata(dir).map_err(|e| os_error(ROLE, dir, "open it", e))?;
-        if f.metadata().map(id).ok() == Some(id(now)) {
+        if f.metadata().ok().and_then(|m| file_id(&m)) == file_id(&now) {
             return Ok(f);
         }
     }
@@ -347,9 +345,26 @@ fn is_earlier_output(path: &Path) -> bool {
             || starts(WORKING_FILES[0], "# etcdsim journal"))
 }
 
-fn same_device_as_parent(dir: &Path) -> bool {
+/// (device, inode): which file a path or a handle is.
+#[cfg(unix)]
+fn file_id(m: &std::fs::Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
-    let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+/// Whether `dir` is on its parent's file system (not a mount point), so the two can swap.
+fn same_device_as_parent(dir: &Path) -> bool {
+    let dev = |p: &Path| {
+        std::fs::metadata(p)
+            .ok()
+            .and_then(|m| file_id(&m))
+            .map(|id| id.0)
+    };
     dir.parent()
         .is_some_and(|parent| dev(dir).is_some() && dev(dir) == dev(parent))
 }
@@ -358,6 +373,12 @@ fn same_device_as_parent(dir: &Path) -> bool {
 fn sibling_staging(dir: &Path) -> PathBuf {
     let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
     dir.with_file_name(format!(".{}{STAGING_SUFFIX}", name.unwrap_or_default()))
+}
+
+/// An empty folder at `path`, whatever was there (a staging folder a killed run left).
+fn fresh_dir(path: &Path) -> io::Result<()> {
+    remove_any(path)?;
+    std::fs::create_dir(path)
 }
 
 /// Removes a file, a symlink (not what it points at) or a folder, if there is one.
