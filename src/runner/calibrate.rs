@@ -357,6 +357,11 @@ fn search(l: &Loaded, max_evals: usize, t0: Instant) -> Result<Minimum, Error> {
     let mut best = f64::INFINITY;
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut f = |u: &[f64]| -> f64 {
+        // After a failure (Ctrl-C among them) the search only runs out its budget, simulating
+        // nothing more: the failure is what it returns.
+        if failure.is_some() {
+            return f64::INFINITY;
+        }
         evals += 1;
         match l.evaluate_fitted(&overrides(&values_at(l, u))) {
             Ok(fits) => {

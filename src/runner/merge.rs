@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::experiment::Limits;
 use crate::error::Error;
+use crate::report::experiment::RunRow;
 
 use super::console::note;
 use super::files;
@@ -129,22 +130,21 @@ fn check_slice(
 /// shards said their slices, which shards.
 fn check_complete(
     p: &Sweep,
-    rows: &[crate::report::experiment::RunRow],
+    rows: &[RunRow],
     slices: &[(usize, usize, String)],
 ) -> Result<(), Error> {
     let want = p.jobs.len() * p.reps;
     if rows.len() == want {
         return Ok(());
     }
-    let missing_shards = match slices.first() {
-        Some(&(_, n, _)) => {
-            let absent: Vec<String> = (1..=n)
-                .filter(|k| !slices.iter().any(|s| s.0 == *k))
-                .map(|k| format!("{k} of {n}"))
-                .collect();
-            format!("; missing: shard {}", absent.join(", shard "))
-        }
-        None => String::new(),
+    let n = slices.first().map_or(0, |s| s.1);
+    let absent: Vec<String> = (1..=n)
+        .filter(|k| !slices.iter().any(|s| s.0 == *k))
+        .map(|k| format!("shard {k} of {n}"))
+        .collect();
+    let missing_shards = match absent.is_empty() {
+        true => String::new(),
+        false => format!("; missing: {}", absent.join(", ")),
     };
     Err(Error::Usage(format!(
         "the shards hold {} of {want} runs ({} missing){missing_shards}: merge needs every shard",

@@ -11,11 +11,13 @@ use crate::support::{
     wait_for_sigint_handler, wait_until,
 };
 
-/// Everything `from` gives, gathered by a thread as it comes.
-fn read_in_background(mut from: impl std::io::Read + Send + 'static) -> Arc<Mutex<String>> {
+/// Everything `from` gives, gathered by a thread as it comes; join the thread for all of it.
+fn read_in_background(
+    mut from: impl std::io::Read + Send + 'static,
+) -> (Arc<Mutex<String>>, std::thread::JoinHandle<()>) {
     let text = Arc::new(Mutex::new(String::new()));
     let sink = Arc::clone(&text);
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         while let Ok(n @ 1..) = from.read(&mut buf) {
             sink.lock()
@@ -23,7 +25,7 @@ fn read_in_background(mut from: impl std::io::Read + Send + 'static) -> Arc<Mute
                 .push_str(&String::from_utf8_lossy(&buf[..n]));
         }
     });
-    text
+    (text, reader)
 }
 
 /// Starts etcdsim with `args`, sends it Ctrl-C, and returns (exit code, stdout, stderr).
@@ -103,10 +105,10 @@ fn ctrl_c_stops_a_plan_keeping_the_candidates_it_finished() {
 }
 
 #[test]
-fn ctrl_c_stops_a_calibration_which_writes_nothing() {
+fn ctrl_c_stops_a_calibration_in_its_search_which_writes_nothing() {
     let dir = scratch("sigint-cal");
     let out = dir.join("fitted.toml");
-    let (code, _, stderr) = interrupted(&[
+    let mut child = spawn(&[
         "calibrate",
         "experiments/calibrate/gce-8vcpu-ssd.toml",
         "--max-evals",
@@ -114,6 +116,14 @@ fn ctrl_c_stops_a_calibration_which_writes_nothing() {
         "--out",
         out.to_str().unwrap(),
     ]);
+    let (progress, reader) = read_in_background(child.stderr.take().unwrap());
+    wait_until("the search's first progress line", || {
+        progress.lock().unwrap().contains("calibrating: evaluation")
+    });
+    sigint(child.id());
+    let (code, _, _) = finish(child);
+    reader.join().unwrap();
+    let stderr = progress.lock().unwrap().clone();
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("writes nothing"), "{stderr}");
     assert_eq!(
@@ -140,7 +150,7 @@ fn a_second_ctrl_c_quits_a_sweep_at_once() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    let stderr = read_in_background(child.stderr.take().unwrap());
+    let (stderr, reader) = read_in_background(child.stderr.take().unwrap());
     let rows = || journal_rows(&out);
     wait_until("point 0's row", || rows() >= 1);
     wait_for_sigint_handler(child.id());
@@ -151,6 +161,7 @@ fn a_second_ctrl_c_quits_a_sweep_at_once() {
     });
     sigint(child.id());
     let (code, _, _) = finish(child);
+    reader.join().unwrap();
     let stderr = stderr.lock().unwrap().clone();
     assert_eq!(code, Some(130), "{stderr}");
     assert!(stderr.contains("quitting at once"), "{stderr}");
