@@ -120,6 +120,9 @@ pub type Point = Vec<(String, toml::Value)>;
 
 /// The most points a grid (or an axis) may have.
 pub const MAX_POINTS: usize = 100_000;
+/// The most runs one `etcdsim run` may make (its rows are held until the end, a couple of
+/// kilobytes each); a larger sweep is split with `--shard K/N`.
+pub const MAX_RUNS: usize = 1_000_000;
 
 fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, ConfigError> {
     let bad = |rule: String| ConfigError::invalid(file, format!("grid.{key}"), rule);
@@ -461,11 +464,14 @@ pub fn run_toml(
 /// Parses an experiment file's `text` (`file` names it in errors).
 pub fn parse(file: &str, text: &str) -> Result<ExperimentFile, ConfigError> {
     let e: ExperimentFile = super::parse(file, text)?;
-    if e.replications == 0 {
+    if !(1..=MAX_RUNS as u32).contains(&e.replications) {
         return Err(ConfigError::invalid(
             file,
             "replications",
-            "must be at least 1",
+            format!(
+                "must be at least 1 and at most {MAX_RUNS} (got {})",
+                e.replications
+            ),
         ));
     }
     Ok(e)

@@ -181,7 +181,8 @@ fn expected(what: &str) -> String {
         "u8" => whole("255"),
         "u16" => whole("65535"),
         "u32" => whole("4294967295"),
-        "u64" | "usize" => whole("18446744073709551615"),
+        // TOML's integers end at i64's.
+        "u64" | "usize" => whole("9223372036854775807"),
         "i64" | "i32" | "integer" => "a whole number".into(),
         "f64" | "f32" | "float" => "a number".into(),
         "boolean" | "bool" => "true or false".into(),

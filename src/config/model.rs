@@ -176,6 +176,9 @@ fn yes() -> bool {
     true
 }
 
+/// The most entries the proxy's cache may hold: a few hundred megabytes.
+pub const MAX_CACHE_ENTRIES: u64 = 10_000_000;
+
 fn d_cache_entries() -> u64 {
     2048
 }
@@ -717,11 +720,15 @@ impl ModelFile {
                         "the proxy runs on a host named \"proxy\"; placement already has one",
                     ));
                 }
-                if px.cache_entries == 0 {
+                // The cache holds an entry per range it caches, up to this many.
+                if !(1..=MAX_CACHE_ENTRIES).contains(&px.cache_entries) {
                     return Err(ConfigError::invalid(
                         file,
                         "proxy.cache_entries",
-                        "must be at least 1",
+                        format!(
+                            "must be between 1 and {MAX_CACHE_ENTRIES}, what a run can hold (got {})",
+                            px.cache_entries
+                        ),
                     ));
                 }
                 hosts.push(Host {

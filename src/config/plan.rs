@@ -352,11 +352,15 @@ impl PlanFile {
                 format!("must be in (0, 0.5] (got {})", self.precision),
             ));
         }
-        if self.replications < 2 || self.max_replications < self.replications {
+        // A probe holds every replication's outcome at once.
+        if self.replications < 2
+            || self.max_replications < self.replications
+            || self.max_replications > 1000
+        {
             return Err(bad(
                 "replications",
                 format!(
-                    "needs 2 <= replications <= max_replications (got {} and {})",
+                    "needs 2 <= replications <= max_replications <= 1000 (got {} and {})",
                     self.replications, self.max_replications
                 ),
             ));

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::experiment::{Limits, describe, plain};
+use crate::config::experiment::{Limits, MAX_RUNS, describe, plain};
 use crate::error::Error;
 use crate::model::{self, RunResult};
 use crate::report::experiment::{RunId, RunRow};
@@ -89,6 +89,14 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     let in_shard = |i: usize| o.shard.is_none_or(|(k, n)| i % n == k - 1);
     let selected: Vec<usize> = (0..p.jobs.len()).filter(|&i| in_shard(i)).collect();
     let all_runs = selected.len() * p.reps;
+    if all_runs > MAX_RUNS {
+        return Err(Error::Usage(format!(
+            "{}: {} points × {} replications = {all_runs} runs, more than the {MAX_RUNS} one run may make; split the grid with --shard K/N",
+            path.display(),
+            selected.len(),
+            p.reps
+        )));
+    }
     if all_runs > 10_000 && !o.yes {
         return Err(Error::Usage(format!(
             "{}: {} points × {} replications = {all_runs} runs; pass --yes to run them all",

@@ -174,3 +174,44 @@ fn a_capped_run_reports_throughput_over_the_time_it_ran() {
     assert_eq!(rate("Requests/sec:"), 0.2, "{stdout}");
     assert_eq!(rate("Total:"), 5.0, "{stdout}");
 }
+
+#[test]
+fn every_count_a_run_holds_is_bounded() {
+    let dir = scratch("counts");
+    let exp = experiment(&dir, "replications = 4294967295\n[workload]\ntotal = 100\n");
+    let err = etcdsim::runner::sweep::validate_experiment(&exp)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("replications: must be at least 1 and at most 1000000"),
+        "{err}"
+    );
+    let exp = experiment(&dir, "replications = 600000\n[grid]\nclients = [1, 2]\n");
+    let out = dir.join("out");
+    let (code, _, stderr) = run(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--yes",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1200000 runs, more than the 1000000"),
+        "{stderr}"
+    );
+    let p = plan_with(&dir, |t| {
+        t.replace("max_replications = 6", "max_replications = 100000")
+    });
+    let (code, _, stderr) = run(&["plan", p.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("max_replications <= 1000"), "{stderr}");
+    for set in [
+        "messages.request_overhead_bytes=4294967295",
+        "write.max_request_bytes=9223372036854775807",
+    ] {
+        let (code, _, stderr) = run(&["benchmark", "--set", set, "range", "foo"]);
+        assert_eq!(code, Some(2), "{set}: {stderr}");
+        assert!(stderr.contains("must be at most"), "{set}: {stderr}");
+    }
+}
