@@ -152,7 +152,8 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
 }
 
 /// Runs `todo`'s (point, replication) pairs in parallel, each row journaled as it finishes;
-/// after Ctrl-C no new run starts.
+/// after Ctrl-C no new run starts. A failure is reported for the first run in `todo`'s order
+/// that fails, whatever the threads: once one fails, only the runs before it still start.
 fn run_all(
     p: &Sweep,
     todo: &[(usize, usize)],
@@ -161,45 +162,32 @@ fn run_all(
     jpath: &Path,
 ) -> Result<Vec<RunRow>, Error> {
     let progress = Progress::new(todo.len(), o.quiet);
-    let out = todo
+    let first_failure = AtomicUsize::new(usize::MAX);
+    let out: Vec<Result<Option<RunRow>, Error>> = todo
         .par_iter()
-        .map(|&(i, rep)| {
-            if interrupt::requested() {
+        .enumerate()
+        .map(|(at, &(i, rep))| {
+            if interrupt::requested() || at > first_failure.load(Ordering::SeqCst) {
                 return Ok(None);
             }
-            let r = run_one(p, i, rep, o.check_determinism)?;
-            let id = RunId {
-                experiment: p.name.clone(),
-                point: i,
-                replication: rep,
-                seed: r.seed,
-                config_hash: p.config_hash,
-            };
-            let job = &p.jobs[i];
-            let axes = job
-                .values
-                .iter()
-                .map(|(k, v)| (k.clone(), plain(v)))
-                .collect();
-            let row = RunRow::of(&p.template, id, axes, &r);
-            let line = table::csv_line(&table::cells(&row));
-            {
-                let mut j = journal
-                    .lock()
-                    .map_err(|_| Error::Internal("journal lock poisoned".into()))?;
-                j.write_all(&line)
-                    .and_then(|()| j.flush())
-                    .map_err(|e| files::os_error("the journal", jpath, "write it", e))?;
+            let row = run_and_journal(p, (i, rep), o.check_determinism, journal, jpath);
+            match &row {
+                Ok(row) => progress.tick(&format!(
+                    "point {i} rep {rep}: {:.0} req/s",
+                    row.ops[0].throughput_rps.0
+                )),
+                Err(_) => {
+                    first_failure.fetch_min(at, Ordering::SeqCst);
+                }
             }
-            progress.tick(&format!(
-                "point {i} rep {rep}: {:.0} req/s",
-                r.reads.throughput_rps
-            ));
-            Ok(Some(row))
+            row.map(Some)
         })
-        .collect::<Result<Vec<Option<RunRow>>, Error>>();
+        .collect();
     progress.finish();
-    let rows = out?;
+    let mut rows = Vec::with_capacity(out.len());
+    for r in out {
+        rows.push(r?);
+    }
     let done = rows.iter().filter(|r| r.is_some()).count();
     if done < rows.len() {
         return Err(Error::Interrupted(format!(
@@ -209,6 +197,38 @@ fn run_all(
         )));
     }
     Ok(rows.into_iter().flatten().collect())
+}
+
+/// Point `i`'s replication `rep` as a row, appended to the journal.
+fn run_and_journal(
+    p: &Sweep,
+    (i, rep): (usize, usize),
+    twice: bool,
+    journal: &Mutex<std::fs::File>,
+    jpath: &Path,
+) -> Result<RunRow, Error> {
+    let r = run_one(p, i, rep, twice)?;
+    let id = RunId {
+        experiment: p.name.clone(),
+        point: i,
+        replication: rep,
+        seed: r.seed,
+        config_hash: p.config_hash,
+    };
+    let axes = p.jobs[i]
+        .values
+        .iter()
+        .map(|(k, v)| (k.clone(), plain(v)))
+        .collect();
+    let row = RunRow::of(&p.template, id, axes, &r);
+    let line = table::csv_line(&table::cells(&row));
+    let mut j = journal
+        .lock()
+        .map_err(|_| Error::Internal("journal lock poisoned".into()))?;
+    j.write_all(&line)
+        .and_then(|()| j.flush())
+        .map_err(|e| files::os_error("the journal", jpath, "write it", e))?;
+    Ok(row)
 }
 
 /// Point `i`'s replication `rep`, checked; with `twice`, run again and compared, as MadSim's
