@@ -269,7 +269,7 @@ impl BenchmarkArgs {
 /// a key no flag sets is named as the workload key it is.
 fn workload_flag(key: &str) -> String {
     let flag = match key {
-        "clients" | "conns" | "endpoints" | "balancer" | "auth" | "seed" => key,
+        "clients" | "conns" | "endpoints" | "balancer" | "auth" => key,
         "target_leader" | "rbac_rules" | "token_reuse" | "write_rate" => key,
         "total" | "rate" => return format!("--{key} (of range or put)"),
         "consistency" | "limit" | "keys_in_range" | "total_keys" | "val_size" => {

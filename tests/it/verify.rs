@@ -244,8 +244,12 @@ fn errors_name_where_the_value_was_written_in_plain_words() {
     )
     .unwrap();
     let (_, _, stderr) = run(&["benchmark", "--model", m.to_str().unwrap(), "range", "foo"]);
+    // The inserted key is on the line after [cluster].
+    let line = model.lines().position(|l| l == "[cluster]").unwrap() + 2;
     assert!(
-        stderr.contains("m.toml:22: cluster: unknown key `voters_count`"),
+        stderr.contains(&format!(
+            "m.toml:{line}: cluster: unknown key `voters_count`"
+        )),
         "{stderr}"
     );
     for words in ["untagged enum", "expected u32", "struct ClusterSection"] {
