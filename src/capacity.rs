@@ -34,6 +34,8 @@ pub struct Outcome {
     pub bottleneck: (String, f64),
     /// The read stage with the largest mean.
     pub dominant_stage: String,
+    /// Ctrl-C stopped the run: it tells nothing about the rate.
+    pub interrupted: bool,
 }
 
 impl Outcome {
@@ -65,6 +67,7 @@ impl Outcome {
                 .max_by(|a, b| a.mean_ns.total_cmp(&b.mean_ns))
                 .map(|s| s.stage.name().to_string())
                 .unwrap_or_default(),
+            interrupted: r.stopped_by == crate::model::StoppedBy::Interrupted,
         }
     }
 }
@@ -97,6 +100,8 @@ pub struct Probe {
     pub dominant_stage: String,
     /// Why the probe failed, if it did.
     pub why: String,
+    /// Ctrl-C stopped some replication: the probe decides nothing.
+    pub interrupted: bool,
 }
 
 /// The search's result for one configuration.
@@ -106,6 +111,8 @@ pub struct Limit {
     pub max_rate: f64,
     /// Every probe, in the order run.
     pub probes: Vec<Probe>,
+    /// Ctrl-C stopped the search before it ended: `max_rate` is only what it had found.
+    pub interrupted: bool,
 }
 
 impl Limit {
@@ -221,6 +228,7 @@ pub fn summarize(rate: f64, runs: &[Outcome], s: &Search) -> Probe {
         bottleneck: runs[0].bottleneck.clone(),
         dominant_stage: runs[0].dominant_stage.clone(),
         why: why.join("; "),
+        interrupted: runs.iter().any(|o| o.interrupted),
     }
 }
 
@@ -234,7 +242,7 @@ pub fn probe(
     let mut runs = simulate(rate, 0..s.reps.0);
     loop {
         let pr = summarize(rate, &runs, s);
-        if !pr.unresolved || runs.len() >= s.reps.1 || pr.saturated {
+        if !pr.unresolved || runs.len() >= s.reps.1 || pr.saturated || pr.interrupted {
             return pr;
         }
         let more = simulate(rate, runs.len()..(runs.len() + 2).min(s.reps.1));
@@ -242,50 +250,67 @@ pub fn probe(
     }
 }
 
-/// Finds the highest rate that meets every objective, to within `s.precision`.
+/// Finds the highest rate that meets every objective, to within `s.precision`; a probe that
+/// Ctrl-C stopped ends the search, keeping what it had found.
 pub fn max_rate(s: &Search, mut simulate: impl FnMut(f64, Range<usize>) -> Vec<Outcome>) -> Limit {
     let mut probes = Vec::new();
-    let mut run = |rate: f64, probes: &mut Vec<Probe>| {
-        let pr = probe(rate, s, &mut simulate);
+    let mut lo = 0.0f64;
+    let interrupted = bracket_and_bisect(s, &mut simulate, &mut probes, &mut lo).is_none();
+    Limit {
+        max_rate: lo,
+        probes,
+        interrupted,
+    }
+}
+
+/// The search itself, raising `lo` as rates pass; `None` when a probe was interrupted.
+fn bracket_and_bisect(
+    s: &Search,
+    simulate: &mut impl FnMut(f64, Range<usize>) -> Vec<Outcome>,
+    probes: &mut Vec<Probe>,
+    lo: &mut f64,
+) -> Option<()> {
+    let mut run = |rate: f64| {
+        let pr = probe(rate, s, simulate);
+        if pr.interrupted {
+            return None;
+        }
         let pass = pr.pass;
         probes.push(pr);
-        pass
+        Some(pass)
     };
-    let (mut lo, mut hi) = (0.0f64, f64::INFINITY);
+    let mut hi = f64::INFINITY;
     let mut r = s.target;
-    if run(r, &mut probes) {
-        lo = r;
+    if run(r)? {
+        *lo = r;
         while hi.is_infinite() && r < s.target * 64.0 {
             r *= 2.0;
-            if run(r, &mut probes) {
-                lo = r;
+            if run(r)? {
+                *lo = r;
             } else {
                 hi = r;
             }
         }
     } else {
         hi = r;
-        while lo == 0.0 && r > s.target / 1024.0 {
+        while *lo == 0.0 && r > s.target / 1024.0 {
             r /= 2.0;
-            if run(r, &mut probes) {
-                lo = r;
+            if run(r)? {
+                *lo = r;
             } else {
                 hi = r;
             }
         }
     }
-    while lo > 0.0 && hi.is_finite() && hi / lo - 1.0 > s.precision {
-        let mid = (lo * hi).sqrt();
-        if run(mid, &mut probes) {
-            lo = mid;
+    while *lo > 0.0 && hi.is_finite() && hi / *lo - 1.0 > s.precision {
+        let mid = (*lo * hi).sqrt();
+        if run(mid)? {
+            *lo = mid;
         } else {
             hi = mid;
         }
     }
-    Limit {
-        max_rate: lo,
-        probes,
-    }
+    Some(())
 }
 
 /// The cheapest candidate whose maximum rate reaches `target` (ties: the higher rate, then
@@ -337,6 +362,7 @@ mod tests {
                     complete: load < 1.0,
                     bottleneck: ("member0_cpu".into(), load.min(1.0)),
                     dominant_stage: "cpu_queue".into(),
+                    interrupted: false,
                 }
             })
             .collect()
@@ -405,6 +431,7 @@ mod tests {
                 complete: true,
                 bottleneck: ("member0_disk".into(), 0.5),
                 dominant_stage: "replicate".into(),
+                interrupted: false,
             })
             .collect()
         };
@@ -415,6 +442,25 @@ mod tests {
             ..search(1_000.0)
         };
         assert!(probe(100.0, &allowed, &mut { failing }).pass);
+    }
+
+    #[test]
+    fn an_interrupted_probe_ends_the_search_keeping_what_it_found() {
+        let mut calls = Vec::new();
+        let mut inner = toy(0.0, &mut calls);
+        let mut n = 0;
+        let lim = max_rate(&search(1_000.0), |rate, reps| {
+            n += 1;
+            let mut runs = inner(rate, reps);
+            if n == 3 {
+                runs[0].interrupted = true;
+            }
+            runs
+        });
+        assert!(lim.interrupted);
+        // 1,000 and 2,000 passed; the third probe (4,000) was stopped and is not kept.
+        assert_eq!(lim.probes.len(), 2, "{lim:?}");
+        assert_eq!(lim.max_rate, 2_000.0);
     }
 
     #[test]

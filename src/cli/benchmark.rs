@@ -6,11 +6,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use crate::config::experiment::Limits;
+use crate::config::limits::flag_name;
 use crate::config::workload::WorkloadSpec;
 use crate::error::Error;
 use crate::model::RunOptions;
 use crate::runner::bench::{self, BenchOptions, ExplainOptions, TraceOptions};
+
+use super::caps::CapArgs;
 
 /// The reference model shipped with etcdsim.
 pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
@@ -57,20 +59,8 @@ pub struct BenchmarkArgs {
     /// etcdsim: background puts per second beside the benchmark's own requests (0: none).
     #[arg(long = "write-rate", global = true, default_value_t = 0.0)]
     pub write_rate: f64,
-    /// Cap: stop after this many simulated events (the report says when a cap fired).
-    #[arg(long = "max-events", global = true, default_value_t = 2_000_000_000)]
-    pub max_events: u64,
-    /// Cap: stop when simulated time passes this many seconds.
-    #[arg(
-        long = "max-sim-time",
-        global = true,
-        default_value_t = 3600.0,
-        value_name = "SECONDS"
-    )]
-    pub max_sim_time: f64,
-    /// Cap: stop, as saturated, when this many requests are in flight (bounds memory too).
-    #[arg(long = "max-in-flight", global = true, default_value_t = 200_000)]
-    pub max_in_flight: u64,
+    #[command(flatten)]
+    pub caps: CapArgs,
     #[command(subcommand)]
     pub op: BenchOp,
 }
@@ -194,7 +184,7 @@ pub struct RangeArgs {
 impl BenchmarkArgs {
     /// `etcdsim benchmark`.
     pub fn run(&self) -> Result<(), Error> {
-        bench::benchmark(&self.options()?)
+        bench::benchmark(&self.options()?, &mut std::io::stdout().lock())
     }
 
     /// The runner's options for these flags.
@@ -203,6 +193,7 @@ impl BenchmarkArgs {
             model: self.model.clone(),
             set: self.set.clone(),
             workload: self.spec(),
+            key_name: workload_flag,
             seed: self.seed,
             run: self.run_options()?,
         })
@@ -253,15 +244,10 @@ impl BenchmarkArgs {
 
     /// The run's caps, checked; errors name the flags.
     fn run_options(&self) -> Result<RunOptions, Error> {
-        let limits = Limits {
-            max_events: Some(self.max_events),
-            max_sim_time_s: Some(self.max_sim_time),
-            max_in_flight: Some(self.max_in_flight),
-        };
-        Ok(limits.run_options_named("command line", |key| match key {
-            "max_sim_time_s" => "--max-sim-time".to_string(),
-            k => format!("--{}", k.replace('_', "-")),
-        })?)
+        Ok(self
+            .caps
+            .limits()
+            .run_options_named("command line", flag_name)?)
     }
 
     /// "--clients=1000 --conns=100 range --consistency=l --total=20000", for headings.
@@ -279,6 +265,24 @@ impl BenchmarkArgs {
     }
 }
 
+/// The flag that sets a workload key, for errors: `put_val_size` is set by `put --val-size`;
+/// a key no flag sets is named as the workload key it is.
+fn workload_flag(key: &str) -> String {
+    let flag = match key {
+        "clients" | "conns" | "endpoints" | "balancer" | "auth" => key,
+        "target_leader" | "rbac_rules" | "token_reuse" | "write_rate" => key,
+        "total" | "rate" => return format!("--{key} (of range or put)"),
+        "consistency" | "limit" | "keys_in_range" | "total_keys" | "val_size" => {
+            return format!("range --{}", key.replace('_', "-"));
+        }
+        "key_size" => return "range KEY (its length is the key size)".into(),
+        "put_key_size" => return "put --key-size".into(),
+        "put_val_size" => return "put --val-size".into(),
+        k => return format!("workload key {k} (no flag sets it)"),
+    };
+    format!("--{}", flag.replace('_', "-"))
+}
+
 /// The name a flag's value has on the command line (`per-conn`, `simple-token`).
 fn value_name(v: impl ValueEnum) -> String {
     v.to_possible_value()
@@ -289,11 +293,12 @@ fn value_name(v: impl ValueEnum) -> String {
 impl ExplainArgs {
     /// `etcdsim explain`.
     pub fn run(&self) -> Result<(), Error> {
-        bench::explain(&ExplainOptions {
+        let o = ExplainOptions {
             heading: self.bench.heading(),
             bench: self.bench.options()?,
             svg: self.svg.clone(),
-        })
+        };
+        bench::explain(&o, &mut std::io::stdout().lock())
     }
 }
 

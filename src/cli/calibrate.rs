@@ -7,6 +7,8 @@ use clap::Args;
 use crate::error::Error;
 use crate::runner::calibrate;
 
+use super::caps::CapArgs;
+
 /// Arguments of `etcdsim calibrate`.
 #[derive(Args, Debug, Clone)]
 pub struct CalibrateArgs {
@@ -22,16 +24,22 @@ pub struct CalibrateArgs {
     /// Override the file's evaluation budget.
     #[arg(long)]
     pub max_evals: Option<usize>,
+    #[command(flatten)]
+    pub caps: CapArgs,
 }
 
 impl CalibrateArgs {
     /// `etcdsim calibrate`.
     pub fn run(&self) -> Result<(), Error> {
-        calibrate::calibrate(&calibrate::Options {
-            file: self.file.clone(),
-            out: self.out.clone(),
-            check: self.check,
-            max_evals: self.max_evals,
-        })
+        calibrate::calibrate(
+            &calibrate::Options {
+                file: self.file.clone(),
+                out: self.out.clone(),
+                check: self.check,
+                max_evals: self.max_evals,
+                limits: self.caps.limits(),
+            },
+            &mut std::io::stdout().lock(),
+        )
     }
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::error::Error;
-use crate::runner::experiment;
+use crate::runner::merge;
 
 /// Arguments of `etcdsim merge`.
 #[derive(Args, Debug, Clone)]
@@ -18,11 +18,19 @@ pub struct MergeArgs {
     /// Write here instead of `output/<experiment>/`.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write into a non-empty --out that is not an earlier etcdsim output.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl MergeArgs {
     /// `etcdsim merge`.
     pub fn run(&self) -> Result<(), Error> {
-        experiment::merge(&self.experiment, &self.shards, self.out.as_deref())
+        merge::merge(
+            &self.experiment,
+            &self.shards,
+            self.out.as_deref(),
+            self.force,
+        )
     }
 }

@@ -1,9 +1,11 @@
 //! The command line: clap arguments, one file per command, each turned into the runner's plain
-//! options; the runner does the work. Exit codes: 0 success, 2 bad input, 1 internal failure,
-//! 130 a sweep interrupted by Ctrl-C ([`crate::error::Error::exit_code`]).
+//! options; the runner does the work. Exit codes: 0 success, 1 internal failure, 2 bad input,
+//! 3 a file operation the system refused, 130 Ctrl-C, 141 a closed standard output
+//! ([`crate::error::Error::exit_code`]).
 
 pub mod benchmark;
 pub mod calibrate;
+pub mod caps;
 pub mod merge;
 pub mod plan;
 pub mod run;
@@ -78,8 +80,10 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away: nobody is left to tell.
+        Err(e @ Error::BrokenPipe) => ExitCode::from(e.exit_code()),
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::runner::console::note(format!("error: {e}"));
             ExitCode::from(e.exit_code())
         }
     }

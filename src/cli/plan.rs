@@ -7,6 +7,8 @@ use clap::Args;
 use crate::error::Error;
 use crate::runner::plan;
 
+use super::caps::CapArgs;
+
 /// Arguments of `etcdsim plan`.
 #[derive(Args, Debug, Clone)]
 pub struct PlanArgs {
@@ -15,18 +17,28 @@ pub struct PlanArgs {
     /// Write here instead of `output/<plan>/`.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 1024 (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Write into a non-empty --out that is not an earlier etcdsim output.
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub caps: CapArgs,
 }
 
 impl PlanArgs {
     /// `etcdsim plan`.
     pub fn run(&self) -> Result<(), Error> {
-        plan::plan(&plan::Options {
-            plan: self.plan.clone(),
-            out: self.out.clone(),
-            threads: self.threads,
-        })
+        plan::plan(
+            &plan::Options {
+                plan: self.plan.clone(),
+                out: self.out.clone(),
+                threads: self.threads,
+                force: self.force,
+                limits: self.caps.limits(),
+            },
+            &mut std::io::stdout().lock(),
+        )
     }
 }

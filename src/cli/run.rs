@@ -8,6 +8,8 @@ use clap::Args;
 use crate::error::Error;
 use crate::runner::experiment;
 
+use super::caps::CapArgs;
+
 /// Arguments of `etcdsim run`.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
@@ -17,9 +19,19 @@ pub struct RunArgs {
     /// --shard).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads (default: all cores; RAYON_NUM_THREADS also works).
+    /// Worker threads, 1 to 1024 (default: all cores; RAYON_NUM_THREADS also works).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Write into a non-empty --out that is not an earlier etcdsim output (only etcdsim's own
+    /// files are replaced; `/` and the home directory are always refused).
+    #[arg(long)]
+    pub force: bool,
+    /// Run every run twice and compare the event traces: a run that is not a pure function of
+    /// its files and seed stops the sweep, naming the first point and seed that diverged.
+    #[arg(long = "check-determinism")]
+    pub check_determinism: bool,
+    #[command(flatten)]
+    pub caps: CapArgs,
     /// Run even if the sweep has more runs than the safety limit (10,000).
     #[arg(long)]
     pub yes: bool,
@@ -42,6 +54,9 @@ impl RunArgs {
             resume: self.resume,
             shard: self.shard,
             quiet: false,
+            force: self.force,
+            check_determinism: self.check_determinism,
+            limits: self.caps.limits(),
         };
         experiment::run(&self.experiment, &opts)
     }

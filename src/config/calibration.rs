@@ -57,6 +57,9 @@ pub struct CalibrationFile {
     pub cpu_weight: f64,
     /// The parameters that may move.
     pub params: toml::Table,
+    /// Caps on each run, as in experiment files.
+    #[serde(default)]
+    pub limits: super::limits::Limits,
 }
 
 fn one() -> u64 {

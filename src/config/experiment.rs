@@ -31,8 +31,10 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+pub use super::limits::Limits;
+use super::messages::join;
 use super::model::ModelSource;
-use super::variant::{Override, number_value};
+use super::variant::{Override, blame, number_value};
 use super::workload::WorkloadSpec;
 use crate::model::{ClusterParams, Workload};
 
@@ -69,60 +71,6 @@ pub struct ExperimentFile {
     /// Caps on each run.
     #[serde(default)]
     pub limits: Limits,
-}
-
-/// `[limits]`: caps on each run, so an impossible point ends with a clear result instead of
-/// exhausting the machine. The cap that fired is in the `stopped_by` column.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limits {
-    /// Stop a run after this many events (default 2,000,000,000).
-    pub max_events: Option<u64>,
-    /// Stop a run when simulated time passes this many seconds (default 3600).
-    pub max_sim_time_s: Option<f64>,
-    /// Stop a run as saturated when this many requests are in flight (default 200,000); this
-    /// also bounds its memory.
-    pub max_in_flight: Option<u64>,
-}
-
-impl Limits {
-    /// The run options these caps give, or the rule a value breaks (`file` names it).
-    pub fn run_options(&self, file: &str) -> Result<crate::model::RunOptions, ConfigError> {
-        self.run_options_named(file, |key| format!("limits.{key}"))
-    }
-
-    /// [`Limits::run_options`], naming each key in errors as `name(key)` does (the command
-    /// line calls them `--max-events` and so on).
-    pub fn run_options_named(
-        &self,
-        file: &str,
-        name: impl Fn(&str) -> String,
-    ) -> Result<crate::model::RunOptions, ConfigError> {
-        let bad = |key: &str, rule: String| ConfigError::invalid(file, name(key), rule);
-        let mut o = crate::model::RunOptions::default();
-        if let Some(n) = self.max_events {
-            if n == 0 {
-                return Err(bad("max_events", "must be at least 1".into()));
-            }
-            o.max_events = n;
-        }
-        if let Some(t) = self.max_sim_time_s {
-            if !(t.is_finite() && t > 0.0 && t <= 1e9) {
-                return Err(bad(
-                    "max_sim_time_s",
-                    format!("must be a number of seconds in (0, 1e9] (got {t})"),
-                ));
-            }
-            o.max_sim_time = crate::engine::SimDuration::from_secs_f64(t);
-        }
-        if let Some(n) = self.max_in_flight {
-            if n == 0 {
-                return Err(bad("max_in_flight", "must be at least 1".into()));
-            }
-            o.max_in_flight = n;
-        }
-        Ok(o)
-    }
 }
 
 fn one() -> u32 {
@@ -170,8 +118,11 @@ enum Axis {
 /// A grid point: (key, value) per axis, in axis order.
 pub type Point = Vec<(String, toml::Value)>;
 
-/// Points beyond this need `--yes`.
+/// The most points a grid (or an axis) may have.
 pub const MAX_POINTS: usize = 100_000;
+/// The most runs one `etcdsim run` may make (its rows are held until the end, a couple of
+/// kilobytes each); a larger sweep is split with `--shard K/N`.
+pub const MAX_RUNS: usize = 1_000_000;
 
 fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value>, ConfigError> {
     let bad = |rule: String| ConfigError::invalid(file, format!("grid.{key}"), rule);
@@ -196,7 +147,8 @@ fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value
                     "needs step > 0 and from <= to (got from {from}, to {to}, step {step})"
                 )));
             }
-            let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+            // `as` saturates a span too large to count; the cap below refuses it.
+            let n = (((to - from) / step + 1e-9).floor() as usize).saturating_add(1);
             if n > MAX_POINTS {
                 return Err(bad(format!("{n} values: more than {MAX_POINTS}")));
             }
@@ -214,6 +166,9 @@ fn axis_values(file: &str, key: &str, v: &toml::Value) -> Result<Vec<toml::Value
                 return Err(bad(format!(
                     "a log range needs log = true, 0 < from <= to and points >= 2 (got from {from}, to {to}, points {points})"
                 )));
+            }
+            if points as usize > MAX_POINTS {
+                return Err(bad(format!("{points} values: more than {MAX_POINTS}")));
             }
             let r = (to / from).ln();
             (0..points)
@@ -258,11 +213,13 @@ impl ExperimentFile {
             .map(|a| a.1.len())
             .try_fold(1usize, |acc, n| acc.checked_mul(n))
             .unwrap_or(usize::MAX);
-        if total > MAX_POINTS * 10 {
+        // Every point is validated into parameters held in memory (kilobytes each): a grid
+        // beyond this is refused before it is expanded.
+        if total.saturating_add(self.points.len()) > MAX_POINTS {
             return Err(ConfigError::invalid(
                 file,
                 "grid",
-                format!("{total} points is beyond any sensible sweep"),
+                format!("{total} points is more than {MAX_POINTS}, beyond any sensible sweep"),
             ));
         }
         let mut points: Vec<Point> = vec![Vec::new()];
@@ -336,13 +293,21 @@ impl ExperimentFile {
     /// error names the point.
     pub fn jobs(&self, file: &str, model: &ModelSource) -> Result<Vec<Job>, ConfigError> {
         let base = Override::sets(&self.set);
+        let base_sources: Vec<String> = self.set.keys().map(|k| join("set", k)).collect();
+        let points = self.points(file)?;
+        let from_grid = points.len() - self.points.len();
         let mut jobs = Vec::new();
-        for (i, values) in self.points(file)?.into_iter().enumerate() {
+        for (i, values) in points.into_iter().enumerate() {
+            let explicit = i.checked_sub(from_grid);
             let mut overrides = base.clone();
+            let mut sources = base_sources.clone();
             let mut wl = self.workload.clone();
             for (k, v) in &values {
                 match k.strip_prefix("model.") {
-                    Some(mk) => overrides.push(Override::set(mk, v)),
+                    Some(mk) => {
+                        overrides.push(Override::set(mk, v));
+                        sources.push(self.source_of(k, explicit));
+                    }
                     None => {
                         wl.insert(k.clone(), v.clone());
                     }
@@ -355,13 +320,14 @@ impl ExperimentFile {
             };
             let cluster = model
                 .variant(&overrides)
-                .map_err(|err| ConfigError::Invalid {
-                    file: ctx.clone(),
-                    key: "model".into(),
-                    rule: err.to_string(),
-                })?;
+                .map_err(|e| blame(&ctx, &overrides, &sources, e))?;
+            // A workload key a point sets is blamed on its axis, any other on [workload].
+            let name = |k: &str| match values.iter().any(|(axis, _)| axis == k) {
+                true => self.source_of(k, explicit),
+                false => join("workload", k),
+            };
             let workload =
-                WorkloadSpec::from_table(&ctx, wl)?.validate(&cluster, &ctx, "workload.")?;
+                WorkloadSpec::from_table(&ctx, wl)?.validate_named(&cluster, &ctx, &name)?;
             jobs.push(Job {
                 values,
                 cluster,
@@ -369,6 +335,19 @@ impl ExperimentFile {
             });
         }
         Ok(jobs)
+    }
+
+    /// Where the value of the axis `key` is written: in the grid (`grid."clients,conns"`), or
+    /// in the explicit point `explicit` (`points[2].clients`).
+    fn source_of(&self, key: &str, explicit: Option<usize>) -> String {
+        match explicit {
+            Some(j) => join(&format!("points[{j}]"), key),
+            None => self
+                .grid
+                .keys()
+                .find(|g| g.split(',').any(|part| part.trim() == key))
+                .map_or_else(|| join("grid", key), |g| join("grid", g)),
+        }
     }
 
     /// The chart's x must be a numeric axis; every other axis that varies must make the lines.
@@ -445,13 +424,13 @@ pub struct RunEntry {
     pub values: String,
 }
 
-/// `run.toml`: the resolved experiment with its model file and the hash of both files' text,
-/// and every run with its seed, so that any one can be replayed.
+/// `run.toml`: the resolved experiment with its model file, the hash of both files' text, the
+/// shard it ran (`K/N`, if one), and every run with its seed, so that any one can be replayed.
 pub fn run_toml(
     e: &ExperimentFile,
     name: &str,
     model_file: &str,
-    config_hash: u64,
+    (config_hash, shard): (u64, Option<String>),
     runs: Vec<RunEntry>,
 ) -> Result<String, String> {
     #[derive(Serialize)]
@@ -460,6 +439,9 @@ pub fn run_toml(
         experiment: &'a str,
         model_file: &'a str,
         config_hash: String,
+        /// "K/N" for a shard's output, which `merge` checks.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shard: Option<String>,
         base_seed: u64,
         replications: u32,
         experiment_file: &'a ExperimentFile,
@@ -470,6 +452,7 @@ pub fn run_toml(
         experiment: name,
         model_file,
         config_hash: format!("{config_hash:016x}"),
+        shard,
         base_seed: e.seed,
         replications: e.replications,
         experiment_file: e,
@@ -481,11 +464,14 @@ pub fn run_toml(
 /// Parses an experiment file's `text` (`file` names it in errors).
 pub fn parse(file: &str, text: &str) -> Result<ExperimentFile, ConfigError> {
     let e: ExperimentFile = super::parse(file, text)?;
-    if e.replications == 0 {
+    if !(1..=MAX_RUNS as u32).contains(&e.replications) {
         return Err(ConfigError::invalid(
             file,
             "replications",
-            "must be at least 1",
+            format!(
+                "must be at least 1 and at most {MAX_RUNS} (got {})",
+                e.replications
+            ),
         ));
     }
     Ok(e)

@@ -9,6 +9,8 @@
 pub mod calibration;
 pub mod dist;
 pub mod experiment;
+pub mod limits;
+pub mod messages;
 pub mod model;
 pub mod plan;
 pub mod variant;
@@ -17,14 +19,6 @@ pub mod workload;
 /// A problem with an input file.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    /// The file could not be read.
-    #[error("{file}: cannot read the file: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// Why.
-        source: std::io::Error,
-    },
     /// The file is not valid TOML or does not fit the expected shape.
     #[error("{file}{}: {msg}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Parse {
@@ -78,72 +72,95 @@ pub fn parent_of<'a, 'k>(
     Some((cur, last))
 }
 
-fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
-    span.map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1)
+/// A parse error of `text` at `span`: its line, the key path there, and the rule in plain
+/// words (serde's message translated; an unknown key with the nearest valid one).
+fn located(file: &str, text: &str, span: Option<std::ops::Range<usize>>, msg: &str) -> ConfigError {
+    let line = span.as_ref().map(|s| messages::line_at(text, s.start));
+    let key = span.as_ref().and_then(|s| messages::key_at(text, s.start));
+    let given = span.and_then(|s| text.get(s));
+    ConfigError::Parse {
+        file: file.to_string(),
+        line,
+        msg: rule_at(key.as_deref(), msg, given),
+    }
 }
 
-/// Edit distance between two keys (Levenshtein), for suggestions.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
-/// Improves serde's "unknown field `x`, expected one of `a`, `b`" with the nearest valid key
-/// and, when the line is known, the table it sits in.
-pub(crate) fn explain_unknown(msg: &str, text: &str, line: Option<usize>) -> String {
-    let Some(rest) = msg.strip_prefix("unknown field `") else {
-        return msg.to_string();
+/// `msg` in plain words, after the key path it concerns (for an unknown key, the table that
+/// holds it), with the value `given` where the words do not already quote it.
+fn rule_at(key: Option<&str>, msg: &str, given: Option<&str>) -> String {
+    let (key, mut rule) = match messages::unknown_key(msg) {
+        Some(rule) => (key.map(parent_path), rule),
+        None => (key.map(String::from), messages::plain_words(msg)),
     };
-    let Some((bad, expected)) = rest.split_once('`') else {
-        return msg.to_string();
-    };
-    let keys: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
-    let mut out = msg.to_string();
-    if let Some(l) = line {
-        let table = text
-            .lines()
-            .take(l)
-            .filter_map(|x| {
-                x.trim()
-                    .strip_prefix('[')
-                    .map(|t| t.trim_matches(|c| c == '[' || c == ']'))
-            })
-            .last();
-        if let Some(t) = table {
-            out = format!("in [{t}]: {out}");
-        }
-    }
-    if let Some((best, d)) = keys
-        .iter()
-        .map(|k| (*k, distance(bad, k)))
-        .min_by_key(|x| x.1)
+    let quoted = rule.contains("(got") || rule.contains(", not ") || rule.contains("unknown key");
+    if let Some(v) = given
+        .map(str::trim)
+        .filter(|v| !quoted && !v.is_empty() && !v.contains('\n'))
     {
-        if d <= (bad.len() / 3).max(2) {
-            out.push_str(&format!("; did you mean `{best}`?"));
-        }
+        let v: String = v.chars().take(80).collect();
+        rule.push_str(&format!(" (got {v})"));
     }
-    out
+    match key.filter(|k| !k.is_empty()) {
+        Some(k) => format!("{k}: {rule}"),
+        None => rule,
+    }
 }
 
-/// Parses `text` (from `file`) into `T`; an error gives the line and, for an unknown key, the
-/// table it sits in and the nearest valid key.
-pub fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| {
-        let line = line_of(text, e.span());
-        ConfigError::Parse {
-            file: file.to_string(),
-            line,
-            msg: explain_unknown(e.message().trim(), text, line),
+/// `a.b."c.d"` without its last part: `a.b`.
+fn parent_path(path: &str) -> String {
+    let mut quoted = false;
+    let mut cut = 0;
+    for (i, c) in path.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => cut = i,
+            _ => {}
         }
+    }
+    path[..cut].to_string()
+}
+
+/// Parses `text` (from `file`) into `T`; an error gives the line, the key path and the rule in
+/// plain words.
+pub fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| located(file, text, e.span(), e.message()))
+}
+
+/// Reads `table`, built in memory (a file's table with overrides or grid values), into `T`;
+/// `file` names the source and `prefix` the table's own key path (`workload`). An in-memory
+/// table has no spans, so an error's key path is found by writing the table out as TOML and
+/// parsing that; no line is given, since that text is not the file's.
+pub fn from_table<T: serde::de::DeserializeOwned>(
+    file: &str,
+    table: toml::Table,
+    prefix: &str,
+) -> Result<T, ConfigError> {
+    let direct = match T::deserialize(toml::Value::Table(table.clone())) {
+        Ok(v) => return Ok(v),
+        Err(e) => e.message().to_string(),
+    };
+    let text = toml::to_string(&table).unwrap_or_default();
+    let (key, msg) = match toml::from_str::<T>(&text) {
+        Err(e) => (
+            e.span().and_then(|s| messages::key_at(&text, s.start)),
+            e.message().to_string(),
+        ),
+        Ok(_) => (None, direct),
+    };
+    // The value as one inline literal, not as the written-out text has it.
+    let given = key
+        .as_deref()
+        .and_then(|k| messages::value_at(&table, k))
+        .map(|v| v.to_string());
+    let key = match (prefix, key) {
+        ("", k) => k,
+        (p, Some(k)) => Some(format!("{p}.{k}")),
+        (p, None) => Some(p.to_string()),
+    };
+    Err(ConfigError::Parse {
+        file: file.to_string(),
+        line: None,
+        msg: rule_at(key.as_deref(), &msg, given.as_deref()),
     })
 }
 
@@ -151,30 +168,62 @@ pub fn parse<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T
 mod tests {
     use super::*;
 
-    #[test]
-    fn unknown_keys_get_the_table_and_the_nearest_valid_key() {
-        let text = "[member]\ncores = 8\nnic_bandwith_gbps = 10\n";
-        let msg = "unknown field `nic_bandwith_gbps`, expected `cores` or `nic_bandwidth_gbps`";
-        let out = explain_unknown(msg, text, Some(3));
-        assert!(out.starts_with("in [member]: unknown field"), "{out}");
-        assert!(out.ends_with("did you mean `nic_bandwidth_gbps`?"), "{out}");
-        // Nothing close: no suggestion.
-        let out = explain_unknown("unknown field `zzzzzzzz`, expected `cores`", "", None);
-        assert!(!out.contains("did you mean"), "{out}");
-        assert_eq!(distance("votrs", "voters"), 1);
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct S {
+        a: u32,
+        t: Option<T>,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        cores: u8,
+        nic_bandwidth_gbps: f64,
     }
 
     #[test]
-    fn parse_errors_carry_the_line() {
-        #[derive(serde::Deserialize, Debug)]
-        #[serde(deny_unknown_fields)]
-        #[allow(dead_code)]
-        struct S {
-            a: u32,
-        }
-        let e = parse::<S>("x.toml", "a = 1\nb = 2\n").unwrap_err();
-        let msg = e.to_string();
-        assert!(msg.starts_with("x.toml:2:"), "{msg}");
-        assert!(msg.contains("unknown field `b`"), "{msg}");
+    fn parse_errors_carry_the_line_the_key_and_a_plain_rule() {
+        let e = parse::<S>("x.toml", "a = 1\nb = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "x.toml:2: unknown key `b` (valid keys: a, t)");
+        let text = "a = 1\n[t]\ncores = 8\nnic_bandwith_gbps = 10\n";
+        let e = parse::<S>("x.toml", text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.toml:4: t: unknown key `nic_bandwith_gbps`; did you mean `nic_bandwidth_gbps`?"
+        );
+        let e = parse::<S>("x.toml", "a = \"x\"\n").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.toml:1: a: must be a whole number from 0 to 4294967295, not the text \"x\""
+        );
+        let e = parse::<S>(
+            "x.toml",
+            "a = 1\n[t]\ncores = 300\nnic_bandwidth_gbps = 1\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "x.toml:3: t.cores: must be a whole number from 0 to 255 (got 300)"
+        );
+    }
+
+    #[test]
+    fn an_in_memory_table_names_the_key_without_a_line() {
+        let t: toml::Table =
+            toml::from_str("a = 1\n[t]\ncores = -1\nnic_bandwidth_gbps = 1\n").unwrap();
+        let e = from_table::<S>("e.toml (point 2)", t, "workload")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "e.toml (point 2): workload.t.cores: must be a whole number from 0 to 255 (got -1)"
+        );
+        assert_eq!(parent_path("grid.\"model.x\".y"), "grid.\"model.x\"");
     }
 }

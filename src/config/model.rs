@@ -176,9 +176,15 @@ fn yes() -> bool {
     true
 }
 
+/// The most entries the proxy's cache may hold: a few hundred megabytes.
+pub const MAX_CACHE_ENTRIES: u64 = 10_000_000;
+
 fn d_cache_entries() -> u64 {
     2048
 }
+
+/// The largest `write.max_request_bytes`.
+pub const MAX_REQUEST_BYTES: u64 = 1 << 31;
 
 /// `[write]`
 #[derive(Debug, Clone, Deserialize)]
@@ -236,8 +242,19 @@ impl WriteSection {
             ("write.max_apply_lag_entries", self.max_apply_lag_entries),
         ] {
             if v == 0 {
-                return Err(ConfigError::invalid(file, k, "must be at least 1"));
+                return Err(ConfigError::invalid(file, k, "must be at least 1 (got 0)"));
             }
+        }
+        // A request's size is counted in 32 bits, with its overheads.
+        if self.max_request_bytes > MAX_REQUEST_BYTES {
+            return Err(ConfigError::invalid(
+                file,
+                "write.max_request_bytes",
+                format!(
+                    "must be at most {MAX_REQUEST_BYTES} (2 GiB) (got {})",
+                    self.max_request_bytes
+                ),
+            ));
         }
         Ok(WriteParams {
             batch_interval: crate::engine::SimDuration::from_secs_f64(ms / 1e3),
@@ -525,6 +542,37 @@ impl Default for MessageSection {
     }
 }
 
+/// The largest message overhead a model may give: a mebibyte is far above any real one, and
+/// low enough that a message's size always fits the model's 32-bit byte counts.
+pub const MAX_OVERHEAD_BYTES: u32 = 1 << 20;
+
+impl MessageSection {
+    fn validate(&self, file: &str) -> Result<MessageSizes, ConfigError> {
+        for (key, v) in [
+            ("request_overhead_bytes", self.request_overhead_bytes),
+            ("response_overhead_bytes", self.response_overhead_bytes),
+            ("per_kv_overhead_bytes", self.per_kv_overhead_bytes),
+            ("raft_message_bytes", self.raft_message_bytes),
+            ("entry_overhead_bytes", self.entry_overhead_bytes),
+        ] {
+            if v > MAX_OVERHEAD_BYTES {
+                return Err(ConfigError::invalid(
+                    file,
+                    format!("messages.{key}"),
+                    format!("must be at most {MAX_OVERHEAD_BYTES} bytes (got {v})"),
+                ));
+            }
+        }
+        Ok(MessageSizes {
+            request_overhead: self.request_overhead_bytes,
+            response_overhead: self.response_overhead_bytes,
+            per_kv_overhead: self.per_kv_overhead_bytes,
+            raft_message: self.raft_message_bytes,
+            entry_overhead: self.entry_overhead_bytes,
+        })
+    }
+}
+
 /// `[disk]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -692,11 +740,15 @@ impl ModelFile {
                         "the proxy runs on a host named \"proxy\"; placement already has one",
                     ));
                 }
-                if px.cache_entries == 0 {
+                // The cache holds an entry per range it caches, up to this many.
+                if !(1..=MAX_CACHE_ENTRIES).contains(&px.cache_entries) {
                     return Err(ConfigError::invalid(
                         file,
                         "proxy.cache_entries",
-                        "must be at least 1",
+                        format!(
+                            "must be between 1 and {MAX_CACHE_ENTRIES}, what a run can hold (got {})",
+                            px.cache_entries
+                        ),
                     ));
                 }
                 hosts.push(Host {
@@ -743,13 +795,7 @@ impl ModelFile {
             latency,
             member_costs: self.member_costs(file)?,
             client_costs: self.client_costs(file)?,
-            sizes: MessageSizes {
-                request_overhead: self.messages.request_overhead_bytes,
-                response_overhead: self.messages.response_overhead_bytes,
-                per_kv_overhead: self.messages.per_kv_overhead_bytes,
-                raft_message: self.messages.raft_message_bytes,
-                entry_overhead: self.messages.entry_overhead_bytes,
-            },
+            sizes: self.messages.validate(file)?,
             fsync: cost(file, "disk.fsync_us", &self.disk.fsync_us)?,
             fsync_ns_per_byte: non_negative(
                 file,
@@ -1028,16 +1074,13 @@ impl ModelSource {
         for o in overrides {
             o.apply(&self.file, &mut table)?;
         }
-        let raw = match ModelFile::deserialize(toml::Value::Table(table)) {
+        let raw = match ModelFile::deserialize(toml::Value::Table(table.clone())) {
             Ok(raw) => raw,
             // The file itself is wrong: parse its text again, only to say on which line.
             Err(_) if overrides.is_empty() => super::parse::<ModelFile>(&self.file, &self.text)?,
-            Err(e) => {
-                return Err(ConfigError::Parse {
-                    file: format!("{} (with --set overrides)", self.file),
-                    line: None,
-                    msg: super::explain_unknown(e.message().trim(), "", None),
-                });
+            Err(_) => {
+                let file = format!("{} (with --set overrides)", self.file);
+                super::from_table::<ModelFile>(&file, table, "")?
             }
         };
         raw.validate(&self.file)
@@ -1118,7 +1161,11 @@ mod tests {
         let text = SHIPPED.replacen("[cluster]\n", "[cluster]\nvoter = 3\n", 1);
         let m = ModelSource::parse("m.toml", &text).unwrap();
         let e = m.params().unwrap_err().to_string();
-        assert!(e.starts_with("m.toml:") && e.contains("[cluster]"), "{e}");
+        assert!(
+            e.starts_with("m.toml:")
+                && e.contains("cluster: unknown key `voter`; did you mean `voters`?"),
+            "{e}"
+        );
         let e = m
             .variant(&[Override::number("cluster.voters", 5.0)])
             .unwrap_err()

@@ -18,15 +18,18 @@
 //! set = { "cluster.voters" = 3 }
 //! grid = { "member.cores" = [8, 16] }          # optional: one candidate per value
 //! cost_per = { "member.cores" = 0.25 }         # optional: cost += value × this, per axis
+//! [limits]                                     # optional caps on each run, as in experiments
+//! max_in_flight = 20000
 //! ```
 
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::limits::Limits;
 use super::model::ModelSource;
 use super::variant::{Override, literal_text};
 use super::workload::WorkloadSpec;
-use crate::model::{ClusterParams, Workload};
+use crate::model::{ClusterParams, RunOptions, Workload};
 
 /// A plan file.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -66,6 +69,9 @@ pub struct PlanFile {
     pub candidates: Vec<CandidateSpec>,
     /// Sensitivity of the chosen candidate's maximum rate (off when absent).
     pub sensitivity: Option<Sensitivity>,
+    /// Caps on each run (the defaults but for `max_in_flight`, 20,000 here).
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 fn one() -> u64 {
@@ -159,8 +165,18 @@ pub struct Candidate {
     pub model: String,
     /// The model's overrides: the candidate's `set`, then its grid values.
     pub overrides: Vec<Override>,
+    /// Where each override is in the plan file (`candidates[0].set."cluster.voters"`).
+    pub sources: Vec<String>,
     /// Relative cost.
     pub cost: f64,
+}
+
+impl Candidate {
+    /// An error of the candidate's model variant, blamed on the plan file where one of the
+    /// candidate's overrides is at fault ([`super::variant::blame`]).
+    pub fn blame(&self, plan_file: &str, e: ConfigError) -> ConfigError {
+        super::variant::blame(plan_file, &self.overrides, &self.sources, e)
+    }
 }
 
 /// An input of the sensitivity analysis moved by a factor, and what the plan then runs.
@@ -175,6 +191,15 @@ pub struct SensitivityInput {
     /// The workload.
     pub workload: Workload,
 }
+/// A plan's caps on each run when neither its `[limits]` nor the command line set them: the
+/// defaults, but 20,000 requests in flight, which is saturation for a probe.
+pub fn default_run_options() -> RunOptions {
+    RunOptions {
+        max_in_flight: 20_000,
+        ..RunOptions::default()
+    }
+}
+
 /// `plan.toml`: the plan as run, and its candidates expanded with their overrides and costs.
 pub fn resolved(plan: &PlanFile, candidates: &[&Candidate]) -> Result<String, String> {
     let expanded: Vec<(&String, Vec<String>, f64)> = candidates
@@ -213,6 +238,26 @@ impl PlanFile {
             toml::Value::Float(self.target_read_rate),
         );
         t
+    }
+
+    /// Each run's caps: the plan's `[limits]` under the command line's (`cli`), over the
+    /// plan's defaults (20,000 requests in flight, which is saturation for a probe). A run
+    /// must fit within the cap on simulated time, or no probe could finish.
+    pub fn run_options(&self, file: &str, cli: &Limits) -> Result<RunOptions, ConfigError> {
+        let o = self.limits.resolve(cli, file, default_run_options())?;
+        let run_s = self.duration_s + self.warmup_s;
+        let cap_s = o.max_sim_time.as_secs_f64();
+        if run_s > cap_s {
+            return Err(ConfigError::invalid(
+                file,
+                "duration_s",
+                format!(
+                    "with warmup_s, a run lasts {run_s} simulated seconds, more than the cap on simulated time ({cap_s} s: limits.max_sim_time_s or --max-sim-time), so no probe could finish; shorten the run or raise the cap (got {})",
+                    self.duration_s
+                ),
+            ));
+        }
+        Ok(o)
     }
 
     /// The workload of one run, before the search sets its rate.
@@ -292,10 +337,13 @@ impl PlanFile {
         if let Some(w) = self.objectives.write_p99_ms {
             pos("objectives.write_p99_ms", w)?;
         }
-        if !(self.warmup_s.is_finite() && self.warmup_s >= 0.0) {
+        if !(self.warmup_s.is_finite() && self.warmup_s >= 0.0 && self.warmup_s < self.duration_s) {
             return Err(bad(
                 "warmup_s",
-                format!("must be >= 0 (got {})", self.warmup_s),
+                format!(
+                    "must be >= 0 and less than duration_s ({}) (got {})",
+                    self.duration_s, self.warmup_s
+                ),
             ));
         }
         if !(self.precision > 0.0 && self.precision <= 0.5) {
@@ -304,11 +352,15 @@ impl PlanFile {
                 format!("must be in (0, 0.5] (got {})", self.precision),
             ));
         }
-        if self.replications < 2 || self.max_replications < self.replications {
+        // A probe holds every replication's outcome at once.
+        if self.replications < 2
+            || self.max_replications < self.replications
+            || self.max_replications > 1000
+        {
             return Err(bad(
                 "replications",
                 format!(
-                    "needs 2 <= replications <= max_replications (got {} and {})",
+                    "needs 2 <= replications <= max_replications <= 1000 (got {} and {})",
                     self.replications, self.max_replications
                 ),
             ));
@@ -381,8 +433,13 @@ impl PlanFile {
     /// The candidates, each grid expanded (axes in file order, the last varying fastest).
     pub fn expand(&self) -> Vec<Candidate> {
         let mut out = Vec::new();
-        for c in &self.candidates {
+        for (i, c) in self.candidates.iter().enumerate() {
             let base = Override::sets(&c.set);
+            let base_sources: Vec<String> = c
+                .set
+                .keys()
+                .map(|k| format!("candidates[{i}].set.\"{k}\""))
+                .collect();
             let mut combos: Vec<Vec<(String, toml::Value)>> = vec![Vec::new()];
             for (k, v) in &c.grid {
                 let vals = v.as_array().cloned().unwrap_or_default();
@@ -399,10 +456,12 @@ impl PlanFile {
             }
             for combo in combos {
                 let mut overrides = base.clone();
+                let mut sources = base_sources.clone();
                 let mut cost = c.cost;
                 let mut label = Vec::new();
                 for (k, v) in &combo {
                     overrides.push(Override::set(k, v));
+                    sources.push(format!("candidates[{i}].grid.\"{k}\""));
                     let x = super::number(v);
                     if let (Some(per), Some(x)) = (c.cost_per.get(k).and_then(super::number), x) {
                         cost += per * x;
@@ -422,6 +481,7 @@ impl PlanFile {
                     name,
                     model: c.model.clone(),
                     overrides,
+                    sources,
                     cost,
                 });
             }

@@ -127,6 +127,37 @@ impl Override {
     }
 }
 
+/// An error `e` of a model variant taken with `overrides`, each written at `sources[i]` of the
+/// file `file` (`candidates[0].set."cluster.voters"`, `grid."model.member.cores"`): blamed on
+/// that place when the error's key is one an override set, so the message points where the bad
+/// value was written rather than at the model file; otherwise `e` as it is.
+pub fn blame(
+    file: &str,
+    overrides: &[Override],
+    sources: &[String],
+    e: ConfigError,
+) -> ConfigError {
+    let (key, rule, model) = match &e {
+        ConfigError::Invalid { file, key, rule } => (key.as_str(), rule.as_str(), file.as_str()),
+        ConfigError::Parse { file, msg, .. } => match msg.split_once(": ") {
+            Some((key, rule)) => (key, rule, file.as_str()),
+            None => return e,
+        },
+    };
+    let culprit = overrides.iter().zip(sources).find(|(o, _)| {
+        let k = o.key();
+        key == k || key.starts_with(&format!("{k}.")) || k.starts_with(&format!("{key}."))
+    });
+    match culprit {
+        Some((o, source)) => ConfigError::invalid(
+            file,
+            source.clone(),
+            format!("{key}: {rule} (in the variant of {model} it gives, {o})"),
+        ),
+        None => e,
+    }
+}
+
 impl fmt::Display for Override {
     /// `key=value` as `--set` takes it (`key*=factor` for a scaling).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
+use super::limits::{MAX_IN_FLIGHT, MAX_SIM_TIME_S};
 use crate::model::{
     Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, PutOp,
     RangeOp, Workload,
@@ -112,19 +113,19 @@ impl Default for WorkloadSpec {
 }
 
 impl WorkloadSpec {
-    /// Reads a workload from a TOML table (unknown keys are refused).
+    /// Reads a workload from a TOML table (unknown keys are refused); an error names the key
+    /// and the rule.
     pub fn deserialize_table(t: toml::Table) -> Result<WorkloadSpec, String> {
-        WorkloadSpec::deserialize(toml::Value::Table(t))
-            .map_err(|e| super::explain_unknown(e.message().trim(), "", None))
+        super::from_table(".", t, "").map_err(|e| match e {
+            ConfigError::Parse { msg, .. } => msg,
+            other => other.to_string(),
+        })
     }
 
-    /// [`WorkloadSpec::deserialize_table`], an error naming `file` (a file, or a point of one).
+    /// [`WorkloadSpec::deserialize_table`], an error naming `file` (a file, or a point of one)
+    /// and the key (`workload.clients`).
     pub fn from_table(file: &str, t: toml::Table) -> Result<WorkloadSpec, ConfigError> {
-        WorkloadSpec::deserialize_table(t).map_err(|msg| ConfigError::Parse {
-            file: file.to_string(),
-            line: None,
-            msg: format!("workload: {msg}"),
-        })
+        super::from_table(file, t, "workload")
     }
 
     /// The value of the numeric key `key` (defaults filled in) times `f`, as the table entry
@@ -149,10 +150,26 @@ impl WorkloadSpec {
         file: &str,
         prefix: &str,
     ) -> Result<Workload, ConfigError> {
-        let bad =
-            |key: &str, rule: String| ConfigError::invalid(file, format!("{prefix}{key}"), rule);
-        if self.clients == 0 {
-            return Err(bad("clients", "must be at least 1".into()));
+        self.validate_named(p, file, &|key| format!("{prefix}{key}"))
+    }
+
+    /// [`WorkloadSpec::validate`], naming each key in errors as `name(key)` does (the command
+    /// line names its flags: `put_val_size` is `put --val-size`).
+    pub fn validate_named(
+        &self,
+        p: &ClusterParams,
+        file: &str,
+        name: &dyn Fn(&str) -> String,
+    ) -> Result<Workload, ConfigError> {
+        let bad = |key: &str, rule: String| ConfigError::invalid(file, name(key), rule);
+        if self.clients == 0 || u64::from(self.clients) > MAX_IN_FLIGHT {
+            return Err(bad(
+                "clients",
+                format!(
+                    "must be at least 1 and at most {MAX_IN_FLIGHT}, the most a run holds (got {})",
+                    self.clients
+                ),
+            ));
         }
         if self.conns == 0 || self.conns > self.clients {
             return Err(bad(
@@ -164,7 +181,7 @@ impl WorkloadSpec {
             ));
         }
         if self.total == 0 {
-            return Err(bad("total", "must be at least 1".into()));
+            return Err(bad("total", "must be at least 1 (got 0)".into()));
         }
         if self.warmup >= self.total {
             return Err(bad(
@@ -184,14 +201,17 @@ impl WorkloadSpec {
                 ),
             ));
         }
-        for (key, x) in [
-            ("rate", self.rate),
-            ("open_rate", self.open_rate),
-            ("duration_s", self.duration_s),
-            ("warmup_s", self.warmup_s),
-        ] {
+        for (key, x) in [("rate", self.rate), ("open_rate", self.open_rate)] {
             if !(x.is_finite() && x >= 0.0) {
                 return Err(bad(key, format!("must be a finite number >= 0 (got {x})")));
+            }
+        }
+        for (key, x) in [("duration_s", self.duration_s), ("warmup_s", self.warmup_s)] {
+            if !(x.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&x)) {
+                return Err(bad(
+                    key,
+                    format!("must be a number of seconds from 0 to 1e9 (got {x})"),
+                ));
             }
         }
         for (key, x) in [

@@ -299,22 +299,16 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     let duration_end = w.duration.map(|d| SimTime::ZERO + d);
     let cap_end = SimTime::ZERO + opts.max_sim_time;
     let limit = duration_end.map_or(cap_end, |d| d.min(cap_end));
-    let why = sim.run_until(limit, opts.max_events);
+    let (why, interrupted) = run_watched(&mut sim, limit, &opts);
     let now = sim.now();
     let events = sim.events_processed();
     let trace_hash = sim.trace_hash();
     let model = sim.model;
     let m = &model.m;
     let start = m.measure_start.unwrap_or(now);
-    // A time-bounded run is measured up to its end; a request-bounded one up to its last
-    // completion.
-    let end = if w.duration.is_some() {
-        limit.min(now.max(m.last_end))
-    } else {
-        m.last_end
-    };
-    let duration = end.since(start);
+    let duration = measured_until(why, w.duration.is_some(), limit, now, m.last_end).since(start);
     let stopped_by = match why {
+        _ if interrupted => StoppedBy::Interrupted,
         StopReason::Stopped if model.saturated => StoppedBy::Saturated,
         StopReason::Stopped | StopReason::Exhausted => StoppedBy::Finished,
         StopReason::EventLimit => StoppedBy::EventCap,
@@ -362,5 +356,51 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         spans: model.trace.spans,
         rounds: model.trace.rounds,
         activities: model.trace.activities,
+    }
+}
+
+/// Where a run's measured window ends. A time-bounded run is measured up to its end; a
+/// request-bounded one up to its last completion (`last_end`), unless a cap or Ctrl-C stopped
+/// it: then it was watched up to where it stopped, and its throughput counts that window.
+fn measured_until(
+    why: StopReason,
+    timed: bool,
+    limit: SimTime,
+    now: SimTime,
+    last_end: SimTime,
+) -> SimTime {
+    match why {
+        _ if timed => limit.min(now.max(last_end)),
+        StopReason::TimeLimit => limit,
+        StopReason::EventLimit => now.max(last_end),
+        StopReason::Stopped | StopReason::Exhausted => last_end,
+    }
+}
+
+/// Events run between two looks at the stop flag: a few milliseconds of work.
+const EVENTS_PER_LOOK: u64 = 1 << 16;
+
+/// Runs `sim` until `limit` or `opts.max_events`, in slices when `opts.stop` is given so that
+/// a stop request ends the run between two slices (the same events run in the same order
+/// either way). Returns why it stopped and whether the stop flag did it.
+fn run_watched(
+    sim: &mut Simulation<EtcdModel>,
+    limit: SimTime,
+    opts: &RunOptions,
+) -> (StopReason, bool) {
+    let Some(stop) = opts.stop else {
+        return (sim.run_until(limit, opts.max_events), false);
+    };
+    let mut left = opts.max_events;
+    loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return (StopReason::EventLimit, true);
+        }
+        let slice = left.min(EVENTS_PER_LOOK);
+        let why = sim.run_until(limit, slice);
+        left -= slice;
+        if why != StopReason::EventLimit || left == 0 {
+            return (why, false);
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! What a run returns: its options, what ended it, and what it predicts.
 
+use std::sync::atomic::AtomicBool;
+
 use super::ids::MemberId;
 use super::stage::Stage;
 use crate::engine::SimDuration;
@@ -188,6 +190,9 @@ pub struct RunOptions {
     pub max_in_flight: u64,
     /// Stop when virtual time passes this, whatever else happens.
     pub max_sim_time: SimDuration,
+    /// Stop, as interrupted, soon after this flag is set (Ctrl-C; the runner owns it). A run
+    /// that is never asked to stop gives the same results with or without a flag.
+    pub stop: Option<&'static AtomicBool>,
 }
 
 /// What ended a run.
@@ -203,6 +208,8 @@ pub enum StoppedBy {
     EventCap,
     /// The cap on simulated time (`max_sim_time`) fired first: the figures cover a partial run.
     SimTimeCap,
+    /// The stop flag (Ctrl-C) was set: the figures cover a partial run.
+    Interrupted,
 }
 
 impl StoppedBy {
@@ -214,6 +221,7 @@ impl StoppedBy {
             StoppedBy::Saturated => "saturated",
             StoppedBy::EventCap => "event-cap",
             StoppedBy::SimTimeCap => "sim-time-cap",
+            StoppedBy::Interrupted => "interrupted",
         }
     }
 
@@ -231,6 +239,7 @@ impl Default for RunOptions {
             trace_requests: 0,
             max_in_flight: 200_000,
             max_sim_time: SimDuration::from_secs_f64(3600.0),
+            stop: None,
         }
     }
 }

@@ -148,6 +148,13 @@ pub fn additions(r: &RunResult) -> String {
                 r.in_flight
             );
         }
+        StoppedBy::Interrupted => {
+            let _ = writeln!(
+                o,
+                "\nINTERRUPTED by Ctrl-C after {} events, with {} requests in flight. The figures above cover the run up to then.",
+                r.events, r.in_flight
+            );
+        }
     }
     let _ = writeln!(o, "Stopped by: {}", r.stopped_by.name());
     if let Some((hits, misses)) = r.proxy_cache {

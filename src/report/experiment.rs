@@ -2,7 +2,7 @@
 //! [`SummaryRow`] per point (`summary.csv`), and the charts, all computed from typed rows.
 
 use super::charts::{self, Series};
-use super::table::{Columns, Fixed, Row};
+use super::table::{Columns, Fixed, Hex, Row};
 use crate::model::{OpResult, RunResult, Stage};
 use crate::stats::{mean, student_t_ci};
 
@@ -89,6 +89,8 @@ pub struct RunRow {
     pub replication: usize,
     /// The run's seed.
     pub seed: u64,
+    /// The hash of the experiment and model files the run came from.
+    pub config_hash: Hex,
     /// The point's value on each axis, as written (strings unquoted).
     pub axes: Vec<(String, String)>,
     /// Reads, writes and expensive reads, in the order of [`OPS`].
@@ -126,6 +128,7 @@ impl RunRow {
             point: 0,
             replication: 0,
             seed: 0,
+            config_hash: Hex(0),
             axes: axes.iter().map(|a| (a.clone(), String::new())).collect(),
             ops: [OpRow::absent(), OpRow::absent(), OpRow::absent()],
             stages: Stage::ALL.iter().map(|&s| (s, Fixed::ABSENT)).collect(),
@@ -167,6 +170,7 @@ impl RunRow {
             point: id.point,
             replication: id.replication,
             seed: id.seed,
+            config_hash: Hex(id.config_hash),
             axes,
             ops: [
                 OpRow::of(&r.reads),
@@ -222,6 +226,8 @@ pub struct RunId {
     pub replication: usize,
     /// The seed.
     pub seed: u64,
+    /// The hash of the experiment and model files.
+    pub config_hash: u64,
 }
 
 impl Row for RunRow {
@@ -230,6 +236,7 @@ impl Row for RunRow {
         c.col("point", &mut self.point);
         c.col("replication", &mut self.replication);
         c.col("seed", &mut self.seed);
+        c.col("config_hash", &mut self.config_hash);
         for (name, value) in &mut self.axes {
             c.col(name, value);
         }
@@ -516,12 +523,13 @@ mod tests {
     fn a_run_rows_header_names_its_axes_stages_and_resources() {
         let h = header(&row(0, false));
         assert_eq!(
-            &h[..6],
+            &h[..7],
             [
                 "experiment",
                 "point",
                 "replication",
                 "seed",
+                "config_hash",
                 "clients",
                 "read_throughput_rps"
             ]

@@ -23,6 +23,9 @@ pub struct PlanResult<'a> {
     pub order: Vec<usize>,
     /// The cheapest candidate that meets the target, if any.
     pub chosen: Option<usize>,
+    /// Ctrl-C stopped the plan: these are the candidates whose search finished, and none is
+    /// chosen.
+    pub partial: bool,
 }
 
 impl<'a> PlanResult<'a> {
@@ -42,7 +45,15 @@ impl<'a> PlanResult<'a> {
             chosen: choose(&costs, &rates, search.target),
             candidates,
             limits,
+            partial: false,
         }
+    }
+
+    /// The result of a plan that Ctrl-C stopped: only the finished searches, no choice.
+    pub fn partial(mut self) -> Self {
+        self.partial = true;
+        self.chosen = None;
+        self
     }
 
     fn headroom(&self, i: usize) -> f64 {
@@ -137,6 +148,14 @@ fn candidate_line(r: &PlanResult, i: usize) -> String {
 fn choice(r: &PlanResult) -> String {
     let s = r.search;
     let mut text = String::new();
+    if r.partial {
+        let _ = writeln!(
+            text,
+            "\nINTERRUPTED by Ctrl-C: only the {} candidates above finished their search; none is chosen from a partial plan.",
+            r.candidates.len()
+        );
+        return text;
+    }
     match r.chosen {
         Some(i) => {
             let _ = writeln!(
@@ -478,6 +497,7 @@ mod tests {
             } else {
                 "read p99 12.00 ms > 10 ms".into()
             },
+            interrupted: false,
         }
     }
 
@@ -500,10 +520,12 @@ mod tests {
                     probe(2000.0, false),
                     probe(1500.0, true),
                 ],
+                interrupted: false,
             },
             Limit {
                 max_rate: 64_000.0,
                 probes: vec![probe(64_000.0, true)],
+                interrupted: false,
             },
         ];
         let r = PlanResult::new("p", &search, vec![("big", 5.0), ("small", 1.0)], &limits);

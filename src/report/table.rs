@@ -71,11 +71,19 @@ impl<const D: usize> Cell for Fixed<D> {
         self.0 = if text.is_empty() {
             f64::NAN
         } else {
-            text.parse()
-                .map_err(|_| format!("{text:?} is not a number"))?
+            finite(text)?
         };
         Ok(())
     }
+}
+
+/// A finite number from `text`: what a number cell holds ("NaN" and "inf" parse as floats but
+/// are never written, so a file holding them was not written by etcdsim).
+fn finite(text: &str) -> Result<f64, String> {
+    text.parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite())
+        .ok_or_else(|| format!("{text:?} is not a number"))
 }
 
 /// A number written as Rust prints it, as short as it reads back (`3`, `6.6`, `0.2`).
@@ -87,10 +95,28 @@ impl Cell for Shortest {
         let _ = write!(out, "{}", self.0);
     }
     fn read(&mut self, text: &str) -> Result<(), String> {
-        self.0 = text
-            .parse()
-            .map_err(|_| format!("{text:?} is not a number"))?;
+        self.0 = finite(text)?;
         Ok(())
+    }
+}
+
+/// A 64-bit hash written as 16 hexadecimal digits (`config_hash`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hex(pub u64);
+
+impl Cell for Hex {
+    fn write(&self, out: &mut String) {
+        let _ = write!(out, "{:016x}", self.0);
+    }
+    fn read(&mut self, text: &str) -> Result<(), String> {
+        self.0 = u64::from_str_radix(text, 16)
+            .ok()
+            .filter(|_| text.len() == 16)
+            .ok_or_else(|| format!("{text:?} is not 16 hexadecimal digits"))?;
+        Ok(())
+    }
+    fn numeric(&self) -> bool {
+        false
     }
 }
 
@@ -226,35 +252,64 @@ pub fn parse<R: Row>(template: &R, fields: &[String]) -> Result<R, String> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReadError {
     /// The header is not that of the expected rows: another configuration wrote the file.
-    Columns,
-    /// The text is not CSV.
-    Csv(String),
+    /// Holds the first column that differs, as (expected, found).
+    Columns(String, String),
+    /// A line does not read as a row: its 1-based line number and why.
+    Row(u64, String),
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReadError::Columns(want, got) => write!(
+                f,
+                "its columns are not this experiment's (expected {want:?}, found {got:?})"
+            ),
+            ReadError::Row(line, why) => write!(f, "line {line}: {why}"),
+        }
+    }
 }
 
 /// The rows of a CSV table shaped like `template`, from `text` (lines starting with `#` are
-/// comments). Reading stops at the first record that does not read as a row: a half-written
-/// last line (the process was killed mid-write) is dropped.
-pub fn read_csv<R: Row>(template: &R, text: &str) -> Result<Vec<R>, ReadError> {
+/// comments), each with its 1-based line number. Every record must read as a row. With
+/// `torn_tail`, a last line without its newline (a process killed mid-write) is dropped
+/// instead: it was never a finished row.
+pub fn read_csv<R: Row>(
+    template: &R,
+    text: &str,
+    torn_tail: bool,
+) -> Result<Vec<(u64, R)>, ReadError> {
+    let text = match text.rfind('\n') {
+        Some(end) if torn_tail => &text[..=end],
+        None if torn_tail => "",
+        _ => text,
+    };
     let mut rd = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
+        .flexible(true)
         .from_reader(text.as_bytes());
-    let got: Vec<String> = rd
-        .headers()
-        .map_err(|e| ReadError::Csv(e.to_string()))?
-        .iter()
-        .map(String::from)
-        .collect();
-    if got != header(template) {
-        return Err(ReadError::Columns);
+    let want = header(template);
+    let got: Vec<String> = match rd.headers() {
+        Ok(h) => h.iter().map(String::from).collect(),
+        Err(e) => return Err(ReadError::Row(1, e.to_string())),
+    };
+    if got != want {
+        let at = (0..want.len().max(got.len()))
+            .find(|&i| want.get(i) != got.get(i))
+            .unwrap_or(0);
+        let name = |v: &[String]| v.get(at).cloned().unwrap_or_else(|| "(none)".into());
+        return Err(ReadError::Columns(name(&want), name(&got)));
     }
     let mut rows = Vec::new();
     for rec in rd.records() {
-        let Ok(rec) = rec else { break };
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            ReadError::Row(line, e.to_string())
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
         let fields: Vec<String> = rec.iter().map(String::from).collect();
-        match parse(template, &fields) {
-            Ok(row) => rows.push(row),
-            Err(_) => break,
-        }
+        let row = parse(template, &fields).map_err(|e| ReadError::Row(line, e))?;
+        rows.push((line, row));
     }
     Ok(rows)
 }
@@ -349,12 +404,27 @@ mod tests {
             parse(&t(0.0), &bad).unwrap_err(),
             "n: \"x\" is not a whole number"
         );
-        // Read back from a file: comments skipped, a half-written last line dropped.
+        // Read back from a file: comments skipped; a half-written last line is dropped where
+        // that is allowed (a journal), and refused elsewhere.
         let two = csv(&row, &[row.clone(), row.clone()]);
         let mut text = format!("# comment\n{}", String::from_utf8(two).unwrap());
+        assert_eq!(read_csv(&t(0.0), &text, false).unwrap()[1].0, 4);
         text.truncate(text.len() - 4);
-        assert_eq!(read_csv(&t(0.0), &text).unwrap().len(), 1);
-        assert_eq!(read_csv(&t(0.0), "name,n\n"), Err(ReadError::Columns));
+        assert_eq!(read_csv(&t(0.0), &text, true).unwrap().len(), 1);
+        assert_eq!(
+            read_csv(&t(0.0), &text, false).unwrap_err(),
+            ReadError::Row(4, "x_q_ms: missing".into())
+        );
+        assert_eq!(
+            read_csv(&t(0.0), "name,n\n", false),
+            Err(ReadError::Columns("ok".into(), "(none)".into()))
+        );
+        // A cell of the wrong type is refused with its line and column.
+        let bad = "name,n,ok,x_p_ms,x_q_ms\na,7,1,NaN,\n";
+        assert_eq!(
+            read_csv(&t(0.0), bad, false).unwrap_err().to_string(),
+            "line 2: x_p_ms: \"NaN\" is not a number"
+        );
     }
 
     #[test]

@@ -1,16 +1,24 @@
 //! `etcdsim benchmark`, `explain` and `trace`: one run of a model file under a workload given
 //! as etcd's benchmark tool's flags, printed as a report, explained stage by stage, or written
 //! as a trace.
+//!
+//! Ctrl-C stops the run where it is; the report then covers what was simulated, says so, and
+//! the command exits with 130. A file to write is started before the run, so a place that
+//! cannot be written is found before any simulation.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::config::limits::check_fits;
 use crate::config::workload::WorkloadSpec;
 use crate::error::Error;
-use crate::model::{self, ClusterParams, RunOptions, RunResult, Workload};
+use crate::model::{self, ClusterParams, RunOptions, RunResult, StoppedBy, Workload};
 use crate::report::benchmark as report;
 
-use super::files::{self, load_model, write_atomic};
+use super::console::{emit, note};
+use super::files::{OutputFile, load_model};
+use super::interrupt;
 
 /// One benchmark run: the model, its overrides, the workload, the seed and the caps.
 #[derive(Debug, Clone)]
@@ -19,8 +27,10 @@ pub struct BenchOptions {
     pub model: PathBuf,
     /// Overrides of model keys, `key=value` as `--set` takes them.
     pub set: Vec<String>,
-    /// The workload, as the benchmark's flags describe it; errors name the flags (`--conns`).
+    /// The workload, as the benchmark's flags describe it.
     pub workload: WorkloadSpec,
+    /// How errors name a workload key: the command line names its flags (`put --val-size`).
+    pub key_name: fn(&str) -> String,
     /// Seed of the run's random streams.
     pub seed: u64,
     /// Caps and what to record.
@@ -49,46 +59,85 @@ pub struct TraceOptions {
     pub out: PathBuf,
 }
 
-/// The model with its overrides, and the workload validated against it.
+/// The most requests `trace` records: each keeps a span per stage it passes.
+pub const MAX_TRACED: u64 = 100_000;
+
+const ON_CTRL_C: &str = "the run stops, and the report covers what was simulated";
+
+/// The model with its overrides, and the workload validated against it and the caps.
 fn load(o: &BenchOptions) -> Result<(ClusterParams, Workload), Error> {
     let p = load_model(&o.model, &o.set)?;
-    let w = o.workload.validate(&p, "command line", "--")?;
+    let w = o.workload.validate_named(&p, "command line", &o.key_name)?;
+    check_fits(
+        &w,
+        &o.run,
+        "command line",
+        &(o.key_name)("clients"),
+        "--max-in-flight",
+    )?;
     Ok((p, w))
 }
 
-/// Loads the model and runs it once with `run` (the options' caps, or more recording).
-fn simulate(o: &BenchOptions, run: RunOptions) -> Result<(ClusterParams, RunResult), Error> {
-    let (p, w) = load(o)?;
-    let r = model::run(&p, &w, o.seed, run);
+/// Runs `p` under `w` once with `run`, watching Ctrl-C, and checks the run.
+fn simulate(
+    p: &ClusterParams,
+    w: &Workload,
+    seed: u64,
+    run: RunOptions,
+) -> Result<RunResult, Error> {
+    let run = RunOptions {
+        stop: Some(interrupt::flag()),
+        ..run
+    };
+    let r = model::run(p, w, seed, run);
     super::check(&r, "the run")?;
-    Ok((p, r))
+    Ok(r)
 }
 
-/// `etcdsim benchmark`: one run, printed as etcd's tool prints it, then etcdsim's additions.
-pub fn benchmark(o: &BenchOptions) -> Result<(), Error> {
+/// After the outputs of an interrupted run: exit 130, saying what they cover.
+fn finished(r: &RunResult) -> Result<(), Error> {
+    if r.stopped_by != StoppedBy::Interrupted {
+        return Ok(());
+    }
+    Err(Error::Interrupted(format!(
+        "interrupted by Ctrl-C after {} events: what was written covers the run up to then",
+        r.events
+    )))
+}
+
+/// `etcdsim benchmark`: one run, printed to `out` as etcd's tool prints it, then etcdsim's
+/// additions.
+pub fn benchmark(o: &BenchOptions, out: &mut dyn Write) -> Result<(), Error> {
+    interrupt::install(ON_CTRL_C);
     let (p, w) = load(o)?;
     // The speed line counts the simulation alone, not loading the files.
     let t0 = Instant::now();
-    let r = model::run(&p, &w, o.seed, o.run);
+    let r = simulate(&p, &w, o.seed, o.run)?;
     let wall = t0.elapsed().as_secs_f64();
-    super::check(&r, "the run")?;
-    print!("{}", report::etcd_layout(&r));
-    print!("{}", report::additions(&r));
-    let finished =
+    let finished_requests =
         (r.reads.completed + r.reads.failed + r.writes.completed + r.writes.failed) as f64;
-    println!(
-        "Simulation speed: {:.0} requests/s, {:.0} events/s (wall)",
-        finished / wall.max(1e-9),
+    let text = format!(
+        "{}{}Simulation speed: {:.0} requests/s, {:.0} events/s (wall)\n",
+        report::etcd_layout(&r),
+        report::additions(&r),
+        finished_requests / wall.max(1e-9),
         r.events as f64 / wall.max(1e-9)
     );
-    Ok(())
+    emit(out, &text)?;
+    finished(&r)
 }
 
-/// `etcdsim explain`: one run, explained stage by stage.
-pub fn explain(o: &ExplainOptions) -> Result<(), Error> {
-    let (p, r) = simulate(&o.bench, o.bench.run)?;
-    print!("{}", crate::report::explain::text(&p, &o.heading, &r));
-    if let Some(path) = &o.svg {
+/// `etcdsim explain`: one run, explained stage by stage on `out`.
+pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
+    interrupt::install(ON_CTRL_C);
+    let (p, w) = load(&o.bench)?;
+    let svg_file = match &o.svg {
+        Some(path) => Some(OutputFile::create(path, "the waterfall chart (--svg)")?),
+        None => None,
+    };
+    let r = simulate(&p, &w, o.bench.seed, o.bench.run)?;
+    emit(out, &crate::report::explain::text(&p, &o.heading, &r))?;
+    if let Some(file) = svg_file {
         let stages: Vec<(String, f64, bool)> = r
             .primary()
             .stages
@@ -104,28 +153,37 @@ pub fn explain(o: &ExplainOptions) -> Result<(), Error> {
             .collect();
         let title = format!("{}: where a request's time goes ({})", p.name, o.heading);
         let svg = crate::report::charts::waterfall(&title, &stages).map_err(Error::Internal)?;
-        write_atomic(path, svg.as_bytes())?;
-        eprintln!("etcdsim: wrote {}", path.display());
+        let path = file.path().to_path_buf();
+        file.commit(svg.as_bytes())?;
+        note(format!("etcdsim: wrote {}", path.display()));
     }
-    Ok(())
+    finished(&r)
 }
 
 /// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON.
 pub fn trace(o: &TraceOptions) -> Result<(), Error> {
+    interrupt::install(ON_CTRL_C);
+    if !(1..=MAX_TRACED).contains(&o.requests) {
+        return Err(Error::Usage(format!(
+            "--requests: must be between 1 and {MAX_TRACED} (got {})",
+            o.requests
+        )));
+    }
+    let (p, w) = load(&o.bench)?;
+    let file = OutputFile::create(&o.out, "the trace file (--out)")?;
     let run = RunOptions {
         trace_requests: o.requests,
         ..o.bench.run
     };
-    let (p, r) = simulate(&o.bench, run)?;
-    files::create_parent(&o.out)?;
+    let r = simulate(&p, &w, o.bench.seed, run)?;
     let json = crate::report::trace::chrome_json(&r, p.members());
-    write_atomic(&o.out, json.as_bytes())?;
-    eprintln!(
+    file.commit(json.as_bytes())?;
+    note(format!(
         "etcdsim: wrote {} ({} spans of the first {} requests, {} ReadIndex rounds); open it in ui.perfetto.dev",
         o.out.display(),
         r.spans.len(),
         o.requests,
         r.rounds.len()
-    );
-    Ok(())
+    ));
+    finished(&r)
 }

@@ -9,6 +9,7 @@
 //! from the model's current values. Only the named component costs move; a row never gets a
 //! constant of its own.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -19,14 +20,16 @@ use crate::config::calibration::{
     CalibrationFile, CpuPerRequest, FreeParam, ReferenceRow, Start, fitted_model, overrides,
     parse_reference,
 };
+use crate::config::limits::Limits;
 use crate::config::model::ModelSource;
 use crate::config::variant::Override;
 use crate::error::Error;
-use crate::model::{self, RunOptions};
+use crate::model::{self, RunOptions, StoppedBy};
 use crate::report::calibration::{CpuFit, RowFit, grid_table, table};
 use crate::stats::fit::{Minimum, nelder_mead};
 
-use super::files;
+use super::console::{emit, note, note_inline};
+use super::{files, interrupt};
 
 /// How to calibrate.
 #[derive(Debug, Clone)]
@@ -40,6 +43,8 @@ pub struct Options {
     pub check: bool,
     /// Override the file's evaluation budget.
     pub max_evals: Option<usize>,
+    /// Caps from the command line, over the file's `[limits]`.
+    pub limits: Limits,
 }
 
 /// Simulates every row that can be simulated with `model` plus `overrides` (plus the row's
@@ -48,7 +53,7 @@ pub fn evaluate(
     model: &ModelSource,
     overrides: &[Override],
     rows: &[ReferenceRow],
-    seed: u64,
+    (seed, run): (u64, RunOptions),
     fit: &(dyn Fn(&ReferenceRow) -> bool + Sync),
 ) -> Result<Vec<RowFit>, Error> {
     rows.par_iter()
@@ -59,8 +64,13 @@ pub fn evaluate(
             all.extend(row.cluster.iter().cloned());
             let p = model.variant(&all)?;
             let w = row.workload.validate(&p, &what, "")?;
-            let r = model::run(&p, &w, seed, RunOptions::default());
+            let r = model::run(&p, &w, seed, run);
             super::check(&r, &what)?;
+            if r.stopped_by == StoppedBy::Interrupted {
+                return Err(Error::Interrupted(format!(
+                    "interrupted by Ctrl-C while simulating {what}; the calibration stops and writes nothing"
+                )));
+            }
             let op = r.primary();
             Ok(RowFit {
                 label: row.label.clone(),
@@ -156,13 +166,21 @@ pub struct Loaded {
     pub rows: Vec<ReferenceRow>,
     /// The free parameters with their current values.
     pub params: Vec<(FreeParam, Start)>,
+    /// Each run's caps.
+    pub run: RunOptions,
 }
 
 /// Loads a calibration file with its model and reference.
 pub fn load(path: &Path) -> Result<Loaded, Error> {
+    load_capped(path, &Limits::default())
+}
+
+/// [`load`], with the command line's caps over the file's `[limits]`.
+pub fn load_capped(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
     let file = path.display().to_string();
-    let text = files::read(path)?;
+    let text = files::read_as(path, "the calibration file")?;
     let cal = crate::config::calibration::parse(&file, &text)?;
+    let run = cal.limits.under(cli, &file)?;
     let free = cal.free_params(&file)?;
     let (model_path, model_text) = files::read_named(path, "model", &cal.model)?;
     let (ref_path, ref_text) = files::read_named(path, "reference", &cal.reference)?;
@@ -190,6 +208,7 @@ pub fn load(path: &Path) -> Result<Loaded, Error> {
         model,
         rows,
         params,
+        run,
     })
 }
 
@@ -202,15 +221,25 @@ impl Loaded {
 
     /// Every row simulated with `overrides` on the model.
     pub fn evaluate(&self, overrides: &[Override]) -> Result<Vec<RowFit>, Error> {
-        evaluate(&self.model, overrides, &self.rows, self.cal.seed, &|r| {
-            self.fits(r)
-        })
+        evaluate(
+            &self.model,
+            overrides,
+            &self.rows,
+            (self.cal.seed, self.run),
+            &|r| self.fits(r),
+        )
     }
 
     /// Only the rows the fit uses, simulated with `overrides` (what the search needs).
     fn evaluate_fitted(&self, overrides: &[Override]) -> Result<Vec<RowFit>, Error> {
         let rows: Vec<ReferenceRow> = self.rows.iter().filter(|r| self.fits(r)).cloned().collect();
-        evaluate(&self.model, overrides, &rows, self.cal.seed, &|_| true)
+        evaluate(
+            &self.model,
+            overrides,
+            &rows,
+            (self.cal.seed, self.run),
+            &|_| true,
+        )
     }
 
     /// The objective at `fits`.
@@ -247,31 +276,46 @@ fn check_names(l: &Loaded, file: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// `etcdsim calibrate`.
-pub fn calibrate(a: &Options) -> Result<(), Error> {
-    let l = load(&a.file)?;
+/// `etcdsim calibrate`, its tables on `out`. Ctrl-C stops it, writing nothing.
+pub fn calibrate(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
+    interrupt::install("the fit stops, and nothing is written");
+    let mut l = load_capped(&a.file, &a.limits)?;
+    l.run.stop = Some(interrupt::flag());
     let model_file = l.model_path.display().to_string();
     check_names(&l, &a.file.display().to_string())?;
+    // The fitted model's place is checked before the search.
+    let target = a.out.clone().unwrap_or_else(|| {
+        Path::new("output/calibrate").join(l.model_path.file_name().unwrap_or_default())
+    });
+    let fitted_file = match a.check {
+        true => None,
+        false => Some(files::OutputFile::create(
+            &target,
+            "the fitted model (--out)",
+        )?),
+    };
     let t0 = Instant::now();
     let before = l.evaluate(&[])?;
     let f_before = l.objective(&before);
-    println!("The model as it is ({model_file}), objective {f_before:.4}:\n");
-    print!("{}", l.table(&before));
-    if a.check {
+    let table_before = l.table(&before);
+    emit(
+        out,
+        &format!("The model as it is ({model_file}), objective {f_before:.4}:\n\n{table_before}"),
+    )?;
+    let Some(fitted_file) = fitted_file else {
         return Ok(());
-    }
+    };
     let max_evals = a.max_evals.unwrap_or(l.cal.max_evals).max(1);
     let m = search(&l, max_evals, t0)?;
     let fitted = values_at(&l, &m.x);
     let after = l.evaluate(&overrides(&fitted))?;
-    println!(
-        "\nFitted in {} evaluations ({:.0} s), objective {:.4} (was {f_before:.4}):\n",
+    let mut text = format!(
+        "\nFitted in {} evaluations ({:.0} s), objective {:.4} (was {f_before:.4}):\n\n{}\nParameters:\n",
         m.evaluations,
         t0.elapsed().as_secs_f64(),
-        m.f
+        m.f,
+        l.table(&after)
     );
-    print!("{}", l.table(&after));
-    println!("\nParameters:");
     for ((fp, s), &u) in l.params.iter().zip(&m.x) {
         let v = fp.bounds.at(u);
         let edge = if u <= 1e-3 || u >= 1.0 - 1e-3 {
@@ -279,17 +323,20 @@ pub fn calibrate(a: &Options) -> Result<(), Error> {
         } else {
             ""
         };
-        println!("  {:<36} {:>10.3} -> {:>10.3}{edge}", fp.key, s.value, v);
+        text.push_str(&format!(
+            "  {:<36} {:>10.3} -> {:>10.3}{edge}\n",
+            fp.key, s.value, v
+        ));
     }
-    let out = a.out.clone().unwrap_or_else(|| {
-        Path::new("output/calibrate").join(l.model_path.file_name().unwrap_or_default())
-    });
-    files::create_parent(&out)?;
-    let text = fitted_model(&l.model, &fitted)?;
+    emit(out, &text)?;
+    let model_text = fitted_model(&l.model, &fitted)?;
     // The written file must load and give what was printed.
-    ModelSource::parse(&out.display().to_string(), &text)?.params()?;
-    files::write_atomic(&out, text.as_bytes())?;
-    eprintln!("etcdsim: wrote the fitted model to {}", out.display());
+    ModelSource::parse(&target.display().to_string(), &model_text)?.params()?;
+    fitted_file.commit(model_text.as_bytes())?;
+    note(format!(
+        "etcdsim: wrote the fitted model to {}",
+        target.display()
+    ));
     Ok(())
 }
 
@@ -316,6 +363,11 @@ fn search(l: &Loaded, max_evals: usize, t0: Instant) -> Result<Minimum, Error> {
     let mut best = f64::INFINITY;
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut f = |u: &[f64]| -> f64 {
+        // After a failure (Ctrl-C among them) the search only runs out its budget, simulating
+        // nothing more: the failure is what it returns.
+        if failure.is_some() {
+            return f64::INFINITY;
+        }
         evals += 1;
         match l.evaluate_fitted(&overrides(&values_at(l, u))) {
             Ok(fits) => {
@@ -326,9 +378,9 @@ fn search(l: &Loaded, max_evals: usize, t0: Instant) -> Result<Minimum, Error> {
                     t0.elapsed().as_secs_f64()
                 );
                 if tty {
-                    eprint!("\r{line}   ");
+                    note_inline(format!("\r{line}   "));
                 } else if evals % 10 == 0 {
-                    eprintln!("{line}");
+                    note(line);
                 }
                 v
             }
@@ -340,7 +392,7 @@ fn search(l: &Loaded, max_evals: usize, t0: Instant) -> Result<Minimum, Error> {
     };
     let m = nelder_mead(&mut f, &start, 0.15, 1e-4, max_evals);
     if tty {
-        eprintln!();
+        note("");
     }
     match failure {
         Some(e) => Err(e),

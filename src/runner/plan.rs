@@ -5,13 +5,19 @@
 //! For each candidate, reads arrive open-loop (Poisson) at a rate the search chooses; the search
 //! and the choice are `capacity`'s, and this module reads the plan and its models, runs each
 //! probe's replications in parallel, and writes the tables and charts.
+//!
+//! The output folder is locked and checked before any search. Ctrl-C stops the searches: the
+//! candidates whose search had finished are written, none is chosen, and the command exits
+//! with 130.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
 use crate::capacity::{self, Limit, Outcome, Search};
+use crate::config::limits::{Limits, check_fits};
 use crate::config::model::ModelSource;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::engine::rng::mix_seed;
@@ -20,7 +26,10 @@ use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
 use crate::report::plan::{self as report, PlanResult, PlanRow, ProbeRow, SensitivityRow};
 use crate::report::table;
 
+use super::console::{emit, note, note_inline};
 use super::files;
+use super::interrupt;
+use super::output_dir::{OutputDir, component};
 
 /// How to run a plan.
 #[derive(Debug, Clone)]
@@ -31,22 +40,29 @@ pub struct Options {
     pub out: Option<PathBuf>,
     /// Worker threads (default: all cores).
     pub threads: Option<usize>,
+    /// Write into a non-empty folder that is not an earlier etcdsim output.
+    pub force: bool,
+    /// Caps from the command line, over the plan's `[limits]`.
+    pub limits: Limits,
 }
 
 /// Finds the highest read rate at which cluster `p` under workload `w` meets the objectives of
-/// `s` (the pure [`capacity::max_rate`]), simulating each probe's replications in parallel; the
-/// seeds come from `s.seed`, `stream` (one per search) and the replication.
-pub fn max_rate(p: &ClusterParams, w: &Workload, s: &Search, stream: u64) -> Limit {
+/// `s` (the pure [`capacity::max_rate`]), simulating each probe's replications in parallel
+/// with the caps `opts`; the seeds come from `s.seed`, `stream` (one per search) and the
+/// replication.
+pub fn max_rate(
+    p: &ClusterParams,
+    w: &Workload,
+    s: &Search,
+    stream: u64,
+    opts: RunOptions,
+) -> Limit {
     capacity::max_rate(s, |rate, reps| {
         let mut w = w.clone();
         w.arrivals = Arrivals::Open { rate };
         reps.into_par_iter()
             .map(|k| {
                 let seed = mix_seed(&[s.seed, stream, k as u64]);
-                let opts = RunOptions {
-                    max_in_flight: 20_000,
-                    ..RunOptions::default()
-                };
                 Outcome::of(&model::run(p, &w, seed, opts))
             })
             .collect()
@@ -73,12 +89,18 @@ struct Loaded {
     models: Vec<ModelSource>,
     candidates: Vec<LoadedCandidate>,
     search: Search,
+    /// Each run's caps, watching Ctrl-C.
+    run: RunOptions,
 }
 
-fn load(path: &Path) -> Result<Loaded, Error> {
+fn load(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
     let file = path.display().to_string();
-    let text = files::read(path)?;
+    let text = files::read_as(path, "the plan file")?;
     let plan = crate::config::plan::parse(&file, &text)?;
+    let run = RunOptions {
+        stop: Some(interrupt::flag()),
+        ..plan.run_options(&file, cli)?
+    };
     let name = plan.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -103,8 +125,17 @@ fn load(path: &Path) -> Result<Loaded, Error> {
                 models.len() - 1
             }
         };
-        let cluster = models[model].variant(&candidate.overrides)?;
+        let cluster = models[model]
+            .variant(&candidate.overrides)
+            .map_err(|e| candidate.blame(&file, e))?;
         let workload = spec.validate(&cluster, &file, "workload.")?;
+        check_fits(
+            &workload,
+            &run,
+            &file,
+            "workload.clients",
+            "limits.max_in_flight",
+        )?;
         candidates.push(LoadedCandidate {
             candidate,
             model,
@@ -128,64 +159,96 @@ fn load(path: &Path) -> Result<Loaded, Error> {
         models,
         candidates,
         search,
+        run,
     })
 }
 
-/// `etcdsim plan`.
-pub fn plan(a: &Options) -> Result<(), Error> {
-    let l = load(&a.plan)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::Internal(e.to_string()))?;
+/// Loads a plan, its models and candidates, and validates them under the command line's caps
+/// `cli` without searching; returns the number of candidate clusters.
+pub fn validate_plan(path: &Path, cli: &Limits) -> Result<usize, Error> {
+    Ok(load(path, cli)?.candidates.len())
+}
+
+/// `etcdsim plan`: the searches, the table on `out`, and the files.
+pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
+    interrupt::install("the searches stop; the candidates whose search finished are written");
+    let l = load(&a.plan, &a.limits)?;
+    let pool = super::thread_pool(a.threads)?;
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(component(&l.name)));
+    let mut dir = OutputDir::open(&dir, a.force)?;
     let t0 = Instant::now();
-    eprintln!(
+    note(format!(
         "etcdsim: {}: {} candidates, target {:.0} reads/s, read p99 <= {} ms",
         l.name,
         l.candidates.len(),
         l.search.target,
         l.search.read_p99_ms
-    );
+    ));
     let limits = pool.install(|| search_all(&l, t0));
-    let names = l
-        .candidates
-        .iter()
-        .map(|c| (c.candidate.name.as_str(), c.candidate.cost))
+    // An interrupted search is left out: only finished ones are written, and none is chosen.
+    let finished: Vec<usize> = (0..limits.len())
+        .filter(|&i| !limits[i].interrupted)
         .collect();
-    let r = PlanResult::new(&l.name, &l.search, names, &limits);
-    let out = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(&l.name));
-    files::create_dir(&out)?;
-    print!("{}", report::text(&r));
-    let rows = report::plan_rows(&r);
-    files::write_atomic(
-        &out.join("plan.csv"),
-        &table::csv(&PlanRow::default(), &rows),
-    )?;
-    let probes = report::probe_rows(&r);
-    files::write_atomic(
-        &out.join("probes.csv"),
-        &table::csv(&ProbeRow::default(), &probes),
-    )?;
-    let svg = report::hockey_stick(&r).map_err(Error::Internal)?;
-    files::write_atomic(&out.join("hockey-stick.svg"), svg.as_bytes())?;
+    let kept: Vec<Limit> = finished.iter().map(|&i| limits[i].clone()).collect();
+    let names = finished
+        .iter()
+        .map(|&i| &l.candidates[i].candidate)
+        .map(|c| (c.name.as_str(), c.cost))
+        .collect();
+    let interrupted = finished.len() < limits.len();
+    let r = match PlanResult::new(&l.name, &l.search, names, &kept) {
+        r if interrupted => r.partial(),
+        r => r,
+    };
+    emit(out, &report::text(&r))?;
+    write_tables(&mut dir, &l, &r)?;
+    let mut sensitivity_stopped = false;
     if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
+        let i = finished[i];
         let base = limits[i].max_rate;
-        let inputs = pool.install(|| sensitivity(&l, i, sens, base))?;
-        write_sensitivity(&out, &l, i, base, &inputs)?;
+        match pool.install(|| sensitivity(&l, i, sens, base))? {
+            Some(inputs) => write_sensitivity(&mut dir, &l, i, base, &inputs)?,
+            None => sensitivity_stopped = true,
+        }
     }
-    let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
-    let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
-    files::write_atomic(&out.join("plan.toml"), resolved.as_bytes())?;
-    eprintln!(
+    let path = dir.path().to_path_buf();
+    dir.publish(&[])?;
+    note(format!(
         "etcdsim: {} in {:.1} s; wrote {}",
         l.file,
         t0.elapsed().as_secs_f64(),
-        out.display()
-    );
-    Ok(())
+        path.display()
+    ));
+    if !(interrupted || sensitivity_stopped) {
+        return Ok(());
+    }
+    Err(Error::Interrupted(format!(
+        "interrupted by Ctrl-C: {} of {} candidate searches had finished and are in {}{}; run the plan again for the whole result",
+        finished.len(),
+        limits.len(),
+        path.display(),
+        if interrupted {
+            " (no candidate is chosen from a partial plan)"
+        } else {
+            " (without the sensitivity analysis, which it stopped)"
+        }
+    )))
+}
+
+/// Stages the plan's tables, its hockey-stick chart and `plan.toml`.
+fn write_tables(dir: &mut OutputDir, l: &Loaded, r: &PlanResult) -> Result<(), Error> {
+    let plan = table::csv(&PlanRow::default(), &report::plan_rows(r));
+    dir.write("plan.csv", &plan)?;
+    let probes = table::csv(&ProbeRow::default(), &report::probe_rows(r));
+    dir.write("probes.csv", &probes)?;
+    let svg = report::hockey_stick(r).map_err(Error::Internal)?;
+    dir.write("hockey-stick.svg", svg.as_bytes())?;
+    let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
+    let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
+    dir.write("plan.toml", resolved.as_bytes())
 }
 
 /// Every candidate's search, in parallel, each reported on stderr as it ends.
@@ -194,14 +257,19 @@ fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
         .par_iter()
         .enumerate()
         .map(|(i, c)| {
-            let lim = max_rate(&c.cluster, &c.workload, &l.search, i as u64);
-            eprintln!(
-                "  {}: max {:.0} reads/s ({} probes, {:.1} s)",
+            let lim = max_rate(&c.cluster, &c.workload, &l.search, i as u64, l.run);
+            note(format!(
+                "  {}: {} {:.0} reads/s ({} probes, {:.1} s)",
                 c.candidate.name,
+                if lim.interrupted {
+                    "interrupted at"
+                } else {
+                    "max"
+                },
                 lim.max_rate,
                 lim.probes.len(),
                 t0.elapsed().as_secs_f64()
-            );
+            ));
             lim
         })
         .collect()
@@ -210,7 +278,7 @@ fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
 /// Prints the sensitivity of candidate `i`'s maximum rate `base` and writes its table and
 /// tornado chart.
 fn write_sensitivity(
-    out: &Path,
+    out: &mut OutputDir,
     l: &Loaded,
     i: usize,
     base: f64,
@@ -225,23 +293,25 @@ fn write_sensitivity(
         inputs,
     )
     .map_err(Error::Internal)?;
-    eprint!("{text}");
-    let csv = table::csv(&SensitivityRow::default(), &rows);
-    files::write_atomic(&out.join("sensitivity.csv"), &csv)?;
-    files::write_atomic(&out.join("tornado.svg"), svg.as_bytes())
+    note_inline(text);
+    out.write(
+        "sensitivity.csv",
+        &table::csv(&SensitivityRow::default(), &rows),
+    )?;
+    out.write("tornado.svg", svg.as_bytes())
 }
 
 /// (input, max rate at −change, max rate at +change)
 type SensRow = (String, f64, f64);
 
 /// The maximum rate of candidate `i` (whose maximum is `base`) with each sensitivity input moved
-/// down and up.
+/// down and up; `None` if Ctrl-C stopped it.
 fn sensitivity(
     l: &Loaded,
     i: usize,
     sens: &crate::config::plan::Sensitivity,
     base: f64,
-) -> Result<Vec<SensRow>, Error> {
+) -> Result<Option<Vec<SensRow>>, Error> {
     let c = &l.candidates[i];
     let inputs = l.plan.sensitivity_inputs(
         &l.file,
@@ -254,14 +324,19 @@ fn sensitivity(
         target: base.max(1.0),
         ..l.search.clone()
     };
-    let results: Vec<f64> = inputs
+    let results: Vec<Limit> = inputs
         .par_iter()
         .enumerate()
-        .map(|(k, x)| max_rate(&x.cluster, &x.workload, &search, 1000 + k as u64).max_rate)
+        .map(|(k, x)| max_rate(&x.cluster, &x.workload, &search, 1000 + k as u64, l.run))
         .collect();
-    Ok(inputs
-        .chunks(2)
-        .zip(results.chunks(2))
-        .map(|(x, r)| (x[0].key.clone(), r[0], r[1]))
-        .collect())
+    if results.iter().any(|r| r.interrupted) {
+        return Ok(None);
+    }
+    Ok(Some(
+        inputs
+            .chunks(2)
+            .zip(results.chunks(2))
+            .map(|(x, r)| (x[0].key.clone(), r[0].max_rate, r[1].max_rate))
+            .collect(),
+    ))
 }

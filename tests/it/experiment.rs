@@ -1,8 +1,10 @@
 //! Experiments: thread-count independence, outputs, and errors that name the key.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use etcdsim::runner::experiment::{Options, run_experiment};
+
+use crate::support::{experiment, journal_rows, scratch, sigint, wait_until};
 
 fn opts(out: &Path, threads: usize) -> Options {
     Options {
@@ -11,20 +13,6 @@ fn opts(out: &Path, threads: usize) -> Options {
         quiet: true,
         ..Options::default()
     }
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("etcdsim-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn experiment(dir: &Path, body: &str) -> PathBuf {
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/models/gce-8vcpu-ssd.toml");
-    let p = dir.join("exp.toml");
-    std::fs::write(&p, format!("model = {model:?}\n{body}")).unwrap();
-    p
 }
 
 const SMALL: &str = r#"
@@ -108,7 +96,10 @@ fn different_base_seeds_give_different_results() {
 fn errors_name_the_file_and_the_key() {
     let dir = scratch("errors");
     let cases = [
-        ("[grid]\nclient = [1, 2]\n", "unknown field `client`"),
+        (
+            "[grid]\nclient = [1, 2]\n",
+            "unknown key `client`; did you mean `clients`?",
+        ),
         (
             "[workload]\nconsistency = \"x\"\n",
             "workload.consistency: must be l or s",
@@ -174,19 +165,7 @@ fn spawn_until_rows(exp: &Path, out: &Path, rows: usize) -> std::process::Child 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let journal = out.join("results.partial.csv");
-    let t0 = std::time::Instant::now();
-    while std::fs::read_to_string(&journal)
-        .map(|t| t.lines().count().saturating_sub(2))
-        .unwrap_or(0)
-        < rows
-    {
-        assert!(
-            t0.elapsed().as_secs() < 60,
-            "the run never wrote {rows} rows"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    wait_until("the run's first rows", || journal_rows(out) >= rows);
     child
 }
 
@@ -204,7 +183,7 @@ fn an_interrupted_run_resumes_to_the_same_csv() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!part.join("results.csv").exists(), "killed before the end");
-    let kept = std::fs::read_to_string(&journal).unwrap().lines().count() - 2;
+    let kept = journal_rows(&part);
     assert!((3..48).contains(&kept), "{kept} rows kept");
 
     let o = Options {
@@ -271,9 +250,9 @@ fn shards_merge_into_the_files_one_machine_writes() {
     }
     let merged = dir.join("merged");
     let err =
-        etcdsim::runner::experiment::merge_shards(&exp, &shards[..2], Some(&merged)).unwrap_err();
+        etcdsim::runner::merge::merge_shards(&exp, &shards[..2], Some(&merged), false).unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
-    etcdsim::runner::experiment::merge_shards(&exp, &shards, Some(&merged)).unwrap();
+    etcdsim::runner::merge::merge_shards(&exp, &shards, Some(&merged), false).unwrap();
     for f in [
         "results.csv",
         "summary.csv",
@@ -345,12 +324,7 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
     run_experiment(&exp, &opts(&whole, 1)).unwrap();
     let part = dir.join("part");
     let child = spawn_until_rows(&exp, &part, 2);
-    let journal = part.join("results.partial.csv");
-    let st = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(st.success());
+    sigint(child.id());
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
@@ -359,7 +333,7 @@ fn ctrl_c_stops_cleanly_and_says_how_to_resume() {
         "{stderr}"
     );
     assert!(!part.join("results.csv").exists());
-    let kept = std::fs::read_to_string(&journal).unwrap().lines().count() - 2;
+    let kept = journal_rows(&part);
     assert!((2..48).contains(&kept), "{kept} kept");
     let w = run_experiment(
         &exp,

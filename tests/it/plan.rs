@@ -2,6 +2,7 @@
 //! the command end to end.
 
 use etcdsim::capacity::{Search, choose};
+use etcdsim::config::plan::default_run_options;
 use etcdsim::engine::SimDuration;
 use etcdsim::engine::dist::Dist;
 use etcdsim::model::{Arrivals, Consistency};
@@ -39,7 +40,7 @@ fn the_search_finds_the_mm1_rate_where_p99_meets_the_objective() {
         seed: 1,
     };
     let exact = 20_000.0 - 100f64.ln() / 1e-3;
-    let lim = max_rate(&p, &w, &s, 0);
+    let lim = max_rate(&p, &w, &s, 0, default_run_options());
     let err = (lim.max_rate / exact - 1.0).abs();
     println!(
         "plan on M/M/1: found {:.1}/s (first failing {:.1}/s), exact {exact:.1}/s, error {:.2}%, {} probes",
@@ -101,7 +102,10 @@ fn a_slower_disk_lowers_the_maximum_rate() {
         target: 20_000.0,
         seed: 1,
     };
-    let (a, b) = (max_rate(&fast, &w, &s, 0), max_rate(&slow, &w, &s, 0));
+    let (a, b) = (
+        max_rate(&fast, &w, &s, 0, default_run_options()),
+        max_rate(&slow, &w, &s, 0, default_run_options()),
+    );
     println!(
         "fast disk {:.0}/s, slow disk {:.0}/s",
         a.max_rate, b.max_rate

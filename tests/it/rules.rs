@@ -73,7 +73,7 @@ fn a_typo_in_a_model_key_suggests_the_nearest_one() {
     let e = model_from_str(FILE, &text, &[]).unwrap_err().to_string();
     assert!(e.starts_with(FILE), "{e}");
     assert!(e.contains("voter") && e.contains("did you mean"), "{e}");
-    assert!(e.contains("[cluster]"), "{e}");
+    assert!(e.contains("cluster: unknown key `voter`"), "{e}");
 }
 
 /// The workload of TOML `text` against cluster `p`, validated.

@@ -1,0 +1,233 @@
+//! A sweep: an experiment file and its model read once, every point of its grid validated
+//! under its caps, and the outputs computed from its rows alone (`results.csv`, `summary.csv`,
+//! the charts and `run.toml`), as `run` writes them at the end and `merge` from its shards.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::experiment::{ExperimentFile, Job, Limits, RunEntry, describe};
+use crate::config::limits::check_fits;
+use crate::config::model::ModelSource;
+use crate::engine::rng::mix_seed;
+use crate::error::Error;
+use crate::model::{self, RunOptions};
+use crate::report::experiment::{self as results, LineCharts, RunRow, SummaryRow};
+use crate::report::table;
+
+use super::files;
+use super::output_dir::{OutputDir, component};
+
+/// What a finished experiment wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The output folder.
+    pub dir: PathBuf,
+    /// Points selected (the whole grid, or a shard of it).
+    pub points: usize,
+    /// Runs in the output.
+    pub runs: usize,
+    /// Runs simulated by this call (the rest came from the journal).
+    pub simulated: usize,
+    /// Requests finished (completed or failed, of every kind) in the runs simulated now.
+    pub requests: u64,
+    /// Events processed in the runs simulated now.
+    pub events: u64,
+}
+
+/// Everything known before running: the validated points and the shape of the rows.
+#[derive(Debug)]
+pub struct Sweep {
+    /// The experiment's name (its `name`, or the file's stem).
+    pub name: String,
+    /// The experiment file, parsed.
+    pub e: ExperimentFile,
+    /// Where its model came from.
+    pub model_path: PathBuf,
+    /// Every point, validated.
+    pub jobs: Vec<Job>,
+    /// A row with this experiment's axes and resources: the header, and how rows read back.
+    pub template: RunRow,
+    /// Replications per point.
+    pub reps: usize,
+    /// The hash of the experiment's and the model's text, in every row.
+    pub config_hash: u64,
+    /// Each run's caps.
+    pub opts: RunOptions,
+}
+
+impl Sweep {
+    /// The seed of point `point`'s replication `rep`.
+    pub fn seed(&self, point: usize, rep: usize) -> u64 {
+        mix_seed(&[self.e.seed, point as u64, rep as u64])
+    }
+}
+
+fn fnv(h: u64, bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
+}
+
+/// Reads the experiment and its model (each once) and validates every point under the caps
+/// (`cli`'s, over the file's `[limits]`).
+pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
+    let file = path.display().to_string();
+    let exp_text = files::read_as(path, "the experiment file")?;
+    let e = crate::config::experiment::parse(&file, &exp_text)?;
+    let name = e.name.clone().unwrap_or_else(|| {
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "experiment".into())
+    });
+    let (model_path, model_text) = files::read_named(path, "model", &e.model)?;
+    let model = ModelSource::parse(&model_path.display().to_string(), &model_text)?;
+    let opts = e.limits.under(cli, &file)?;
+    let jobs = e.jobs(&file, &model)?;
+    for (i, j) in jobs.iter().enumerate() {
+        let at = format!("{file} (point {i}: {})", describe(&j.values));
+        check_fits(
+            &j.workload,
+            &opts,
+            &at,
+            "workload.clients",
+            "limits.max_in_flight",
+        )?;
+    }
+    e.check_chart(&file, &jobs)?;
+    let axes: Vec<String> = jobs
+        .first()
+        .map(|j| j.values.iter().map(|(k, _)| k.clone()).collect())
+        .unwrap_or_default();
+    let mut resources: Vec<String> = Vec::new();
+    for j in &jobs {
+        for n in model::resource_names(&j.cluster) {
+            if !resources.contains(&n) {
+                resources.push(n);
+            }
+        }
+    }
+    let config_hash = fnv(
+        fnv(0xCBF2_9CE4_8422_2325, exp_text.as_bytes()),
+        model_text.as_bytes(),
+    );
+    let reps = e.replications as usize;
+    Ok(Sweep {
+        name,
+        e,
+        model_path,
+        jobs,
+        template: RunRow::template(&axes, &resources),
+        reps,
+        config_hash,
+        opts,
+    })
+}
+
+/// Loads an experiment and validates every point without running any; returns the number of
+/// points.
+pub fn validate_experiment(path: &Path) -> Result<usize, Error> {
+    Ok(prepare(path, &Limits::default())?.jobs.len())
+}
+
+/// Where the outputs go: `--out`, or `output/<name>/` (a folder per shard).
+pub fn output_dir(name: &str, out: Option<&Path>, shard: Option<(usize, usize)>) -> PathBuf {
+    out.map(Path::to_path_buf).unwrap_or_else(|| {
+        let base = PathBuf::from("output").join(component(name));
+        match shard {
+            Some((k, n)) => base.join(format!("shard-{k}-of-{n}")),
+            None => base,
+        }
+    })
+}
+
+/// (point, replication)
+pub(super) fn key(row: &RunRow) -> (usize, usize) {
+    (row.point, row.replication)
+}
+
+/// Everything after the runs, from the sorted rows alone: `results.csv`, `summary.csv`, the
+/// charts and `run.toml`, staged in `out`.
+pub(super) fn finish(
+    out: &mut OutputDir,
+    p: &Sweep,
+    rows: &[RunRow],
+    shard: Option<(usize, usize)>,
+) -> Result<(), Error> {
+    out.write("results.csv", &table::csv(&p.template, rows))?;
+    let summary: Vec<SummaryRow> = results::points(rows)
+        .into_iter()
+        .map(SummaryRow::of)
+        .collect();
+    let shape = SummaryRow::of(std::slice::from_ref(&p.template));
+    out.write("summary.csv", &table::csv(&shape, &summary))?;
+    write_charts(out, p, rows)?;
+    let runs = rows
+        .iter()
+        .map(|r| RunEntry {
+            point: r.point,
+            replication: r.replication,
+            seed: r.seed,
+            values: r
+                .axes
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect();
+    let model_file = p.model_path.display().to_string();
+    let shard = shard.map(|(k, n)| format!("{k}/{n}"));
+    let text = crate::config::experiment::run_toml(
+        &p.e,
+        &p.name,
+        &model_file,
+        (p.config_hash, shard),
+        runs,
+    )
+    .map_err(Error::Internal)?;
+    out.write("run.toml", text.as_bytes())
+}
+
+/// The breakdown chart, and the throughput and latency charts if the experiment asks for them.
+fn write_charts(out: &mut OutputDir, p: &Sweep, rows: &[RunRow]) -> Result<(), Error> {
+    let chart_err = |err: String| Error::Internal(format!("chart: {err}"));
+    let svg = results::breakdown(&p.name, rows).map_err(chart_err)?;
+    out.write("breakdown.svg", svg.as_bytes())?;
+    let Some(spec) = &p.e.charts else {
+        return Ok(());
+    };
+    // x by point, from the typed grid values (check_chart made sure it is a number).
+    let xs: Vec<f64> = p
+        .jobs
+        .iter()
+        .map(|j| {
+            j.values
+                .iter()
+                .find(|(k, _)| *k == spec.x)
+                .and_then(|(_, v)| crate::config::number(v))
+                .unwrap_or(f64::NAN)
+        })
+        .collect();
+    // One line per combination of the other axes (keys zipped with x move with it).
+    let with_x = p.e.zipped_with(&spec.x);
+    let lines: Vec<String> = p
+        .template
+        .axes
+        .iter()
+        .map(|a| a.0.clone())
+        .filter(|a| !with_x.contains(a))
+        .collect();
+    let (throughput, latency) = results::line_charts(
+        &p.name,
+        rows,
+        &LineCharts {
+            x: &spec.x,
+            xs: &xs,
+            log_x: spec.log_x,
+            op: spec.op.as_deref().unwrap_or("read"),
+            lines: &lines,
+        },
+    )
+    .map_err(chart_err)?;
+    out.write("throughput.svg", throughput.as_bytes())?;
+    out.write("latency.svg", latency.as_bytes())
+}
