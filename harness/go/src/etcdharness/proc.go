@@ -87,3 +87,30 @@ func RSSBytes(pid int) (float64, error) {
 	}
 	return 0, fmt.Errorf("%s: no VmRSS", path)
 }
+
+// MachineCPUFields names the columns of /proc/stat's "cpu" line, in order.
+var MachineCPUFields = []string{"user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"}
+
+// MachineCPU reads the machine's CPU seconds by kind, summed over every CPU, from the "cpu"
+// line of /proc/stat. Time the kernel spends in interrupts and softirqs (loopback's receive
+// path, block-layer completions) is in "irq" and "softirq" and in no process's utime+stime.
+func MachineCPU() (map[string]float64, error) {
+	b, err := ioutil.ReadFile("/proc/stat")
+	if err != nil {
+		return nil, err
+	}
+	line := strings.SplitN(string(b), "\n", 2)[0]
+	f := strings.Fields(line)
+	if len(f) < len(MachineCPUFields)+1 || f[0] != "cpu" {
+		return nil, fmt.Errorf("/proc/stat: unexpected first line %q", line)
+	}
+	out := map[string]float64{}
+	for i, name := range MachineCPUFields {
+		v, err := strconv.ParseInt(f[i+1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("/proc/stat: bad %s %q", name, f[i+1])
+		}
+		out[name] = float64(v) / float64(ClockTicks())
+	}
+	return out, nil
+}

@@ -86,6 +86,9 @@ type LoadResult struct {
 	CPUUsPerReq map[string]float64 `json:"cpu_us_per_req"`
 	RSSMB       map[string]float64 `json:"rss_mb"`
 	ClockTicks  int                `json:"clock_ticks_per_s"`
+	// The whole machine's CPU seconds by kind over the window (/proc/stat: user, system,
+	// idle, iowait, irq, softirq, steal, ...), every process on it included.
+	MachineCPUSeconds map[string]float64 `json:"machine_cpu_s,omitempty"`
 
 	Client GoStats `json:"client_go"`
 

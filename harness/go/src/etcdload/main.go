@@ -504,6 +504,7 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	mach0, machErr := etcdharness.MachineCPU()
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
 	peerStop := make(chan struct{})
@@ -514,6 +515,12 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	cpu1, err := readCPU(o.cpuPids)
 	if err != nil {
 		return nil, err
+	}
+	if mach1, err := etcdharness.MachineCPU(); err == nil && machErr == nil {
+		res.MachineCPUSeconds = map[string]float64{}
+		for k, v := range mach1 {
+			res.MachineCPUSeconds[k] = v - mach0[k]
+		}
 	}
 	runtime.ReadMemStats(&ms1)
 	res.Client = etcdharness.GoStats{
