@@ -146,8 +146,8 @@ impl Clients {
 /// Schedules the first events of a run.
 pub fn start(sim: &mut Simulation<EtcdModel>) {
     for (rate, ev) in [
-        (sim.model.w.write_rate, Ev::WriteArrival),
-        (sim.model.w.expensive_rate, Ev::ExpensiveArrival),
+        (sim.model.w.write_rate, Ev::WriteArrival(0)),
+        (sim.model.w.expensive_rate, Ev::ExpensiveArrival(0)),
     ] {
         if rate > 0.0 {
             let gap: f64 = sim.model.clients.rng.sample(Exp1);
@@ -302,8 +302,8 @@ impl EtcdModel {
     /// not counted in the workload's total.
     pub(super) fn background_arrival(&mut self, kind: OpKind, s: &mut Scheduler<PackedEv>) {
         let (rate, ev) = match kind {
-            OpKind::Expensive => (self.w.expensive_rate, Ev::ExpensiveArrival),
-            _ => (self.w.write_rate, Ev::WriteArrival),
+            OpKind::Expensive => (self.w.expensive_rate, Ev::ExpensiveArrival(0)),
+            _ => (self.w.write_rate, Ev::WriteArrival(0)),
         };
         let gap: f64 = self.clients.rng.sample(Exp1);
         s.schedule_in(SimDuration::from_secs_f64(gap / rate), ev);

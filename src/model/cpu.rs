@@ -48,6 +48,9 @@ struct PSlot {
     core: bool,
     /// Since when it holds it.
     core_since: SimTime,
+    /// Bursts (and spins) started on it: a `CpuDone` carries the number of the burst it ends,
+    /// so that one cut short (its process paused or crashed) is told apart.
+    burst_no: u32,
 }
 
 /// A runnable goroutine as the scheduler queues it: its job, and since when it is runnable.
@@ -219,7 +222,7 @@ impl EtcdModel {
     fn schedule_wakes(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
         let pr = &mut self.cpu.procs[proc];
         for (p, at) in pr.sched.take_wakes() {
-            s.schedule_at(at, Ev::ThreadWake(proc, p));
+            s.schedule_at(at, Ev::ThreadWake(proc, p, 0));
         }
         if !pr.sysmon_pending {
             if let Some(at) = pr.sched.sysmon_due() {
@@ -263,9 +266,12 @@ impl EtcdModel {
     fn spin_burst(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
         let d = self.cpu.park;
         let pr = &mut self.cpu.procs[proc];
-        pr.ps[usize::from(p.0)].spinning = true;
+        let slot = &mut pr.ps[usize::from(p.0)];
+        slot.spinning = true;
+        slot.burst_no = slot.burst_no.wrapping_add(1);
+        let burst_no = slot.burst_no;
         pr.busy += d;
-        s.schedule_in(d, Ev::CpuDone(proc, p));
+        s.schedule_in(d, Ev::CpuDone(proc, p, burst_no));
     }
 
     /// The spin of P `p` of `proc` ended: it runs what it finds, or parks and gives its core
@@ -340,15 +346,22 @@ impl EtcdModel {
             CpuJob::GrpcWrite(t) => self.grpc_cost(t, true, s.now()),
         };
         self.cpu.current = prev;
-        self.cpu.procs[proc].busy += d;
+        let pr = &mut self.cpu.procs[proc];
+        pr.busy += d;
+        let slot = &mut pr.ps[usize::from(p.0)];
+        slot.burst_no = slot.burst_no.wrapping_add(1);
+        let burst_no = slot.burst_no;
         let kind = GoroutineKind::of(job, proc == self.client_proc());
         self.cpu.kinds[kind as usize].record(s.now() - q.at, d);
-        s.schedule_in(d, Ev::CpuDone(proc, p));
+        s.schedule_in(d, Ev::CpuDone(proc, p, burst_no));
     }
 
     /// P `p` of `proc` finished its goroutine's burst: the goroutine goes on (readying others,
     /// or itself again); if it blocked, the P takes the next runnable goroutine.
-    pub(super) fn cpu_done(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+    pub(super) fn cpu_done(&mut self, proc: ProcId, p: PId, burst_no: u32, s: &mut Scheduler<PackedEv>) {
+        if self.cpu.procs[proc].ps[usize::from(p.0)].burst_no != burst_no {
+            return; // A burst cut short: its process paused or crashed meanwhile.
+        }
         if self.cpu.procs[proc].ps[usize::from(p.0)].spinning {
             self.spin_done(proc, p, s);
             self.schedule_wakes(proc, s);

@@ -274,15 +274,18 @@ impl Model for EtcdModel {
             Ev::ClientNext(c) => self.client_next(c, s),
             Ev::ClientGo(c) => self.client_go(c, s),
             Ev::OpenArrival => self.open_arrival(s),
-            Ev::CpuDone(proc, p) => self.cpu_done(proc, p, s),
-            Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
+            Ev::CpuDone(proc, p, burst_no) => self.cpu_done(proc, p, burst_no, s),
+            Ev::ThreadWake(proc, p, _) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
-            Ev::DiskDone(m, job) => self.disk_done(m, job, s),
+            Ev::DiskDone(m, job, _) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
-            Ev::WriteArrival => self.background_arrival(OpKind::Write, s),
-            Ev::ExpensiveArrival => self.background_arrival(OpKind::Expensive, s),
-            Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
+            Ev::WriteArrival(_) => self.background_arrival(OpKind::Write, s),
+            Ev::ExpensiveArrival(_) => self.background_arrival(OpKind::Expensive, s),
+            Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
+            Ev::Timeline(_) | Ev::RaftTick(..) | Ev::ReadLoopTimer(..) | Ev::ClientTimer(_) => {
+                unreachable!("no timeline yet")
+            }
         }
     }
 }
