@@ -5,6 +5,10 @@
 //! records, and the runner writes reports. The engine knows nothing about etcd; models know
 //! nothing about files.
 
+// Standard output and error are written through `runner::console`, which never panics on a
+// closed pipe; a bare print macro would (`etcdsim validation 2>&- ` once did).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod capacity;
 pub mod cli;
 pub mod config;

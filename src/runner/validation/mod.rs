@@ -58,7 +58,7 @@ pub fn validation(a: &Options) -> Result<(), Error> {
         o,
         "| quantity | exact | simulated (99% CI) | error | inside CI |\n|---|---:|---:|---:|---|"
     );
-    eprintln!("etcdsim: running the queueing checks…");
+    super::console::note("etcdsim: running the queueing checks…");
     for c in theory::standard(a.reps) {
         let ci = student_t_ci(&c.samples, 0.99);
         let _ = writeln!(
@@ -72,7 +72,7 @@ pub fn validation(a: &Options) -> Result<(), Error> {
             if ci.contains(c.exact) { "yes" } else { "NO" }
         );
     }
-    eprintln!("etcdsim: simulating the published rows…");
+    super::console::note("etcdsim: simulating the published rows…");
     let l = super::calibrate::load(&a.calibration)?;
     let model_file = l.model_path.display().to_string();
     let fits = l.evaluate(&[])?;
@@ -106,12 +106,12 @@ pub fn validation(a: &Options) -> Result<(), Error> {
     if !any {
         let _ = writeln!(o, "- none.");
     }
-    eprintln!("etcdsim: simulating the real-etcd grid…");
+    super::console::note("etcdsim: simulating the real-etcd grid…");
     machine::section(&mut o, &a.machine)?;
     o.push_str(LIMITS);
     super::files::create_parent(&a.out)?;
     super::files::write_atomic(&a.out, o.as_bytes())?;
-    eprintln!("etcdsim: wrote {}", a.out.display());
+    super::console::note(format!("etcdsim: wrote {}", a.out.display()));
     Ok(())
 }
 
