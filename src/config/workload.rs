@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use super::limits::{MAX_IN_FLIGHT, MAX_SIM_TIME_S};
+use crate::model::timeline::{RateStep, Stream};
 use crate::model::{
     Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, PutOp,
     RangeOp, Workload,
@@ -74,7 +75,35 @@ pub struct WorkloadSpec {
     pub expensive_keys: u64,
     /// Value size of the keys an expensive read returns.
     pub expensive_val_size: u32,
+    /// Record completions in intervals of this many simulated seconds (0: not at all, unless
+    /// there is a timeline, which records them every second).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interval_s: f64,
+    /// Scripted steps (`[[workload.timeline]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineSpec>,
 }
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// One `[[workload.timeline]]` entry: at `at_s`, one background stream's rate changes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineSpec {
+    /// Simulated seconds from the start of the run (warm-up included).
+    pub at_s: f64,
+    /// The background put rate from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_rate: Option<f64>,
+    /// The expensive read rate from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expensive_rate: Option<f64>,
+}
+
+/// The width of the intervals a run records when it has a timeline and names none.
+const DEFAULT_INTERVAL_S: f64 = 1.0;
 
 impl Default for WorkloadSpec {
     fn default() -> Self {
@@ -108,6 +137,8 @@ impl Default for WorkloadSpec {
             expensive_rate: 0.0,
             expensive_keys: 10_000,
             expensive_val_size: 256,
+            interval_s: 0.0,
+            timeline: Vec::new(),
         }
     }
 }
@@ -256,6 +287,43 @@ impl WorkloadSpec {
                 ));
             }
         }
+        let timeline = self.timeline_steps(&|i, key, rule| {
+            ConfigError::invalid(file, format!("{}[{i}].{key}", name("timeline")), rule)
+        })?;
+        if !(self.interval_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&self.interval_s)) {
+            return Err(bad(
+                "interval_s",
+                format!(
+                    "must be a number of seconds from 0 to 1e9 (got {})",
+                    self.interval_s
+                ),
+            ));
+        }
+        let interval_s = match self.interval_s {
+            0.0 if timeline.is_empty() => None,
+            0.0 => Some(DEFAULT_INTERVAL_S),
+            x => Some(x),
+        };
+        let interval = interval_s.map(crate::engine::SimDuration::from_secs_f64);
+        if interval.is_some_and(|d| d.0 == 0) {
+            return Err(bad(
+                "interval_s",
+                format!("must be at least 1 ns (got {})", self.interval_s),
+            ));
+        }
+        if let (Some(iv), true) = (interval_s, self.duration_s > 0.0) {
+            let n = (self.duration_s / iv).ceil();
+            if n > crate::model::timeline::MAX_INTERVALS as f64 {
+                return Err(bad(
+                    "interval_s",
+                    format!(
+                        "cuts duration_s ({}) into {n} intervals, more than the {} a run records; widen the intervals",
+                        self.duration_s,
+                        crate::model::timeline::MAX_INTERVALS
+                    ),
+                ));
+            }
+        }
         let consistency = match self.consistency.as_str() {
             "l" | "linearizable" => Consistency::Linearizable,
             "s" | "serializable" => Consistency::Serializable,
@@ -356,7 +424,50 @@ impl WorkloadSpec {
                 value_bytes: self.expensive_val_size,
                 total_keys: total_keys.max(self.expensive_keys),
             },
+            timeline,
+            interval,
         })
+    }
+
+    /// The timeline's steps, validated and in time order (steps at the same time keep the
+    /// file's order).
+    fn timeline_steps(
+        &self,
+        bad_entry: &dyn Fn(usize, &str, String) -> ConfigError,
+    ) -> Result<Vec<RateStep>, ConfigError> {
+        let mut steps = Vec::with_capacity(self.timeline.len());
+        for (i, t) in self.timeline.iter().enumerate() {
+            let bad = |k: &str, rule: String| bad_entry(i, k, rule);
+            if !(t.at_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&t.at_s)) {
+                return Err(bad(
+                    "at_s",
+                    format!("must be a number of seconds from 0 to 1e9 (got {})", t.at_s),
+                ));
+            }
+            let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
+                (Some(r), None) => (Stream::Writes, r, "write_rate"),
+                (None, Some(r)) => (Stream::Expensive, r, "expensive_rate"),
+                _ => {
+                    return Err(bad(
+                        "at_s",
+                        "a step sets exactly one of write_rate and expensive_rate (faults such as a crash, a pause or a slow disk are not simulated yet)".into(),
+                    ));
+                }
+            };
+            if !(rate.is_finite() && rate >= 0.0) {
+                return Err(bad(
+                    k,
+                    format!("must be a finite rate >= 0 per second (got {rate})"),
+                ));
+            }
+            steps.push(RateStep {
+                at: crate::engine::SimDuration::from_secs_f64(t.at_s),
+                stream,
+                rate,
+            });
+        }
+        steps.sort_by_key(|s| s.at);
+        Ok(steps)
     }
 
     fn endpoint_members(&self, p: &ClusterParams) -> Result<Vec<u8>, String> {

@@ -358,7 +358,13 @@ impl EtcdModel {
 
     /// P `p` of `proc` finished its goroutine's burst: the goroutine goes on (readying others,
     /// or itself again); if it blocked, the P takes the next runnable goroutine.
-    pub(super) fn cpu_done(&mut self, proc: ProcId, p: PId, burst_no: u32, s: &mut Scheduler<PackedEv>) {
+    pub(super) fn cpu_done(
+        &mut self,
+        proc: ProcId,
+        p: PId,
+        burst_no: u32,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         if self.cpu.procs[proc].ps[usize::from(p.0)].burst_no != burst_no {
             return; // A burst cut short: its process paused or crashed meanwhile.
         }

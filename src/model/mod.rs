@@ -15,7 +15,8 @@
 //!   walk, the put's proposal, the gRPC proxy, and the stage accounting;
 //! - `event.rs` (the closed event set), `ids.rs` (typed ids), `metrics.rs` (what a run
 //!   measures), `result.rs` (what it returns), `stage.rs` (where a request's time goes),
-//!   `params.rs` (validated parameters).
+//!   `params.rs` (validated parameters), `timeline.rs` (scripted rate steps and results over
+//!   time).
 //!
 //! There is one clock, the scheduler's: every step takes `now` from it.
 
@@ -40,6 +41,7 @@ mod request;
 mod result;
 pub mod stage;
 mod stream;
+pub mod timeline;
 mod transport;
 
 pub use cpu::{GoroutineKind, GoroutineStats};
@@ -60,6 +62,7 @@ use net::Network;
 use replication::Log;
 use request::Req;
 use request::proxy::ProxyCache;
+use timeline::Stream;
 
 /// The etcd cluster model.
 pub struct EtcdModel {
@@ -85,6 +88,10 @@ pub struct EtcdModel {
     /// fdatasync latencies.
     rng_disk: SimRng,
     m: Metrics,
+    /// The background streams' rates, as the timeline sets them.
+    rates: timeline::Rates,
+    /// Completions by interval, when the workload asks for them.
+    intervals: Option<timeline::Intervals>,
     trace: Recorder,
     /// Stop as saturated when more requests than this are in flight.
     max_in_flight: u64,
@@ -121,6 +128,8 @@ impl EtcdModel {
             rng_cpu: rng::stream(seed, 1),
             rng_disk: rng::stream(seed, 4),
             m: Metrics::new(),
+            rates: timeline::Rates::new(w.write_rate, w.expensive_rate),
+            intervals: w.interval.map(timeline::Intervals::new),
             trace: Recorder::default(),
             max_in_flight: u64::MAX,
             saturated: false,
@@ -280,11 +289,12 @@ impl Model for EtcdModel {
             Ev::Deliver(msg) => self.deliver(msg, s),
             Ev::DiskDone(m, job, _) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
-            Ev::WriteArrival(_) => self.background_arrival(OpKind::Write, s),
-            Ev::ExpensiveArrival(_) => self.background_arrival(OpKind::Expensive, s),
+            Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
+            Ev::ExpensiveArrival(epoch) => self.background_arrival(Stream::Expensive, epoch, s),
+            Ev::Timeline(step) => self.timeline_step(step as usize, s),
             Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
-            Ev::Timeline(_) | Ev::RaftTick(..) | Ev::ReadLoopTimer(..) | Ev::ClientTimer(_) => {
-                unreachable!("no timeline yet")
+            Ev::RaftTick(..) | Ev::ReadLoopTimer(..) | Ev::ClientTimer(_) => {
+                unreachable!("no fault is simulated yet, so nothing schedules {ev:?}")
             }
         }
     }
@@ -318,6 +328,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         StopReason::TimeLimit if duration_end == Some(limit) => StoppedBy::Duration,
         StopReason::TimeLimit => StoppedBy::SimTimeCap,
     };
+    let (intervals, intervals_beyond) = model
+        .intervals
+        .as_ref()
+        .map_or((Vec::new(), 0), |iv| iv.rows(now));
     let invariant_errors = model.check_invariants();
     let utilization = model.utilizations(now);
     let bottleneck = utilization
@@ -355,6 +369,8 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
             .map(|_| (model.proxy_cache.hits, model.proxy_cache.misses)),
         events,
         trace_hash,
+        intervals,
+        intervals_beyond,
         records: model.trace.records,
         spans: model.trace.spans,
         rounds: model.trace.rounds,

@@ -452,4 +452,8 @@ pub struct Workload {
     pub expensive_rate: f64,
     /// The range of an expensive read.
     pub expensive_range: RangeOp,
+    /// Scripted steps in the background streams' rates, in time order.
+    pub timeline: Vec<crate::model::timeline::RateStep>,
+    /// Record completions in intervals of this width (none: not at all).
+    pub interval: Option<crate::engine::SimDuration>,
 }

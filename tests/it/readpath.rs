@@ -82,6 +82,8 @@ pub fn workload(
             value_bytes: 256,
             total_keys: 1000,
         },
+        timeline: Vec::new(),
+        interval: None,
     }
 }
 

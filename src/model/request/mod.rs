@@ -492,6 +492,9 @@ impl EtcdModel {
             self.m
                 .request_ended(r.kind, r.failed, latency, &r.stages, now);
         }
+        if let Some(iv) = &mut self.intervals {
+            iv.record(r.kind, r.failed, latency, now);
+        }
         if !r.background {
             self.trace.request(RequestRecord {
                 seq: r.seq,

@@ -1,0 +1,149 @@
+//! Scripted timelines: a step in a background stream's rate happens at its time, and results
+//! are cut into intervals (`intervals.csv`) without changing the run.
+
+use super::support::{experiment, run, scratch};
+
+/// The rows of `intervals.csv` in `dir` as (header, rows).
+fn intervals(dir: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(dir.join("intervals.csv")).expect("intervals.csv");
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect());
+    (lines.next().unwrap(), lines.collect())
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap()
+}
+
+const WORKLOAD: &str = r#"
+name = "t"
+seed = 7
+[workload]
+clients = 16
+conns = 16
+duration_s = 3.0
+warmup_s = 0.5
+"#;
+
+#[test]
+fn a_write_rate_step_starts_and_stops_puts_at_its_times() {
+    let d = scratch("timeline-step");
+    let exp = experiment(
+        &d,
+        &format!(
+            "{WORKLOAD}interval_s = 0.25\n[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 2000.0\n[[workload.timeline]]\nat_s = 2.0\nwrite_rate = 0.0\n"
+        ),
+    );
+    let out = d.join("out");
+    let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (h, rows) = intervals(&out);
+    let (start, writes, reads) = (
+        col(&h, "start_s"),
+        col(&h, "writes_per_s"),
+        col(&h, "reads_per_s"),
+    );
+    assert_eq!(rows.len(), 12, "3 s in intervals of 0.25 s");
+    let mut during = 0.0;
+    for r in &rows {
+        let t: f64 = r[start].parse().unwrap();
+        let w: f64 = r[writes].parse().unwrap();
+        let rd: f64 = r[reads].parse().unwrap();
+        assert!(rd > 0.0, "reads go on in every interval: {r:?}");
+        if !(1.0..2.25).contains(&t) {
+            assert_eq!(w, 0.0, "no put outside the step: {r:?}");
+        } else if t < 2.0 {
+            during += w * 0.25;
+        }
+    }
+    // 2000 puts/s for 1 s: a Poisson count of mean 2000 (standard deviation 45).
+    assert!(
+        (1800.0..=2200.0).contains(&during),
+        "{during} puts in the step"
+    );
+}
+
+/// Recording intervals, and a step that comes after the run's end, change nothing the run
+/// simulates: results.csv is the same but for the configuration's hash.
+#[test]
+fn intervals_and_a_late_step_leave_the_run_unchanged() {
+    let d = scratch("timeline-same");
+    let results = |name: &str, extra: &str| {
+        let dir = d.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let exp = experiment(&dir, &format!("{WORKLOAD}{extra}"));
+        let out = dir.join("out");
+        let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+        let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+        let hash = text
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == "config_hash");
+        let hash = hash.unwrap();
+        (
+            text.lines()
+                .map(|l| {
+                    let mut c: Vec<&str> = l.split(',').collect();
+                    c.remove(hash);
+                    c.join(",")
+                })
+                .collect::<Vec<_>>(),
+            out.join("intervals.csv").exists(),
+        )
+    };
+    let (plain, plain_iv) = results("plain", "");
+    let (sliced, sliced_iv) = results("sliced", "interval_s = 0.5\n");
+    let (late, late_iv) = results(
+        "late",
+        "[[workload.timeline]]\nat_s = 100.0\nwrite_rate = 5000.0\n",
+    );
+    assert!(!plain_iv && sliced_iv && late_iv);
+    assert_eq!(plain, sliced);
+    assert_eq!(plain, late);
+}
+
+#[test]
+fn a_bad_timeline_names_the_entry_and_the_rule() {
+    let d = scratch("timeline-bad");
+    for (body, expect) in [
+        (
+            "[[workload.timeline]]\nat_s = 1.0\n",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate and expensive_rate",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
+            "workload.timeline[1].at_s: must be a number of seconds",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nexpensive_rate = -5.0\n",
+            "workload.timeline[0].expensive_rate: must be a finite rate >= 0",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate)",
+        ),
+        (
+            "interval_s = 0.001\n",
+            "into 3000 intervals, more than the 1000",
+        ),
+    ] {
+        let exp = experiment(&d, &format!("{WORKLOAD}{body}"));
+        let (code, _, err) = run(&[
+            "run",
+            exp.to_str().unwrap(),
+            "--out",
+            d.join("o").to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(2), "{body}: {err}");
+        assert!(err.contains(expect), "{body}: {err}");
+        assert!(!d.join("o").exists(), "nothing written: {body}");
+    }
+    let exp = experiment(&d, &format!("{WORKLOAD}interval_s = 0.5\n"));
+    let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--shard", "1/2"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot be sharded or resumed yet"), "{err}");
+}
