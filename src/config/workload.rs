@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use super::limits::{MAX_IN_FLIGHT, MAX_SIM_TIME_S};
-use crate::model::timeline::{RateStep, Stream};
+use crate::model::timeline::{Change, Step, Stream};
 use crate::model::{
     Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, PutOp,
     RangeOp, Workload,
@@ -88,7 +88,8 @@ fn is_zero(x: &f64) -> bool {
     *x == 0.0
 }
 
-/// One `[[workload.timeline]]` entry: at `at_s`, one background stream's rate changes.
+/// One `[[workload.timeline]]` entry: at `at_s`, one background stream's rate changes, or a
+/// member's process pauses for `for_s`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineSpec {
@@ -100,7 +101,20 @@ pub struct TimelineSpec {
     /// The expensive read rate from then on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expensive_rate: Option<f64>,
+    /// The member to pause (`memberN`), as `kill -STOP` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<String>,
+    /// How long it stays paused, seconds (with `pause`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_s: Option<f64>,
 }
+
+/// The longest pause of the leader simulated: a follower that has heard nothing from the
+/// leader for its randomized election timeout, at least `--election-timeout` (etcd's default,
+/// 1000 ms) after the last heartbeat (every `--heartbeat-interval`, 100 ms), campaigns
+/// (raft's `tickElection`); elections are not simulated yet, so a pause must end before the
+/// first follower could campaign.
+const MAX_LEADER_PAUSE_S: f64 = 0.9;
 
 /// The width of the intervals a run records when it has a timeline and names none.
 const DEFAULT_INTERVAL_S: f64 = 1.0;
@@ -287,7 +301,7 @@ impl WorkloadSpec {
                 ));
             }
         }
-        let timeline = self.timeline_steps(&|i, key, rule| {
+        let timeline = self.timeline_steps(p, &|i, key, rule| {
             ConfigError::invalid(file, format!("{}[{i}].{key}", name("timeline")), rule)
         })?;
         if !(self.interval_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&self.interval_s)) {
@@ -433,8 +447,9 @@ impl WorkloadSpec {
     /// file's order).
     fn timeline_steps(
         &self,
+        p: &ClusterParams,
         bad_entry: &dyn Fn(usize, &str, String) -> ConfigError,
-    ) -> Result<Vec<RateStep>, ConfigError> {
+    ) -> Result<Vec<Step>, ConfigError> {
         let mut steps = Vec::with_capacity(self.timeline.len());
         for (i, t) in self.timeline.iter().enumerate() {
             let bad = |k: &str, rule: String| bad_entry(i, k, rule);
@@ -444,13 +459,50 @@ impl WorkloadSpec {
                     format!("must be a number of seconds from 0 to 1e9 (got {})", t.at_s),
                 ));
             }
-            let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
-                (Some(r), None) => (Stream::Writes, r, "write_rate"),
-                (None, Some(r)) => (Stream::Expensive, r, "expensive_rate"),
+            let at = crate::engine::SimDuration::from_secs_f64(t.at_s);
+            if t.for_s.is_some() && t.pause.is_none() {
+                return Err(bad(
+                    "for_s",
+                    "is the length of a pause; set it with pause".into(),
+                ));
+            }
+            let (stream, rate, k) = match (t.write_rate, t.expensive_rate, &t.pause) {
+                (Some(r), None, None) => (Stream::Writes, r, "write_rate"),
+                (None, Some(r), None) => (Stream::Expensive, r, "expensive_rate"),
+                (None, None, Some(name)) => {
+                    let m = member_named(p, name).map_err(|rule| bad("pause", rule))?;
+                    let d = t.for_s.ok_or_else(|| {
+                        bad("for_s", "a pause needs its length in seconds".into())
+                    })?;
+                    if !(d.is_finite() && d > 0.0 && d <= MAX_SIM_TIME_S) {
+                        return Err(bad(
+                            "for_s",
+                            format!("must be a number of seconds above 0, up to 1e9 (got {d})"),
+                        ));
+                    }
+                    if m == p.leader && d >= MAX_LEADER_PAUSE_S {
+                        return Err(bad(
+                            "for_s",
+                            format!(
+                                "{name} is the leader: a pause of {d} s would let a follower's election timeout (1 s after the last 100 ms heartbeat) pass, and elections are not simulated yet; pause the leader for less than {MAX_LEADER_PAUSE_S} s, or pause a follower"
+                            ),
+                        ));
+                    }
+                    let end = crate::engine::SimDuration::from_secs_f64(t.at_s + d);
+                    steps.push(Step {
+                        at,
+                        change: Change::Pause(m),
+                    });
+                    steps.push(Step {
+                        at: end,
+                        change: Change::Resume(m),
+                    });
+                    continue;
+                }
                 _ => {
                     return Err(bad(
                         "at_s",
-                        "a step sets exactly one of write_rate and expensive_rate (faults such as a crash, a pause or a slow disk are not simulated yet)".into(),
+                        "a step sets exactly one of write_rate, expensive_rate and pause (crashes, slow disks, partitions and defragmentation are not simulated yet)".into(),
                     ));
                 }
             };
@@ -460,13 +512,39 @@ impl WorkloadSpec {
                     format!("must be a finite rate >= 0 per second (got {rate})"),
                 ));
             }
-            steps.push(RateStep {
-                at: crate::engine::SimDuration::from_secs_f64(t.at_s),
-                stream,
-                rate,
+            steps.push(Step {
+                at,
+                change: Change::Rate { stream, rate },
             });
         }
+        // Stable: steps at the same time keep the file's order.
         steps.sort_by_key(|s| s.at);
+        // A member's pauses must not overlap (a stopped process cannot be stopped again).
+        let mut paused = vec![false; usize::from(p.members())];
+        for s in &steps {
+            match s.change {
+                Change::Pause(m) if paused[usize::from(m.0)] => {
+                    let i = self
+                        .timeline
+                        .iter()
+                        .rposition(|t| {
+                            t.pause.as_deref().and_then(|n| member_named(p, n).ok()) == Some(m)
+                        })
+                        .unwrap_or(0);
+                    return Err(bad_entry(
+                        i,
+                        "at_s",
+                        format!(
+                            "member{} is already paused then: a member's pauses must not overlap",
+                            m.0
+                        ),
+                    ));
+                }
+                Change::Pause(m) => paused[usize::from(m.0)] = true,
+                Change::Resume(m) => paused[usize::from(m.0)] = false,
+                Change::Rate { .. } => {}
+            }
+        }
         Ok(steps)
     }
 
@@ -497,4 +575,20 @@ impl WorkloadSpec {
             })
             .collect()
     }
+}
+
+/// The member a timeline names (`memberN`).
+fn member_named(p: &ClusterParams, name: &str) -> Result<MemberId, String> {
+    let n = p.members();
+    name.trim()
+        .strip_prefix("member")
+        .and_then(|k| k.parse::<u8>().ok())
+        .filter(|&k| k < n)
+        .map(MemberId)
+        .ok_or_else(|| {
+            format!(
+                "must name a member, member0 to member{} (got {name:?})",
+                n - 1
+            )
+        })
 }

@@ -304,17 +304,16 @@ impl EtcdModel {
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
-    /// Step `i` of the timeline: its stream's rate changes now. The arrival already scheduled
+    /// A timeline step: `stream`'s rate changes now. The arrival already scheduled
     /// at the old rate goes stale (Poisson arrivals are memoryless, so the next gap is drawn
     /// from now at the new rate).
-    pub(super) fn timeline_step(&mut self, i: usize, s: &mut Scheduler<PackedEv>) {
-        let step = self.w.timeline[i];
-        let epoch = self.rates.set(step.stream, step.rate);
-        if step.rate > 0.0 {
+    pub(super) fn rate_step(&mut self, stream: Stream, rate: f64, s: &mut Scheduler<PackedEv>) {
+        let epoch = self.rates.set(stream, rate);
+        if rate > 0.0 {
             let gap: f64 = self.clients.rng.sample(Exp1);
             s.schedule_in(
-                SimDuration::from_secs_f64(gap / step.rate),
-                arrival(step.stream, epoch),
+                SimDuration::from_secs_f64(gap / rate),
+                arrival(stream, epoch),
             );
         }
     }

@@ -62,7 +62,7 @@ use net::Network;
 use replication::Log;
 use request::Req;
 use request::proxy::ProxyCache;
-use timeline::Stream;
+use timeline::{Change, Stream};
 
 /// The etcd cluster model.
 pub struct EtcdModel {
@@ -291,7 +291,11 @@ impl Model for EtcdModel {
             Ev::BackendTick(m) => self.backend_tick(m, s),
             Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
             Ev::ExpensiveArrival(epoch) => self.background_arrival(Stream::Expensive, epoch, s),
-            Ev::Timeline(step) => self.timeline_step(step as usize, s),
+            Ev::Timeline(step) => match self.w.timeline[step as usize].change {
+                Change::Rate { stream, rate } => self.rate_step(stream, rate, s),
+                Change::Pause(m) => self.pause(self.member_proc(m), s),
+                Change::Resume(m) => self.resume(self.member_proc(m), s),
+            },
             Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
             Ev::RaftTick(..) | Ev::ReadLoopTimer(..) | Ev::ClientTimer(_) => {
                 unreachable!("no fault is simulated yet, so nothing schedules {ev:?}")

@@ -453,7 +453,7 @@ pub struct Workload {
     /// The range of an expensive read.
     pub expensive_range: RangeOp,
     /// Scripted steps in the background streams' rates, in time order.
-    pub timeline: Vec<crate::model::timeline::RateStep>,
+    pub timeline: Vec<crate::model::timeline::Step>,
     /// Record completions in intervals of this width (none: not at all).
     pub interval: Option<crate::engine::SimDuration>,
 }

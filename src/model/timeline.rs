@@ -1,19 +1,27 @@
-//! A scripted timeline: steps in the background load at given simulated times, and the run's
-//! results cut into fixed intervals so that what a step does can be seen over time.
+//! A scripted timeline: steps at given simulated times, and the run's results cut into fixed
+//! intervals so that what a step does can be seen over time.
 //!
-//! The steps here change the rate of a Poisson stream (background puts, expensive reads).
-//! Poisson arrivals are memoryless, so a stream whose rate changes at `t` draws its next gap
-//! from `t` at the new rate; the arrival already scheduled at the old rate is left in the
-//! queue and ignored when it fires (its epoch is stale). A run without steps schedules, draws
-//! and records exactly what it did before timelines existed.
+//! Two kinds of step:
+//! - a Poisson stream's rate changes (background puts, expensive reads). Poisson arrivals are
+//!   memoryless, so a stream whose rate changes at `t` draws its next gap from `t` at the new
+//!   rate; the arrival already scheduled at the old rate is left in the queue and ignored when
+//!   it fires (its epoch is stale);
+//! - a member's process is paused and resumed, as `kill -STOP` and `kill -CONT` do: its
+//!   threads stop where they are and give their cores back; the kernel still receives its
+//!   messages into socket buffers and completes its disk writes, and its goroutines that these
+//!   ready wait until it resumes (`cpu.rs` does this).
 //!
-//! Faults (a member crashing, pausing, a slow disk, a partition, a defragmentation) are not
-//! simulated yet: they need elections, clientv3's retries and deadlines, and are the rest of
-//! issue 20.
+//! A run without steps schedules, draws and records exactly what it did before timelines
+//! existed.
+//!
+//! Not simulated yet: elections (so a pause of the leader is limited to less than the election
+//! timeout, which triggers none), crashes, slow disks, partitions, defragmentation, clientv3's
+//! deadlines and retries; they are the rest of issue 20.
 
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
 
+use super::ids::MemberId;
 use super::result::OpKind;
 
 /// A background stream whose rate a timeline can set.
@@ -25,15 +33,29 @@ pub enum Stream {
     Expensive = 1,
 }
 
-/// One scripted step: from `at` on, `stream` arrives at `rate` per second.
+/// One scripted step.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RateStep {
+pub struct Step {
     /// Simulated time from the start of the run (warm-up included).
     pub at: SimDuration,
-    /// The stream whose rate changes.
-    pub stream: Stream,
-    /// Its new rate, per second (0 stops it).
-    pub rate: f64,
+    /// What happens then.
+    pub change: Change,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// From then on, `stream` arrives at `rate` per second (0 stops it).
+    Rate {
+        /// The stream whose rate changes.
+        stream: Stream,
+        /// Its new rate.
+        rate: f64,
+    },
+    /// The member's process stops (SIGSTOP).
+    Pause(MemberId),
+    /// The member's process goes on (SIGCONT).
+    Resume(MemberId),
 }
 
 /// The streams' current rates and epochs, as the timeline has set them.
@@ -141,12 +163,20 @@ impl Intervals {
         }
     }
 
-    /// One row per interval up to `end` (the run's last instant), empty ones included.
+    /// One row per interval that began before `end` (the run's last instant), empty ones
+    /// included.
     pub fn rows(&self, end: SimTime) -> (Vec<IntervalRow>, u64) {
         let w = self.width.as_secs_f64();
-        let last = ((end.since(SimTime::ZERO).0 / self.width.0) as usize).min(MAX_INTERVALS - 1);
-        let mut rows = Vec::with_capacity(last + 1);
-        for i in 0..=last {
+        let end_ns = end.since(SimTime::ZERO).0;
+        // A completion at `end` itself belongs to the interval starting there.
+        let n = ((end_ns / self.width.0) as usize + 1).min(MAX_INTERVALS);
+        let n = if end_ns % self.width.0 == 0 && self.buckets.len() < n {
+            n - 1
+        } else {
+            n
+        };
+        let mut rows = Vec::with_capacity(n);
+        for i in 0..n {
             let start = i as f64 * w;
             // The last interval may be cut short by the end of the run.
             let span = (end.since(SimTime::ZERO).as_secs_f64() - start).clamp(0.0, w);
@@ -160,6 +190,7 @@ impl Intervals {
                     read_mean_ns: (b.reads > 0).then(|| b.read_latency.mean()),
                     read_p50_ns: (b.reads > 0).then(|| b.read_latency.quantile(0.50)),
                     read_p99_ns: (b.reads > 0).then(|| b.read_latency.quantile(0.99)),
+                    read_max_ns: (b.reads > 0).then(|| b.read_latency.max()),
                     writes: b.writes,
                     write_mean_ns: (b.writes > 0)
                         .then(|| b.write_latency_sum_ns as f64 / b.writes as f64),
@@ -188,6 +219,8 @@ pub struct IntervalRow {
     pub read_p50_ns: Option<u64>,
     /// Their 99th percentile.
     pub read_p99_ns: Option<u64>,
+    /// The longest (a stall shows here first: a few reads held for seconds are under 1%).
+    pub read_max_ns: Option<u64>,
     /// Puts that completed in it.
     pub writes: u64,
     /// Their mean latency.
@@ -204,6 +237,7 @@ impl IntervalRow {
             read_mean_ns: None,
             read_p50_ns: None,
             read_p99_ns: None,
+            read_max_ns: None,
             writes: 0,
             write_mean_ns: None,
         }

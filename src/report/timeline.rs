@@ -25,6 +25,8 @@ pub struct IntervalCsv {
     pub read_p50_ms: Fixed<6>,
     /// Their 99th percentile, ms.
     pub read_p99_ms: Fixed<6>,
+    /// The longest, ms.
+    pub read_max_ms: Fixed<6>,
     /// Reads that failed in it.
     pub reads_failed: u64,
     /// Puts completed per second in it (background puts included).
@@ -52,6 +54,7 @@ impl IntervalCsv {
             read_mean_ms: ms(r.read_mean_ns),
             read_p50_ms: ms(r.read_p50_ns.map(|x| x as f64)),
             read_p99_ms: ms(r.read_p99_ns.map(|x| x as f64)),
+            read_max_ms: ms(r.read_max_ns.map(|x| x as f64)),
             reads_failed: r.reads_failed,
             writes_per_s: Fixed::new(r.write_rate()),
             write_mean_ms: ms(r.write_mean_ns),
@@ -72,6 +75,7 @@ impl Row for IntervalCsv {
         c.col("read_mean_ms", &mut self.read_mean_ms);
         c.col("read_p50_ms", &mut self.read_p50_ms);
         c.col("read_p99_ms", &mut self.read_p99_ms);
+        c.col("read_max_ms", &mut self.read_max_ms);
         c.col("reads_failed", &mut self.reads_failed);
         c.col("writes_per_s", &mut self.writes_per_s);
         c.col("write_mean_ms", &mut self.write_mean_ms);

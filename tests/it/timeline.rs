@@ -112,7 +112,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate and expensive_rate",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate and pause",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -124,7 +124,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, for_s)",
         ),
         (
             "interval_s = 0.001\n",
@@ -146,4 +146,88 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--shard", "1/2"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("cannot be sharded or resumed yet"), "{err}");
+}
+
+mod scripted {
+    //! Pauses in scripted scenarios with exact timelines (every CPU cost zero, RTT 200 µs,
+    //! member 0 leads).
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, MemberId};
+
+    const MS: u64 = 1_000_000;
+
+    /// Reads at 0, 10 and 40 ms to `member` while `paused` stops for 5–25 ms: their latencies.
+    fn reads_during_a_pause(c: Consistency, member: u8, paused: u8) -> Vec<f64> {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            c,
+            vec![member],
+            Arrivals::Scripted {
+                at_ns: vec![0, 10 * MS, 40 * MS],
+                puts: vec![false; 3],
+            },
+            3,
+        );
+        let at = |ms: u64| SimDuration(ms * MS);
+        w.timeline = vec![
+            Step {
+                at: at(5),
+                change: Change::Pause(MemberId(paused)),
+            },
+            Step {
+                at: at(25),
+                change: Change::Resume(MemberId(paused)),
+            },
+        ];
+        let r = run(&p, &w, 1);
+        println!(
+            "{c:?} on member{member}, member{paused} paused: {:?}",
+            r.records
+        );
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 3);
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    /// A read sent to a paused follower waits in its socket until the process goes on: it ends
+    /// just after the resume (25 ms), 15 ms after it was sent; reads before and after the pause
+    /// are untouched. Serializable or linearizable, the follower itself is stopped.
+    #[test]
+    fn a_paused_followers_reads_stall_for_the_pause_and_resume_after_it() {
+        for c in [Consistency::Linearizable, Consistency::Serializable] {
+            let l = reads_during_a_pause(c, 1, 1);
+            let free = reads_during_a_pause(c, 1, 2)[0];
+            assert!(free < 1.0, "{c:?}: an unpaused read takes {free} ms");
+            assert!((l[0] - free).abs() < 1e-6, "{c:?}: before the pause: {l:?}");
+            assert!((l[2] - free).abs() < 1e-6, "{c:?}: after the pause: {l:?}");
+            assert!(
+                (15.0..15.0 + free).contains(&l[1]),
+                "{c:?}: sent at 10 ms, released at the 25 ms resume: {l:?}"
+            );
+        }
+    }
+
+    /// With follower 2 paused, the leader and follower 1 are still a quorum: follower 1's
+    /// linearizable reads do not wait. With the leader paused (for less than the election
+    /// timeout), they wait for it, and serializable ones do not.
+    #[test]
+    fn a_quorum_without_the_paused_member_serves_and_a_paused_leader_holds_linearizable_reads() {
+        let base = reads_during_a_pause(Consistency::Linearizable, 1, 2);
+        assert!(base.iter().all(|&ms| ms < 1.0), "{base:?}");
+        let l = reads_during_a_pause(Consistency::Linearizable, 1, 0);
+        assert!(
+            (15.0..16.0).contains(&l[1]),
+            "a linearizable read waits for the leader's resume: {l:?}"
+        );
+        let s = reads_during_a_pause(Consistency::Serializable, 1, 0);
+        assert!(
+            s.iter().all(|&ms| ms < 1.0),
+            "serializable reads go on: {s:?}"
+        );
+    }
 }
