@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::experiment::{Limits, MAX_RUNS, describe, plain};
+use crate::config::experiment::{Limits, MAX_RUNS, describe};
 use crate::error::Error;
 use crate::model::{self, RunResult};
 use crate::report::experiment::{RunId, RunRow};
@@ -238,12 +238,7 @@ fn run_and_journal(
         seed: r.seed,
         config_hash: p.config_hash,
     };
-    let axes = p.jobs[i]
-        .values
-        .iter()
-        .map(|(k, v)| (k.clone(), plain(v)))
-        .collect();
-    let row = RunRow::of(&p.template, id, axes, &r);
+    let row = RunRow::of(&p.template, id, p.axes_of(i), &r);
     let intervals = r
         .intervals
         .iter()
