@@ -75,6 +75,9 @@ pub struct WorkloadSpec {
     pub expensive_keys: u64,
     /// Value size of the keys an expensive read returns.
     pub expensive_val_size: u32,
+    /// clientv3 calls carry a deadline of this many seconds (0: none, as etcd's benchmark).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub request_timeout_s: f64,
     /// Record completions in intervals of this many simulated seconds (0: not at all, unless
     /// there is a timeline, which records them every second).
     #[serde(skip_serializing_if = "is_zero")]
@@ -151,6 +154,7 @@ impl Default for WorkloadSpec {
             expensive_rate: 0.0,
             expensive_keys: 10_000,
             expensive_val_size: 256,
+            request_timeout_s: 0.0,
             interval_s: 0.0,
             timeline: Vec::new(),
         }
@@ -319,6 +323,16 @@ impl WorkloadSpec {
             x => Some(x),
         };
         let interval = interval_s.map(crate::engine::SimDuration::from_secs_f64);
+        let t = self.request_timeout_s;
+        if !(t.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&t))
+            || (t > 0.0 && crate::engine::SimDuration::from_secs_f64(t).0 == 0)
+        {
+            return Err(bad(
+                "request_timeout_s",
+                format!("must be 0 (none) or a number of seconds from 1 ns to 1e9 (got {t})"),
+            ));
+        }
+        let request_timeout = (t > 0.0).then(|| crate::engine::SimDuration::from_secs_f64(t));
         if interval.is_some_and(|d| d.0 == 0) {
             return Err(bad(
                 "interval_s",
@@ -439,6 +453,7 @@ impl WorkloadSpec {
                 total_keys: total_keys.max(self.expensive_keys),
             },
             timeline,
+            request_timeout,
             interval,
         })
     }

@@ -300,7 +300,7 @@ impl EtcdModel {
         let id = self.new_request(ClientId(conn), ConnId(conn), s.now());
         self.check_backlog(s);
         // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
-        self.begin(id, s.now());
+        self.begin(id, s.now(), s);
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
@@ -352,7 +352,7 @@ impl EtcdModel {
         r.background = true;
         self.check_backlog(s);
         let id = self.reqs.insert(r);
-        self.begin(id, now);
+        self.begin(id, now, s);
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 

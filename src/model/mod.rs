@@ -297,7 +297,8 @@ impl Model for EtcdModel {
                 Change::Resume(m) => self.resume(self.member_proc(m), s),
             },
             Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
-            Ev::RaftTick(..) | Ev::ReadLoopTimer(..) | Ev::ClientTimer(_) => {
+            Ev::ClientTimer(id) => self.deadline_passed(id, s),
+            Ev::RaftTick(..) | Ev::ReadLoopTimer(..) => {
                 unreachable!("no fault is simulated yet, so nothing schedules {ev:?}")
             }
         }

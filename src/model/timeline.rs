@@ -100,6 +100,8 @@ pub const MAX_INTERVALS: usize = 1_000;
 struct Bucket {
     reads: u64,
     reads_failed: u64,
+    reads_timed_out: u64,
+    writes_timed_out: u64,
     read_latency: Histogram,
     writes: u64,
     write_latency_sum_ns: u128,
@@ -110,6 +112,8 @@ impl Bucket {
         Bucket {
             reads: 0,
             reads_failed: 0,
+            reads_timed_out: 0,
+            writes_timed_out: 0,
             read_latency: Histogram::new(),
             writes: 0,
             write_latency_sum_ns: 0,
@@ -136,17 +140,34 @@ impl Intervals {
         }
     }
 
-    /// A request of `kind` completed at `now` after `latency` ns.
-    pub fn record(&mut self, kind: OpKind, failed: bool, latency: u64, now: SimTime) {
+    /// The bucket of time `now`, if it is recorded.
+    fn bucket(&mut self, now: SimTime) -> Option<&mut Bucket> {
         let i = (now.since(SimTime::ZERO).0 / self.width.0) as usize;
         if i >= MAX_INTERVALS {
             self.beyond += 1;
-            return;
+            return None;
         }
         while self.buckets.len() <= i {
             self.buckets.push(Bucket::new());
         }
-        let b = &mut self.buckets[i];
+        Some(&mut self.buckets[i])
+    }
+
+    /// A request of `kind` timed out at `now` (its client gave up on it).
+    pub fn timed_out(&mut self, kind: OpKind, now: SimTime) {
+        if let Some(b) = self.bucket(now) {
+            match kind {
+                OpKind::Write => b.writes_timed_out += 1,
+                OpKind::Read | OpKind::Expensive => b.reads_timed_out += 1,
+            }
+        }
+    }
+
+    /// A request of `kind` completed at `now` after `latency` ns.
+    pub fn record(&mut self, kind: OpKind, failed: bool, latency: u64, now: SimTime) {
+        let Some(b) = self.bucket(now) else {
+            return;
+        };
         match kind {
             OpKind::Read | OpKind::Expensive => {
                 if failed {
@@ -187,6 +208,8 @@ impl Intervals {
                     span_s: span,
                     reads: b.reads,
                     reads_failed: b.reads_failed,
+                    reads_timed_out: b.reads_timed_out,
+                    writes_timed_out: b.writes_timed_out,
                     read_mean_ns: (b.reads > 0).then(|| b.read_latency.mean()),
                     read_p50_ns: (b.reads > 0).then(|| b.read_latency.quantile(0.50)),
                     read_p99_ns: (b.reads > 0).then(|| b.read_latency.quantile(0.99)),
@@ -211,8 +234,12 @@ pub struct IntervalRow {
     pub span_s: f64,
     /// Reads (and expensive reads) that completed in it.
     pub reads: u64,
-    /// Reads that failed in it.
+    /// Reads that failed in it (not counting timeouts).
     pub reads_failed: u64,
+    /// Reads whose client's deadline passed in it.
+    pub reads_timed_out: u64,
+    /// Puts whose client's deadline passed in it.
+    pub writes_timed_out: u64,
     /// Their mean latency (none: no read completed).
     pub read_mean_ns: Option<f64>,
     /// Their median.
@@ -234,6 +261,8 @@ impl IntervalRow {
             span_s,
             reads: 0,
             reads_failed: 0,
+            reads_timed_out: 0,
+            writes_timed_out: 0,
             read_mean_ns: None,
             read_p50_ns: None,
             read_p99_ns: None,

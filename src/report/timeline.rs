@@ -27,12 +27,16 @@ pub struct IntervalCsv {
     pub read_p99_ms: Fixed<6>,
     /// The longest, ms.
     pub read_max_ms: Fixed<6>,
-    /// Reads that failed in it.
+    /// Reads that failed in it (timeouts apart).
     pub reads_failed: u64,
+    /// Reads whose client's deadline passed in it.
+    pub reads_timed_out: u64,
     /// Puts completed per second in it (background puts included).
     pub writes_per_s: Fixed<1>,
     /// Their mean latency, ms.
     pub write_mean_ms: Fixed<6>,
+    /// Puts whose client's deadline passed in it.
+    pub writes_timed_out: u64,
 }
 
 impl IntervalCsv {
@@ -56,8 +60,10 @@ impl IntervalCsv {
             read_p99_ms: ms(r.read_p99_ns.map(|x| x as f64)),
             read_max_ms: ms(r.read_max_ns.map(|x| x as f64)),
             reads_failed: r.reads_failed,
+            reads_timed_out: r.reads_timed_out,
             writes_per_s: Fixed::new(r.write_rate()),
             write_mean_ms: ms(r.write_mean_ns),
+            writes_timed_out: r.writes_timed_out,
         }
     }
 }
@@ -77,7 +83,9 @@ impl Row for IntervalCsv {
         c.col("read_p99_ms", &mut self.read_p99_ms);
         c.col("read_max_ms", &mut self.read_max_ms);
         c.col("reads_failed", &mut self.reads_failed);
+        c.col("reads_timed_out", &mut self.reads_timed_out);
         c.col("writes_per_s", &mut self.writes_per_s);
         c.col("write_mean_ms", &mut self.write_mean_ms);
+        c.col("writes_timed_out", &mut self.writes_timed_out);
     }
 }

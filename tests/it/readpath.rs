@@ -83,6 +83,7 @@ pub fn workload(
             total_keys: 1000,
         },
         timeline: Vec::new(),
+        request_timeout: None,
         interval: None,
     }
 }

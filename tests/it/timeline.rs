@@ -160,6 +160,21 @@ mod scripted {
 
     /// Reads at 0, 10 and 40 ms to `member` while `paused` stops for 5–25 ms: their latencies.
     fn reads_during_a_pause(c: Consistency, member: u8, paused: u8) -> Vec<f64> {
+        let r = run_pause(c, member, paused, None);
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 3);
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    fn run_pause(
+        c: Consistency,
+        member: u8,
+        paused: u8,
+        timeout_ms: Option<u64>,
+    ) -> etcdsim::model::RunResult {
         let p = zero_cost(3, 200.0, "");
         let mut w = workload(
             c,
@@ -181,17 +196,31 @@ mod scripted {
                 change: Change::Resume(MemberId(paused)),
             },
         ];
+        w.request_timeout = timeout_ms.map(|ms| SimDuration(ms * MS));
         let r = run(&p, &w, 1);
         println!(
             "{c:?} on member{member}, member{paused} paused: {:?}",
             r.records
         );
-        let mut recs = r.records.clone();
-        recs.sort_by_key(|x| x.seq);
-        assert_eq!(recs.len(), 3);
-        recs.iter()
-            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
-            .collect()
+        r
+    }
+
+    /// With a 5 ms deadline, the read sent at 10 ms to the paused follower fails at 15 ms: its
+    /// client moves on, and the answer that comes after the resume is dropped (the member
+    /// still serves it). The reads before and after the pause complete.
+    #[test]
+    fn a_deadline_fails_a_stalled_read_and_its_late_answer_is_dropped() {
+        let r = run_pause(Consistency::Linearizable, 1, 1, Some(5));
+        assert_eq!((r.reads.completed, r.reads.failed), (2, 1));
+        let seqs: Vec<u64> = r.records.iter().map(|x| x.seq).collect();
+        assert_eq!(seqs, [0, 2], "only the completed reads are recorded");
+        assert_eq!(
+            r.in_flight, 0,
+            "the abandoned read's slot is freed when its answer lands"
+        );
+        // Without the pause nothing times out.
+        let free = run_pause(Consistency::Linearizable, 1, 2, Some(5));
+        assert_eq!((free.reads.completed, free.reads.failed), (3, 0));
     }
 
     /// A read sent to a paused follower waits in its socket until the process goes on: it ends
