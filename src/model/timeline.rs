@@ -189,13 +189,11 @@ impl Intervals {
     pub fn rows(&self, end: SimTime) -> (Vec<IntervalRow>, u64) {
         let w = self.width.as_secs_f64();
         let end_ns = end.since(SimTime::ZERO).0;
-        // A completion at `end` itself belongs to the interval starting there.
-        let n = ((end_ns / self.width.0) as usize + 1).min(MAX_INTERVALS);
-        let n = if end_ns % self.width.0 == 0 && self.buckets.len() < n {
-            n - 1
-        } else {
-            n
-        };
+        // The intervals that begin before the end; a completion at the end itself, on an
+        // interval's boundary, belongs to the interval starting there, which is kept.
+        let n = (end_ns.div_ceil(self.width.0) as usize)
+            .max(self.buckets.len())
+            .min(MAX_INTERVALS);
         let mut rows = Vec::with_capacity(n);
         for i in 0..n {
             let start = i as f64 * w;
@@ -333,5 +331,13 @@ mod tests {
         let (rows, beyond) = iv.rows(end);
         assert_eq!(rows.len(), MAX_INTERVALS);
         assert_eq!(beyond, 1);
+        // A run that ends on a boundary has no empty interval after it.
+        let iv = Intervals::new(SimDuration::from_secs_f64(1.0));
+        assert_eq!(
+            iv.rows(SimTime::ZERO + SimDuration::from_secs_f64(3.0))
+                .0
+                .len(),
+            3
+        );
     }
 }

@@ -24,7 +24,7 @@ use crate::error::Error;
 use crate::model::{self, RunResult};
 use crate::report::experiment::{RunId, RunRow};
 use crate::report::table;
-use crate::report::timeline::IntervalCsv;
+use crate::report::timeline::{self as timeline, EventCsv, IntervalCsv};
 
 use super::console::{note, note_inline};
 use super::files;
@@ -140,10 +140,13 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
         ));
     }
     let journal = rows::start_journal(&jpath, &p, &rows)?;
-    let (fresh, intervals): (Vec<RunRow>, Vec<Vec<IntervalCsv>>) = pool
-        .install(|| run_all(&p, &todo, o, &Mutex::new(journal), &jpath))?
-        .into_iter()
-        .unzip();
+    let mut fresh = Vec::new();
+    let (mut intervals, mut event_rows) = (Vec::new(), Vec::new());
+    for (row, iv, ev) in pool.install(|| run_all(&p, &todo, o, &Mutex::new(journal), &jpath))? {
+        fresh.push(row);
+        intervals.extend(iv);
+        event_rows.extend(ev);
+    }
     let simulated = fresh.len();
     let requests = fresh.iter().map(RunRow::requests).sum();
     let events = fresh.iter().map(|r| r.events).sum();
@@ -151,13 +154,19 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     rows.sort_by_key(key);
     finish(&mut out, &p, &rows, o.shard)?;
     if over_time {
-        // `todo` is in (point, replication) order, and so are the runs' intervals.
-        let all: Vec<IntervalCsv> = intervals.into_iter().flatten().collect();
+        // `todo` is in (point, replication) order, and so are the runs' intervals and events.
         let template = IntervalCsv {
             axes: p.template.axes.clone(),
             ..IntervalCsv::default()
         };
-        out.write("intervals.csv", &table::csv(&template, &all))?;
+        out.write("intervals.csv", &table::csv(&template, &intervals))?;
+        if p.jobs.iter().any(|j| !j.workload.timeline.is_empty()) {
+            let template = EventCsv {
+                axes: p.template.axes.clone(),
+                ..EventCsv::default()
+            };
+            out.write("events.csv", &table::csv(&template, &event_rows))?;
+        }
     }
     let dir = out.path().to_path_buf();
     out.publish(&WORKING_FILES)?;
@@ -171,8 +180,9 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     })
 }
 
-/// A finished run: its row and its intervals (none unless its workload records them).
-type Finished = (RunRow, Vec<IntervalCsv>);
+/// A finished run: its row, its intervals and its events (none unless its workload records
+/// intervals and scripts a timeline).
+type Finished = (RunRow, Vec<IntervalCsv>, Vec<EventCsv>);
 
 /// Runs `todo`'s (point, replication) pairs in parallel, each row journaled as it finishes;
 /// after Ctrl-C no new run starts. A failure is reported for the first run in `todo`'s order
@@ -195,7 +205,7 @@ fn run_all(
             }
             let row = run_and_journal(p, (i, rep), o.check_determinism, journal, jpath);
             match &row {
-                Ok((row, _)) => progress.tick(&format!(
+                Ok((row, ..)) => progress.tick(&format!(
                     "point {i} rep {rep}: {:.0} req/s",
                     row.ops[0].throughput_rps.0
                 )),
@@ -244,6 +254,21 @@ fn run_and_journal(
         .iter()
         .map(|iv| IntervalCsv::of(i, rep, &row.axes, iv))
         .collect();
+    if r.intervals_beyond > 0 {
+        note(format!(
+            "etcdsim: point {i}, replication {rep}: intervals.csv holds the first {} intervals; {} requests completed after them",
+            crate::model::timeline::MAX_INTERVALS,
+            r.intervals_beyond
+        ));
+    }
+    let w = &p.jobs[i].workload;
+    let events = timeline::event_rows(
+        (i, rep),
+        &row.axes,
+        &r.intervals,
+        &timeline::events(&w.timeline),
+        w.warmup_time.as_secs_f64(),
+    );
     let line = table::csv_line(&table::cells(&row));
     let mut j = journal
         .lock()
@@ -251,7 +276,7 @@ fn run_and_journal(
     j.write_all(&line)
         .and_then(|()| j.flush())
         .map_err(|e| files::os_error("the journal", jpath, "write it", e))?;
-    Ok((row, intervals))
+    Ok((row, intervals, events))
 }
 
 /// Point `i`'s replication `rep`, checked; with `twice`, run again and compared, as MadSim's

@@ -62,6 +62,17 @@ fn a_write_rate_step_starts_and_stops_puts_at_its_times() {
         (1800.0..=2200.0).contains(&during),
         "{during} puts in the step"
     );
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let kinds: Vec<&str> = events
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["write_rate to 2000/s", "write_rate to 0/s"],
+        "{events}"
+    );
 }
 
 /// Recording intervals, and a step that comes after the run's end, change nothing the run
