@@ -92,7 +92,7 @@ fn is_zero(x: &f64) -> bool {
 }
 
 /// One `[[workload.timeline]]` entry: at `at_s`, one background stream's rate changes, or a
-/// member's process pauses for `for_s`.
+/// member's process pauses for `for_s`, or a member defragments its backend for `for_s`.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineSpec {
@@ -107,7 +107,10 @@ pub struct TimelineSpec {
     /// The member to pause (`memberN`), as `kill -STOP` does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause: Option<String>,
-    /// How long it stays paused, seconds (with `pause`).
+    /// The member to defragment (`memberN`), as `etcdctl defrag` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defrag: Option<String>,
+    /// How long the pause lasts, or the defragmentation's copy takes, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_s: Option<f64>,
 }
@@ -465,7 +468,10 @@ impl WorkloadSpec {
         p: &ClusterParams,
         bad_entry: &dyn Fn(usize, &str, String) -> ConfigError,
     ) -> Result<Vec<Step>, ConfigError> {
+        use crate::engine::SimDuration;
         let mut steps = Vec::with_capacity(self.timeline.len());
+        // (member, start, end, entry) of each pause and defragmentation, to check overlaps.
+        let mut spans: Vec<(MemberId, &'static str, f64, f64, usize)> = Vec::new();
         for (i, t) in self.timeline.iter().enumerate() {
             let bad = |k: &str, rule: String| bad_entry(i, k, rule);
             if !(t.at_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&t.at_s)) {
@@ -474,92 +480,100 @@ impl WorkloadSpec {
                     format!("must be a number of seconds from 0 to 1e9 (got {})", t.at_s),
                 ));
             }
-            let at = crate::engine::SimDuration::from_secs_f64(t.at_s);
-            if t.for_s.is_some() && t.pause.is_none() {
+            let at = SimDuration::from_secs_f64(t.at_s);
+            let set = [
+                t.write_rate.is_some(),
+                t.expensive_rate.is_some(),
+                t.pause.is_some(),
+                t.defrag.is_some(),
+            ];
+            if set.iter().filter(|&&x| x).count() != 1 {
                 return Err(bad(
-                    "for_s",
-                    "is the length of a pause; set it with pause".into(),
+                    "at_s",
+                    "a step sets exactly one of write_rate, expensive_rate, pause and defrag (crashes, slow disks, partitions and compaction are not simulated yet)".into(),
                 ));
             }
-            let (stream, rate, k) = match (t.write_rate, t.expensive_rate, &t.pause) {
-                (Some(r), None, None) => (Stream::Writes, r, "write_rate"),
-                (None, Some(r), None) => (Stream::Expensive, r, "expensive_rate"),
-                (None, None, Some(name)) => {
-                    let m = member_named(p, name).map_err(|rule| bad("pause", rule))?;
-                    let d = t.for_s.ok_or_else(|| {
-                        bad("for_s", "a pause needs its length in seconds".into())
-                    })?;
-                    if !(d.is_finite() && d > 0.0 && d <= MAX_SIM_TIME_S) {
-                        return Err(bad(
-                            "for_s",
-                            format!("must be a number of seconds above 0, up to 1e9 (got {d})"),
-                        ));
-                    }
-                    if m == p.leader && d >= MAX_LEADER_PAUSE_S {
-                        return Err(bad(
-                            "for_s",
-                            format!(
-                                "{name} is the leader: a pause of {d} s would let a follower's election timeout (1 s after the last 100 ms heartbeat) pass, and elections are not simulated yet; pause the leader for less than {MAX_LEADER_PAUSE_S} s, or pause a follower"
-                            ),
-                        ));
-                    }
-                    let end = crate::engine::SimDuration::from_secs_f64(t.at_s + d);
-                    steps.push(Step {
-                        at,
-                        change: Change::Pause(m),
-                    });
-                    steps.push(Step {
-                        at: end,
-                        change: Change::Resume(m),
-                    });
-                    continue;
-                }
-                _ => {
+            let on_member = t
+                .pause
+                .as_deref()
+                .map(|n| ("pause", n))
+                .or(t.defrag.as_deref().map(|n| ("defrag", n)));
+            let Some((what, name)) = on_member else {
+                if t.for_s.is_some() {
                     return Err(bad(
-                        "at_s",
-                        "a step sets exactly one of write_rate, expensive_rate and pause (crashes, slow disks, partitions and defragmentation are not simulated yet)".into(),
+                        "for_s",
+                        "is the length of a pause or a defrag; set it with one of them".into(),
                     ));
                 }
+                let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
+                    (Some(r), _) => (Stream::Writes, r, "write_rate"),
+                    (_, Some(r)) => (Stream::Expensive, r, "expensive_rate"),
+                    _ => unreachable!("exactly one key is set"),
+                };
+                if !(rate.is_finite() && rate >= 0.0) {
+                    return Err(bad(
+                        k,
+                        format!("must be a finite rate >= 0 per second (got {rate})"),
+                    ));
+                }
+                steps.push(Step {
+                    at,
+                    change: Change::Rate { stream, rate },
+                });
+                continue;
             };
-            if !(rate.is_finite() && rate >= 0.0) {
+            let m = member_named(p, name).map_err(|rule| bad(what, rule))?;
+            let d = t
+                .for_s
+                .ok_or_else(|| bad("for_s", format!("a {what} needs its length in seconds")))?;
+            if !(d.is_finite()
+                && d > 0.0
+                && d <= MAX_SIM_TIME_S
+                && SimDuration::from_secs_f64(d).0 > 0)
+            {
                 return Err(bad(
-                    k,
-                    format!("must be a finite rate >= 0 per second (got {rate})"),
+                    "for_s",
+                    format!("must be a number of seconds above 0, up to 1e9 (got {d})"),
                 ));
             }
-            steps.push(Step {
-                at,
-                change: Change::Rate { stream, rate },
-            });
+            if what == "pause" && m == p.leader && d >= MAX_LEADER_PAUSE_S {
+                return Err(bad(
+                    "for_s",
+                    format!(
+                        "{name} is the leader: a pause of {d} s would let a follower's election timeout (1 s after the last 100 ms heartbeat) pass, and elections are not simulated yet; pause the leader for less than {MAX_LEADER_PAUSE_S} s, or pause a follower"
+                    ),
+                ));
+            }
+            if let Some(&(_, other, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
+                sm == m && sw == what && t.at_s < to && from < t.at_s + d
+            }) {
+                return Err(bad(
+                    "at_s",
+                    format!(
+                        "member{} has a {other} from {from} s to {to} s then: a member's {what}s must not overlap",
+                        m.0
+                    ),
+                ));
+            }
+            spans.push((m, what, t.at_s, t.at_s + d, i));
+            if what == "pause" {
+                steps.push(Step {
+                    at,
+                    change: Change::Pause(m),
+                });
+                steps.push(Step {
+                    at: SimDuration::from_secs_f64(t.at_s + d),
+                    change: Change::Resume(m),
+                });
+            } else {
+                steps.push(Step {
+                    at,
+                    change: Change::Defrag(m, SimDuration::from_secs_f64(d)),
+                });
+            }
         }
         // Stable: steps at the same time keep the file's order.
         steps.sort_by_key(|s| s.at);
-        // A member's pauses must not overlap (a stopped process cannot be stopped again).
-        let mut paused = vec![false; usize::from(p.members())];
-        for s in &steps {
-            match s.change {
-                Change::Pause(m) if paused[usize::from(m.0)] => {
-                    let i = self
-                        .timeline
-                        .iter()
-                        .rposition(|t| {
-                            t.pause.as_deref().and_then(|n| member_named(p, n).ok()) == Some(m)
-                        })
-                        .unwrap_or(0);
-                    return Err(bad_entry(
-                        i,
-                        "at_s",
-                        format!(
-                            "member{} is already paused then: a member's pauses must not overlap",
-                            m.0
-                        ),
-                    ));
-                }
-                Change::Pause(m) => paused[usize::from(m.0)] = true,
-                Change::Resume(m) => paused[usize::from(m.0)] = false,
-                Change::Rate { .. } => {}
-            }
-        }
         Ok(steps)
     }
 

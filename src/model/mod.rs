@@ -90,6 +90,8 @@ pub struct EtcdModel {
     m: Metrics,
     /// The background streams' rates, as the timeline sets them.
     rates: timeline::Rates,
+    /// Each member's defragmentation.
+    defrags: Vec<timeline::Defrag>,
     /// Completions by interval, when the workload asks for them.
     intervals: Option<timeline::Intervals>,
     trace: Recorder,
@@ -130,6 +132,7 @@ impl EtcdModel {
             m: Metrics::new(),
             rates: timeline::Rates::new(w.write_rate, w.expensive_rate),
             intervals: w.interval.map(timeline::Intervals::new),
+            defrags: vec![timeline::Defrag::Idle; usize::from(p.members())],
             trace: Recorder::default(),
             max_in_flight: u64::MAX,
             saturated: false,
@@ -291,10 +294,17 @@ impl Model for EtcdModel {
             Ev::BackendTick(m) => self.backend_tick(m, s),
             Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
             Ev::ExpensiveArrival(epoch) => self.background_arrival(Stream::Expensive, epoch, s),
+            Ev::Timeline(step) if step & timeline::STEP_END != 0 => {
+                match self.w.timeline[(step & !timeline::STEP_END) as usize].change {
+                    Change::Defrag(m, _) => self.defrag_done(m, s),
+                    c => unreachable!("only a defragmentation schedules its end, not {c:?}"),
+                }
+            }
             Ev::Timeline(step) => match self.w.timeline[step as usize].change {
                 Change::Rate { stream, rate } => self.rate_step(stream, rate, s),
                 Change::Pause(m) => self.pause(self.member_proc(m), s),
                 Change::Resume(m) => self.resume(self.member_proc(m), s),
+                Change::Defrag(m, _) => self.defrag_start(step, m, s),
             },
             Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
             Ev::ClientTimer(id) => self.deadline_passed(id, s),

@@ -11,12 +11,15 @@
 //!   messages into socket buffers and completes its disk writes, and its goroutines that these
 //!   ready wait until it resumes (`cpu.rs` does this).
 //!
+//! - a member defragments its backend for a given time: it holds the backend's locks, so the
+//!   member's reads and applies wait ([`Defrag`]).
+//!
 //! A run without steps schedules, draws and records exactly what it did before timelines
 //! existed.
 //!
 //! Not simulated yet: elections (so a pause of the leader is limited to less than the election
-//! timeout, which triggers none), crashes, slow disks, partitions, defragmentation, clientv3's
-//! deadlines and retries; they are the rest of issue 20.
+//! timeout, which triggers none), crashes, slow disks, partitions, compaction, clientv3's
+//! retries; they are the rest of issue 20.
 
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
@@ -56,7 +59,32 @@ pub enum Change {
     Pause(MemberId),
     /// The member's process goes on (SIGCONT).
     Resume(MemberId),
+    /// The member defragments its backend for the given time once it holds the locks
+    /// (`etcdctl defrag`, see [`Defrag`]).
+    Defrag(MemberId, SimDuration),
 }
+
+/// Where a member's defragmentation is. etcd 3.4's `backend.defrag` (`mvcc/backend/backend.go`)
+/// takes the batch transaction's mutex, then the read transaction's lock exclusively, and
+/// holds both while it copies the database into a new file: every read transaction and every
+/// apply on the member waits for it. The copy's own CPU and disk work are not simulated, only
+/// its locks and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Defrag {
+    /// None running.
+    #[default]
+    Idle,
+    /// Waiting for the batch transaction's mutex, for timeline step `.0`.
+    WantBatchTx(u32),
+    /// Holding it, waiting for the read transaction's lock.
+    WantReadTx(u32),
+    /// Holding both: copying.
+    Copying,
+}
+
+/// A `Timeline` event's payload: step `i` (its start), or with this bit, the end of step `i`
+/// (a defragmentation's copy done).
+pub const STEP_END: u32 = 1 << 31;
 
 /// The streams' current rates and epochs, as the timeline has set them.
 #[derive(Debug, Clone)]

@@ -97,7 +97,7 @@ impl Row for IntervalCsv {
 pub struct Event {
     /// What happened, in words (`pause member1 3s`, `write_rate to 1000/s`).
     pub label: String,
-    /// `pause`, `write_rate` or `expensive_rate`.
+    /// `pause`, `defrag`, `write_rate` or `expensive_rate`.
     pub kind: &'static str,
     /// The member it concerns (empty for a rate step).
     pub member: String,
@@ -132,17 +132,29 @@ pub fn events(steps: &[Step]) -> Vec<Event> {
                     .find(|r| r.change == Change::Resume(m))
                     .map_or(f64::INFINITY, |r| secs(r.at));
                 out.push(Event {
-                    label: format!("pause member{} {}s", m.0, end - secs(s.at)),
+                    label: format!("pause member{} {}s", m.0, rounded(end - secs(s.at))),
                     kind: "pause",
                     member: format!("member{}", m.0),
                     at_s: secs(s.at),
                     end_s: end,
                 });
             }
+            Change::Defrag(m, d) => out.push(Event {
+                label: format!("defrag member{} {}s", m.0, rounded(secs(d))),
+                kind: "defrag",
+                member: format!("member{}", m.0),
+                at_s: secs(s.at),
+                end_s: secs(s.at + d),
+            }),
             Change::Resume(_) => {}
         }
     }
     out
+}
+
+/// `x` to the millisecond, as short as it reads (`3.4`, not `3.4000000000000004`).
+fn rounded(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// Recovery, as the real-etcd harness measures it (`harness/go/src/etcdmeasure/timeline.go`):

@@ -123,7 +123,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate and pause",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause and defrag",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -135,7 +135,39 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, for_s)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, for_s)",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\nfor_s = 1.5\n",
+            "workload.timeline[0].for_s: member1 is the leader: a pause of 1.5 s would let a follower's election timeout",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member3\"\nfor_s = 1.0\n",
+            "workload.timeline[0].pause: must name a member, member0 to member2 (got \"member3\")",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ndefrag = \"m1\"\nfor_s = 1.0\n",
+            "workload.timeline[0].defrag: must name a member, member0 to member2 (got \"m1\")",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\n",
+            "workload.timeline[0].for_s: a pause needs its length in seconds",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ndefrag = \"member1\"\nfor_s = 0.0\n",
+            "workload.timeline[0].for_s: must be a number of seconds above 0",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfor_s = 1.0\n",
+            "workload.timeline[0].for_s: is the length of a pause or a defrag; set it with one of them",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n[[workload.timeline]]\nat_s = 1.5\npause = \"member2\"\nfor_s = 1.0\n",
+            "workload.timeline[1].at_s: member2 has a pause from 1 s to 2 s then: a member's pauses must not overlap",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
+            "a step sets exactly one of write_rate, expensive_rate, pause and defrag",
         ),
         (
             "interval_s = 0.001\n",
@@ -269,5 +301,49 @@ mod scripted {
             s.iter().all(|&ms| ms < 1.0),
             "serializable reads go on: {s:?}"
         );
+    }
+
+    /// Reads at 0, 10 and 40 ms to `member` while `defragged` defragments from 5 ms for 20 ms.
+    fn reads_during_a_defrag(c: Consistency, member: u8, defragged: u8) -> Vec<f64> {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            c,
+            vec![member],
+            Arrivals::Scripted {
+                at_ns: vec![0, 10 * MS, 40 * MS],
+                puts: vec![false; 3],
+            },
+            3,
+        );
+        w.timeline = vec![Step {
+            at: SimDuration(5 * MS),
+            change: Change::Defrag(MemberId(defragged), SimDuration(20 * MS)),
+        }];
+        let r = run(&p, &w, 1);
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 3);
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    /// A defragmentation holds the member's read transaction lock: a read on it, serializable
+    /// or linearizable, waits until the copy is done (25 ms), and is otherwise untouched; the
+    /// other members' reads go on.
+    #[test]
+    fn a_defrag_blocks_the_members_reads_for_its_length() {
+        for c in [Consistency::Linearizable, Consistency::Serializable] {
+            let free = reads_during_a_defrag(c, 1, 2);
+            assert!(free.iter().all(|&ms| ms < 1.0), "{c:?}: {free:?}");
+            let l = reads_during_a_defrag(c, 1, 1);
+            println!("{c:?}: defragged {l:?}, not {free:?}");
+            assert!(
+                (l[0] - free[0]).abs() < 1e-6 && (l[2] - free[2]).abs() < 1e-6,
+                "{l:?}"
+            );
+            // Sent at 10 ms, it opens its read transaction at the 25 ms release.
+            assert!((15.0..15.0 + free[1]).contains(&l[1]), "{c:?}: {l:?}");
+        }
     }
 }
