@@ -60,7 +60,9 @@ func classify(err error) (uint8, string) {
 	}
 	msg := err.Error()
 	switch {
-	case code == codes.DeadlineExceeded:
+	case code == codes.DeadlineExceeded || strings.Contains(msg, "context deadline exceeded"):
+		// The second: the client's deadline, propagated to the member, whose handler returned
+		// the context's error as a plain error (gRPC code Unknown).
 		return kindDeadline, code.String()
 	case code == codes.Canceled:
 		return kindCanceled, code.String()

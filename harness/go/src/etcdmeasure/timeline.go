@@ -20,17 +20,58 @@ var intervalHeader = strings.Split("case,rep,t_start_s,t_end_s,leader,write_rate
 	"writes_ok,writes_failed,write_mean_ms,write_p99_ms,events", ",")
 
 var eventHeader = strings.Split("case,rep,event,kind,member,planned_s,t_s,end_s,pre_median_rps,min_rps,min_rps_t_s,"+
-	"recovery_s,recovered,degraded_s,post_median_rps,failed,failed_kinds,timeouts,writes_failed,leader_before,"+
+	"recovery_s,recovered,recovery_after_end_s,lost_s,post_median_rps,failed,failed_kinds,timeouts,writes_failed,leader_before,"+
 	"new_leader,new_leader_s,note", ",")
 
-// Recovery: from the event to the start of the first interval after the span's slowest one
-// from which recoverRun intervals in a row have a throughput of at least recoverFrac of the
-// pre-event median (0 if no interval of the span falls below it). The span is the intervals
-// starting at or after the event and before the next event (or the window's end).
+// Recovery (recoveryFrom): the throughput smoothed over recoverRun intervals (the mean of an
+// interval and the recoverRun-1 after it) is compared with recoverFrac of the pre-event median.
+// A dip is a smoothed value below it that begins within dipWithinS of the event; with no dip
+// the recovery time is 0. After a dip, it is the time from the event to the start of the first
+// interval whose smoothed value is back at or above recoverFrac of the median ("no" if none
+// before the next event or the window's end).
 const (
 	recoverFrac = 0.9
-	recoverRun  = 3
+	recoverRun  = 5
+	dipWithinS  = 1.0
 )
+
+func recoveryFrom(ivs []etcdharness.Interval, t0, spanEnd, preMed float64) (float64, string) {
+	if math.IsNaN(preMed) {
+		return math.NaN(), "" // no steady state before the event to recover to
+	}
+	var ks []int
+	for k, iv := range ivs {
+		if iv.StartS >= t0-1e-9 && iv.StartS < spanEnd && k+recoverRun <= len(ivs) {
+			ks = append(ks, k)
+		}
+	}
+	smooth := func(k int) float64 {
+		var s float64
+		for j := k; j < k+recoverRun; j++ {
+			s += throughput(ivs[j])
+		}
+		return s / recoverRun
+	}
+	dip := -1
+	for j, k := range ks {
+		if ivs[k].StartS-t0 > dipWithinS {
+			break
+		}
+		if smooth(k) < recoverFrac*preMed {
+			dip = j
+			break
+		}
+	}
+	if dip < 0 {
+		return 0, "yes"
+	}
+	for _, k := range ks[dip:] {
+		if smooth(k) >= recoverFrac*preMed {
+			return ivs[k].StartS - t0, "yes"
+		}
+	}
+	return math.NaN(), "no"
+}
 
 func f3(x float64) string {
 	if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -124,6 +165,15 @@ func eventRows(c *Case, rep int, res *repResult) []string {
 				pre = append(pre, throughput(iv))
 			}
 		}
+		if len(pre) < 3 && i > 0 {
+			// Too little quiet time since the previous event: the steady state before the first.
+			pre = pre[:0]
+			for _, iv := range ivs {
+				if iv.EndS <= res.Events[0].T {
+					pre = append(pre, throughput(iv))
+				}
+			}
+		}
 		preMed := math.NaN()
 		if len(pre) >= 3 {
 			preMed = median(pre)
@@ -141,36 +191,19 @@ func eventRows(c *Case, rep int, res *repResult) []string {
 				minR, minT = x, iv.StartS
 			}
 		}
-		recovery, recovered, degraded := math.NaN(), "no", math.NaN()
-		if !math.IsNaN(preMed) {
-			degraded = 0
-			minK := 0
-			for k, iv := range span {
-				x := throughput(iv)
-				if x < recoverFrac*preMed {
-					degraded += iv.EndS - iv.StartS
-				}
-				if x < throughput(span[minK]) {
-					minK = k
-				}
+		recovery, recovered := recoveryFrom(ivs, e.T, spanEnd, preMed)
+		recEnd := math.NaN()
+		if e.EndS > e.T+0.05 && e.EndS < spanEnd {
+			recEnd, _ = recoveryFrom(ivs, e.EndS, spanEnd, preMed)
+		}
+		// Reads lost against the steady state over the span, in seconds of pre-event throughput.
+		lost := math.NaN()
+		if !math.IsNaN(preMed) && preMed > 0 {
+			lost = 0
+			for _, iv := range span {
+				lost += preMed*(iv.EndS-iv.StartS) - float64(iv.Main.OK)
 			}
-			if len(span) > 0 && throughput(span[minK]) >= recoverFrac*preMed {
-				recovery, recovered = 0, "yes" // never below 90%
-			}
-			for k := minK + 1; recovered == "no" && k+recoverRun <= len(span); k++ {
-				ok := true
-				for j := k; j < k+recoverRun; j++ {
-					if throughput(span[j]) < recoverFrac*preMed {
-						ok = false
-						break
-					}
-				}
-				if ok {
-					recovery, recovered = span[k].StartS-e.T, "yes"
-				}
-			}
-		} else {
-			recovered = "" // no steady state before the event to recover to
+			lost /= preMed
 		}
 		// The steady state after the event: the median of its span's second half.
 		var post []float64
@@ -218,7 +251,7 @@ func eventRows(c *Case, rep int, res *repResult) []string {
 			}
 		}
 		cells := []string{csvField(c.Name), strconv.Itoa(rep), csvField(e.Label), e.Kind, e.Member, f3(e.PlanS), f3(e.T), f3(e.EndS),
-			f1(preMed), f1(minR), f3(minT), f3(recovery), recovered, f3(degraded), f1(median(post)),
+			f1(preMed), f1(minR), f3(minT), f3(recovery), recovered, f3(recEnd), f3(lost), f1(median(post)),
 			strconv.FormatInt(failed, 10), csvField(strings.Join(kl, " ")), strconv.FormatInt(timeouts, 10),
 			strconv.FormatInt(wfailed, 10), before, newLeader, f3(newLeaderS), csvField(e.Note)}
 		rows = append(rows, strings.Join(cells, ","))
