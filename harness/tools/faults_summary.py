@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Summarize an events CSV of the fault grid (harness/grids/faults.toml): per case and event,
-the repetitions' values of recovery_s, degraded_s, new_leader_s, failed and timeouts, as
+the repetitions' values of recovery_s, recovery_after_end_s, lost_s, new_leader_s, failed and timeouts, as
 min / median / max, as a Markdown table.
 
     harness/tools/faults_summary.py experiments/reference/faults-loopback-2vcpu-events.csv
@@ -25,15 +25,16 @@ def main(path):
     groups = {}
     for r in rows:
         groups.setdefault((r["case"], r["event"]), []).append(r)
-    cols = ["case", "event", "reps", "pre rps", "min rps", "recovery s", "recovered", "degraded s",
-            "post rps", "failed", "timeouts", "new leader s"]
+    cols = ["case", "event", "reps", "pre rps", "min rps", "recovery s", "recovered", "after end s",
+            "lost s", "post rps", "failed", "timeouts", "new leader s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for (case, ev), rs in groups.items():
         g = lambda k: [r[k] for r in rs]
         print("| " + " | ".join([
             case, ev, str(len(rs)), fmt(g("pre_median_rps"), 0), fmt(g("min_rps"), 0),
-            fmt(g("recovery_s"), 2), "/".join(g("recovered")), fmt(g("degraded_s"), 1),
+            fmt(g("recovery_s"), 2), "/".join(g("recovered")), fmt(g("recovery_after_end_s"), 2),
+            fmt(g("lost_s"), 2),
             fmt(g("post_median_rps"), 0), fmt(g("failed"), 0), fmt(g("timeouts"), 0),
             fmt(g("new_leader_s"), 2)]) + " |")
 
