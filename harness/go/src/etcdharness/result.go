@@ -100,4 +100,84 @@ type LoadResult struct {
 	// the window (see Scrape).
 	MetricsStart map[string]map[string]float64 `json:"metrics_start,omitempty"`
 	MetricsEnd   map[string]map[string]float64 `json:"metrics_end,omitempty"`
+
+	// The results over time (--interval-ms): the error kinds of the main workload and of the
+	// background puts over the window, samples of the raw errors, the per-interval records and
+	// the members' Status answers (--status).
+	RequestTimeoutS float64        `json:"request_timeout_s"`
+	Dial            string         `json:"dial"`
+	ErrorKinds      map[string]int `json:"error_kinds,omitempty"`
+	WriteErrorKinds map[string]int `json:"write_error_kinds,omitempty"`
+	ErrorLog        []ErrorSample  `json:"error_log,omitempty"`
+	IntervalS       float64        `json:"interval_s,omitempty"`
+	Intervals       []Interval     `json:"intervals,omitempty"`
+	StatusPolls     []StatusPoll   `json:"status_polls,omitempty"`
+	// WriteSteps are the background write rate's steps: [seconds after the window's start,
+	// puts per second].
+	WriteSteps [][2]float64 `json:"write_rate_steps,omitempty"`
+	// FillKeys, FillRevisions: the unmeasured filler (--fill-keys), and how long it took.
+	FillKeys      int     `json:"fill_keys,omitempty"`
+	FillRevisions int     `json:"fill_revisions,omitempty"`
+	FillS         float64 `json:"fill_s,omitempty"`
+}
+
+// ErrorKinds are the kinds a failed request is counted under, in CSV column order.
+var ErrorKinds = []string{"unavailable", "deadline", "no_leader", "etcd_timeout", "leader_changed", "canceled", "other"}
+
+// ErrorSample is one distinct error a request ended with: its kind, gRPC code and message,
+// which workload ("main" or "write"), how often, and when it was first and last seen (seconds
+// after the window's start; negative in the warm-up).
+type ErrorSample struct {
+	Workload string  `json:"workload"`
+	Kind     string  `json:"kind"`
+	Code     string  `json:"code"`
+	Message  string  `json:"message"`
+	Count    int     `json:"count"`
+	FirstS   float64 `json:"first_s"`
+	LastS    float64 `json:"last_s"`
+}
+
+// Flow is one workload's requests that ended inside one interval (or, for Outstanding, that
+// were under way at its end), over every endpoint or over the connections to one endpoint.
+type Flow struct {
+	OK          int64          `json:"ok"`
+	Failed      int64          `json:"failed"`
+	FailedKinds map[string]int `json:"failed_kinds,omitempty"`
+	Issued      int64          `json:"issued,omitempty"`
+	MeanMs      float64        `json:"latency_mean_ms"`
+	P50Ms       float64        `json:"latency_p50_ms"`
+	P99Ms       float64        `json:"latency_p99_ms"`
+	MaxMs       float64        `json:"latency_max_ms"`
+	// FirstOKS, LastOKS: when the interval's first and last successful request ended (seconds
+	// after the window's start); -1 if none did.
+	FirstOKS    float64 `json:"first_ok_s"`
+	LastOKS     float64 `json:"last_ok_s"`
+	Outstanding int64   `json:"outstanding"`
+}
+
+// Interval is one interval of the window: [StartS, EndS) seconds after the window's start.
+// Main and Write cover every endpoint; ByEndpoint splits them by the member the connection
+// dials (only with --dial pinned, keyed by the --status name of the endpoint).
+type Interval struct {
+	StartS       float64         `json:"start_s"`
+	EndS         float64         `json:"end_s"`
+	Leader       string          `json:"leader"`
+	WriteRate    float64         `json:"write_rate_offered"`
+	Main         Flow            `json:"main"`
+	Write        Flow            `json:"write"`
+	ByEndpoint   map[string]Flow `json:"main_by_member,omitempty"`
+	WriteByEndpt map[string]Flow `json:"write_by_member,omitempty"`
+}
+
+// StatusPoll is one answer (or its absence) of a member to a Status call: when it was asked
+// (seconds after the window's start), whether it answered within the poll period, the leader
+// it named (a --status name; "none" when it knew no leader; "?" for an ID not among the
+// members) and its raft term.
+type StatusPoll struct {
+	T      float64 `json:"t_s"`
+	Member string  `json:"member"`
+	OK     bool    `json:"ok"`
+	Leader string  `json:"leader,omitempty"`
+	Term   uint64  `json:"term,omitempty"`
+	Index  uint64  `json:"raft_index,omitempty"`
 }

@@ -61,13 +61,24 @@ type options struct {
 	peerHz      float64
 	preload     bool
 	seed        int64
+
+	// Results over time and faults.
+	interval       time.Duration
+	requestTimeout time.Duration
+	writeSteps     [][2]float64
+	dial           string
+	statusEPs      [][2]string
+	statusPoll     time.Duration
+	fillKeys       int
+	fillValueSize  int
+	fillRevisions  int
 }
 
 func main() {
 	var o options
-	var endpoints, cpuPids, metricsURLs, peerURLs string
+	var endpoints, cpuPids, metricsURLs, peerURLs, writeSteps, statusEPs string
 	var warmup, duration, drain float64
-	var tokenReuse int
+	var tokenReuse, intervalMs, statusPollMs int
 	flag.StringVar(&endpoints, "endpoints", "127.0.0.1:2379", "comma-separated gRPC endpoints (host:port)")
 	flag.IntVar(&o.conns, "conns", 1, "number of clientv3 clients (connections); connection j dials endpoint j mod n")
 	flag.IntVar(&o.clients, "clients", 1, "closed-loop client goroutines; goroutine i uses connection i mod conns (0: no closed loop, only the probe and background puts)")
@@ -95,6 +106,15 @@ func main() {
 	flag.Float64Var(&o.peerHz, "peer-probe-hz", 20, "round trips per second and member of the peer probe")
 	flag.BoolVar(&o.preload, "preload", true, "put the keys the op needs before the run (unmeasured)")
 	flag.Int64Var(&o.seed, "seed", 1, "seed of the background puts' arrival times")
+	flag.IntVar(&intervalMs, "interval-ms", 0, "results over time: split the window into intervals of this many ms and report each (0 = none)")
+	flag.DurationVar(&o.requestTimeout, "request-timeout", 0, "per-request client timeout, e.g. 1s (0 = none: context.Background(), as etcd's benchmark tool)")
+	flag.StringVar(&writeSteps, "write-rate-steps", "", "AT:RATE,... the background write rate becomes RATE puts/s at AT seconds after the window's start (--write-rate is the rate before the first step)")
+	flag.StringVar(&o.dial, "dial", "pinned", "pinned: connection j dials endpoint j mod n only (the benchmark tool); balanced: every connection dials every endpoint (clientv3's round-robin balancer, retries may go to another member)")
+	flag.StringVar(&statusEPs, "status", "", "name=host:port,... members to ask for their Status (leader, term) every --status-poll-ms; names also label the per-member intervals")
+	flag.IntVar(&statusPollMs, "status-poll-ms", 0, "period of the Status polls (default: --interval-ms, or 100)")
+	flag.IntVar(&o.fillKeys, "fill-keys", 0, "unmeasured filler: put this many extra keys before the run (e.g. to give a defragmentation something to copy)")
+	flag.IntVar(&o.fillValueSize, "fill-value-size", 1024, "value size of the filler keys")
+	flag.IntVar(&o.fillRevisions, "fill-revisions", 1, "write every filler key this many times (revisions a compaction can drop)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fatalf("unexpected arguments: %v", flag.Args())
@@ -113,6 +133,23 @@ func main() {
 	}
 	if o.peerURLs, err = pairs(peerURLs); err != nil {
 		fatalf("--peer-urls: %v", err)
+	}
+	if o.statusEPs, err = pairs(statusEPs); err != nil {
+		fatalf("--status: %v", err)
+	}
+	if o.writeSteps, err = parseSteps(writeSteps); err != nil {
+		fatalf("--write-rate-steps: %v", err)
+	}
+	if intervalMs < 0 || statusPollMs < 0 {
+		fatalf("--interval-ms and --status-poll-ms must not be negative")
+	}
+	o.interval = time.Duration(intervalMs) * time.Millisecond
+	o.statusPoll = time.Duration(statusPollMs) * time.Millisecond
+	if o.statusPoll == 0 {
+		o.statusPoll = o.interval
+		if o.statusPoll == 0 {
+			o.statusPoll = 100 * time.Millisecond
+		}
 	}
 	if err := o.validate(); err != nil {
 		fatalf("%v", err)
@@ -136,8 +173,24 @@ func (o *options) validate() error {
 	if o.clients < 0 || o.conns < 1 {
 		return fmt.Errorf("--clients must not be negative and --conns must be at least 1")
 	}
-	if o.clients == 0 && o.probeRate <= 0 && o.writeRate <= 0 {
+	hasWrites := o.writeRate > 0
+	for _, st := range o.writeSteps {
+		hasWrites = hasWrites || st[1] > 0
+	}
+	if o.clients == 0 && o.probeRate <= 0 && !hasWrites {
 		return fmt.Errorf("--clients 0 needs a probe or background puts")
+	}
+	if o.dial != "pinned" && o.dial != "balanced" {
+		return fmt.Errorf("--dial must be pinned or balanced, not %q", o.dial)
+	}
+	if o.requestTimeout < 0 {
+		return fmt.Errorf("--request-timeout must not be negative")
+	}
+	if o.fillKeys < 0 || o.fillValueSize < 0 || o.fillRevisions < 1 {
+		return fmt.Errorf("--fill-keys and --fill-value-size must not be negative, --fill-revisions at least 1")
+	}
+	if o.interval > 0 && o.interval > o.duration {
+		return fmt.Errorf("--interval-ms is longer than the window")
 	}
 	switch o.op {
 	case "range", "put", "authenticate":
@@ -155,6 +208,9 @@ func (o *options) validate() error {
 	}
 	if w := o.keySize - 2; w < 18 && int64(o.keysInRange) > pow10(w) {
 		return fmt.Errorf("--keys-in-range %d does not fit in keys of %d bytes", o.keysInRange, o.keySize)
+	}
+	if w := o.keySize - 2; w < 18 && int64(o.fillKeys) > pow10(w) {
+		return fmt.Errorf("--fill-keys %d does not fit in keys of %d bytes", o.fillKeys, o.keySize)
 	}
 	if o.keySpace < 1 {
 		return fmt.Errorf("--key-space must be at least 1")
@@ -204,17 +260,21 @@ func value(n int) string {
 }
 
 // record is one finished request: when it ended and how long it took, relative to the run's
-// base time (monotonic clock).
+// base time (monotonic clock), how it ended, and which endpoint its connection dials.
 type record struct {
 	end, lat time.Duration
-	err      bool
+	kind     uint8 // kindOK or the error's kind (timeline.go)
+	ep       int16 // index into --endpoints of a pinned connection; -1 with --dial balanced
 	auth     bool
-	kind     byte // probe: 'l' or 's'
+	probe    byte // probe: 'l' or 's'
 }
+
+func (r record) failed() bool { return r.kind != kindOK }
 
 type recorder struct {
 	recs   []record
 	errMsg string
+	log    errorLog
 }
 
 func run(o *options) (*etcdharness.LoadResult, error) {
@@ -227,6 +287,9 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	if o.user != "" {
 		res.Auth = "password"
 	}
+	res.RequestTimeoutS = o.requestTimeout.Seconds()
+	res.Dial = o.dial
+	res.WriteSteps = o.writeSteps
 	if o.op == "range" {
 		res.Consistency = o.consistency
 		res.KeysInRange = o.keysInRange
@@ -235,22 +298,29 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	}
 	val := value(o.valueSize)
 
-	// Connections: j dials endpoint j mod n only. With token reuse clientv3 authenticates at
-	// dial and keeps its token; without it the connection carries no credentials and every op
-	// authenticates first.
+	// Connections: j dials endpoint j mod n only (--dial pinned), or every endpoint (--dial
+	// balanced). With token reuse clientv3 authenticates at dial and keeps its token; without
+	// it the connection carries no credentials and every op authenticates first.
 	conns := make([]*clientv3.Client, o.conns)
+	connEP := make([]int16, o.conns)
 	errs := make([]error, o.conns)
 	var wg sync.WaitGroup
 	for j := range conns {
+		eps := []string{o.endpoints[j%len(o.endpoints)]}
+		connEP[j] = int16(j % len(o.endpoints))
+		if o.dial == "balanced" {
+			eps = o.endpoints
+			connEP[j] = -1
+		}
 		wg.Add(1)
-		go func(j int) {
+		go func(j int, eps []string) {
 			defer wg.Done()
-			cfg := clientv3.Config{LogConfig: etcdharness.QuietLog(), Endpoints: []string{o.endpoints[j%len(o.endpoints)]}, DialTimeout: 20 * time.Second}
+			cfg := clientv3.Config{LogConfig: etcdharness.QuietLog(), Endpoints: eps, DialTimeout: 20 * time.Second}
 			if o.user != "" && o.tokenReuse {
 				cfg.Username, cfg.Password = o.user, o.password
 			}
 			conns[j], errs[j] = clientv3.New(cfg)
-		}(j)
+		}(j, eps)
 	}
 	wg.Wait()
 	for j, err := range errs {
@@ -288,8 +358,19 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 		} else if o.probeRate > 0 {
 			n = 1
 		}
+		if o.fillKeys > 0 {
+			t := time.Now()
+			fill := value(o.fillValueSize)
+			for round := 0; round < o.fillRevisions; round++ {
+				if err := preload(o, 'f', o.fillKeys, fill); err != nil {
+					return nil, fmt.Errorf("fill: %v", err)
+				}
+			}
+			res.FillKeys, res.FillRevisions = o.fillKeys, o.fillRevisions
+			res.FillS = time.Since(t).Seconds()
+		}
 		t := time.Now()
-		if err := preload(o, n, val); err != nil {
+		if err := preload(o, 'r', n, val); err != nil {
 			return nil, fmt.Errorf("preload: %v", err)
 		}
 		res.PreloadKeys = n
@@ -328,9 +409,47 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 
 	reqCtx, cancelReqs := context.WithCancel(context.Background())
 	defer cancelReqs()
+	// withTimeout gives a request its context: --request-timeout, or none.
+	withTimeout := func(ctx context.Context) (context.Context, context.CancelFunc) {
+		if o.requestTimeout > 0 {
+			return context.WithTimeout(ctx, o.requestTimeout)
+		}
+		return ctx, func() {}
+	}
 	stop := make(chan struct{})
+
+	// The members' Status, polled from before the warm-up to the window's end.
+	pollStop := make(chan struct{})
+	var poller *statusPoller
 	base := time.Now()
 	since := func() time.Duration { return time.Since(base) }
+	if len(o.statusEPs) > 0 {
+		var err error
+		if poller, err = startStatusPoller(o.statusEPs, o.statusPoll, since, pollStop); err != nil {
+			return nil, err
+		}
+		defer poller.close()
+	}
+	var pollStopped bool
+	stopPolls := func() {
+		if !pollStopped {
+			pollStopped = true
+			close(pollStop)
+			if poller != nil {
+				poller.wg.Wait()
+			}
+		}
+	}
+	defer stopPolls()
+	// The window starts --warmup-s after this point. It is announced on stderr, so that a
+	// caller can time its events against it (etcdmeasure does).
+	t0plan := since() + o.warmup
+	fmt.Fprintf(os.Stderr, "etcdload: window-start-unix-ns %d\n", base.Add(t0plan).UnixNano())
+	sched := &rateSchedule{base: o.writeRate}
+	for _, st := range o.writeSteps {
+		sched.at = append(sched.at, t0plan+secs(st[0]))
+		sched.rates = append(sched.rates, st[1])
+	}
 
 	// The op producer: one goroutine, a channel of `clients` slots.
 	ops := make(chan clientv3.Op, o.clients)
@@ -362,6 +481,7 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 		go func(i int) {
 			defer clientsWG.Done()
 			c := conns[i%len(conns)]
+			ep := connEP[i%len(conns)]
 			r := &recs[i]
 			r.recs = make([]record, 0, 1024)
 			for op := range ops {
@@ -371,50 +491,74 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 					}
 				}
 				st := time.Now()
+				ctx, cancel := withTimeout(reqCtx)
 				var err error
 				auth := false
 				switch {
 				case o.op == "authenticate":
-					_, err = authenticate(reqCtx, c, o.user, o.password)
+					_, err = authenticate(ctx, c, o.user, o.password)
 					auth = true
 				case o.user != "" && !o.tokenReuse:
 					var ar *pb.AuthenticateResponse
-					ar, err = authenticate(reqCtx, c, o.user, o.password)
+					ar, err = authenticate(ctx, c, o.user, o.password)
 					auth = true
 					if err == nil {
-						_, err = c.Do(metadata.AppendToOutgoingContext(reqCtx, "token", ar.Token), op)
+						_, err = c.Do(metadata.AppendToOutgoingContext(ctx, "token", ar.Token), op)
 					}
 				default:
-					_, err = c.Do(reqCtx, op)
+					_, err = c.Do(ctx, op)
 				}
 				end := time.Now()
-				r.recs = append(r.recs, record{end: end.Sub(base), lat: end.Sub(st), err: err != nil, auth: auth})
-				if err != nil && r.errMsg == "" {
-					r.errMsg = err.Error()
+				cancel()
+				kind, code := classify(err)
+				r.recs = append(r.recs, record{end: end.Sub(base), lat: end.Sub(st), kind: kind, ep: ep, auth: auth})
+				if err != nil {
+					if r.errMsg == "" {
+						r.errMsg = err.Error()
+					}
+					r.log.add("main", kind, code, err, end.Sub(base))
 				}
 			}
 		}(i)
 	}
 
-	// Background puts: Poisson arrivals at --write-rate, each issued in a goroutine of its own
-	// (so a slow put does not lower the rate), round-robin over the connections.
+	// Background puts: Poisson arrivals at --write-rate (then at the rates of
+	// --write-rate-steps), each issued in a goroutine of its own (so a slow put does not lower
+	// the rate), round-robin over the connections. At a step the next arrival is drawn afresh
+	// at the new rate (exact for a Poisson process, which has no memory).
 	var wmu sync.Mutex
 	var wrecs []record
+	var wlog errorLog
 	var wIssued []time.Duration
 	var wDropped, wInflight int64
 	var writesWG sync.WaitGroup
-	if o.writeRate > 0 {
+	if o.writeRate > 0 || len(o.writeSteps) > 0 {
 		writesWG.Add(1)
 		go func() {
 			defer writesWG.Done()
 			rng := rand.New(rand.NewSource(o.seed))
-			next := time.Now()
+			next := since()
 			timer := time.NewTimer(time.Hour)
 			defer timer.Stop()
 			var i int64
 			for {
-				next = next.Add(time.Duration(rng.ExpFloat64() / o.writeRate * 1e9))
-				if d := time.Until(next); d > 0 {
+				rt := sched.rateAt(next)
+				change := sched.nextChange(next)
+				if rt <= 0 {
+					if change < 0 {
+						<-stop
+						return
+					}
+					next = change
+					continue
+				}
+				cand := next + time.Duration(rng.ExpFloat64()/rt*1e9)
+				if change >= 0 && cand > change {
+					next = change
+					continue
+				}
+				next = cand
+				if d := next - since(); d > 0 {
 					timer.Reset(d)
 					select {
 					case <-stop:
@@ -433,6 +577,7 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 					continue
 				}
 				c := conns[i%int64(len(conns))]
+				ep := connEP[i%int64(len(conns))]
 				k := key('x', i%o.keySpace, o.keySize)
 				i++
 				atomic.AddInt64(&wInflight, 1)
@@ -441,11 +586,17 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 					defer writesWG.Done()
 					defer atomic.AddInt64(&wInflight, -1)
 					st := time.Now()
-					_, err := c.Put(auxCtx(reqCtx), k, val)
+					ctx, cancel := withTimeout(reqCtx)
+					_, err := c.Put(auxCtx(ctx), k, val)
 					end := time.Now()
+					cancel()
+					kind, code := classify(err)
 					wmu.Lock()
 					wIssued = append(wIssued, st.Sub(base))
-					wrecs = append(wrecs, record{end: end.Sub(base), lat: end.Sub(st), err: err != nil})
+					wrecs = append(wrecs, record{end: end.Sub(base), lat: end.Sub(st), kind: kind, ep: ep})
+					if err != nil {
+						wlog.add("write", kind, code, err, end.Sub(base))
+					}
 					wmu.Unlock()
 				}()
 			}
@@ -488,18 +639,28 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 				}
 				lin = !lin
 				st := time.Now()
-				_, err := probeConn.Get(reqCtx, pk, opts...)
+				ctx, cancel := withTimeout(reqCtx)
+				_, err := probeConn.Get(ctx, pk, opts...)
 				end := time.Now()
-				prob.recs = append(prob.recs, record{end: end.Sub(base), lat: end.Sub(st), err: err != nil, kind: kind})
+				cancel()
+				k, _ := classify(err)
+				prob.recs = append(prob.recs, record{end: end.Sub(base), lat: end.Sub(st), kind: k, ep: -1, probe: kind})
 			}
 		}()
 	}
 
-	// Warm-up, then the window: scrape, read CPU; wait; read CPU, scrape.
-	time.Sleep(o.warmup)
+	// Warm-up, then the window: scrape (in the warm-up's last 150 ms), read CPU; wait; read
+	// CPU, scrape.
+	sleepUntil := func(t time.Duration) {
+		if d := t - since(); d > 0 {
+			time.Sleep(d)
+		}
+	}
+	sleepUntil(t0plan - 150*time.Millisecond)
 	res.MetricsStart = scrapeAll(o.metricsURLs)
+	sleepUntil(t0plan)
 	t0 := since()
-	res.WindowStartNs = time.Now().UnixNano()
+	res.WindowStartNs = base.Add(t0).UnixNano()
 	cpu0, err := readCPU(o.cpuPids)
 	if err != nil {
 		return nil, err
@@ -509,9 +670,10 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	runtime.ReadMemStats(&ms0)
 	peerStop := make(chan struct{})
 	peerDone := startPeerProbe(o, peerStop)
-	time.Sleep(o.duration - (since() - t0))
+	sleepUntil(t0 + o.duration)
 	t1 := since()
-	res.WindowEndNs = time.Now().UnixNano()
+	res.WindowEndNs = base.Add(t1).UnixNano()
+	stopPolls()
 	cpu1, err := readCPU(o.cpuPids)
 	if err != nil {
 		return nil, err
@@ -569,7 +731,7 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 			if r.auth {
 				res.AuthCalls++
 			}
-			if r.err {
+			if r.failed() {
 				res.Errors++
 				continue
 			}
@@ -585,14 +747,14 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	res.QPS = float64(res.Requests) / window
 	res.Latency = etcdharness.Summarize(lats)
 
-	if o.writeRate > 0 {
+	if o.writeRate > 0 || len(o.writeSteps) > 0 {
 		ws := &etcdharness.WriteStats{TargetRate: o.writeRate, Dropped: atomic.LoadInt64(&wDropped)}
 		var wl []int64
 		for _, r := range wrecs {
 			if !in(r) {
 				continue
 			}
-			if r.err {
+			if r.failed() {
 				ws.Errors++
 				continue
 			}
@@ -615,11 +777,11 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 			if !in(r) {
 				continue
 			}
-			if r.err {
+			if r.failed() {
 				ps.Errors++
 				continue
 			}
-			if r.kind == 'l' {
+			if r.probe == 'l' {
 				l = append(l, int64(r.lat))
 			} else {
 				s = append(s, int64(r.lat))
@@ -630,11 +792,54 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 		res.Probe = ps
 	}
 
+	// Errors by kind over the window, the distinct errors, and the results over time.
+	var all []record
+	logs := []*errorLog{&wlog}
+	for i := range recs {
+		all = append(all, recs[i].recs...)
+		logs = append(logs, &recs[i].log)
+	}
+	countKinds := func(rs []record) map[string]int {
+		m := map[string]int{}
+		for _, r := range rs {
+			if in(r) && r.failed() {
+				m[kindName(r.kind)]++
+			}
+		}
+		return m
+	}
+	res.ErrorKinds = countKinds(all)
+	res.WriteErrorKinds = countKinds(wrecs)
+	res.ErrorLog = mergeErrorLogs(t0, logs...)
+	if poller != nil {
+		res.StatusPolls = poller.results(t0)
+	}
+	if o.interval > 0 {
+		names := make([]string, len(o.endpoints))
+		if o.dial == "pinned" {
+			for i, e := range o.endpoints {
+				names[i] = e
+				for _, p := range o.statusEPs {
+					if p[1] == e {
+						names[i] = p[0]
+					}
+				}
+			}
+		}
+		g := newIntervalGrid(t0, t1, o.interval)
+		res.IntervalS = o.interval.Seconds()
+		res.Intervals = buildIntervals(g, names, all, wrecs, res.StatusPolls, sched)
+	}
+
 	res.ClockTicks = etcdharness.ClockTicks()
 	res.CPUSeconds = map[string]float64{}
 	res.CPUUsPerReq = map[string]float64{}
 	for name, c0 := range cpu0 {
-		c := cpu1[name] - c0
+		c1, ok := cpu1[name]
+		if !ok {
+			continue // the process exited in the window (a killed member)
+		}
+		c := c1 - c0
 		res.CPUSeconds[name] = c
 		if res.Requests > 0 {
 			res.CPUUsPerReq[name] = c * 1e6 / float64(res.Requests)
@@ -643,9 +848,9 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	return res, nil
 }
 
-// preload puts n range keys with the given value, in transactions of up to 100 puts and about
-// 1 MiB, four at a time.
-func preload(o *options, n int, val string) error {
+// preload puts n keys of the given kind ('r': the range keys; 'f': the filler) with the given
+// value, in transactions of up to 100 puts and about 1 MiB, four at a time.
+func preload(o *options, kind byte, n int, val string) error {
 	if n == 0 {
 		return nil
 	}
@@ -658,7 +863,7 @@ func preload(o *options, n int, val string) error {
 		return err
 	}
 	defer c.Close()
-	per := (1 << 20) / (o.valueSize + o.keySize + 16)
+	per := (1 << 20) / (len(val) + o.keySize + 16)
 	if per > 100 {
 		per = 100
 	}
@@ -675,7 +880,7 @@ func preload(o *options, n int, val string) error {
 			for b := range batches {
 				var puts []clientv3.Op
 				for i := b[0]; i < b[1]; i++ {
-					puts = append(puts, clientv3.OpPut(key('r', int64(i), o.keySize), val))
+					puts = append(puts, clientv3.OpPut(key(kind, int64(i), o.keySize), val))
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 				_, err := c.Txn(ctx).Then(puts...).Commit()
@@ -781,7 +986,7 @@ func readCPU(pids [][2]string) (map[string]float64, error) {
 		}
 		c, err := etcdharness.CPUSeconds(pid)
 		if err != nil {
-			return nil, err
+			continue // gone (a member killed by a fault event): its CPU is not reported
 		}
 		out[p[0]] = c
 	}

@@ -35,16 +35,82 @@ type member struct {
 	clientPort int
 	peerPort   int
 	dataDir    string
-	cmd        *exec.Cmd
+	args       []string // the command line (a restart uses it again)
+	env        []string
 	cmdline    string
 	logPath    string
 	id         uint64
 
 	mu     sync.Mutex
 	sched  []schedSample
-	reader sync.WaitGroup
-	exited chan struct{}
+	cmd    *exec.Cmd     // the current incarnation (a fault event may kill and restart it)
+	exited chan struct{} // closed when the current incarnation has exited
 	err    error
+	starts int
+}
+
+// proc returns the current incarnation and the channel closed when it exits.
+func (m *member) proc() (*exec.Cmd, chan struct{}) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cmd, m.exited
+}
+
+func (m *member) exitErr() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
+func (m *member) pid() int {
+	cmd, _ := m.proc()
+	if cmd == nil || cmd.Process == nil {
+		return 0
+	}
+	return cmd.Process.Pid
+}
+
+// start starts an incarnation of the member with its command line and environment: the
+// first at cluster start, again after a kill (same data directory, same flags; etcd ignores
+// the --initial-cluster flags once its data directory holds a WAL). Its stdout and stderr go
+// to the member's log (appended), the SCHED lines of stderr into its samples.
+func (m *member) start() error {
+	cmd := exec.Command(m.args[0], m.args[1:]...)
+	cmd.Env = m.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	logf, err := os.OpenFile(m.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0644)
+	if err != nil {
+		return err
+	}
+	cmd.Stdout = logf
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		logf.Close()
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return fmt.Errorf("start %s: %v", m.name, err)
+	}
+	exited := make(chan struct{})
+	m.mu.Lock()
+	m.cmd, m.exited, m.err = cmd, exited, nil
+	m.starts++
+	m.mu.Unlock()
+	registerPid(cmd.Process.Pid)
+	var reader sync.WaitGroup
+	reader.Add(1)
+	go m.readStderr(stderr, logf, &reader)
+	go func() {
+		reader.Wait()
+		err := cmd.Wait()
+		unregisterPid(cmd.Process.Pid)
+		m.mu.Lock()
+		m.err = err
+		m.mu.Unlock()
+		close(exited)
+	}()
+	return nil
 }
 
 func (m *member) clientURL() string { return fmt.Sprintf("http://127.0.0.1:%d", m.clientPort) }
@@ -116,7 +182,7 @@ func startCluster(c *Case, dir, etcdBin string, jwtKeys [2]string) (*cluster, er
 	var initial []string
 	for i := 0; i < c.Members; i++ {
 		m := &member{index: i, name: fmt.Sprintf("m%d", i), clientPort: ports[2*i], peerPort: ports[2*i+1],
-			dataDir: filepath.Join(dir, fmt.Sprintf("m%d.etcd", i)), exited: make(chan struct{})}
+			dataDir: filepath.Join(dir, fmt.Sprintf("m%d.etcd", i))}
 		m.logPath = filepath.Join(dir, m.name+".log")
 		cl.members = append(cl.members, m)
 		initial = append(initial, m.name+"="+m.peerURL())
@@ -143,36 +209,11 @@ func startCluster(c *Case, dir, etcdBin string, jwtKeys [2]string) (*cluster, er
 			extra = append(extra, fmt.Sprintf("GOMAXPROCS=%d", c.GOMAXPROCS))
 		}
 		m.cmdline = strings.TrimSpace(strings.Join(extra, " ") + " " + shellQuote(args))
-		cmd := exec.Command(args[0], args[1:]...)
-		cmd.Env = childEnv(extra...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		logf, err := os.Create(m.logPath)
-		if err != nil {
+		m.args, m.env = args, childEnv(extra...)
+		if err := m.start(); err != nil {
 			cl.stop()
 			return nil, err
 		}
-		cmd.Stdout = logf
-		stderr, err := cmd.StderrPipe()
-		if err != nil {
-			logf.Close()
-			cl.stop()
-			return nil, err
-		}
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			cl.stop()
-			return nil, fmt.Errorf("start %s: %v", m.name, err)
-		}
-		m.cmd = cmd
-		registerPid(cmd.Process.Pid)
-		m.reader.Add(1)
-		go m.readStderr(stderr, logf)
-		go func(m *member) {
-			m.reader.Wait()
-			m.err = m.cmd.Wait()
-			unregisterPid(m.cmd.Process.Pid)
-			close(m.exited)
-		}(m)
 		// Start the members one after the other: a new member first asks its peers' /members
 		// whether it was bootstrapped already, and a peer that listens but is not serving yet
 		// holds each such request for etcd's 1 s bootstrap timeout (2 s per member of a
@@ -204,9 +245,10 @@ func (m *member) waitPeerServing(timeout time.Duration) error {
 	hc := http.Client{Timeout: 500 * time.Millisecond}
 	deadline := time.Now().Add(timeout)
 	for {
+		_, exited := m.proc()
 		select {
-		case <-m.exited:
-			return fmt.Errorf("member %s exited during start-up (%v); its log ends:\n%s", m.name, m.err, tail(m.logPath, 15))
+		case <-exited:
+			return fmt.Errorf("member %s exited during start-up (%v); its log ends:\n%s", m.name, m.exitErr(), tail(m.logPath, 15))
 		default:
 		}
 		resp, err := hc.Get(m.peerURL() + "/members")
@@ -225,8 +267,8 @@ func (m *member) waitPeerServing(timeout time.Duration) error {
 }
 
 // readStderr keeps the SCHED lines as samples and copies everything to the member's log.
-func (m *member) readStderr(r io.Reader, logf *os.File) {
-	defer m.reader.Done()
+func (m *member) readStderr(r io.Reader, logf *os.File, done *sync.WaitGroup) {
+	defer done.Done()
 	defer logf.Close()
 	br := bufio.NewReaderSize(r, 1<<16)
 	w := bufio.NewWriter(logf)
@@ -327,9 +369,10 @@ func (cl *cluster) waitHealthy(timeout time.Duration) error {
 		var lead uint64
 		agree := true
 		for i, m := range cl.members {
+			_, exited := m.proc()
 			select {
-			case <-m.exited:
-				return fmt.Errorf("member %s exited during start-up (%v); its log ends:\n%s", m.name, m.err, tail(m.logPath, 15))
+			case <-exited:
+				return fmt.Errorf("member %s exited during start-up (%v); its log ends:\n%s", m.name, m.exitErr(), tail(m.logPath, 15))
 			default:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -467,13 +510,13 @@ const benchPassword = "etcdsim-bench"
 // leadership, the others lose quorum) would buy nothing.
 func (cl *cluster) stop() {
 	for _, m := range cl.members {
-		if m.cmd != nil && m.cmd.Process != nil {
-			m.cmd.Process.Kill()
+		if cmd, _ := m.proc(); cmd != nil && cmd.Process != nil {
+			cmd.Process.Kill()
 		}
 	}
 	for _, m := range cl.members {
-		if m.cmd != nil {
-			<-m.exited
+		if cmd, exited := m.proc(); cmd != nil {
+			<-exited
 		}
 	}
 }

@@ -39,6 +39,15 @@ type Case struct {
 	MemberFlags  string
 	ForceLeader  bool
 	Reps         int
+
+	// Results over time and faults (events.go).
+	IntervalMs      int
+	RequestTimeoutS float64
+	Dial            string // pinned | balanced
+	FillKeys        int
+	FillValueBytes  int
+	FillRevisions   int
+	Events          []Event
 }
 
 // keyOrder is the order of the grid keys, which is also the order in which the values of
@@ -48,39 +57,47 @@ var keyOrder = []string{
 	"key_size_bytes", "value_size_bytes", "keys_in_range", "limit", "count_only", "write_rate",
 	"auth", "auth_token", "token_reuse", "rate", "probe_rate", "probe_target", "warmup_s",
 	"duration_s", "member_cpus", "client_cpus", "gomaxprocs", "schedtrace_ms", "member_flags",
-	"leader", "reps",
+	"leader", "reps", "dial", "request_timeout_s", "interval_ms", "fill_keys",
+	"fill_value_bytes", "fill_revisions", "events",
 }
 
 var keyHelp = map[string]string{
-	"name":             "case name (a string; required)",
-	"kind":             `"read", "write" or "authenticate"`,
-	"members":          "cluster size: 1, 3 or 5 (any n >= 1 works)",
-	"target":           `"leader only", "follower only" or "all members"`,
-	"consistency":      `"l" or "s" (or "linearizable", "serializable")`,
-	"clients":          "closed-loop client goroutines (0: only the probe and background puts)",
-	"conns":            "clientv3 connections (default min(clients, max_conns))",
-	"max_conns":        "cap on the default conns (default 16)",
-	"key_size_bytes":   "key size (default 8)",
-	"value_size_bytes": "value size (default 256)",
-	"keys_in_range":    "keys a range returns (default 1: a single-key get)",
-	"limit":            "range limit (0 = none)",
-	"count_only":       "range with count only (true/false)",
-	"write_rate":       "background puts per second (0 = none)",
-	"auth":             `"none" or "password"`,
-	"auth_token":       `"simple" or "jwt"`,
-	"token_reuse":      "1 (token reused) or 0 (Authenticate before every request)",
-	"rate":             "rate limit of the closed loop in requests/s (0 = none)",
-	"probe_rate":       "probe reads per second (0 = none)",
-	"probe_target":     `"leader" or "follower"`,
-	"warmup_s":         "warm-up seconds",
-	"duration_s":       "measured seconds",
-	"member_cpus":      `taskset CPU list for the members, e.g. "0-1"`,
-	"client_cpus":      `taskset CPU list for the load generator`,
-	"gomaxprocs":       "GOMAXPROCS of members and load generator (0 = Go's default)",
-	"schedtrace_ms":    "GODEBUG=schedtrace period of the members (0 = off; default 100)",
-	"member_flags":     "extra etcd flags, one string",
-	"leader":           `0 (move leadership to member 0 before the run; default) or "any"`,
-	"reps":             "repetitions (the command line's --reps wins)",
+	"name":              "case name (a string; required)",
+	"kind":              `"read", "write" or "authenticate"`,
+	"members":           "cluster size: 1, 3 or 5 (any n >= 1 works)",
+	"target":            `"leader only", "follower only" or "all members"`,
+	"consistency":       `"l" or "s" (or "linearizable", "serializable")`,
+	"clients":           "closed-loop client goroutines (0: only the probe and background puts)",
+	"conns":             "clientv3 connections (default min(clients, max_conns))",
+	"max_conns":         "cap on the default conns (default 16)",
+	"key_size_bytes":    "key size (default 8)",
+	"value_size_bytes":  "value size (default 256)",
+	"keys_in_range":     "keys a range returns (default 1: a single-key get)",
+	"limit":             "range limit (0 = none)",
+	"count_only":        "range with count only (true/false)",
+	"write_rate":        "background puts per second (0 = none)",
+	"auth":              `"none" or "password"`,
+	"auth_token":        `"simple" or "jwt"`,
+	"token_reuse":       "1 (token reused) or 0 (Authenticate before every request)",
+	"rate":              "rate limit of the closed loop in requests/s (0 = none)",
+	"probe_rate":        "probe reads per second (0 = none)",
+	"probe_target":      `"leader" or "follower"`,
+	"warmup_s":          "warm-up seconds",
+	"duration_s":        "measured seconds",
+	"member_cpus":       `taskset CPU list for the members, e.g. "0-1"`,
+	"client_cpus":       `taskset CPU list for the load generator`,
+	"gomaxprocs":        "GOMAXPROCS of members and load generator (0 = Go's default)",
+	"schedtrace_ms":     "GODEBUG=schedtrace period of the members (0 = off; default 100)",
+	"member_flags":      "extra etcd flags, one string",
+	"leader":            `0 (move leadership to member 0 before the run; default) or "any"`,
+	"reps":              "repetitions (the command line's --reps wins)",
+	"dial":              `"pinned" (connection j dials member j mod n only; default) or "balanced" (every connection dials every member: clientv3's round-robin balancer)`,
+	"request_timeout_s": "per-request client timeout in seconds (0 = none, the default)",
+	"interval_ms":       "results over time: interval length in ms (default 100 with events, else 0 = none)",
+	"fill_keys":         "unmeasured filler keys put before the run (default 0)",
+	"fill_value_bytes":  "value size of the filler keys (default 1024)",
+	"fill_revisions":    "times every filler key is written (default 1)",
+	"events":            `the fault timeline: a list of tables such as { at_s = 2.0, kind = "kill", member = "leader", restart_after_s = 3.0 } (harness/README.md)`,
 }
 
 type gridFile struct {
@@ -95,6 +112,9 @@ func loadGrid(path string) ([]Case, error) {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	for _, k := range md.Undecoded() {
+		if ks := k.String(); strings.HasPrefix(ks, "case.events.") || strings.HasPrefix(ks, "defaults.events.") {
+			continue // the tables of an events list (parseEvents checks their keys)
+		}
 		return nil, fmt.Errorf("%s: unknown table or key %q (a grid has [defaults] and [[case]])", path, k.String())
 	}
 	if len(g.Case) == 0 {
@@ -218,6 +238,13 @@ func expand(m map[string]interface{}) ([]point, error) {
 		if k == "name" {
 			return nil, fmt.Errorf("\"name\" cannot be a list")
 		}
+		if k == "events" {
+			// One timeline, not a list of alternatives.
+			for i := range pts {
+				pts[i].values[k] = v
+			}
+			continue
+		}
 		if len(list) == 0 {
 			return nil, fmt.Errorf("key %q is an empty list", k)
 		}
@@ -295,6 +322,19 @@ func suffixOf(k string, v interface{}) string {
 		return "d" + s
 	case "member_flags":
 		return strings.Trim(strings.NewReplacer("--", "", "=", "", " ", "_").Replace(s), "_")
+	case "request_timeout_s":
+		if s == "0" {
+			return "tonone"
+		}
+		return "to" + s
+	case "interval_ms":
+		return "i" + s
+	case "fill_keys":
+		return "fill" + s
+	case "fill_value_bytes":
+		return "fillv" + sizeName(v)
+	case "fill_revisions":
+		return "fillrev" + s
 	}
 	return strings.NewReplacer(" ", "").Replace(s)
 }
@@ -393,6 +433,19 @@ func toCase(m map[string]interface{}, suffix []string) (Case, error) {
 	i("schedtrace_ms", &c.SchedtraceMs)
 	str("member_flags", &c.MemberFlags)
 	i("reps", &c.Reps)
+	c.Dial = "pinned"
+	str("dial", &c.Dial)
+	num("request_timeout_s", &c.RequestTimeoutS)
+	c.IntervalMs = -1
+	i("interval_ms", &c.IntervalMs)
+	i("fill_keys", &c.FillKeys)
+	c.FillValueBytes = 1024
+	i("fill_value_bytes", &c.FillValueBytes)
+	c.FillRevisions = 1
+	i("fill_revisions", &c.FillRevisions)
+	if v, ok := m["events"]; ok && err == nil {
+		c.Events, err = parseEvents(v)
+	}
 	if v, ok := m["leader"]; ok && err == nil {
 		switch x := v.(type) {
 		case int64:
@@ -428,6 +481,12 @@ func toCase(m map[string]interface{}, suffix []string) (Case, error) {
 		c.Consistency = "l"
 	case "serializable":
 		c.Consistency = "s"
+	}
+	if c.IntervalMs < 0 {
+		c.IntervalMs = 0
+		if len(c.Events) > 0 {
+			c.IntervalMs = 100
+		}
 	}
 	if c.ProbeTarget == "" {
 		c.ProbeTarget = "follower"
@@ -486,6 +545,21 @@ func (c *Case) validate() error {
 		return fmt.Errorf("%s: rates must not be negative", c.Name)
 	case c.SchedtraceMs < 0 || c.GOMAXPROCS < 0 || c.Reps < 0:
 		return fmt.Errorf("%s: schedtrace_ms, gomaxprocs and reps must not be negative", c.Name)
+	case !in(c.Dial, "pinned", "balanced"):
+		return fmt.Errorf("%s: dial must be \"pinned\" or \"balanced\", not %q", c.Name, c.Dial)
+	case c.RequestTimeoutS < 0:
+		return fmt.Errorf("%s: request_timeout_s must not be negative", c.Name)
+	case c.IntervalMs < 0 || (c.IntervalMs > 0 && float64(c.IntervalMs)/1000 > c.DurationS):
+		return fmt.Errorf("%s: interval_ms must be between 0 and the window (duration_s)", c.Name)
+	case c.FillKeys < 0 || c.FillValueBytes < 0 || c.FillRevisions < 1:
+		return fmt.Errorf("%s: fill_keys and fill_value_bytes must not be negative, fill_revisions at least 1", c.Name)
+	case len(c.Events) > 0 && c.IntervalMs == 0:
+		return fmt.Errorf("%s: events need interval_ms > 0 (the results over time)", c.Name)
+	}
+	for i := range c.Events {
+		if err := c.Events[i].check(c); err != nil {
+			return fmt.Errorf("%s: events[%d] (%s at %gs): %v", c.Name, i, c.Events[i].Kind, c.Events[i].AtS, err)
+		}
 	}
 	return nil
 }

@@ -76,6 +76,12 @@ func main() {
 	keepLogs := fs.String("keep-logs", "", "copy every repetition's member and load generator logs into this directory")
 	verbose := fs.Bool("verbose", false, "print each repetition's server-side request counts and the load generator's stderr")
 	echo := fs.Bool("echo-server", false, "internal: the echo process of --probe-machine")
+	nbKind := fs.String("neighbour", "", "internal: the neighbour process of a fsync_neighbour or cpu_hog event")
+	nbS := fs.Float64("neighbour-s", 0, "internal: the neighbour's duration")
+	nbThreads := fs.Int("neighbour-threads", 1, "internal: the neighbour's threads")
+	nbDir := fs.String("neighbour-dir", "", "internal: the fsync neighbour's directory")
+	intervalsOut := fs.String("intervals", "", "with events or interval_ms: the per-interval CSV (default: --out with -intervals.csv for .csv)")
+	eventsOut := fs.String("events", "", "with events: the per-event CSV (default: --out with -events.csv for .csv)")
 	// The grid file may come before or after the flags.
 	var positional []string
 	args := os.Args[1:]
@@ -97,6 +103,10 @@ func main() {
 	})
 	if *echo {
 		echoServer()
+		return
+	}
+	if *nbKind != "" {
+		neighbourMain(*nbKind, *nbS, *nbThreads, *nbDir)
 		return
 	}
 	if *tmp == "" {
@@ -203,7 +213,19 @@ func main() {
 	for _, c := range cases {
 		totalRuns += c.Reps
 	}
-	var rows, notes []string
+	var rows, notes, ivRows, evRows []string
+	timeline := false
+	for _, c := range cases {
+		timeline = timeline || c.IntervalMs > 0
+	}
+	if timeline {
+		if *intervalsOut == "" {
+			*intervalsOut = sideFile(*out, "intervals")
+		}
+		if *eventsOut == "" {
+			*eventsOut = sideFile(*out, "events")
+		}
+	}
 	configs := map[string]*config{}
 	var configOrder []string
 	loadCmds := []string{}
@@ -254,6 +276,14 @@ func main() {
 			if rawF != nil {
 				writeRaw(rawF, c, rep, res)
 			}
+			if timeline {
+				ivRows = append(ivRows, intervalRows(c, rep, res)...)
+				er := eventRows(c, rep, res)
+				evRows = append(evRows, er...)
+				for _, l := range er {
+					fmt.Fprintf(os.Stderr, "  event: %s\n", l)
+				}
+			}
 		}
 		if interrupted() {
 			break
@@ -279,6 +309,10 @@ func main() {
 		cf.cases = append(cf.cases, c.Name)
 		loadCmds = append(loadCmds, fmt.Sprintf("load %s (%s): %s", c.Name, cf.label, results[0].LoadCmd))
 		writeCSV(*out+".partial", head, configs, configOrder, loadCmds, notes, rows)
+		if timeline {
+			writeTimelineCSV(*intervalsOut+".partial", head, intervalHeader, ivRows)
+			writeTimelineCSV(*eventsOut+".partial", head, eventHeader, evRows)
+		}
 	}
 	if interrupted() {
 		removeRegisteredDirs()
@@ -294,6 +328,18 @@ func main() {
 		fatal(1, "%v", err)
 	}
 	os.Remove(*out + ".partial")
+	if timeline {
+		th := append(append([]string{}, head...), loadCmds...)
+		if err := writeTimelineCSV(*intervalsOut, th, intervalHeader, ivRows); err != nil {
+			fatal(1, "%v", err)
+		}
+		if err := writeTimelineCSV(*eventsOut, th, eventHeader, evRows); err != nil {
+			fatal(1, "%v", err)
+		}
+		os.Remove(*intervalsOut + ".partial")
+		os.Remove(*eventsOut + ".partial")
+		fmt.Fprintf(os.Stderr, "wrote %s (%d rows) and %s (%d rows)\n", *intervalsOut, len(ivRows), *eventsOut, len(evRows))
+	}
 	fmt.Fprintf(os.Stderr, "wrote %s: %d rows in %s\n", *out, len(rows), time.Since(start).Round(time.Second))
 	if failed > 0 {
 		fmt.Fprintf(os.Stderr, "%d case(s) failed (see the # failed comments)\n", failed)
@@ -382,7 +428,7 @@ func writeRaw(f *os.File, c *Case, rep int, res *repResult) {
 		"values": vals, "server_handled_in_window": res.Handled, "sched_samples": res.SchedSamples,
 		"member_commands": res.MemberCmds, "load_command": res.LoadCmd, "cluster_start_s": res.StartS,
 		"wall_s": res.WallS, "load": res.Load, "healthy_s": res.HealthyS, "leader_s": res.LeaderS,
-		"first_elected": res.Elected,
+		"first_elected": res.Elected, "events": res.Events,
 	}
 	b, err := json.Marshal(obj)
 	if err != nil {

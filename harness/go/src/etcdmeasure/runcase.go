@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -32,6 +33,7 @@ type repResult struct {
 	LeaderS      float64                       `json:"leader_s"`
 	Elected      int                           `json:"first_elected"`
 	WallS        float64                       `json:"wall_s"`
+	Events       []EventLog                    `json:"events,omitempty"`
 }
 
 type runner struct {
@@ -145,13 +147,36 @@ func (r *runner) runRep(c *Case, rep int) (*repResult, error) {
 	}
 	var pidList, metricList, peerList []string
 	for _, m := range cl.members {
-		pidList = append(pidList, fmt.Sprintf("%s=%d", m.name, m.cmd.Process.Pid))
+		pidList = append(pidList, fmt.Sprintf("%s=%d", m.name, m.pid()))
 		metricList = append(metricList, fmt.Sprintf("%s=%s/metrics", m.name, m.clientURL()))
 		peerList = append(peerList, fmt.Sprintf("%s=%s", m.name, m.peerURL()))
 	}
 	args = append(args, "--cpu-pids", strings.Join(pidList, ","), "--metrics", strings.Join(metricList, ","))
 	if len(cl.members) > 1 {
 		args = append(args, "--peer-urls", strings.Join(peerList, ","))
+	}
+	if c.IntervalMs > 0 {
+		args = append(args, "--interval-ms", strconv.Itoa(c.IntervalMs))
+	}
+	if c.RequestTimeoutS > 0 {
+		args = append(args, "--request-timeout", time.Duration(c.RequestTimeoutS*1e9).String())
+	}
+	if c.Dial != "" && c.Dial != "pinned" {
+		args = append(args, "--dial", c.Dial)
+	}
+	if ws := writeSteps(c); ws != "" {
+		args = append(args, "--write-rate-steps", ws)
+	}
+	if c.IntervalMs > 0 || len(c.Events) > 0 {
+		var st []string
+		for _, m := range cl.members {
+			st = append(st, m.name+"="+m.endpoint())
+		}
+		args = append(args, "--status", strings.Join(st, ","), "--status-poll-ms", "50")
+	}
+	if c.FillKeys > 0 {
+		args = append(args, "--fill-keys", strconv.Itoa(c.FillKeys), "--fill-value-size", strconv.Itoa(c.FillValueBytes),
+			"--fill-revisions", strconv.Itoa(c.FillRevisions))
 	}
 	if c.ClientCPUs != "" {
 		args = append([]string{"taskset", "-c", c.ClientCPUs}, args...)
@@ -167,15 +192,42 @@ func (r *runner) runRep(c *Case, rep int) (*repResult, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start load generator: %v", err)
 	}
 	registerPid(cmd.Process.Pid)
 	limit := time.Duration((c.WarmupS+c.DurationS)*1e9) + 120*time.Second
 	timer := time.AfterFunc(limit, func() { cmd.Process.Kill() })
+	// etcdload announces the window's start on stderr; the events are timed against it.
+	var waitEvents func() []EventLog
+	stderrDone := make(chan struct{})
+	go func() {
+		defer close(stderrDone)
+		sc := bufio.NewScanner(errPipe)
+		sc.Buffer(make([]byte, 1<<16), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			if f := strings.Fields(line); len(f) == 3 && f[1] == "window-start-unix-ns" {
+				if ns, err := strconv.ParseInt(f[2], 10, 64); err == nil && len(c.Events) > 0 && waitEvents == nil {
+					waitEvents = r.runEvents(c, cl, dir, time.Unix(0, ns))
+				}
+				continue
+			}
+			stderr.WriteString(line + "\n")
+		}
+	}()
+	<-stderrDone
 	err = cmd.Wait()
 	timer.Stop()
+	if waitEvents != nil {
+		res.Events = waitEvents()
+	} else if len(c.Events) > 0 && err == nil {
+		err = fmt.Errorf("etcdload did not announce its window's start: the events did not run")
+	}
 	ioutil.WriteFile(filepath.Join(dir, "load.log"), stderr.Bytes(), 0644)
 	unregisterPid(cmd.Process.Pid)
 	if interrupted() {
