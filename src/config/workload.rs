@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 use super::limits::{MAX_IN_FLIGHT, MAX_SIM_TIME_S};
+use crate::model::timeline::{Change, Step, Stream};
 use crate::model::{
     Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, PutOp,
     RangeOp, Workload,
@@ -74,7 +75,55 @@ pub struct WorkloadSpec {
     pub expensive_keys: u64,
     /// Value size of the keys an expensive read returns.
     pub expensive_val_size: u32,
+    /// clientv3 calls carry a deadline of this many seconds (0: none, as etcd's benchmark).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub request_timeout_s: f64,
+    /// Record completions in intervals of this many simulated seconds (0: not at all, unless
+    /// there is a timeline, which records them every second).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interval_s: f64,
+    /// Scripted steps (`[[workload.timeline]]`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineSpec>,
 }
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// One `[[workload.timeline]]` entry: at `at_s`, one background stream's rate changes, or a
+/// member's process pauses for `for_s`, or a member defragments its backend for `for_s`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineSpec {
+    /// Simulated seconds from the start of the run (warm-up included).
+    pub at_s: f64,
+    /// The background put rate from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_rate: Option<f64>,
+    /// The expensive read rate from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expensive_rate: Option<f64>,
+    /// The member to pause (`memberN`), as `kill -STOP` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<String>,
+    /// The member to defragment (`memberN`), as `etcdctl defrag` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defrag: Option<String>,
+    /// How long the pause lasts, or the defragmentation's copy takes, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub for_s: Option<f64>,
+}
+
+/// The longest pause of the leader simulated: a follower that has heard nothing from the
+/// leader for its randomized election timeout, at least `--election-timeout` (etcd's default,
+/// 1000 ms) after the last heartbeat (every `--heartbeat-interval`, 100 ms), campaigns
+/// (raft's `tickElection`); elections are not simulated yet, so a pause must end before the
+/// first follower could campaign.
+const MAX_LEADER_PAUSE_S: f64 = 0.9;
+
+/// The width of the intervals a run records when it has a timeline and names none.
+const DEFAULT_INTERVAL_S: f64 = 1.0;
 
 impl Default for WorkloadSpec {
     fn default() -> Self {
@@ -108,6 +157,9 @@ impl Default for WorkloadSpec {
             expensive_rate: 0.0,
             expensive_keys: 10_000,
             expensive_val_size: 256,
+            request_timeout_s: 0.0,
+            interval_s: 0.0,
+            timeline: Vec::new(),
         }
     }
 }
@@ -256,6 +308,53 @@ impl WorkloadSpec {
                 ));
             }
         }
+        let timeline = self.timeline_steps(p, &|i, key, rule| {
+            ConfigError::invalid(file, format!("{}[{i}].{key}", name("timeline")), rule)
+        })?;
+        if !(self.interval_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&self.interval_s)) {
+            return Err(bad(
+                "interval_s",
+                format!(
+                    "must be a number of seconds from 0 to 1e9 (got {})",
+                    self.interval_s
+                ),
+            ));
+        }
+        let interval_s = match self.interval_s {
+            0.0 if timeline.is_empty() => None,
+            0.0 => Some(DEFAULT_INTERVAL_S),
+            x => Some(x),
+        };
+        let interval = interval_s.map(crate::engine::SimDuration::from_secs_f64);
+        let t = self.request_timeout_s;
+        if !(t.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&t))
+            || (t > 0.0 && crate::engine::SimDuration::from_secs_f64(t).0 == 0)
+        {
+            return Err(bad(
+                "request_timeout_s",
+                format!("must be 0 (none) or a number of seconds from 1 ns to 1e9 (got {t})"),
+            ));
+        }
+        let request_timeout = (t > 0.0).then(|| crate::engine::SimDuration::from_secs_f64(t));
+        if interval.is_some_and(|d| d.0 == 0) {
+            return Err(bad(
+                "interval_s",
+                format!("must be at least 1 ns (got {})", self.interval_s),
+            ));
+        }
+        if let (Some(iv), true) = (interval_s, self.duration_s > 0.0) {
+            let n = (self.duration_s / iv).ceil();
+            if n > crate::model::timeline::MAX_INTERVALS as f64 {
+                return Err(bad(
+                    "interval_s",
+                    format!(
+                        "cuts duration_s ({}) into {n} intervals, more than the {} a run records; widen the intervals",
+                        self.duration_s,
+                        crate::model::timeline::MAX_INTERVALS
+                    ),
+                ));
+            }
+        }
         let consistency = match self.consistency.as_str() {
             "l" | "linearizable" => Consistency::Linearizable,
             "s" | "serializable" => Consistency::Serializable,
@@ -356,7 +455,126 @@ impl WorkloadSpec {
                 value_bytes: self.expensive_val_size,
                 total_keys: total_keys.max(self.expensive_keys),
             },
+            timeline,
+            request_timeout,
+            interval,
         })
+    }
+
+    /// The timeline's steps, validated and in time order (steps at the same time keep the
+    /// file's order).
+    fn timeline_steps(
+        &self,
+        p: &ClusterParams,
+        bad_entry: &dyn Fn(usize, &str, String) -> ConfigError,
+    ) -> Result<Vec<Step>, ConfigError> {
+        use crate::engine::SimDuration;
+        let mut steps = Vec::with_capacity(self.timeline.len());
+        // (member, start, end, entry) of each pause and defragmentation, to check overlaps.
+        let mut spans: Vec<(MemberId, &'static str, f64, f64, usize)> = Vec::new();
+        for (i, t) in self.timeline.iter().enumerate() {
+            let bad = |k: &str, rule: String| bad_entry(i, k, rule);
+            if !(t.at_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&t.at_s)) {
+                return Err(bad(
+                    "at_s",
+                    format!("must be a number of seconds from 0 to 1e9 (got {})", t.at_s),
+                ));
+            }
+            let at = SimDuration::from_secs_f64(t.at_s);
+            let set = [
+                t.write_rate.is_some(),
+                t.expensive_rate.is_some(),
+                t.pause.is_some(),
+                t.defrag.is_some(),
+            ];
+            if set.iter().filter(|&&x| x).count() != 1 {
+                return Err(bad(
+                    "at_s",
+                    "a step sets exactly one of write_rate, expensive_rate, pause and defrag (crashes, slow disks, partitions and compaction are not simulated yet)".into(),
+                ));
+            }
+            let on_member = t
+                .pause
+                .as_deref()
+                .map(|n| ("pause", n))
+                .or(t.defrag.as_deref().map(|n| ("defrag", n)));
+            let Some((what, name)) = on_member else {
+                if t.for_s.is_some() {
+                    return Err(bad(
+                        "for_s",
+                        "is the length of a pause or a defrag; set it with one of them".into(),
+                    ));
+                }
+                let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
+                    (Some(r), _) => (Stream::Writes, r, "write_rate"),
+                    (_, Some(r)) => (Stream::Expensive, r, "expensive_rate"),
+                    _ => unreachable!("exactly one key is set"),
+                };
+                if !(rate.is_finite() && rate >= 0.0) {
+                    return Err(bad(
+                        k,
+                        format!("must be a finite rate >= 0 per second (got {rate})"),
+                    ));
+                }
+                steps.push(Step {
+                    at,
+                    change: Change::Rate { stream, rate },
+                });
+                continue;
+            };
+            let m = member_named(p, name).map_err(|rule| bad(what, rule))?;
+            let d = t
+                .for_s
+                .ok_or_else(|| bad("for_s", format!("a {what} needs its length in seconds")))?;
+            if !(d.is_finite()
+                && d > 0.0
+                && d <= MAX_SIM_TIME_S
+                && SimDuration::from_secs_f64(d).0 > 0)
+            {
+                return Err(bad(
+                    "for_s",
+                    format!("must be a number of seconds above 0, up to 1e9 (got {d})"),
+                ));
+            }
+            if what == "pause" && m == p.leader && d >= MAX_LEADER_PAUSE_S {
+                return Err(bad(
+                    "for_s",
+                    format!(
+                        "{name} is the leader: a pause of {d} s would let a follower's election timeout (1 s after the last 100 ms heartbeat) pass, and elections are not simulated yet; pause the leader for less than {MAX_LEADER_PAUSE_S} s, or pause a follower"
+                    ),
+                ));
+            }
+            if let Some(&(_, other, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
+                sm == m && sw == what && t.at_s < to && from < t.at_s + d
+            }) {
+                return Err(bad(
+                    "at_s",
+                    format!(
+                        "member{} has a {other} from {from} s to {to} s then: a member's {what}s must not overlap",
+                        m.0
+                    ),
+                ));
+            }
+            spans.push((m, what, t.at_s, t.at_s + d, i));
+            if what == "pause" {
+                steps.push(Step {
+                    at,
+                    change: Change::Pause(m),
+                });
+                steps.push(Step {
+                    at: SimDuration::from_secs_f64(t.at_s + d),
+                    change: Change::Resume(m),
+                });
+            } else {
+                steps.push(Step {
+                    at,
+                    change: Change::Defrag(m, SimDuration::from_secs_f64(d)),
+                });
+            }
+        }
+        // Stable: steps at the same time keep the file's order.
+        steps.sort_by_key(|s| s.at);
+        Ok(steps)
     }
 
     fn endpoint_members(&self, p: &ClusterParams) -> Result<Vec<u8>, String> {
@@ -386,4 +604,20 @@ impl WorkloadSpec {
             })
             .collect()
     }
+}
+
+/// The member a timeline names (`memberN`).
+fn member_named(p: &ClusterParams, name: &str) -> Result<MemberId, String> {
+    let n = p.members();
+    name.trim()
+        .strip_prefix("member")
+        .and_then(|k| k.parse::<u8>().ok())
+        .filter(|&k| k < n)
+        .map(MemberId)
+        .ok_or_else(|| {
+            format!(
+                "must name a member, member0 to member{} (got {name:?})",
+                n - 1
+            )
+        })
 }

@@ -9,6 +9,7 @@ use super::EtcdModel;
 use super::event::{CpuJob, DiskJob, Ev, PackedEv};
 use super::ids::MemberId;
 use super::locks::{Lock, LockJob, Mode};
+use super::timeline::{Change, Defrag, STEP_END};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
 /// A bolt page.
@@ -165,5 +166,51 @@ impl EtcdModel {
             }
             other => unreachable!("bolt fsync in commit step {other:?}"),
         }
+    }
+}
+
+impl EtcdModel {
+    /// Timeline step `step` defragments member `m`: it asks for the batch transaction's mutex,
+    /// then the read transaction's lock (see [`Defrag`]). A defragmentation asked for while
+    /// the last one still runs is skipped (the timeline validates that they do not overlap;
+    /// one that waited long for its locks may still be running).
+    pub(super) fn defrag_start(&mut self, step: u32, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        if self.defrags[usize::from(m.0)] != Defrag::Idle {
+            return;
+        }
+        self.defrags[usize::from(m.0)] = Defrag::WantBatchTx(step);
+        if self.lock(m, Lock::BatchTx, Mode::Exclusive, LockJob::Defrag, s) {
+            self.defrag_lock_granted(m, s);
+        }
+    }
+
+    /// Member `m`'s defragmentation got the lock it waited for: it asks for the next, or,
+    /// holding both, copies for the step's length.
+    pub(super) fn defrag_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        match self.defrags[usize::from(m.0)] {
+            Defrag::WantBatchTx(step) => {
+                self.defrags[usize::from(m.0)] = Defrag::WantReadTx(step);
+                if self.lock(m, Lock::ReadTx, Mode::Exclusive, LockJob::Defrag, s) {
+                    self.defrag_lock_granted(m, s);
+                }
+            }
+            Defrag::WantReadTx(step) => {
+                self.defrags[usize::from(m.0)] = Defrag::Copying;
+                let Change::Defrag(_, length) = self.w.timeline[step as usize].change else {
+                    unreachable!("step {step} is a defragmentation");
+                };
+                s.schedule_in(length, Ev::Timeline(step | STEP_END));
+            }
+            d => unreachable!("member {m:?}'s defragmentation holds its locks: {d:?}"),
+        }
+    }
+
+    /// Member `m`'s defragmentation is done: it releases the read transaction's lock, then the
+    /// batch transaction's mutex (the deferred unlocks run in reverse order).
+    pub(super) fn defrag_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        assert_eq!(self.defrags[usize::from(m.0)], Defrag::Copying);
+        self.defrags[usize::from(m.0)] = Defrag::Idle;
+        self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
+        self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
     }
 }

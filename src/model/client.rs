@@ -24,6 +24,7 @@ use super::ids::{ClientId, ConnId, Id, IdVec, MemberId, ReqId};
 use super::params::{Arrivals, AuthMode, Balancer, EndpointPolicy, Workload};
 use super::request::Req;
 use super::result::OpKind;
+use super::timeline::Stream;
 use crate::engine::rng::SimRng;
 use crate::engine::{Scheduler, SimDuration, SimTime, Simulation};
 
@@ -145,14 +146,19 @@ impl Clients {
 
 /// Schedules the first events of a run.
 pub fn start(sim: &mut Simulation<EtcdModel>) {
-    for (rate, ev) in [
-        (sim.model.w.write_rate, Ev::WriteArrival),
-        (sim.model.w.expensive_rate, Ev::ExpensiveArrival),
-    ] {
+    for stream in [Stream::Writes, Stream::Expensive] {
+        let rate = sim.model.rates.rate(stream);
         if rate > 0.0 {
             let gap: f64 = sim.model.clients.rng.sample(Exp1);
-            sim.schedule_at(SimTime::ZERO + SimDuration::from_secs_f64(gap / rate), ev);
+            sim.schedule_at(
+                SimTime::ZERO + SimDuration::from_secs_f64(gap / rate),
+                arrival(stream, 0),
+            );
         }
+    }
+    let steps: Vec<SimDuration> = sim.model.w.timeline.iter().map(|step| step.at).collect();
+    for (i, at) in steps.into_iter().enumerate() {
+        sim.schedule_at(SimTime::ZERO + at, Ev::Timeline(i as u32));
     }
     let interval = sim.model.p.write.batch_interval;
     for member in sim.model.p.member_ids() {
@@ -294,19 +300,47 @@ impl EtcdModel {
         let id = self.new_request(ClientId(conn), ConnId(conn), s.now());
         self.check_backlog(s);
         // Open-loop requests have no benchmark loop: the latency clock starts on arrival.
-        self.begin(id, s.now());
+        self.begin(id, s.now(), s);
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
-    /// The next background put or expensive read: it joins the next connection in turn and is
-    /// not counted in the workload's total.
-    pub(super) fn background_arrival(&mut self, kind: OpKind, s: &mut Scheduler<PackedEv>) {
-        let (rate, ev) = match kind {
-            OpKind::Expensive => (self.w.expensive_rate, Ev::ExpensiveArrival),
-            _ => (self.w.write_rate, Ev::WriteArrival),
+    /// A timeline step: `stream`'s rate changes now. The arrival already scheduled
+    /// at the old rate goes stale (Poisson arrivals are memoryless, so the next gap is drawn
+    /// from now at the new rate).
+    pub(super) fn rate_step(&mut self, stream: Stream, rate: f64, s: &mut Scheduler<PackedEv>) {
+        let epoch = self.rates.set(stream, rate);
+        if rate > 0.0 {
+            let gap: f64 = self.clients.rng.sample(Exp1);
+            s.schedule_in(
+                SimDuration::from_secs_f64(gap / rate),
+                arrival(stream, epoch),
+            );
+        }
+    }
+
+    /// The next background put or expensive read of `epoch`: it joins the next connection in
+    /// turn and is not counted in the workload's total. An arrival from an earlier epoch was
+    /// scheduled at a rate the timeline has since changed, and is dropped.
+    pub(super) fn background_arrival(
+        &mut self,
+        stream: Stream,
+        epoch: u32,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        if epoch != self.rates.epoch(stream) {
+            return;
+        }
+        let rate = self.rates.rate(stream);
+        debug_assert!(rate > 0.0, "a stream at rate 0 has no arrival in its epoch");
+        let kind = match stream {
+            Stream::Writes => OpKind::Write,
+            Stream::Expensive => OpKind::Expensive,
         };
         let gap: f64 = self.clients.rng.sample(Exp1);
-        s.schedule_in(SimDuration::from_secs_f64(gap / rate), ev);
+        s.schedule_in(
+            SimDuration::from_secs_f64(gap / rate),
+            arrival(stream, epoch),
+        );
         let conn = ConnId(self.clients.bg_conn);
         self.clients.bg_conn = (conn.0 + 1) % self.w.conns;
         let member = self.pick_member(conn);
@@ -318,7 +352,7 @@ impl EtcdModel {
         r.background = true;
         self.check_backlog(s);
         let id = self.reqs.insert(r);
-        self.begin(id, now);
+        self.begin(id, now, s);
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
@@ -413,5 +447,13 @@ impl EtcdModel {
         } else {
             OpKind::Write
         }
+    }
+}
+
+/// The arrival event of `stream` in `epoch`.
+fn arrival(stream: Stream, epoch: u32) -> Ev {
+    match stream {
+        Stream::Writes => Ev::WriteArrival(epoch),
+        Stream::Expensive => Ev::ExpensiveArrival(epoch),
     }
 }

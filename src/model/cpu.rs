@@ -16,6 +16,12 @@
 //! - the goroutine whose burst just ended going straight on (it did not block): it keeps its
 //!   P and core, as a goroutine does until it blocks; only bcrypt yields, every 10 ms, as Go
 //!   preempts it.
+//!
+//! A process can be paused and resumed (SIGSTOP, SIGCONT): its threads stop where they are. A
+//! burst in flight is cut and keeps what it had left, its core goes back to the host, and no
+//! thread of the process runs (a P granted a core gives it back at once, a thread wake-up and
+//! sysmon wait) until it resumes; what the network and the disk ready meanwhile waits in its
+//! run queues, as in a stopped Go process.
 
 use super::EtcdModel;
 use super::event::{CpuJob, Ev, PackedEv};
@@ -48,6 +54,15 @@ struct PSlot {
     core: bool,
     /// Since when it holds it.
     core_since: SimTime,
+    /// Bursts (and spins) started on it: a `CpuDone` carries the number of the burst it ends,
+    /// so that one cut short (its process paused or crashed) is told apart.
+    burst_no: u32,
+    /// When the burst (or spin) in flight ends.
+    burst_end: SimTime,
+    /// A burst its process's pause cut: what it has left, to run once it has a core again.
+    frozen: Option<SimDuration>,
+    /// It was to get a core while its process was paused: it asks again on resume.
+    wants_core: bool,
 }
 
 /// A runnable goroutine as the scheduler queues it: its job, and since when it is runnable.
@@ -66,6 +81,12 @@ struct GoProc {
     sysmon_pending: bool,
     /// CPU its goroutines used since the last reset.
     busy: SimDuration,
+    /// Stopped (SIGSTOP): none of its threads runs.
+    paused: bool,
+    /// Thread wake-ups that came while it was paused, in order.
+    deferred_wakes: Vec<PId>,
+    /// Sysmon's look came while it was paused.
+    sysmon_deferred: bool,
 }
 
 /// Every Go process and every host's cores.
@@ -111,6 +132,9 @@ impl Procs {
                     ps: vec![PSlot::default(); usize::from(p.gomaxprocs)],
                     sysmon_pending: false,
                     busy: SimDuration::ZERO,
+                    paused: false,
+                    deferred_wakes: Vec::new(),
+                    sysmon_deferred: false,
                 })
                 .collect(),
             current: None,
@@ -219,7 +243,7 @@ impl EtcdModel {
     fn schedule_wakes(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
         let pr = &mut self.cpu.procs[proc];
         for (p, at) in pr.sched.take_wakes() {
-            s.schedule_at(at, Ev::ThreadWake(proc, p));
+            s.schedule_at(at, Ev::ThreadWake(proc, p, 0));
         }
         if !pr.sysmon_pending {
             if let Some(at) = pr.sched.sysmon_due() {
@@ -244,11 +268,28 @@ impl EtcdModel {
         }
     }
 
-    /// P `p` of `proc` got a core: it runs the goroutine it holds, or spins.
+    /// P `p` of `proc` got a core: it runs the goroutine it holds, or spins, or goes on with
+    /// the burst a pause cut; a paused process gives the core back at once.
     fn core_granted(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
-        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        let now = s.now();
+        let pr = &mut self.cpu.procs[proc];
+        let paused = pr.paused;
+        let slot = &mut pr.ps[usize::from(p.0)];
         slot.core = true;
-        slot.core_since = s.now();
+        slot.core_since = now;
+        if paused {
+            slot.wants_core = true;
+            self.release_core(proc, p, s);
+            return;
+        }
+        if let Some(left) = slot.frozen.take() {
+            slot.burst_no = slot.burst_no.wrapping_add(1);
+            slot.burst_end = now + left;
+            let burst_no = slot.burst_no;
+            pr.busy += left;
+            s.schedule_in(left, Ev::CpuDone(proc, p, burst_no));
+            return;
+        }
         if slot.spinning {
             self.spin_burst(proc, p, s);
             return;
@@ -263,9 +304,13 @@ impl EtcdModel {
     fn spin_burst(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
         let d = self.cpu.park;
         let pr = &mut self.cpu.procs[proc];
-        pr.ps[usize::from(p.0)].spinning = true;
+        let slot = &mut pr.ps[usize::from(p.0)];
+        slot.spinning = true;
+        slot.burst_no = slot.burst_no.wrapping_add(1);
+        slot.burst_end = s.now() + d;
+        let burst_no = slot.burst_no;
         pr.busy += d;
-        s.schedule_in(d, Ev::CpuDone(proc, p));
+        s.schedule_in(d, Ev::CpuDone(proc, p, burst_no));
     }
 
     /// The spin of P `p` of `proc` ended: it runs what it finds, or parks and gives its core
@@ -340,15 +385,29 @@ impl EtcdModel {
             CpuJob::GrpcWrite(t) => self.grpc_cost(t, true, s.now()),
         };
         self.cpu.current = prev;
-        self.cpu.procs[proc].busy += d;
+        let pr = &mut self.cpu.procs[proc];
+        pr.busy += d;
+        let slot = &mut pr.ps[usize::from(p.0)];
+        slot.burst_no = slot.burst_no.wrapping_add(1);
+        slot.burst_end = s.now() + d;
+        let burst_no = slot.burst_no;
         let kind = GoroutineKind::of(job, proc == self.client_proc());
         self.cpu.kinds[kind as usize].record(s.now() - q.at, d);
-        s.schedule_in(d, Ev::CpuDone(proc, p));
+        s.schedule_in(d, Ev::CpuDone(proc, p, burst_no));
     }
 
     /// P `p` of `proc` finished its goroutine's burst: the goroutine goes on (readying others,
     /// or itself again); if it blocked, the P takes the next runnable goroutine.
-    pub(super) fn cpu_done(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+    pub(super) fn cpu_done(
+        &mut self,
+        proc: ProcId,
+        p: PId,
+        burst_no: u32,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        if self.cpu.procs[proc].ps[usize::from(p.0)].burst_no != burst_no {
+            return; // A burst cut short: its process paused or crashed meanwhile.
+        }
         if self.cpu.procs[proc].ps[usize::from(p.0)].spinning {
             self.spin_done(proc, p, s);
             self.schedule_wakes(proc, s);
@@ -408,6 +467,10 @@ impl EtcdModel {
 
     /// The thread of P `p` of `proc`, woken earlier, runs: it takes what it found.
     pub(super) fn thread_woken(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
+        if self.cpu.procs[proc].paused {
+            self.cpu.procs[proc].deferred_wakes.push(p);
+            return;
+        }
         match self.cpu.procs[proc].sched.woken(s.now(), p) {
             Some(g) => self.run_on(proc, p, g, s),
             None => self.ran_dry(proc, p, s),
@@ -417,8 +480,66 @@ impl EtcdModel {
 
     /// Process `proc`'s sysmon looks at the network poller.
     pub(super) fn sysmon(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
+        if self.cpu.procs[proc].paused {
+            // Still pending: nothing schedules another look until this one has been taken.
+            self.cpu.procs[proc].sysmon_deferred = true;
+            return;
+        }
         self.cpu.procs[proc].sysmon_pending = false;
         self.cpu.procs[proc].sched.sysmon(s.now());
+        self.schedule_wakes(proc, s);
+    }
+}
+
+impl EtcdModel {
+    /// Process `proc` stops (SIGSTOP): every burst in flight is cut, keeping what it has left,
+    /// and its core goes back to the host.
+    pub(super) fn pause(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
+        assert!(
+            !self.cpu.procs[proc].paused,
+            "a paused process is not paused again (pauses of one member are validated apart)"
+        );
+        debug_assert!(self.cpu.held.is_none() && self.cpu.current.is_none());
+        self.cpu.procs[proc].paused = true;
+        for i in 0..self.cpu.procs[proc].ps.len() {
+            let pr = &mut self.cpu.procs[proc];
+            let slot = &mut pr.ps[i];
+            if !slot.core {
+                continue; // Idle, or waiting for a core: `core_granted` holds it back.
+            }
+            // A P holds a core only while a burst or a spin is in flight.
+            let left = slot.burst_end - now;
+            slot.frozen = Some(left);
+            slot.burst_no = slot.burst_no.wrapping_add(1);
+            pr.busy = SimDuration(pr.busy.0 - left.0);
+            self.release_core(proc, PId(i as u8), s);
+        }
+    }
+
+    /// Process `proc` goes on (SIGCONT): its cut bursts and the Ps that were to get a core ask
+    /// for one, and the thread wake-ups and sysmon's look that came meanwhile happen now.
+    pub(super) fn resume(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
+        assert!(self.cpu.procs[proc].paused, "only a paused process resumes");
+        self.cpu.procs[proc].paused = false;
+        let host = self.cpu.procs[proc].host;
+        for i in 0..self.cpu.procs[proc].ps.len() {
+            let slot = &mut self.cpu.procs[proc].ps[i];
+            if slot.frozen.is_none() && !slot.wants_core {
+                continue;
+            }
+            slot.wants_core = false;
+            let p = PId(i as u8);
+            if self.cpu.cores[host].acquire(s.now(), (proc, p)).is_some() {
+                self.core_granted(proc, p, s);
+            }
+        }
+        for p in std::mem::take(&mut self.cpu.procs[proc].deferred_wakes) {
+            self.thread_woken(proc, p, s);
+        }
+        if std::mem::take(&mut self.cpu.procs[proc].sysmon_deferred) {
+            self.sysmon(proc, s);
+        }
         self.schedule_wakes(proc, s);
     }
 }

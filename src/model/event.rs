@@ -93,24 +93,39 @@ pub enum Ev {
     ClientGo(ClientId),
     /// The next open-loop arrival.
     OpenArrival,
-    /// P `p` of process `proc` finishes the burst of the goroutine it runs.
-    CpuDone(ProcId, PId),
+    /// P `p` of process `proc` finishes the burst of the goroutine it runs; the burst's
+    /// number on that P tells a burst cut short (the process paused or crashed) from the
+    /// current one.
+    CpuDone(ProcId, PId, u32),
     /// A message arrives at its destination.
     Deliver(MsgId),
-    /// A disk operation of member `m` finished.
-    DiskDone(MemberId, DiskJob),
+    /// A disk operation of member `m` (in its incarnation `u32`) finished.
+    DiskDone(MemberId, DiskJob, u32),
     /// Member `m`'s backend commit timer.
     BackendTick(MemberId),
-    /// The next background put.
-    WriteArrival,
-    /// The next expensive read.
-    ExpensiveArrival,
-    /// Member `m`'s lock asked to be woken when its announced readers have left.
-    LockWake(MemberId, RwLockName),
-    /// The parked thread of P `p` of process `proc`, woken earlier, runs.
-    ThreadWake(ProcId, PId),
+    /// The next background put, of the arrival stream numbered `u32` (a rate change starts a
+    /// new stream).
+    WriteArrival(u32),
+    /// The next expensive read, of the arrival stream numbered `u32`.
+    ExpensiveArrival(u32),
+    /// Member `m`'s lock (in its incarnation `u32`) asked to be woken when its announced
+    /// readers have left.
+    LockWake(MemberId, RwLockName, u32),
+    /// The parked thread of P `p` of process `proc`, woken earlier, runs (wake number `u32`
+    /// on that P).
+    ThreadWake(ProcId, PId, u32),
     /// Process `proc`'s sysmon looks at the network poller.
     Sysmon(ProcId),
+    /// Entry `u32` of the run's timeline (see `faults.rs`): its start, or its end.
+    Timeline(u32),
+    /// Member `m`'s raft tick (`raftNode`'s ticker, every heartbeat interval), in its
+    /// incarnation `u32`.
+    RaftTick(MemberId, u32),
+    /// A timer of member `m`'s `linearizableReadLoop` (incarnation `u32`): the retry or the
+    /// error timer of the round in flight.
+    ReadLoopTimer(MemberId, u32),
+    /// Request `r`'s client-side deadline or retry backoff is due.
+    ClientTimer(ReqId),
 }
 
 impl Ev {
@@ -124,11 +139,15 @@ impl Ev {
             Ev::Deliver(_) => 4,
             Ev::DiskDone(..) => 5,
             Ev::BackendTick(_) => 6,
-            Ev::WriteArrival => 7,
-            Ev::ExpensiveArrival => 8,
+            Ev::WriteArrival(_) => 7,
+            Ev::ExpensiveArrival(_) => 8,
             Ev::LockWake(..) => 9,
             Ev::ThreadWake(..) => 10,
             Ev::Sysmon(_) => 11,
+            Ev::Timeline(_) => 12,
+            Ev::RaftTick(..) => 13,
+            Ev::ReadLoopTimer(..) => 14,
+            Ev::ClientTimer(_) => 15,
         }
     }
 }
@@ -161,23 +180,26 @@ impl From<Ev> for PackedEv {
         let (head, id) = match ev {
             Ev::ClientNext(c) | Ev::ClientGo(c) => (kind, c.0),
             Ev::Deliver(x) => (kind, x.0),
-            Ev::OpenArrival | Ev::WriteArrival | Ev::ExpensiveArrival => (kind, 0),
-            Ev::CpuDone(proc, p) | Ev::ThreadWake(proc, p) => (at(p.0, proc), 0),
+            Ev::OpenArrival => (kind, 0),
+            Ev::WriteArrival(n) | Ev::ExpensiveArrival(n) | Ev::Timeline(n) => (kind, n),
+            Ev::ClientTimer(r) => (kind, r.0),
+            Ev::CpuDone(proc, p, n) | Ev::ThreadWake(proc, p, n) => (at(p.0, proc), n),
             Ev::Sysmon(proc) => (at(0, proc), 0),
-            Ev::DiskDone(m, job) => {
+            Ev::DiskDone(m, job, n) => {
                 let sub = match job {
                     DiskJob::Wal => 0,
                     DiskJob::Bolt => 1,
                 };
-                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
+                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, n)
             }
             Ev::BackendTick(m) => (at(m.0, ProcId(0)), 0),
-            Ev::LockWake(m, lock) => {
+            Ev::RaftTick(m, n) | Ev::ReadLoopTimer(m, n) => (at(m.0, ProcId(0)), n),
+            Ev::LockWake(m, lock, n) => {
                 let sub = match lock {
                     RwLockName::Index => 0,
                     RwLockName::ReadTx => 1,
                 };
-                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
+                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, n)
             }
         };
         PackedEv { head, id }
@@ -197,7 +219,7 @@ impl PackedEv {
             0 => Ev::ClientNext(ClientId(id)),
             1 => Ev::ClientGo(ClientId(id)),
             2 => Ev::OpenArrival,
-            3 => Ev::CpuDone(proc, PId(low)),
+            3 => Ev::CpuDone(proc, PId(low), id),
             4 => Ev::Deliver(MsgId(id)),
             5 => Ev::DiskDone(
                 member,
@@ -206,10 +228,11 @@ impl PackedEv {
                 } else {
                     DiskJob::Bolt
                 },
+                id,
             ),
             6 => Ev::BackendTick(member),
-            7 => Ev::WriteArrival,
-            8 => Ev::ExpensiveArrival,
+            7 => Ev::WriteArrival(id),
+            8 => Ev::ExpensiveArrival(id),
             9 => Ev::LockWake(
                 member,
                 if sub == 0 {
@@ -217,9 +240,14 @@ impl PackedEv {
                 } else {
                     RwLockName::ReadTx
                 },
+                id,
             ),
-            10 => Ev::ThreadWake(proc, PId(low)),
-            _ => Ev::Sysmon(proc),
+            10 => Ev::ThreadWake(proc, PId(low), id),
+            11 => Ev::Sysmon(proc),
+            12 => Ev::Timeline(id),
+            13 => Ev::RaftTick(member, id),
+            14 => Ev::ReadLoopTimer(member, id),
+            _ => Ev::ClientTimer(ReqId(id)),
         }
     }
 }
@@ -245,19 +273,23 @@ mod tests {
             Ev::ClientNext(ClientId(x)),
             Ev::ClientGo(ClientId(7)),
             Ev::OpenArrival,
-            Ev::CpuDone(pr, p),
-            Ev::CpuDone(ProcId(0), PId(3)),
+            Ev::CpuDone(pr, p, x),
+            Ev::CpuDone(ProcId(0), PId(3), 9),
             Ev::Deliver(MsgId(x)),
-            Ev::DiskDone(m, DiskJob::Wal),
-            Ev::DiskDone(MemberId(3), DiskJob::Bolt),
+            Ev::DiskDone(m, DiskJob::Wal, x),
+            Ev::DiskDone(MemberId(3), DiskJob::Bolt, 2),
             Ev::BackendTick(m),
-            Ev::WriteArrival,
-            Ev::ExpensiveArrival,
-            Ev::LockWake(m, RwLockName::Index),
-            Ev::LockWake(MemberId(2), RwLockName::ReadTx),
-            Ev::ThreadWake(pr, p),
-            Ev::ThreadWake(ProcId(1), PId(0)),
+            Ev::WriteArrival(x),
+            Ev::ExpensiveArrival(3),
+            Ev::LockWake(m, RwLockName::Index, x),
+            Ev::LockWake(MemberId(2), RwLockName::ReadTx, 1),
+            Ev::ThreadWake(pr, p, x),
+            Ev::ThreadWake(ProcId(1), PId(0), 0),
             Ev::Sysmon(pr),
+            Ev::Timeline(x),
+            Ev::RaftTick(m, x),
+            Ev::ReadLoopTimer(MemberId(1), 5),
+            Ev::ClientTimer(ReqId(x)),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -266,6 +298,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 12, "every kind is covered");
+        assert_eq!(kinds.len(), 16, "every kind is covered");
     }
 }

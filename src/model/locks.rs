@@ -28,6 +28,8 @@ pub enum LockJob {
     Apply,
     /// The member's backend commit.
     Commit,
+    /// A defragmentation of the member's backend.
+    Defrag,
 }
 
 /// Which of a member's locks.
@@ -94,7 +96,7 @@ impl Locks {
     /// The wake-ups the reader–writer locks ask for, as events.
     fn wakes(&mut self, m: MemberId) -> [Option<(SimTime, Ev)>; 2] {
         [RwLockName::Index, RwLockName::ReadTx]
-            .map(|l| self.rw(l).take_wake().map(|t| (t, Ev::LockWake(m, l))))
+            .map(|l| self.rw(l).take_wake().map(|t| (t, Ev::LockWake(m, l, 0))))
     }
 }
 
@@ -183,6 +185,7 @@ impl EtcdModel {
             LockJob::Req(id) => self.req_lock_granted(id, s),
             LockJob::Apply => self.apply_lock_granted(m, s),
             LockJob::Commit => self.commit_lock_granted(m, s),
+            LockJob::Defrag => self.defrag_lock_granted(m, s),
         }
     }
 }

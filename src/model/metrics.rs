@@ -164,6 +164,12 @@ impl Metrics {
         self.last_end = now;
     }
 
+    /// A measured request's client gave up on it (its deadline passed): a failure, with no
+    /// latency or stages of its own.
+    pub fn request_timed_out(&mut self, kind: OpKind) {
+        self.ops[kind as usize].failed += 1;
+    }
+
     /// A ReadIndex round released `reads` reads.
     pub fn round_finished(&mut self, reads: usize) {
         self.rounds += 1;

@@ -15,7 +15,8 @@
 //!   walk, the put's proposal, the gRPC proxy, and the stage accounting;
 //! - `event.rs` (the closed event set), `ids.rs` (typed ids), `metrics.rs` (what a run
 //!   measures), `result.rs` (what it returns), `stage.rs` (where a request's time goes),
-//!   `params.rs` (validated parameters).
+//!   `params.rs` (validated parameters), `timeline.rs` (scripted rate steps and results over
+//!   time).
 //!
 //! There is one clock, the scheduler's: every step takes `now` from it.
 
@@ -40,6 +41,7 @@ mod request;
 mod result;
 pub mod stage;
 mod stream;
+pub mod timeline;
 mod transport;
 
 pub use cpu::{GoroutineKind, GoroutineStats};
@@ -60,6 +62,7 @@ use net::Network;
 use replication::Log;
 use request::Req;
 use request::proxy::ProxyCache;
+use timeline::{Change, Stream};
 
 /// The etcd cluster model.
 pub struct EtcdModel {
@@ -85,6 +88,12 @@ pub struct EtcdModel {
     /// fdatasync latencies.
     rng_disk: SimRng,
     m: Metrics,
+    /// The background streams' rates, as the timeline sets them.
+    rates: timeline::Rates,
+    /// Each member's defragmentation.
+    defrags: Vec<timeline::Defrag>,
+    /// Completions by interval, when the workload asks for them.
+    intervals: Option<timeline::Intervals>,
     trace: Recorder,
     /// Stop as saturated when more requests than this are in flight.
     max_in_flight: u64,
@@ -121,6 +130,9 @@ impl EtcdModel {
             rng_cpu: rng::stream(seed, 1),
             rng_disk: rng::stream(seed, 4),
             m: Metrics::new(),
+            rates: timeline::Rates::new(w.write_rate, w.expensive_rate),
+            intervals: w.interval.map(timeline::Intervals::new),
+            defrags: vec![timeline::Defrag::Idle; usize::from(p.members())],
             trace: Recorder::default(),
             max_in_flight: u64::MAX,
             saturated: false,
@@ -274,15 +286,31 @@ impl Model for EtcdModel {
             Ev::ClientNext(c) => self.client_next(c, s),
             Ev::ClientGo(c) => self.client_go(c, s),
             Ev::OpenArrival => self.open_arrival(s),
-            Ev::CpuDone(proc, p) => self.cpu_done(proc, p, s),
-            Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
+            Ev::CpuDone(proc, p, burst_no) => self.cpu_done(proc, p, burst_no, s),
+            Ev::ThreadWake(proc, p, _) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
-            Ev::DiskDone(m, job) => self.disk_done(m, job, s),
+            Ev::DiskDone(m, job, _) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
-            Ev::WriteArrival => self.background_arrival(OpKind::Write, s),
-            Ev::ExpensiveArrival => self.background_arrival(OpKind::Expensive, s),
-            Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
+            Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
+            Ev::ExpensiveArrival(epoch) => self.background_arrival(Stream::Expensive, epoch, s),
+            Ev::Timeline(step) if step & timeline::STEP_END != 0 => {
+                match self.w.timeline[(step & !timeline::STEP_END) as usize].change {
+                    Change::Defrag(m, _) => self.defrag_done(m, s),
+                    c => unreachable!("only a defragmentation schedules its end, not {c:?}"),
+                }
+            }
+            Ev::Timeline(step) => match self.w.timeline[step as usize].change {
+                Change::Rate { stream, rate } => self.rate_step(stream, rate, s),
+                Change::Pause(m) => self.pause(self.member_proc(m), s),
+                Change::Resume(m) => self.resume(self.member_proc(m), s),
+                Change::Defrag(m, _) => self.defrag_start(step, m, s),
+            },
+            Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
+            Ev::ClientTimer(id) => self.deadline_passed(id, s),
+            Ev::RaftTick(..) | Ev::ReadLoopTimer(..) => {
+                unreachable!("no fault is simulated yet, so nothing schedules {ev:?}")
+            }
         }
     }
 }
@@ -315,6 +343,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         StopReason::TimeLimit if duration_end == Some(limit) => StoppedBy::Duration,
         StopReason::TimeLimit => StoppedBy::SimTimeCap,
     };
+    let (intervals, intervals_beyond) = model
+        .intervals
+        .as_ref()
+        .map_or((Vec::new(), 0), |iv| iv.rows(now));
     let invariant_errors = model.check_invariants();
     let utilization = model.utilizations(now);
     let bottleneck = utilization
@@ -352,6 +384,8 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
             .map(|_| (model.proxy_cache.hits, model.proxy_cache.misses)),
         events,
         trace_hash,
+        intervals,
+        intervals_beyond,
         records: model.trace.records,
         spans: model.trace.spans,
         rounds: model.trace.rounds,

@@ -452,4 +452,11 @@ pub struct Workload {
     pub expensive_rate: f64,
     /// The range of an expensive read.
     pub expensive_range: RangeOp,
+    /// Scripted steps in the background streams' rates, in time order.
+    pub timeline: Vec<crate::model::timeline::Step>,
+    /// clientv3 calls carry this deadline (`context.WithTimeout`; none: `context.Background()`,
+    /// as etcd's benchmark tool).
+    pub request_timeout: Option<crate::engine::SimDuration>,
+    /// Record completions in intervals of this width (none: not at all).
+    pub interval: Option<crate::engine::SimDuration>,
 }

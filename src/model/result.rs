@@ -324,6 +324,10 @@ pub struct RunResult {
     pub rounds: Vec<RoundSpan>,
     /// Apply batches, fsyncs and backend commits while tracing (the first N of each member).
     pub activities: Vec<Activity>,
+    /// Completions by interval, if the workload asked for them (empty otherwise).
+    pub intervals: Vec<super::timeline::IntervalRow>,
+    /// Completions after the last interval recorded ([`super::timeline::MAX_INTERVALS`]).
+    pub intervals_beyond: u64,
 }
 
 impl RunResult {

@@ -8,4 +8,5 @@ pub mod experiment;
 pub mod explain;
 pub mod plan;
 pub mod table;
+pub mod timeline;
 pub mod trace;

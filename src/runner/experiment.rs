@@ -19,11 +19,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::config::experiment::{Limits, MAX_RUNS, describe, plain};
+use crate::config::experiment::{Limits, MAX_RUNS, describe};
 use crate::error::Error;
 use crate::model::{self, RunResult};
 use crate::report::experiment::{RunId, RunRow};
 use crate::report::table;
+use crate::report::timeline::{self as timeline, EventCsv, IntervalCsv};
 
 use super::console::{note, note_inline};
 use super::files;
@@ -105,6 +106,13 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
             p.reps
         )));
     }
+    let over_time = p.jobs.iter().any(|j| j.workload.interval.is_some());
+    if over_time && (o.resume || o.shard.is_some()) {
+        return Err(Error::Usage(format!(
+            "{}: an experiment with a timeline (or interval_s) cannot be sharded or resumed yet: its intervals.csv is not journaled; run it whole",
+            path.display()
+        )));
+    }
     let mut out = OutputDir::open(&output_dir(&p.name, o.out.as_deref(), o.shard), o.force)?;
     let jpath = out.path().join(WORKING_FILES[0]);
     let mut rows = if o.resume {
@@ -132,13 +140,34 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
         ));
     }
     let journal = rows::start_journal(&jpath, &p, &rows)?;
-    let fresh = pool.install(|| run_all(&p, &todo, o, &Mutex::new(journal), &jpath))?;
+    let mut fresh = Vec::new();
+    let (mut intervals, mut event_rows) = (Vec::new(), Vec::new());
+    for (row, iv, ev) in pool.install(|| run_all(&p, &todo, o, &Mutex::new(journal), &jpath))? {
+        fresh.push(row);
+        intervals.extend(iv);
+        event_rows.extend(ev);
+    }
     let simulated = fresh.len();
     let requests = fresh.iter().map(RunRow::requests).sum();
     let events = fresh.iter().map(|r| r.events).sum();
     rows.extend(fresh);
     rows.sort_by_key(key);
     finish(&mut out, &p, &rows, o.shard)?;
+    if over_time {
+        // `todo` is in (point, replication) order, and so are the runs' intervals and events.
+        let template = IntervalCsv {
+            axes: p.template.axes.clone(),
+            ..IntervalCsv::default()
+        };
+        out.write("intervals.csv", &table::csv(&template, &intervals))?;
+        if p.jobs.iter().any(|j| !j.workload.timeline.is_empty()) {
+            let template = EventCsv {
+                axes: p.template.axes.clone(),
+                ..EventCsv::default()
+            };
+            out.write("events.csv", &table::csv(&template, &event_rows))?;
+        }
+    }
     let dir = out.path().to_path_buf();
     out.publish(&WORKING_FILES)?;
     Ok(Written {
@@ -151,6 +180,10 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     })
 }
 
+/// A finished run: its row, its intervals and its events (none unless its workload records
+/// intervals and scripts a timeline).
+type Finished = (RunRow, Vec<IntervalCsv>, Vec<EventCsv>);
+
 /// Runs `todo`'s (point, replication) pairs in parallel, each row journaled as it finishes;
 /// after Ctrl-C no new run starts. A failure is reported for the first run in `todo`'s order
 /// that fails, whatever the threads: once one fails, only the runs before it still start.
@@ -160,10 +193,10 @@ fn run_all(
     o: &Options,
     journal: &Mutex<std::fs::File>,
     jpath: &Path,
-) -> Result<Vec<RunRow>, Error> {
+) -> Result<Vec<Finished>, Error> {
     let progress = Progress::new(todo.len(), o.quiet);
     let first_failure = AtomicUsize::new(usize::MAX);
-    let out: Vec<Result<Option<RunRow>, Error>> = todo
+    let out: Vec<Result<Option<Finished>, Error>> = todo
         .par_iter()
         .enumerate()
         .map(|(at, &(i, rep))| {
@@ -172,7 +205,7 @@ fn run_all(
             }
             let row = run_and_journal(p, (i, rep), o.check_determinism, journal, jpath);
             match &row {
-                Ok(row) => progress.tick(&format!(
+                Ok((row, ..)) => progress.tick(&format!(
                     "point {i} rep {rep}: {:.0} req/s",
                     row.ops[0].throughput_rps.0
                 )),
@@ -206,7 +239,7 @@ fn run_and_journal(
     twice: bool,
     journal: &Mutex<std::fs::File>,
     jpath: &Path,
-) -> Result<RunRow, Error> {
+) -> Result<Finished, Error> {
     let r = run_one(p, i, rep, twice)?;
     let id = RunId {
         experiment: p.name.clone(),
@@ -215,12 +248,27 @@ fn run_and_journal(
         seed: r.seed,
         config_hash: p.config_hash,
     };
-    let axes = p.jobs[i]
-        .values
+    let row = RunRow::of(&p.template, id, p.axes_of(i), &r);
+    let intervals = r
+        .intervals
         .iter()
-        .map(|(k, v)| (k.clone(), plain(v)))
+        .map(|iv| IntervalCsv::of(i, rep, &row.axes, iv))
         .collect();
-    let row = RunRow::of(&p.template, id, axes, &r);
+    if r.intervals_beyond > 0 {
+        note(format!(
+            "etcdsim: point {i}, replication {rep}: intervals.csv holds the first {} intervals; {} requests completed after them",
+            crate::model::timeline::MAX_INTERVALS,
+            r.intervals_beyond
+        ));
+    }
+    let w = &p.jobs[i].workload;
+    let events = timeline::event_rows(
+        (i, rep),
+        &row.axes,
+        &r.intervals,
+        &timeline::events(&w.timeline),
+        w.warmup_time.as_secs_f64(),
+    );
     let line = table::csv_line(&table::cells(&row));
     let mut j = journal
         .lock()
@@ -228,7 +276,7 @@ fn run_and_journal(
     j.write_all(&line)
         .and_then(|()| j.flush())
         .map_err(|e| files::os_error("the journal", jpath, "write it", e))?;
-    Ok(row)
+    Ok((row, intervals, events))
 }
 
 /// Point `i`'s replication `rep`, checked; with `twice`, run again and compared, as MadSim's

@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-use crate::config::experiment::plain;
 use crate::error::Error;
 use crate::report::experiment::RunRow;
 use crate::report::table;
@@ -66,13 +65,13 @@ fn check_row(p: &Sweep, row: &RunRow, in_shard: &dyn Fn(usize) -> bool) -> Resul
             row.config_hash.0, p.config_hash
         ));
     }
-    let Some(job) = p.jobs.get(row.point) else {
+    if row.point >= p.jobs.len() {
         return Err(format!(
             "point {} is out of range: the grid has {} points",
             row.point,
             p.jobs.len()
         ));
-    };
+    }
     if row.replication >= p.reps {
         return Err(format!(
             "replication {} is out of range: the experiment has {} replications",
@@ -89,12 +88,11 @@ fn check_row(p: &Sweep, row: &RunRow, in_shard: &dyn Fn(usize) -> bool) -> Resul
             row.seed, row.point, row.replication
         ));
     }
-    for ((k, v), (name, cell)) in job.values.iter().zip(&row.axes) {
-        if *cell != plain(v) || k != name {
+    for ((k, v), (name, cell)) in p.axes_of(row.point).iter().zip(&row.axes) {
+        if cell != v || k != name {
             return Err(format!(
-                "{name} is {cell:?}, but point {} has {k} = {}",
-                row.point,
-                plain(v)
+                "{name} is {cell:?}, but point {} has {k} = {v:?}",
+                row.point
             ));
         }
     }

@@ -56,6 +56,24 @@ pub struct Sweep {
 
 impl Sweep {
     /// The seed of point `point`'s replication `rep`.
+    /// Point `i`'s value on each of the sweep's axes, in the template's order, as written
+    /// (empty where the point does not set the key).
+    pub fn axes_of(&self, i: usize) -> Vec<(String, String)> {
+        let values = &self.jobs[i].values;
+        self.template
+            .axes
+            .iter()
+            .map(|(k, _)| {
+                let v = values.iter().find(|(vk, _)| vk == k);
+                (
+                    k.clone(),
+                    v.map(|(_, v)| crate::config::experiment::plain(v))
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
     pub fn seed(&self, point: usize, rep: usize) -> u64 {
         mix_seed(&[self.e.seed, point as u64, rep as u64])
     }
@@ -93,10 +111,16 @@ pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
         )?;
     }
     e.check_chart(&file, &jobs)?;
-    let axes: Vec<String> = jobs
-        .first()
-        .map(|j| j.values.iter().map(|(k, _)| k.clone()).collect())
-        .unwrap_or_default();
+    // Every key any point sets, in the order they first appear: explicit points may set keys
+    // the grid's do not (a point's absent key is an empty cell).
+    let mut axes: Vec<String> = Vec::new();
+    for j in &jobs {
+        for (k, _) in &j.values {
+            if !axes.contains(k) {
+                axes.push(k.clone());
+            }
+        }
+    }
     let mut resources: Vec<String> = Vec::new();
     for j in &jobs {
         for n in model::resource_names(&j.cluster) {

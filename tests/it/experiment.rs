@@ -387,3 +387,41 @@ fn run_prints_its_speed_from_the_rows_it_simulated() {
     assert_eq!(number_before(" measured requests"), requests, "{line}");
     assert_eq!(number_before(" events with warm-up"), events, "{line}");
 }
+
+/// Explicit points may set keys the others do not: every key is a column, a point's absent
+/// key an empty cell, and each row's cells sit under their own header.
+#[test]
+fn points_with_different_keys_give_one_aligned_table() {
+    let d = scratch("points-keys");
+    let exp = experiment(
+        &d,
+        "name = \"k\"\nseed = 3\n[workload]\ntotal = 200\n[[points]]\nclients = 2\n[[points]]\nconns = 1\nconsistency = \"s\"\n",
+    );
+    let out = d.join("out");
+    run_experiment(&exp, &opts(&out, 1)).unwrap();
+    for file in ["results.csv", "summary.csv"] {
+        let text = std::fs::read_to_string(out.join(file)).unwrap();
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let col = |n: &str| {
+            h.iter()
+                .position(|x| x == n)
+                .unwrap_or_else(|| panic!("{file}: no {n}"))
+        };
+        let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+        assert_eq!(rows.len(), 2, "{file}");
+        assert!(
+            rows.iter().all(|x| x.len() == h.len()),
+            "{file}: ragged rows"
+        );
+        assert_eq!(
+            (&rows[0][col("clients")], &rows[0][col("consistency")]),
+            ("2", "")
+        );
+        assert_eq!(
+            (&rows[1][col("clients")], &rows[1][col("conns")]),
+            ("", "1")
+        );
+        assert_eq!(&rows[1][col("consistency")], "s");
+    }
+}

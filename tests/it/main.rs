@@ -17,5 +17,6 @@ mod readpath;
 mod rules;
 mod signals;
 mod support;
+mod timeline;
 mod verify;
 mod writes;

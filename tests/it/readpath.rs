@@ -82,6 +82,9 @@ pub fn workload(
             value_bytes: 256,
             total_keys: 1000,
         },
+        timeline: Vec::new(),
+        request_timeout: None,
+        interval: None,
     }
 }
 

@@ -22,7 +22,7 @@ mod put;
 mod range;
 
 use super::EtcdModel;
-use super::event::{CpuJob, End, PackedEv};
+use super::event::{CpuJob, End, Ev, PackedEv};
 use super::ids::{ClientId, ConnId, MemberId, ReqId};
 use super::net::{Msg, MsgKind, Node};
 use super::params::{AuthMode, Consistency, RangeOp};
@@ -122,6 +122,10 @@ pub struct Req {
     key: u64,
     /// The proxy answered from its cache.
     cache_hit: bool,
+    /// When its client gives up on it (the workload's request timeout), until it ends.
+    pub deadline: Option<SimTime>,
+    /// Its client gave up on it: the member goes on serving it, and its answer is dropped.
+    pub abandoned: bool,
 }
 
 impl Req {
@@ -155,6 +159,8 @@ impl Req {
             split: [SimDuration::ZERO; 3],
             key: 0,
             cache_hit: false,
+            deadline: None,
+            abandoned: false,
         }
     }
 
@@ -206,8 +212,48 @@ impl EtcdModel {
     }
 
     /// Starts the latency clock of request `id` and moves it to sending.
-    pub(super) fn begin(&mut self, id: ReqId, now: SimTime) {
+    pub(super) fn begin(&mut self, id: ReqId, now: SimTime, s: &mut Scheduler<PackedEv>) {
         self.reqs[id].begin(now);
+        self.arm_deadline(id, now, s);
+    }
+
+    /// clientv3's call of request `id`, begun at `start`, carries the workload's deadline
+    /// (`context.WithTimeout`): when it passes, the call returns `DeadlineExceeded`.
+    fn arm_deadline(&mut self, id: ReqId, start: SimTime, s: &mut Scheduler<PackedEv>) {
+        if let Some(t) = self.w.request_timeout {
+            let at = start + t;
+            self.reqs[id].deadline = Some(at);
+            s.schedule_at(at, Ev::ClientTimer(id));
+        }
+    }
+
+    /// A request's deadline timer fired. If the request is still the one that armed it (its
+    /// slot may have been freed or reused: a later request has a later deadline), its client
+    /// gives up: the call fails with `DeadlineExceeded` and the client goes on to its next
+    /// request. gRPC cancels the stream, but what the member has started it finishes (etcd
+    /// checks the context only while waiting, e.g. for the read index), and the answer is
+    /// dropped when it arrives.
+    pub(super) fn deadline_passed(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
+        let r = &mut self.reqs[id];
+        if r.deadline != Some(now) || r.abandoned {
+            return;
+        }
+        r.abandoned = true;
+        let (kind, client, background, start) = (r.kind, r.client, r.background, r.start);
+        let counted = if self.w.duration.is_some() {
+            self.m.measure_start.is_some()
+        } else {
+            r.measured
+        };
+        debug_assert!(now > start, "a deadline comes after its call began");
+        if counted {
+            self.m.request_timed_out(kind);
+        }
+        if let Some(iv) = &mut self.intervals {
+            iv.timed_out(kind, now);
+        }
+        self.request_finished(client, background, s);
     }
 
     /// A core starts the current phase of request `id`: returns how long it runs and enters the
@@ -229,6 +275,7 @@ impl EtcdModel {
                 let send = cc.request.sample(rng);
                 let begun = now + lp;
                 self.reqs[id].begin(begun);
+                self.arm_deadline(id, begun, s);
                 self.enter(id, Stage::Client, begun);
                 return lp + send;
             }
@@ -472,6 +519,13 @@ impl EtcdModel {
     /// The request is done: record it and free its slot.
     fn complete(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let now = s.now();
+        // Ended: a deadline timer still pending must not find it.
+        self.reqs[id].deadline = None;
+        if self.reqs[id].abandoned {
+            // Its client gave up on it: the answer is dropped.
+            self.reqs.free(id);
+            return;
+        }
         if self.reqs[id].auth_pending {
             self.token_received(id, s);
             return;
@@ -491,6 +545,9 @@ impl EtcdModel {
         if counted {
             self.m
                 .request_ended(r.kind, r.failed, latency, &r.stages, now);
+        }
+        if let Some(iv) = &mut self.intervals {
+            iv.record(r.kind, r.failed, latency, now);
         }
         if !r.background {
             self.trace.request(RequestRecord {

@@ -1,0 +1,371 @@
+//! A scripted timeline: steps at given simulated times, and the run's results cut into fixed
+//! intervals so that what a step does can be seen over time.
+//!
+//! Two kinds of step:
+//! - a Poisson stream's rate changes (background puts, expensive reads). Poisson arrivals are
+//!   memoryless, so a stream whose rate changes at `t` draws its next gap from `t` at the new
+//!   rate; the arrival already scheduled at the old rate is left in the queue and ignored when
+//!   it fires (its epoch is stale);
+//! - a member's process is paused and resumed, as `kill -STOP` and `kill -CONT` do: its
+//!   threads stop where they are and give their cores back; the kernel still receives its
+//!   messages into socket buffers and completes its disk writes, and its goroutines that these
+//!   ready wait until it resumes (`cpu.rs` does this).
+//!
+//! - a member defragments its backend for a given time: it holds the backend's locks, so the
+//!   member's reads and applies wait ([`Defrag`]).
+//!
+//! A run without steps schedules, draws and records exactly what it did before timelines
+//! existed.
+//!
+//! Not simulated yet: elections (so a pause of the leader is limited to less than the election
+//! timeout, which triggers none), crashes, slow disks, partitions, compaction, clientv3's
+//! retries; they are the rest of issue 20.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::stats::Histogram;
+
+use super::ids::MemberId;
+use super::result::OpKind;
+
+/// A background stream whose rate a timeline can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Background puts (`workload.write_rate`).
+    Writes = 0,
+    /// Expensive reads (`workload.expensive_rate`).
+    Expensive = 1,
+}
+
+/// One scripted step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Simulated time from the start of the run (warm-up included).
+    pub at: SimDuration,
+    /// What happens then.
+    pub change: Change,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// From then on, `stream` arrives at `rate` per second (0 stops it).
+    Rate {
+        /// The stream whose rate changes.
+        stream: Stream,
+        /// Its new rate.
+        rate: f64,
+    },
+    /// The member's process stops (SIGSTOP).
+    Pause(MemberId),
+    /// The member's process goes on (SIGCONT).
+    Resume(MemberId),
+    /// The member defragments its backend for the given time once it holds the locks
+    /// (`etcdctl defrag`, see [`Defrag`]).
+    Defrag(MemberId, SimDuration),
+}
+
+/// Where a member's defragmentation is. etcd 3.4's `backend.defrag` (`mvcc/backend/backend.go`)
+/// takes the batch transaction's mutex, then the read transaction's lock exclusively, and
+/// holds both while it copies the database into a new file: every read transaction and every
+/// apply on the member waits for it. The copy's own CPU and disk work are not simulated, only
+/// its locks and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Defrag {
+    /// None running.
+    #[default]
+    Idle,
+    /// Waiting for the batch transaction's mutex, for timeline step `.0`.
+    WantBatchTx(u32),
+    /// Holding it, waiting for the read transaction's lock.
+    WantReadTx(u32),
+    /// Holding both: copying.
+    Copying,
+}
+
+/// A `Timeline` event's payload: step `i` (its start), or with this bit, the end of step `i`
+/// (a defragmentation's copy done).
+pub const STEP_END: u32 = 1 << 31;
+
+/// The streams' current rates and epochs, as the timeline has set them.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    rate: [f64; 2],
+    epoch: [u32; 2],
+}
+
+impl Rates {
+    /// The rates a workload starts with.
+    pub fn new(write_rate: f64, expensive_rate: f64) -> Rates {
+        Rates {
+            rate: [write_rate, expensive_rate],
+            epoch: [0, 0],
+        }
+    }
+
+    /// The current rate of `s`.
+    pub fn rate(&self, s: Stream) -> f64 {
+        self.rate[s as usize]
+    }
+
+    /// The current epoch of `s`: an arrival scheduled in another epoch is stale.
+    pub fn epoch(&self, s: Stream) -> u32 {
+        self.epoch[s as usize]
+    }
+
+    /// Sets the rate of `s` and starts a new epoch; returns the new epoch.
+    pub fn set(&mut self, s: Stream, rate: f64) -> u32 {
+        debug_assert!(rate.is_finite() && rate >= 0.0, "rate {rate}");
+        self.rate[s as usize] = rate;
+        self.epoch[s as usize] += 1;
+        self.epoch[s as usize]
+    }
+}
+
+/// The most intervals one run records; later completions are counted in `beyond`.
+pub const MAX_INTERVALS: usize = 1_000;
+
+/// What completed in one interval.
+struct Bucket {
+    reads: u64,
+    reads_failed: u64,
+    reads_timed_out: u64,
+    writes_timed_out: u64,
+    read_latency: Histogram,
+    writes: u64,
+    write_latency_sum_ns: u128,
+}
+
+impl Bucket {
+    fn new() -> Bucket {
+        Bucket {
+            reads: 0,
+            reads_failed: 0,
+            reads_timed_out: 0,
+            writes_timed_out: 0,
+            read_latency: Histogram::new(),
+            writes: 0,
+            write_latency_sum_ns: 0,
+        }
+    }
+}
+
+/// Every request's completion, foreground and background, warm-up included, in intervals of
+/// a fixed width by the time it completed.
+pub struct Intervals {
+    width: SimDuration,
+    buckets: Vec<Bucket>,
+    beyond: u64,
+}
+
+impl Intervals {
+    /// Intervals of `width` (more than zero).
+    pub fn new(width: SimDuration) -> Intervals {
+        assert!(width > SimDuration::ZERO, "an interval has a width");
+        Intervals {
+            width,
+            buckets: Vec::new(),
+            beyond: 0,
+        }
+    }
+
+    /// The bucket of time `now`, if it is recorded.
+    fn bucket(&mut self, now: SimTime) -> Option<&mut Bucket> {
+        let i = (now.since(SimTime::ZERO).0 / self.width.0) as usize;
+        if i >= MAX_INTERVALS {
+            self.beyond += 1;
+            return None;
+        }
+        while self.buckets.len() <= i {
+            self.buckets.push(Bucket::new());
+        }
+        Some(&mut self.buckets[i])
+    }
+
+    /// A request of `kind` timed out at `now` (its client gave up on it).
+    pub fn timed_out(&mut self, kind: OpKind, now: SimTime) {
+        if let Some(b) = self.bucket(now) {
+            match kind {
+                OpKind::Write => b.writes_timed_out += 1,
+                OpKind::Read | OpKind::Expensive => b.reads_timed_out += 1,
+            }
+        }
+    }
+
+    /// A request of `kind` completed at `now` after `latency` ns.
+    pub fn record(&mut self, kind: OpKind, failed: bool, latency: u64, now: SimTime) {
+        let Some(b) = self.bucket(now) else {
+            return;
+        };
+        match kind {
+            OpKind::Read | OpKind::Expensive => {
+                if failed {
+                    b.reads_failed += 1;
+                } else {
+                    b.reads += 1;
+                    b.read_latency.record(latency);
+                }
+            }
+            OpKind::Write => {
+                b.writes += 1;
+                b.write_latency_sum_ns += u128::from(latency);
+            }
+        }
+    }
+
+    /// One row per interval that began before `end` (the run's last instant), empty ones
+    /// included.
+    pub fn rows(&self, end: SimTime) -> (Vec<IntervalRow>, u64) {
+        let w = self.width.as_secs_f64();
+        let end_ns = end.since(SimTime::ZERO).0;
+        // The intervals that begin before the end; a completion at the end itself, on an
+        // interval's boundary, belongs to the interval starting there, which is kept.
+        let n = (end_ns.div_ceil(self.width.0) as usize)
+            .max(self.buckets.len())
+            .min(MAX_INTERVALS);
+        let mut rows = Vec::with_capacity(n);
+        for i in 0..n {
+            let start = i as f64 * w;
+            // The last interval may be cut short by the end of the run.
+            let span = (end.since(SimTime::ZERO).as_secs_f64() - start).clamp(0.0, w);
+            let row = match self.buckets.get(i) {
+                None => IntervalRow::empty(start, span),
+                Some(b) => IntervalRow {
+                    start_s: start,
+                    span_s: span,
+                    reads: b.reads,
+                    reads_failed: b.reads_failed,
+                    reads_timed_out: b.reads_timed_out,
+                    writes_timed_out: b.writes_timed_out,
+                    read_mean_ns: (b.reads > 0).then(|| b.read_latency.mean()),
+                    read_p50_ns: (b.reads > 0).then(|| b.read_latency.quantile(0.50)),
+                    read_p99_ns: (b.reads > 0).then(|| b.read_latency.quantile(0.99)),
+                    read_max_ns: (b.reads > 0).then(|| b.read_latency.max()),
+                    writes: b.writes,
+                    write_mean_ns: (b.writes > 0)
+                        .then(|| b.write_latency_sum_ns as f64 / b.writes as f64),
+                },
+            };
+            rows.push(row);
+        }
+        (rows, self.beyond)
+    }
+}
+
+/// What one interval of a run saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRow {
+    /// Its start, in simulated seconds from the start of the run.
+    pub start_s: f64,
+    /// Its length (the width, or less for the last one).
+    pub span_s: f64,
+    /// Reads (and expensive reads) that completed in it.
+    pub reads: u64,
+    /// Reads that failed in it (not counting timeouts).
+    pub reads_failed: u64,
+    /// Reads whose client's deadline passed in it.
+    pub reads_timed_out: u64,
+    /// Puts whose client's deadline passed in it.
+    pub writes_timed_out: u64,
+    /// Their mean latency (none: no read completed).
+    pub read_mean_ns: Option<f64>,
+    /// Their median.
+    pub read_p50_ns: Option<u64>,
+    /// Their 99th percentile.
+    pub read_p99_ns: Option<u64>,
+    /// The longest (a stall shows here first: a few reads held for seconds are under 1%).
+    pub read_max_ns: Option<u64>,
+    /// Puts that completed in it.
+    pub writes: u64,
+    /// Their mean latency.
+    pub write_mean_ns: Option<f64>,
+}
+
+impl IntervalRow {
+    fn empty(start_s: f64, span_s: f64) -> IntervalRow {
+        IntervalRow {
+            start_s,
+            span_s,
+            reads: 0,
+            reads_failed: 0,
+            reads_timed_out: 0,
+            writes_timed_out: 0,
+            read_mean_ns: None,
+            read_p50_ns: None,
+            read_p99_ns: None,
+            read_max_ns: None,
+            writes: 0,
+            write_mean_ns: None,
+        }
+    }
+
+    /// Reads per second over the interval.
+    pub fn read_rate(&self) -> f64 {
+        if self.span_s > 0.0 {
+            self.reads as f64 / self.span_s
+        } else {
+            0.0
+        }
+    }
+
+    /// Puts per second over the interval.
+    pub fn write_rate(&self) -> f64 {
+        if self.span_s > 0.0 {
+            self.writes as f64 / self.span_s
+        } else {
+            0.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_rate_starts_a_new_epoch() {
+        let mut r = Rates::new(0.0, 5.0);
+        assert_eq!(r.epoch(Stream::Writes), 0);
+        assert_eq!(r.set(Stream::Writes, 100.0), 1);
+        assert_eq!(r.rate(Stream::Writes), 100.0);
+        assert_eq!(r.epoch(Stream::Expensive), 0);
+        assert_eq!(r.rate(Stream::Expensive), 5.0);
+    }
+
+    #[test]
+    fn completions_land_in_the_interval_of_their_end() {
+        let mut iv = Intervals::new(SimDuration::from_secs_f64(1.0));
+        let at = |s: f64| SimTime::ZERO + SimDuration::from_secs_f64(s);
+        iv.record(OpKind::Read, false, 1_000, at(0.5));
+        iv.record(OpKind::Read, false, 3_000, at(0.9));
+        iv.record(OpKind::Read, true, 9_000, at(0.95));
+        iv.record(OpKind::Write, false, 10_000, at(2.2));
+        let (rows, beyond) = iv.rows(at(2.5));
+        assert_eq!(beyond, 0);
+        assert_eq!(rows.len(), 3);
+        assert_eq!((rows[0].reads, rows[0].reads_failed), (2, 1));
+        assert_eq!(rows[0].read_mean_ns, Some(2_000.0));
+        assert_eq!(rows[1], IntervalRow::empty(1.0, 1.0));
+        assert_eq!(rows[2].writes, 1);
+        assert!((rows[2].span_s - 0.5).abs() < 1e-9);
+        assert!((rows[2].write_rate() - 2.0).abs() < 1e-9);
+        assert_eq!(rows[2].read_mean_ns, None);
+    }
+
+    #[test]
+    fn completions_past_the_last_interval_are_counted_apart() {
+        let mut iv = Intervals::new(SimDuration::from_secs_f64(0.001));
+        let end = SimTime::ZERO + SimDuration::from_secs_f64(2.0);
+        iv.record(OpKind::Read, false, 1, end);
+        let (rows, beyond) = iv.rows(end);
+        assert_eq!(rows.len(), MAX_INTERVALS);
+        assert_eq!(beyond, 1);
+        // A run that ends on a boundary has no empty interval after it.
+        let iv = Intervals::new(SimDuration::from_secs_f64(1.0));
+        assert_eq!(
+            iv.rows(SimTime::ZERO + SimDuration::from_secs_f64(3.0))
+                .0
+                .len(),
+            3
+        );
+    }
+}

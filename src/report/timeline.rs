@@ -1,0 +1,447 @@
+//! `intervals.csv`: an experiment's results over time, one row per interval of every run whose
+//! workload records intervals (a timeline, or `interval_s`); `events.csv`: what each scripted
+//! event cost, measured as the real-etcd harness measures it.
+
+use super::table::{Columns, Fixed, Row};
+use crate::model::timeline::{Change, IntervalRow, Step, Stream};
+
+/// One interval of one run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IntervalCsv {
+    /// The point's index in the grid.
+    pub point: usize,
+    /// The replication's index.
+    pub replication: usize,
+    /// The point's value on each axis, as written.
+    pub axes: Vec<(String, String)>,
+    /// The interval's start, simulated seconds from the start of the run (warm-up included).
+    pub start_s: Fixed<3>,
+    /// Its length (the last may be cut short by the end of the run).
+    pub span_s: Fixed<3>,
+    /// Reads completed per second in it (expensive reads included).
+    pub reads_per_s: Fixed<1>,
+    /// Their mean latency, ms (empty: none completed).
+    pub read_mean_ms: Fixed<6>,
+    /// Their median, ms.
+    pub read_p50_ms: Fixed<6>,
+    /// Their 99th percentile, ms.
+    pub read_p99_ms: Fixed<6>,
+    /// The longest, ms.
+    pub read_max_ms: Fixed<6>,
+    /// Reads that failed in it (timeouts apart).
+    pub reads_failed: u64,
+    /// Reads whose client's deadline passed in it.
+    pub reads_timed_out: u64,
+    /// Puts completed per second in it (background puts included).
+    pub writes_per_s: Fixed<1>,
+    /// Their mean latency, ms.
+    pub write_mean_ms: Fixed<6>,
+    /// Puts whose client's deadline passed in it.
+    pub writes_timed_out: u64,
+}
+
+impl IntervalCsv {
+    /// The row of interval `r` of run (`point`, `replication`) at `axes`.
+    pub fn of(
+        point: usize,
+        replication: usize,
+        axes: &[(String, String)],
+        r: &IntervalRow,
+    ) -> IntervalCsv {
+        let ms = |ns: Option<f64>| Fixed::new(ns.map_or(f64::NAN, |x| x / 1e6));
+        IntervalCsv {
+            point,
+            replication,
+            axes: axes.to_vec(),
+            start_s: Fixed::new(r.start_s),
+            span_s: Fixed::new(r.span_s),
+            reads_per_s: Fixed::new(r.read_rate()),
+            read_mean_ms: ms(r.read_mean_ns),
+            read_p50_ms: ms(r.read_p50_ns.map(|x| x as f64)),
+            read_p99_ms: ms(r.read_p99_ns.map(|x| x as f64)),
+            read_max_ms: ms(r.read_max_ns.map(|x| x as f64)),
+            reads_failed: r.reads_failed,
+            reads_timed_out: r.reads_timed_out,
+            writes_per_s: Fixed::new(r.write_rate()),
+            write_mean_ms: ms(r.write_mean_ns),
+            writes_timed_out: r.writes_timed_out,
+        }
+    }
+}
+
+impl Row for IntervalCsv {
+    fn columns(&mut self, c: &mut dyn Columns) {
+        c.col("point", &mut self.point);
+        c.col("replication", &mut self.replication);
+        for (name, value) in &mut self.axes {
+            c.col(name, value);
+        }
+        c.col("start_s", &mut self.start_s);
+        c.col("span_s", &mut self.span_s);
+        c.col("reads_per_s", &mut self.reads_per_s);
+        c.col("read_mean_ms", &mut self.read_mean_ms);
+        c.col("read_p50_ms", &mut self.read_p50_ms);
+        c.col("read_p99_ms", &mut self.read_p99_ms);
+        c.col("read_max_ms", &mut self.read_max_ms);
+        c.col("reads_failed", &mut self.reads_failed);
+        c.col("reads_timed_out", &mut self.reads_timed_out);
+        c.col("writes_per_s", &mut self.writes_per_s);
+        c.col("write_mean_ms", &mut self.write_mean_ms);
+        c.col("writes_timed_out", &mut self.writes_timed_out);
+    }
+}
+
+/// A scripted event as `events.csv` names it: a rate step (which ends where it starts) or a
+/// pause (which ends at its resume).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// What happened, in words (`pause member1 3s`, `write_rate to 1000/s`).
+    pub label: String,
+    /// `pause`, `defrag`, `write_rate` or `expensive_rate`.
+    pub kind: &'static str,
+    /// The member it concerns (empty for a rate step).
+    pub member: String,
+    /// When it began, simulated seconds from the start of the run.
+    pub at_s: f64,
+    /// When it ended.
+    pub end_s: f64,
+}
+
+/// The events of a timeline, in time order: each pause joined to its resume.
+pub fn events(steps: &[Step]) -> Vec<Event> {
+    let secs = |d: crate::engine::SimDuration| d.as_secs_f64();
+    let mut out = Vec::new();
+    for (i, s) in steps.iter().enumerate() {
+        match s.change {
+            Change::Rate { stream, rate } => {
+                let kind = match stream {
+                    Stream::Writes => "write_rate",
+                    Stream::Expensive => "expensive_rate",
+                };
+                out.push(Event {
+                    label: format!("{kind} to {rate}/s"),
+                    kind,
+                    member: String::new(),
+                    at_s: secs(s.at),
+                    end_s: secs(s.at),
+                });
+            }
+            Change::Pause(m) => {
+                let end = steps[i + 1..]
+                    .iter()
+                    .find(|r| r.change == Change::Resume(m))
+                    .map_or(f64::INFINITY, |r| secs(r.at));
+                out.push(Event {
+                    label: format!("pause member{} {}s", m.0, rounded(end - secs(s.at))),
+                    kind: "pause",
+                    member: format!("member{}", m.0),
+                    at_s: secs(s.at),
+                    end_s: end,
+                });
+            }
+            Change::Defrag(m, d) => out.push(Event {
+                label: format!("defrag member{} {}s", m.0, rounded(secs(d))),
+                kind: "defrag",
+                member: format!("member{}", m.0),
+                at_s: secs(s.at),
+                end_s: secs(s.at + d),
+            }),
+            Change::Resume(_) => {}
+        }
+    }
+    out
+}
+
+/// `x` to the millisecond, as short as it reads (`3.4`, not `3.4000000000000004`).
+fn rounded(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Recovery, as the real-etcd harness measures it (`harness/go/src/etcdmeasure/timeline.go`):
+/// the throughput smoothed over this many intervals (an interval and the ones after it) ...
+const RECOVER_RUN: usize = 5;
+/// ... is compared with this fraction of the steady throughput before the event ...
+const RECOVER_FRAC: f64 = 0.9;
+/// ... and a dip counts only if it begins within this many seconds of the event.
+const DIP_WITHIN_S: f64 = 1.0;
+
+/// What one event of one run cost: a row of `events.csv`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventCsv {
+    /// The point's index in the grid.
+    pub point: usize,
+    /// The replication's index.
+    pub replication: usize,
+    /// The point's value on each axis, as written.
+    pub axes: Vec<(String, String)>,
+    /// What happened.
+    pub event: String,
+    /// Its kind.
+    pub kind: String,
+    /// The member it concerns.
+    pub member: String,
+    /// When it began (s).
+    pub at_s: Fixed<3>,
+    /// When it ended (s).
+    pub end_s: Fixed<3>,
+    /// The median read throughput of the intervals after warm-up (or the previous event) and
+    /// before it.
+    pub pre_median_rps: Fixed<1>,
+    /// The lowest read throughput of an interval from it to the next event.
+    pub min_rps: Fixed<1>,
+    /// When that interval started.
+    pub min_rps_t_s: Fixed<3>,
+    /// From the event to the first smoothed throughput back at 90% of `pre_median_rps` after a
+    /// dip (0: no dip within 1 s; empty: no recovery before the next event or the end).
+    pub recovery_s: Fixed<3>,
+    /// The same, from the event's end (a resume).
+    pub recovery_after_end_s: Fixed<3>,
+    /// Reads lost against the steady state until the next event, in seconds of it.
+    pub lost_s: Fixed<3>,
+    /// The median read throughput of the second half of the span to the next event.
+    pub post_median_rps: Fixed<1>,
+    /// Reads failed (timeouts included) from the event's interval to the next event.
+    pub failed: u64,
+    /// Of which their client's deadline passed.
+    pub timeouts: u64,
+}
+
+impl Row for EventCsv {
+    fn columns(&mut self, c: &mut dyn Columns) {
+        c.col("point", &mut self.point);
+        c.col("replication", &mut self.replication);
+        for (name, value) in &mut self.axes {
+            c.col(name, value);
+        }
+        c.col("event", &mut self.event);
+        c.col("kind", &mut self.kind);
+        c.col("member", &mut self.member);
+        c.col("at_s", &mut self.at_s);
+        c.col("end_s", &mut self.end_s);
+        c.col("pre_median_rps", &mut self.pre_median_rps);
+        c.col("min_rps", &mut self.min_rps);
+        c.col("min_rps_t_s", &mut self.min_rps_t_s);
+        c.col("recovery_s", &mut self.recovery_s);
+        c.col("recovery_after_end_s", &mut self.recovery_after_end_s);
+        c.col("lost_s", &mut self.lost_s);
+        c.col("post_median_rps", &mut self.post_median_rps);
+        c.col("failed", &mut self.failed);
+        c.col("timeouts", &mut self.timeouts);
+    }
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    if xs.is_empty() {
+        return f64::NAN;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+/// The time from `t0` to recovery (see [`EventCsv::recovery_s`]), over the intervals starting
+/// from `t0` to `span_end`.
+fn recovery_from(ivs: &[IntervalRow], t0: f64, span_end: f64, pre: f64) -> f64 {
+    if pre.is_nan() {
+        return f64::NAN;
+    }
+    let ks: Vec<usize> = (0..ivs.len())
+        .filter(|&k| {
+            ivs[k].start_s >= t0 - 1e-9 && ivs[k].start_s < span_end && k + RECOVER_RUN <= ivs.len()
+        })
+        .collect();
+    let smooth = |k: usize| {
+        ivs[k..k + RECOVER_RUN]
+            .iter()
+            .map(IntervalRow::read_rate)
+            .sum::<f64>()
+            / RECOVER_RUN as f64
+    };
+    let Some(dip) = ks
+        .iter()
+        .take_while(|&&k| ivs[k].start_s - t0 <= DIP_WITHIN_S)
+        .position(|&k| smooth(k) < RECOVER_FRAC * pre)
+    else {
+        return 0.0;
+    };
+    ks[dip..]
+        .iter()
+        .find(|&&k| smooth(k) >= RECOVER_FRAC * pre)
+        .map_or(f64::NAN, |&k| ivs[k].start_s - t0)
+}
+
+/// The rows of `events.csv` for one run: its intervals `ivs` (only whole ones are used), its
+/// events, and the end of its warm-up.
+pub fn event_rows(
+    (point, replication): (usize, usize),
+    axes: &[(String, String)],
+    ivs: &[IntervalRow],
+    evs: &[Event],
+    warmup_s: f64,
+) -> Vec<EventCsv> {
+    let whole: Vec<IntervalRow> = ivs
+        .iter()
+        .filter(|iv| {
+            iv.span_s > 0.0
+                && ivs
+                    .first()
+                    .is_some_and(|f| (iv.span_s - f.span_s).abs() < 1e-9)
+        })
+        .cloned()
+        .collect();
+    let ivs = &whole[..];
+    let window_end = ivs.last().map_or(0.0, |iv| iv.start_s + iv.span_s);
+    let mut rows = Vec::new();
+    for (i, e) in evs.iter().enumerate() {
+        let prev_end = if i > 0 {
+            evs[i - 1].at_s.max(evs[i - 1].end_s.min(window_end))
+        } else {
+            warmup_s
+        };
+        let span_end = evs.get(i + 1).map_or(window_end, |n| n.at_s);
+        let steady = |from: f64, to: f64| -> Vec<f64> {
+            ivs.iter()
+                .filter(|iv| iv.start_s >= from - 1e-9 && iv.start_s + iv.span_s <= to + 1e-9)
+                .map(IntervalRow::read_rate)
+                .collect()
+        };
+        let mut pre = steady(prev_end, e.at_s);
+        if pre.len() < 3 && i > 0 {
+            // Too little quiet time since the previous event: the steady state before the first.
+            pre = steady(warmup_s, evs[0].at_s);
+        }
+        let pre = if pre.len() >= 3 {
+            median(pre)
+        } else {
+            f64::NAN
+        };
+        let span: Vec<&IntervalRow> = ivs
+            .iter()
+            .filter(|iv| iv.start_s >= e.at_s - 1e-9 && iv.start_s < span_end)
+            .collect();
+        let (mut min, mut min_t) = (f64::NAN, f64::NAN);
+        for iv in &span {
+            if min.is_nan() || iv.read_rate() < min {
+                (min, min_t) = (iv.read_rate(), iv.start_s);
+            }
+        }
+        let recovery = recovery_from(ivs, e.at_s, span_end, pre);
+        let after_end = if e.end_s > e.at_s + 0.05 && e.end_s < span_end {
+            recovery_from(ivs, e.end_s, span_end, pre)
+        } else {
+            f64::NAN
+        };
+        let lost = if pre > 0.0 {
+            span.iter()
+                .map(|iv| pre * iv.span_s - iv.reads as f64)
+                .sum::<f64>()
+                / pre
+        } else {
+            f64::NAN
+        };
+        let post = median(
+            span.iter()
+                .filter(|iv| iv.start_s >= (e.at_s + span_end) / 2.0)
+                .map(|iv| iv.read_rate())
+                .collect(),
+        );
+        let (mut failed, mut timeouts) = (0, 0);
+        for iv in ivs
+            .iter()
+            .filter(|iv| iv.start_s + iv.span_s > e.at_s && iv.start_s < span_end)
+        {
+            failed += iv.reads_failed + iv.reads_timed_out;
+            timeouts += iv.reads_timed_out;
+        }
+        rows.push(EventCsv {
+            point,
+            replication,
+            axes: axes.to_vec(),
+            event: e.label.clone(),
+            kind: e.kind.to_string(),
+            member: e.member.clone(),
+            at_s: Fixed::new(e.at_s),
+            end_s: Fixed::new(e.end_s),
+            pre_median_rps: Fixed::new(pre),
+            min_rps: Fixed::new(min),
+            min_rps_t_s: Fixed::new(min_t),
+            recovery_s: Fixed::new(recovery),
+            recovery_after_end_s: Fixed::new(after_end),
+            lost_s: Fixed::new(lost),
+            post_median_rps: Fixed::new(post),
+            failed,
+            timeouts,
+        });
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn iv(start_s: f64, reads: u64, timed_out: u64) -> IntervalRow {
+        IntervalRow {
+            start_s,
+            span_s: 0.1,
+            reads,
+            reads_failed: 0,
+            reads_timed_out: timed_out,
+            writes_timed_out: 0,
+            read_mean_ns: None,
+            read_p50_ns: None,
+            read_p99_ns: None,
+            read_max_ns: None,
+            writes: 0,
+            write_mean_ns: None,
+        }
+    }
+
+    /// 1000 reads/s, nothing for 0.5 s from 2 s on, then 1000/s again: the smoothed throughput
+    /// (5 intervals) is back at 90% from the interval at 2.5 s.
+    #[test]
+    fn an_outage_recovers_when_the_smoothed_rate_is_back() {
+        let ivs: Vec<IntervalRow> = (0..40)
+            .map(|k| {
+                let t = k as f64 * 0.1;
+                let out = (2.0 - 1e-9..2.5 - 1e-9).contains(&t);
+                iv(t, if out { 0 } else { 100 }, u64::from(k == 22))
+            })
+            .collect();
+        let ev = Event {
+            label: "pause member1 0.5s".into(),
+            kind: "pause",
+            member: "member1".into(),
+            at_s: 2.0,
+            end_s: 2.5,
+        };
+        let rows = event_rows((0, 0), &[], &ivs, &[ev], 0.5);
+        let r = &rows[0];
+        assert_eq!(r.pre_median_rps.0, 1000.0);
+        assert_eq!(r.min_rps.0, 0.0);
+        assert!((r.recovery_s.0 - 0.5).abs() < 1e-9, "{r:?}");
+        assert_eq!(r.recovery_after_end_s.0, 0.0);
+        assert!((r.lost_s.0 - 0.5).abs() < 1e-9, "{r:?}");
+        assert_eq!((r.failed, r.timeouts), (1, 1));
+    }
+
+    /// A step that does not dip the throughput recovers in 0.
+    #[test]
+    fn no_dip_is_no_recovery_time() {
+        let ivs: Vec<IntervalRow> = (0..40).map(|k| iv(k as f64 * 0.1, 100, 0)).collect();
+        let evs = events(&[Step {
+            at: crate::engine::SimDuration::from_secs_f64(2.0),
+            change: Change::Rate {
+                stream: Stream::Writes,
+                rate: 10.0,
+            },
+        }]);
+        let rows = event_rows((0, 0), &[], &ivs, &evs, 0.5);
+        assert_eq!(rows[0].recovery_s.0, 0.0);
+        assert_eq!(rows[0].event, "write_rate to 10/s");
+    }
+}

@@ -1,0 +1,349 @@
+//! Scripted timelines: a step in a background stream's rate happens at its time, and results
+//! are cut into intervals (`intervals.csv`) without changing the run.
+
+use super::support::{experiment, run, scratch};
+
+/// The rows of `intervals.csv` in `dir` as (header, rows).
+fn intervals(dir: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(dir.join("intervals.csv")).expect("intervals.csv");
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_owned).collect());
+    (lines.next().unwrap(), lines.collect())
+}
+
+fn col(header: &[String], name: &str) -> usize {
+    header.iter().position(|h| h == name).unwrap()
+}
+
+const WORKLOAD: &str = r#"
+name = "t"
+seed = 7
+[workload]
+clients = 16
+conns = 16
+duration_s = 3.0
+warmup_s = 0.5
+"#;
+
+#[test]
+fn a_write_rate_step_starts_and_stops_puts_at_its_times() {
+    let d = scratch("timeline-step");
+    let exp = experiment(
+        &d,
+        &format!(
+            "{WORKLOAD}interval_s = 0.25\n[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 2000.0\n[[workload.timeline]]\nat_s = 2.0\nwrite_rate = 0.0\n"
+        ),
+    );
+    let out = d.join("out");
+    let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    let (h, rows) = intervals(&out);
+    let (start, writes, reads) = (
+        col(&h, "start_s"),
+        col(&h, "writes_per_s"),
+        col(&h, "reads_per_s"),
+    );
+    assert_eq!(rows.len(), 12, "3 s in intervals of 0.25 s");
+    let mut during = 0.0;
+    for r in &rows {
+        let t: f64 = r[start].parse().unwrap();
+        let w: f64 = r[writes].parse().unwrap();
+        let rd: f64 = r[reads].parse().unwrap();
+        assert!(rd > 0.0, "reads go on in every interval: {r:?}");
+        if !(1.0..2.25).contains(&t) {
+            assert_eq!(w, 0.0, "no put outside the step: {r:?}");
+        } else if t < 2.0 {
+            during += w * 0.25;
+        }
+    }
+    // 2000 puts/s for 1 s: a Poisson count of mean 2000 (standard deviation 45).
+    assert!(
+        (1800.0..=2200.0).contains(&during),
+        "{during} puts in the step"
+    );
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let kinds: Vec<&str> = events
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["write_rate to 2000/s", "write_rate to 0/s"],
+        "{events}"
+    );
+}
+
+/// Recording intervals, and a step that comes after the run's end, change nothing the run
+/// simulates: results.csv is the same but for the configuration's hash.
+#[test]
+fn intervals_and_a_late_step_leave_the_run_unchanged() {
+    let d = scratch("timeline-same");
+    let results = |name: &str, extra: &str| {
+        let dir = d.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let exp = experiment(&dir, &format!("{WORKLOAD}{extra}"));
+        let out = dir.join("out");
+        let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "{err}");
+        let text = std::fs::read_to_string(out.join("results.csv")).unwrap();
+        let hash = text
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == "config_hash");
+        let hash = hash.unwrap();
+        (
+            text.lines()
+                .map(|l| {
+                    let mut c: Vec<&str> = l.split(',').collect();
+                    c.remove(hash);
+                    c.join(",")
+                })
+                .collect::<Vec<_>>(),
+            out.join("intervals.csv").exists(),
+        )
+    };
+    let (plain, plain_iv) = results("plain", "");
+    let (sliced, sliced_iv) = results("sliced", "interval_s = 0.5\n");
+    let (late, late_iv) = results(
+        "late",
+        "[[workload.timeline]]\nat_s = 100.0\nwrite_rate = 5000.0\n",
+    );
+    assert!(!plain_iv && sliced_iv && late_iv);
+    assert_eq!(plain, sliced);
+    assert_eq!(plain, late);
+}
+
+#[test]
+fn a_bad_timeline_names_the_entry_and_the_rule() {
+    let d = scratch("timeline-bad");
+    for (body, expect) in [
+        (
+            "[[workload.timeline]]\nat_s = 1.0\n",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause and defrag",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
+            "workload.timeline[1].at_s: must be a number of seconds",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nexpensive_rate = -5.0\n",
+            "workload.timeline[0].expensive_rate: must be a finite rate >= 0",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, for_s)",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\nfor_s = 1.5\n",
+            "workload.timeline[0].for_s: member1 is the leader: a pause of 1.5 s would let a follower's election timeout",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member3\"\nfor_s = 1.0\n",
+            "workload.timeline[0].pause: must name a member, member0 to member2 (got \"member3\")",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ndefrag = \"m1\"\nfor_s = 1.0\n",
+            "workload.timeline[0].defrag: must name a member, member0 to member2 (got \"m1\")",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\n",
+            "workload.timeline[0].for_s: a pause needs its length in seconds",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ndefrag = \"member1\"\nfor_s = 0.0\n",
+            "workload.timeline[0].for_s: must be a number of seconds above 0",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfor_s = 1.0\n",
+            "workload.timeline[0].for_s: is the length of a pause or a defrag; set it with one of them",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n[[workload.timeline]]\nat_s = 1.5\npause = \"member2\"\nfor_s = 1.0\n",
+            "workload.timeline[1].at_s: member2 has a pause from 1 s to 2 s then: a member's pauses must not overlap",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
+            "a step sets exactly one of write_rate, expensive_rate, pause and defrag",
+        ),
+        (
+            "interval_s = 0.001\n",
+            "into 3000 intervals, more than the 1000",
+        ),
+    ] {
+        let exp = experiment(&d, &format!("{WORKLOAD}{body}"));
+        let (code, _, err) = run(&[
+            "run",
+            exp.to_str().unwrap(),
+            "--out",
+            d.join("o").to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(2), "{body}: {err}");
+        assert!(err.contains(expect), "{body}: {err}");
+        assert!(!d.join("o").exists(), "nothing written: {body}");
+    }
+    let exp = experiment(&d, &format!("{WORKLOAD}interval_s = 0.5\n"));
+    let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--shard", "1/2"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot be sharded or resumed yet"), "{err}");
+}
+
+mod scripted {
+    //! Pauses in scripted scenarios with exact timelines (every CPU cost zero, RTT 200 µs,
+    //! member 0 leads).
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, MemberId};
+
+    const MS: u64 = 1_000_000;
+
+    /// Reads at 0, 10 and 40 ms to `member` while `paused` stops for 5–25 ms: their latencies.
+    fn reads_during_a_pause(c: Consistency, member: u8, paused: u8) -> Vec<f64> {
+        let r = run_pause(c, member, paused, None);
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 3);
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    fn run_pause(
+        c: Consistency,
+        member: u8,
+        paused: u8,
+        timeout_ms: Option<u64>,
+    ) -> etcdsim::model::RunResult {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            c,
+            vec![member],
+            Arrivals::Scripted {
+                at_ns: vec![0, 10 * MS, 40 * MS],
+                puts: vec![false; 3],
+            },
+            3,
+        );
+        let at = |ms: u64| SimDuration(ms * MS);
+        w.timeline = vec![
+            Step {
+                at: at(5),
+                change: Change::Pause(MemberId(paused)),
+            },
+            Step {
+                at: at(25),
+                change: Change::Resume(MemberId(paused)),
+            },
+        ];
+        w.request_timeout = timeout_ms.map(|ms| SimDuration(ms * MS));
+        let r = run(&p, &w, 1);
+        println!(
+            "{c:?} on member{member}, member{paused} paused: {:?}",
+            r.records
+        );
+        r
+    }
+
+    /// With a 5 ms deadline, the read sent at 10 ms to the paused follower fails at 15 ms: its
+    /// client moves on, and the answer that comes after the resume is dropped (the member
+    /// still serves it). The reads before and after the pause complete.
+    #[test]
+    fn a_deadline_fails_a_stalled_read_and_its_late_answer_is_dropped() {
+        let r = run_pause(Consistency::Linearizable, 1, 1, Some(5));
+        assert_eq!((r.reads.completed, r.reads.failed), (2, 1));
+        let seqs: Vec<u64> = r.records.iter().map(|x| x.seq).collect();
+        assert_eq!(seqs, [0, 2], "only the completed reads are recorded");
+        assert_eq!(
+            r.in_flight, 0,
+            "the abandoned read's slot is freed when its answer lands"
+        );
+        // Without the pause nothing times out.
+        let free = run_pause(Consistency::Linearizable, 1, 2, Some(5));
+        assert_eq!((free.reads.completed, free.reads.failed), (3, 0));
+    }
+
+    /// A read sent to a paused follower waits in its socket until the process goes on: it ends
+    /// just after the resume (25 ms), 15 ms after it was sent; reads before and after the pause
+    /// are untouched. Serializable or linearizable, the follower itself is stopped.
+    #[test]
+    fn a_paused_followers_reads_stall_for_the_pause_and_resume_after_it() {
+        for c in [Consistency::Linearizable, Consistency::Serializable] {
+            let l = reads_during_a_pause(c, 1, 1);
+            let free = reads_during_a_pause(c, 1, 2)[0];
+            assert!(free < 1.0, "{c:?}: an unpaused read takes {free} ms");
+            assert!((l[0] - free).abs() < 1e-6, "{c:?}: before the pause: {l:?}");
+            assert!((l[2] - free).abs() < 1e-6, "{c:?}: after the pause: {l:?}");
+            assert!(
+                (15.0..15.0 + free).contains(&l[1]),
+                "{c:?}: sent at 10 ms, released at the 25 ms resume: {l:?}"
+            );
+        }
+    }
+
+    /// With follower 2 paused, the leader and follower 1 are still a quorum: follower 1's
+    /// linearizable reads do not wait. With the leader paused (for less than the election
+    /// timeout), they wait for it, and serializable ones do not.
+    #[test]
+    fn a_quorum_without_the_paused_member_serves_and_a_paused_leader_holds_linearizable_reads() {
+        let base = reads_during_a_pause(Consistency::Linearizable, 1, 2);
+        assert!(base.iter().all(|&ms| ms < 1.0), "{base:?}");
+        let l = reads_during_a_pause(Consistency::Linearizable, 1, 0);
+        assert!(
+            (15.0..16.0).contains(&l[1]),
+            "a linearizable read waits for the leader's resume: {l:?}"
+        );
+        let s = reads_during_a_pause(Consistency::Serializable, 1, 0);
+        assert!(
+            s.iter().all(|&ms| ms < 1.0),
+            "serializable reads go on: {s:?}"
+        );
+    }
+
+    /// Reads at 0, 10 and 40 ms to `member` while `defragged` defragments from 5 ms for 20 ms.
+    fn reads_during_a_defrag(c: Consistency, member: u8, defragged: u8) -> Vec<f64> {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            c,
+            vec![member],
+            Arrivals::Scripted {
+                at_ns: vec![0, 10 * MS, 40 * MS],
+                puts: vec![false; 3],
+            },
+            3,
+        );
+        w.timeline = vec![Step {
+            at: SimDuration(5 * MS),
+            change: Change::Defrag(MemberId(defragged), SimDuration(20 * MS)),
+        }];
+        let r = run(&p, &w, 1);
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 3);
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    /// A defragmentation holds the member's read transaction lock: a read on it, serializable
+    /// or linearizable, waits until the copy is done (25 ms), and is otherwise untouched; the
+    /// other members' reads go on.
+    #[test]
+    fn a_defrag_blocks_the_members_reads_for_its_length() {
+        for c in [Consistency::Linearizable, Consistency::Serializable] {
+            let free = reads_during_a_defrag(c, 1, 2);
+            assert!(free.iter().all(|&ms| ms < 1.0), "{c:?}: {free:?}");
+            let l = reads_during_a_defrag(c, 1, 1);
+            println!("{c:?}: defragged {l:?}, not {free:?}");
+            assert!(
+                (l[0] - free[0]).abs() < 1e-6 && (l[2] - free[2]).abs() < 1e-6,
+                "{l:?}"
+            );
+            // Sent at 10 ms, it opens its read transaction at the 25 ms release.
+            assert!((15.0..15.0 + free[1]).contains(&l[1]), "{c:?}: {l:?}");
+        }
+    }
+}
