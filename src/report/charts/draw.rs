@@ -67,6 +67,9 @@ pub fn text<DB: DrawingBackend>(
     color: RGBColor,
     h: HPos,
 ) -> Drawn {
+    if super::font::rastering() {
+        return super::font::raster_text(area, s, (x, y), (px, color), (h, false));
+    }
     let style = TextStyle::from((FONT, px).into_font())
         .color(&color)
         .pos(Pos::new(h, VPos::Center));
@@ -76,6 +79,9 @@ pub fn text<DB: DrawingBackend>(
 
 /// Draws `s` turned a quarter left (reading upwards), centred at (x, y).
 pub fn text_up<DB: DrawingBackend>(area: &Area<DB>, s: &str, (x, y): (i32, i32), px: f64) -> Drawn {
+    if super::font::rastering() {
+        return super::font::raster_text(area, s, (x, y), (px, INK), (HPos::Center, true));
+    }
     let style = TextStyle::from((FONT, px).into_font().transform(FontTransform::Rotate270))
         .color(&INK)
         .pos(Pos::new(HPos::Center, VPos::Center));

@@ -102,6 +102,7 @@ impl Plot {
         let (w, h) = self.size();
         let mut rgb = vec![0u8; w as usize * h as usize * 3];
         {
+            let _text = font::Rastering::start();
             let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
             self.draw(&root)?;
             root.present().map_err(draw::err)?;
