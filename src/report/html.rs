@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::charts::scale::{human, human_ms};
+use super::charts::scale::human;
 use super::experiment::{RunRow, SummaryRow, points};
 
 /// A page: a title, a line under it, and sections in order.
@@ -160,15 +160,79 @@ fn section(h: &mut String, s: &Section) {
     }
 }
 
-/// "12.3k ± 0.2k" style: a mean and its 95% half width, or the mean alone.
-fn with_ci(mean: f64, ci95: f64, fmt: fn(f64) -> String) -> String {
+/// What a summary cell measures, which decides its unit.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    /// Requests per second: whole numbers, thousands separated.
+    Rate,
+    /// A latency in ms: in s, ms, µs or ns by its size.
+    Ms,
+}
+
+/// "1,234,567.8": the integer part of a plain decimal grouped by thousands.
+fn grouped(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest
+        .split_once('.')
+        .map_or((rest, None), |(i, f)| (i, Some(f)));
+    let mut out = String::new();
+    for (k, c) in int.chars().enumerate() {
+        if k > 0 && (int.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    match frac {
+        Some(f) => format!("{sign}{out}.{f}"),
+        None => format!("{sign}{out}"),
+    }
+}
+
+/// `x` to `n` significant digits (whole numbers kept whole), no exponent, no trailing zeros.
+fn sig(x: f64, n: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return human(x);
+    }
+    let decimals = (n - 1 - x.abs().log10().floor() as i32).max(0) as usize;
+    let s = format!("{x:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    grouped(&s)
+}
+
+/// A mean and its 95% half width in one unit ("1,267 ± 2.5", "0.734 ± 0.0016 ms"), or the
+/// mean alone.
+fn with_ci(mean: f64, ci95: f64, kind: Kind) -> String {
     if mean.is_nan() {
         return "–".into();
     }
+    let (div, unit) = match kind {
+        Kind::Rate => (1.0, ""),
+        Kind::Ms => {
+            let a = mean.abs();
+            if a >= 1000.0 {
+                (1000.0, " s")
+            } else if a >= 0.1 || a == 0.0 {
+                (1.0, " ms")
+            } else if a >= 1e-4 {
+                (1e-3, " µs")
+            } else {
+                (1e-6, " ns")
+            }
+        }
+    };
+    let m = mean / div;
+    let m = match kind {
+        Kind::Rate if m.abs() >= 100.0 => grouped(&format!("{m:.0}")),
+        _ => sig(m, 3),
+    };
     if ci95.is_finite() && ci95 > 0.0 {
-        format!("{} ± {}", fmt(mean), fmt(ci95))
+        format!("{m} ± {}{unit}", sig(ci95 / div, 2))
     } else {
-        fmt(mean)
+        format!("{m}{unit}")
     }
 }
 
@@ -215,17 +279,17 @@ pub fn summary_table(summary: &[SummaryRow], rows: &[RunRow]) -> Section {
                 r.push(with_ci(
                     o.throughput_rps.mean.0,
                     o.throughput_rps.ci95.0,
-                    human,
+                    Kind::Rate,
                 ));
                 r.push(with_ci(
                     o.latency_ms_mean.mean.0,
                     o.latency_ms_mean.ci95.0,
-                    human_ms,
+                    Kind::Ms,
                 ));
                 r.push(with_ci(
                     o.latency_ms_p99.mean.0,
                     o.latency_ms_p99.ci95.0,
-                    human_ms,
+                    Kind::Ms,
                 ));
             }
             let runs = by_point
@@ -315,6 +379,18 @@ pub fn bottlenecks(summary: &[SummaryRow], rows: &[RunRow]) -> Section {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_summary_cell_says_its_mean_and_interval_in_one_unit() {
+        assert_eq!(with_ci(1266.7, 2.53, Kind::Rate), "1,267 ± 2.5");
+        assert_eq!(with_ci(196_433.0, 313.0, Kind::Rate), "196,433 ± 310");
+        assert_eq!(with_ci(0.734, 0.00158, Kind::Ms), "0.734 ± 0.0016 ms");
+        assert_eq!(with_ci(21.9, 9.75, Kind::Ms), "21.9 ± 9.8 ms");
+        assert_eq!(with_ci(2337.0, f64::NAN, Kind::Ms), "2.34 s");
+        assert_eq!(with_ci(0.0363, 0.001, Kind::Ms), "36.3 ± 1 µs");
+        assert_eq!(with_ci(f64::NAN, 1.0, Kind::Rate), "–");
+        assert_eq!(grouped("-1234567.5"), "-1,234,567.5");
+    }
 
     #[test]
     fn a_page_is_one_escaped_document_with_its_svg_inline() {

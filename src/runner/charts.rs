@@ -161,20 +161,20 @@ pub fn files(out: &OutputDir) -> Vec<String> {
 }
 
 /// Stages a plan's `index.html`: the plan, its table and sensitivity as the terminal shows
-/// them (`texts`), its charts and links to every file staged before it.
+/// them (`texts`: heading, text), its charts and links to every file staged before it.
 pub fn write_plan_page(
     out: &mut OutputDir,
     name: &str,
     about: &Caption,
-    texts: &[String],
+    texts: &[(&str, String)],
     figures: Vec<Figure>,
 ) -> Result<(), Error> {
     let mut sections = vec![
         Section::List("What was planned".into(), about.notes.clone()),
         Section::Figures("Charts".into(), figures),
     ];
-    for t in texts.iter().filter(|t| !t.trim().is_empty()) {
-        sections.push(Section::Text("Result".into(), t.clone()));
+    for (heading, t) in texts.iter().filter(|t| !t.1.trim().is_empty()) {
+        sections.push(Section::Text(heading.to_string(), t.clone()));
     }
     sections.push(Section::Files("Files".into(), files(out)));
     let page = Page {

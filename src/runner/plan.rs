@@ -224,7 +224,7 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         }
     }
     let about = plan_caption(&l);
-    let texts = [table, sensitivity_text];
+    let texts = [("Candidates", table), ("Sensitivity", sensitivity_text)];
     super::charts::write_plan_page(&mut dir, &l.name, &about, &texts, page)?;
     let path = dir.path().to_path_buf();
     dir.publish(&[])?;

@@ -100,6 +100,11 @@ impl LinePlot {
         if self.log_x && lo.is_finite() && hi > lo {
             return Scale::log(lo, hi);
         }
+        // x ends on the ticks around the data, with no padding: a point on the frame's side is
+        // still read, where an empty step after the last point is not.
+        if lo.is_finite() {
+            return Scale::linear(lo, hi, false);
+        }
         Scale::auto(xs, false, false)
     }
 

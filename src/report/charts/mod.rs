@@ -111,69 +111,6 @@ impl Plot {
     }
 }
 
-/// One line of [`line_chart`]: a plain series, drawn as a mean.
-#[derive(Debug, Clone)]
-pub struct Series {
-    /// Legend text.
-    pub label: String,
-    /// (x, y) points, in x order.
-    pub points: Vec<(f64, f64)>,
-    /// Unused: every line of the simple form is a mean (kept so callers need not change).
-    pub markers: bool,
-    /// Colour index: lines with the same index share a colour (and a legend entry).
-    pub color: usize,
-}
-
-/// The simple form of a line chart, for callers with plain (x, y) series and no replications:
-/// each colour index is one series, named by its first line's label, drawn as a mean.
-pub fn line_chart(
-    title: &str,
-    x_desc: &str,
-    y_desc: &str,
-    series: &[Series],
-    log_x: bool,
-) -> Result<String, String> {
-    let mut names: Vec<(usize, String)> = Vec::new();
-    for s in series {
-        if !names.iter().any(|n| n.0 == s.color) {
-            names.push((s.color, s.label.clone()));
-        }
-    }
-    let index = |c: usize| names.iter().position(|n| n.0 == c).unwrap_or(0);
-    let plot = LinePlot {
-        caption: Caption {
-            title: title.to_string(),
-            notes: Vec::new(),
-        },
-        x_title: x_desc.to_string(),
-        log_x,
-        y_title: y_desc.to_string(),
-        series: names.iter().map(|n| n.1.clone()).collect(),
-        series_heading: "series".into(),
-        lines: series
-            .iter()
-            .map(|s| Line {
-                series: index(s.color),
-                stat: Stat::Mean,
-                points: s
-                    .points
-                    .iter()
-                    .map(|&(x, y)| Pt {
-                        x,
-                        y,
-                        ci95: f64::NAN,
-                    })
-                    .collect(),
-            })
-            .collect(),
-        references: Vec::new(),
-        marks: (Vec::new(), String::new()),
-        ci_label: String::new(),
-        y_max: None,
-    };
-    Plot::Lines(plot).svg()
-}
-
 /// A waterfall as SVG: `stages` are (name, mean ms, queueing?) in the order a request meets
 /// them; `title` may be long (it wraps).
 pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, String> {

@@ -201,12 +201,18 @@ pub fn human(v: f64) -> String {
     format!("{s}{suffix}")
 }
 
-/// A duration in ms as people write it: "0.851 ms", "24.8 ms", "2.34 s".
+/// A duration in ms as people write it: "0.851 ms", "24.8 ms", "2.34 s", and below 0.1 ms in
+/// µs or ns ("36.3 µs", "1.14 ns") rather than with a row of zeros.
 pub fn human_ms(ms: f64) -> String {
-    if ms.is_finite() && ms.abs() >= 1000.0 {
-        format!("{} s", human(ms / 1000.0))
-    } else {
+    let a = ms.abs();
+    if !ms.is_finite() || ms == 0.0 || (0.1..1000.0).contains(&a) {
         format!("{} ms", human(ms))
+    } else if a >= 1000.0 {
+        format!("{} s", human(ms / 1000.0))
+    } else if a >= 1e-4 {
+        format!("{} µs", human(ms * 1e3))
+    } else {
+        format!("{} ns", human(ms * 1e6))
     }
 }
 
@@ -284,5 +290,8 @@ mod tests {
         assert_eq!(human(-0.5), "-0.5");
         assert_eq!(human_ms(0.5), "0.5 ms");
         assert_eq!(human_ms(2_337.0), "2.34 s");
+        assert_eq!(human_ms(0.0363), "36.3 µs");
+        assert_eq!(human_ms(0.000_001_14), "1.14 ns");
+        assert_eq!(human_ms(0.0), "0 ms");
     }
 }

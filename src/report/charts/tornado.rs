@@ -12,6 +12,8 @@ use super::style::{self, INK, LABEL_PX};
 
 /// The bars' width.
 const BARS_W: i32 = 560;
+/// Room (px) beyond the longest bar for the value written there.
+const VALUE_ROOM: f64 = 100.0;
 
 /// A tornado chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,9 +54,11 @@ impl Tornado {
             .filter(|v| v.is_finite())
             .map(|v| (v - self.base).abs())
             .fold(0.0, f64::max);
-        // Symmetric about the base, so that a lowered and a raised input compare by length.
+        // Symmetric about the base, so that a lowered and a raised input compare by length, and
+        // wide enough that the value written beyond the longest bar stays off the labels.
+        let half = f64::from(BARS_W) / 2.0;
         let reach = if reach > 0.0 {
-            reach * 1.1
+            reach * half / (half - VALUE_ROOM)
         } else {
             self.base.abs().max(1.0) * 0.05
         };
