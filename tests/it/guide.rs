@@ -89,8 +89,13 @@ fn the_guides_charts_are_current() {
         if update {
             let out = tmp.join(&name);
             if redraw {
-                merge::merge_shards(Path::new(&rel), &[committed.clone()], Some(&out), false)
-                    .unwrap();
+                merge::merge_shards(
+                    Path::new(&rel),
+                    std::slice::from_ref(&committed),
+                    Some(&out),
+                    false,
+                )
+                .unwrap();
             } else {
                 run(&rel, &out);
             }
@@ -107,8 +112,13 @@ fn the_guides_charts_are_current() {
             committed.display()
         );
         let again = tmp.join(format!("{name}-charts"));
-        merge::merge_shards(Path::new(&rel), &[committed.clone()], Some(&again), false)
-            .unwrap_or_else(|e| panic!("{name}: the committed rows are stale ({e}); {REGENERATE}"));
+        merge::merge_shards(
+            Path::new(&rel),
+            std::slice::from_ref(&committed),
+            Some(&again),
+            false,
+        )
+        .unwrap_or_else(|e| panic!("{name}: the committed rows are stale ({e}); {REGENERATE}"));
         let svgs = |d: &Path| -> Vec<String> {
             kept(d)
                 .into_iter()

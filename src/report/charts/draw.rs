@@ -343,12 +343,10 @@ impl Frame {
                 }
             }
         }
-        (t0 <= t1).then(|| {
-            (
-                (a.0 + t0 * dx, a.1 + t0 * dy),
-                (a.0 + t1 * dx, a.1 + t1 * dy),
-            )
-        })
+        (t0 <= t1).then_some((
+            (a.0 + t0 * dx, a.1 + t0 * dy),
+            (a.0 + t1 * dx, a.1 + t1 * dy),
+        ))
     }
 
     /// Draws the grid, the frame, the tick labels and the axis titles.
@@ -460,9 +458,13 @@ const LEGEND_TEXT_MAX: i32 = 300;
 /// A legend line's height.
 const LEGEND_ROW: i32 = 19;
 
+/// A legend block wrapped to its width: the heading's lines, and each entry's swatch and
+/// lines.
+type LaidOut<'a> = (Vec<String>, Vec<(&'a Swatch, Vec<String>)>);
+
 impl Legend {
     /// Each block's heading and entries, wrapped.
-    fn laid_out(&self) -> Vec<(Vec<String>, Vec<(&Swatch, Vec<String>)>)> {
+    fn laid_out(&self) -> Vec<LaidOut<'_>> {
         self.blocks
             .iter()
             .map(|b| {
