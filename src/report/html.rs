@@ -383,7 +383,7 @@ mod tests {
     #[test]
     fn a_summary_cell_says_its_mean_and_interval_in_one_unit() {
         assert_eq!(with_ci(1266.7, 2.53, Kind::Rate), "1,267 ± 2.5");
-        assert_eq!(with_ci(196_433.0, 313.0, Kind::Rate), "196,433 ± 310");
+        assert_eq!(with_ci(196_433.0, 313.0, Kind::Rate), "196,433 ± 313");
         assert_eq!(with_ci(0.734, 0.00158, Kind::Ms), "0.734 ± 0.0016 ms");
         assert_eq!(with_ci(21.9, 9.75, Kind::Ms), "21.9 ± 9.8 ms");
         assert_eq!(with_ci(2337.0, f64::NAN, Kind::Ms), "2.34 s");
