@@ -90,6 +90,9 @@ pub struct Probe {
     pub read_p99_ms: f64,
     /// See `read_p50_ms`.
     pub write_p99_ms: f64,
+    /// Half widths of the 95% intervals of `read_p50_ms` and `read_p99_ms` over the
+    /// replications (NaN with fewer than two), for the charts' error bars.
+    pub read_ci95_ms: (f64, f64),
     /// Failed requests, all replications together.
     pub failed: u64,
     /// Some replication saturated.
@@ -169,6 +172,12 @@ fn present(runs: &[Outcome], metric: impl Fn(&Outcome) -> f64) -> Vec<f64> {
     runs.iter().map(metric).filter(|x| !x.is_nan()).collect()
 }
 
+/// The half width of the 95% interval of `xs`' mean; NaN with fewer than two values.
+fn half_width(xs: &[f64]) -> f64 {
+    let hw = student_t_ci(xs, 0.95).half_width;
+    if hw.is_finite() { hw } else { f64::NAN }
+}
+
 /// The verdict of probe replications `runs` at `rate`.
 pub fn summarize(rate: f64, runs: &[Outcome], s: &Search) -> Probe {
     let rp50 = present(runs, |o| o.read_p50_ms);
@@ -223,6 +232,7 @@ pub fn summarize(rate: f64, runs: &[Outcome], s: &Search) -> Probe {
         read_p50_ms: mean(&rp50),
         read_p99_ms: mean(&rp99),
         write_p99_ms: mean(&wp99),
+        read_ci95_ms: (half_width(&rp50), half_width(&rp99)),
         failed,
         saturated,
         bottleneck: runs[0].bottleneck.clone(),

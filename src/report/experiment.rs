@@ -1,10 +1,10 @@
 //! An experiment's outputs: a [`RunRow`] per run (`results.csv` and its journal), a
-//! [`SummaryRow`] per point (`summary.csv`), and the charts, all computed from typed rows.
+//! [`SummaryRow`] per point (`summary.csv`), computed from typed rows (the charts are in
+//! `experiment_charts.rs`).
 
-use super::charts::{self, Series};
 use super::table::{Columns, Fixed, Hex, Row};
 use crate::model::{OpResult, RunResult, Stage};
-use crate::stats::{mean, student_t_ci};
+use crate::stats::student_t_ci;
 
 /// The kinds of request a run row reports, as its columns name them.
 pub const OPS: [&str; 3] = ["read", "write", "expensive"];
@@ -368,132 +368,6 @@ impl Row for SummaryRow {
 /// The runs of each point, in point order, from rows sorted by (point, replication).
 pub fn points(rows: &[RunRow]) -> Vec<&[RunRow]> {
     rows.chunk_by(|a, b| a.point == b.point).collect()
-}
-
-/// The mean of the values present (NaN if none).
-fn mean_present(xs: impl Iterator<Item = f64>) -> f64 {
-    mean(&xs.filter(|x| !x.is_nan()).collect::<Vec<_>>())
-}
-
-/// Where a request's time goes, point by point: the stage means over replications, stacked.
-pub fn breakdown(name: &str, rows: &[RunRow]) -> Result<String, String> {
-    let pts = points(rows);
-    let cats: Vec<String> = pts
-        .iter()
-        .map(|rs| {
-            rs[0]
-                .axes
-                .iter()
-                .map(|a| a.1.clone())
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
-    let layers: Vec<(String, Vec<f64>)> = Stage::ALL
-        .iter()
-        .enumerate()
-        .map(|(k, st)| {
-            // A stage no run measured is drawn as nothing.
-            let per_point = pts
-                .iter()
-                .map(|rs| mean_present(rs.iter().map(|r| r.stages[k].1.0)))
-                .map(|x| if x.is_nan() { 0.0 } else { x })
-                .collect::<Vec<f64>>();
-            (st.name().to_string(), per_point)
-        })
-        .filter(|(_, v)| v.iter().any(|&x| x > 0.0))
-        .collect();
-    charts::stacked_bars(
-        &format!("{name}: where a request's time goes"),
-        "mean latency (ms)",
-        &cats,
-        &layers,
-    )
-}
-
-/// What the throughput and latency charts plot.
-#[derive(Debug, Clone)]
-pub struct LineCharts<'a> {
-    /// The x axis (a numeric grid axis).
-    pub x: &'a str,
-    /// Each point's value of x, by point index.
-    pub xs: &'a [f64],
-    /// Plot x on a log scale.
-    pub log_x: bool,
-    /// The kind of request (one of [`OPS`]).
-    pub op: &'a str,
-    /// The axes whose values make the lines.
-    pub lines: &'a [String],
-}
-
-/// The throughput chart, then the latency chart (mean and p99) of `spec.op` against x, one line
-/// per combination of the other axes.
-pub fn line_charts(
-    name: &str,
-    rows: &[RunRow],
-    spec: &LineCharts,
-) -> Result<(String, String), String> {
-    let mut groups: Vec<(String, Vec<&[RunRow]>)> = Vec::new();
-    for rs in points(rows) {
-        let l = if spec.lines.is_empty() {
-            "etcdsim".to_string()
-        } else {
-            spec.lines
-                .iter()
-                .map(|k| format!("{k}={}", rs[0].axis(k)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match groups.iter_mut().find(|g| g.0 == l) {
-            Some(g) => g.1.push(rs),
-            None => groups.push((l, vec![rs])),
-        }
-    }
-    let op = spec.op;
-    let line = |label: String, g: &[&[RunRow]], color, markers, metric: fn(&OpRow) -> f64| {
-        let mut points: Vec<(f64, f64)> = g
-            .iter()
-            .map(|rs| {
-                let y = mean_present(rs.iter().filter_map(|r| r.op(op)).map(metric));
-                (spec.xs[rs[0].point], y)
-            })
-            .filter(|p| !p.1.is_nan())
-            .collect();
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
-        Series {
-            label,
-            points,
-            markers,
-            color,
-        }
-    };
-    let thr: Vec<Series> = groups
-        .iter()
-        .enumerate()
-        .map(|(c, (l, g))| line(l.clone(), g, c, true, |o| o.throughput_rps.0))
-        .collect();
-    let throughput = charts::line_chart(
-        &format!("{name}: {op} throughput"),
-        spec.x,
-        &format!("successful {op}s per second"),
-        &thr,
-        spec.log_x,
-    )?;
-    let mut lat = Vec::new();
-    for (c, (l, g)) in groups.iter().enumerate() {
-        lat.push(line(format!("{l} mean"), g, c, false, |o| {
-            o.latency_ms_mean.0
-        }));
-        lat.push(line(format!("{l} p99"), g, c, true, |o| o.latency_ms_p99.0));
-    }
-    let latency = charts::line_chart(
-        &format!("{name}: {op} latency"),
-        spec.x,
-        &format!("{op} latency (ms)"),
-        &lat,
-        spec.log_x,
-    )?;
-    Ok((throughput, latency))
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 
 use std::fmt::Write as _;
 
-use super::charts::{self, Series};
+use super::charts::scale::human;
+use super::charts::{Caption, Line, LinePlot, Mark, Plot, Pt, Reference, Stat, Tornado};
 use super::table::{Columns, Fixed, Row, Shortest};
 use crate::capacity::{Limit, Probe, Search, choose, rank};
 
@@ -357,54 +358,69 @@ pub fn probe_rows(r: &PlanResult) -> Vec<ProbeRow> {
         .collect()
 }
 
-/// Latency against offered load per candidate, the objective drawn and each knee marked.
-pub fn hockey_stick(r: &PlanResult) -> Result<String, String> {
+/// The caption's title after `what`.
+fn titled(about: &Caption, what: &str) -> Caption {
+    Caption {
+        title: format!("{what} — {}", about.title),
+        notes: about.notes.clone(),
+    }
+}
+
+/// Read latency (p50 and p99, with their 95% intervals) against offered load, a series per
+/// candidate, its knee (the highest rate within the objectives) marked and the objective
+/// drawn; p99 above three times the objective is cut off at the top.
+pub fn hockey_stick(r: &PlanResult, about: &Caption) -> Plot {
     let objective = r.search.read_p99_ms;
-    let cap = objective * 3.0;
-    let mut series = Vec::new();
-    let mut x_max: f64 = 0.0;
-    for (i, ((name, _), lim)) in r.candidates.iter().zip(r.limits).enumerate() {
+    let mut lines = Vec::new();
+    let mut knees = Vec::new();
+    for (i, lim) in r.limits.iter().enumerate() {
         let ps: Vec<&Probe> = lim.by_rate().into_iter().filter(|p| !p.saturated).collect();
-        let curve = |label: &str, ms: fn(&Probe) -> f64, markers| Series {
-            label: format!("{name}: {label}"),
+        let curve = |stat: Stat, ms: fn(&Probe) -> (f64, f64)| Line {
+            series: i,
+            stat,
             // A probe without completed reads has no latency to draw.
             points: ps
                 .iter()
-                .filter(|p| !ms(p).is_nan())
-                .map(|p| (p.rate, ms(p).min(cap)))
+                .map(|p| (p.rate, ms(p)))
+                .filter(|(_, (y, _))| !y.is_nan())
+                .map(|(x, (y, ci95))| Pt { x, y, ci95 })
                 .collect(),
-            markers,
-            color: i,
         };
-        let p99 = curve("read p99", |p| p.read_p99_ms, false);
-        x_max = x_max.max(p99.points.iter().map(|p| p.0).fold(0.0, f64::max));
-        series.push(p99);
-        series.push(curve("read p50", |p| p.read_p50_ms, true));
-        if lim.max_rate > 0.0 {
-            series.push(Series {
-                label: format!("{name}: knee {:.0}/s", lim.max_rate),
-                points: vec![(lim.max_rate, 0.0), (lim.max_rate, objective)],
-                markers: true,
-                color: i,
+        lines.push(curve(Stat::P50, |p| (p.read_p50_ms, p.read_ci95_ms.0)));
+        lines.push(curve(Stat::P99, |p| (p.read_p99_ms, p.read_ci95_ms.1)));
+        if let Some(p) = lim.at_max() {
+            knees.push(Mark {
+                series: i,
+                x: p.rate,
+                y: p.read_p99_ms,
             });
         }
     }
-    series.push(Series {
-        label: format!("objective: read p99 <= {objective} ms"),
-        points: vec![(0.0, objective), (x_max, objective)],
-        markers: false,
-        color: 98,
-    });
-    charts::line_chart(
-        &format!(
-            "{}: read latency against offered load (capped at 3x the objective)",
-            r.name
+    let mut caption = titled(about, "Read latency against offered load");
+    caption.notes.push(format!(
+        "Target {} reads/s. A diamond marks each candidate's knee, the highest rate probed within every objective; p99 above {} ms (three times the objective) is cut off.",
+        human(r.search.target),
+        human(objective * 3.0)
+    ));
+    Plot::Lines(LinePlot {
+        caption,
+        x_title: "offered reads per second (open loop)".into(),
+        log_x: false,
+        y_title: "read latency (ms)".into(),
+        series: r.candidates.iter().map(|c| c.0.to_string()).collect(),
+        series_heading: "candidate".into(),
+        lines,
+        references: vec![Reference {
+            y: objective,
+            label: format!("objective: read p99 ≤ {} ms", human(objective)),
+        }],
+        marks: (knees, "knee: the highest rate within the objectives".into()),
+        ci_label: format!(
+            "95% CI over {}–{} replications",
+            r.search.reps.0, r.search.reps.1
         ),
-        "offered reads/s",
-        "latency (ms)",
-        &series,
-        false,
-    )
+        y_max: Some(objective * 3.0),
+    })
 }
 
 /// How far one input moves the chosen candidate's maximum rate: a row of `sensitivity.csv`.
@@ -434,14 +450,13 @@ impl Row for SensitivityRow {
 
 /// The sensitivity of candidate `name`'s maximum rate `base` to each input moved by ±`change`
 /// (`(input, rate lowered, rate raised)`): its rows, the lines for the terminal, and the tornado
-/// chart (`precision`: the search's resolution, for the title).
+/// chart (`precision`: the search's resolution, for the notes; `about`: the plan's caption).
 pub fn sensitivity(
     name: &str,
-    base: f64,
-    change: f64,
-    precision: f64,
+    (base, change, precision): (f64, f64, f64),
     inputs: &[(String, f64, f64)],
-) -> Result<(Vec<SensitivityRow>, String, String), String> {
+    about: &Caption,
+) -> (Vec<SensitivityRow>, String, Plot) {
     let pct = change * 100.0;
     let mut text = format!(
         "\nSensitivity of {name}'s maximum rate ({base:.0} reads/s) to each input ±{pct:.0}%:\n"
@@ -462,16 +477,23 @@ pub fn sensitivity(
             base_max_read_rate_rps: Fixed::new(base),
         });
     }
-    let svg = charts::tornado(
-        &format!(
-            "{name}: maximum read rate when each input moves ±{pct:.0}% (search resolution {:.0}%)",
-            precision * 100.0
-        ),
-        "maximum reads/s within the objectives",
+    let mut caption = titled(
+        about,
+        &format!("Maximum read rate of {name} when each input moves ±{pct:.0}%"),
+    );
+    caption.notes.push(format!(
+        "Each bar is a new capacity search with one input moved; the search resolves rates to {:.0}%, so smaller changes are within its precision.",
+        precision * 100.0
+    ));
+    let plot = Plot::Tornado(Tornado {
+        caption,
+        x_title: "maximum reads per second within the objectives".into(),
         base,
-        inputs,
-    )?;
-    Ok((rows, text, svg))
+        base_label: format!("as planned: {} reads/s", human(base)),
+        directions: [format!("input −{pct:.0}%"), format!("input +{pct:.0}%")],
+        rows: inputs.to_vec(),
+    });
+    (rows, text, plot)
 }
 
 #[cfg(test)]
@@ -488,6 +510,7 @@ mod tests {
             read_p50_ms: 1.0,
             read_p99_ms: if pass { 4.0 } else { 12.0 },
             write_p99_ms: f64::NAN,
+            read_ci95_ms: (0.1, 0.5),
             failed: 0,
             saturated: false,
             bottleneck: ("member0_cpu".into(), 0.9),

@@ -138,6 +138,11 @@ impl OutputDir {
         Ok(())
     }
 
+    /// The files staged so far, in the order written.
+    pub fn staged(&self) -> &[String] {
+        &self.files
+    }
+
     /// Publishes the staged files as the output, removing the previous output's other files
     /// and the working files (`also_remove`, such as the journal) of the output folder.
     pub fn publish(mut self, also_remove: &[&str]) -> Result<(), Error> {

@@ -23,9 +23,12 @@ use crate::config::plan::{Candidate, PlanFile};
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
+use crate::report::charts::Caption;
+use crate::report::html::Figure;
 use crate::report::plan::{self as report, PlanResult, PlanRow, ProbeRow, SensitivityRow};
 use crate::report::table;
 
+use super::charts::write_plot;
 use super::console::{emit, note, note_inline};
 use super::files;
 use super::interrupt;
@@ -203,17 +206,26 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         r if interrupted => r.partial(),
         r => r,
     };
-    emit(out, &report::text(&r))?;
-    write_tables(&mut dir, &l, &r)?;
+    let table = report::text(&r);
+    emit(out, &table)?;
+    let mut page = vec![write_tables(&mut dir, &l, &r)?];
     let mut sensitivity_stopped = false;
+    let mut sensitivity_text = String::new();
     if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
         let i = finished[i];
         let base = limits[i].max_rate;
         match pool.install(|| sensitivity(&l, i, sens, base))? {
-            Some(inputs) => write_sensitivity(&mut dir, &l, i, base, &inputs)?,
+            Some(inputs) => {
+                let (text, figure) = write_sensitivity(&mut dir, &l, i, base, &inputs)?;
+                sensitivity_text = text;
+                page.push(figure);
+            }
             None => sensitivity_stopped = true,
         }
     }
+    let about = plan_caption(&l);
+    let texts = [("Candidates", table), ("Sensitivity", sensitivity_text)];
+    super::charts::write_plan_page(&mut dir, &l.name, &about, &texts, page)?;
     let path = dir.path().to_path_buf();
     dir.publish(&[])?;
     note(format!(
@@ -238,17 +250,43 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
     )))
 }
 
-/// Stages the plan's tables, its hockey-stick chart and `plan.toml`.
-fn write_tables(dir: &mut OutputDir, l: &Loaded, r: &PlanResult) -> Result<(), Error> {
+/// What the plan's charts say about it: its description (or name), the workload and the
+/// objectives.
+fn plan_caption(l: &Loaded) -> Caption {
+    let s = &l.search;
+    let mut objectives = format!("read p99 ≤ {} ms", s.read_p99_ms);
+    if let Some(w) = s.write_p99_ms {
+        objectives.push_str(&format!(", write p99 ≤ {w} ms"));
+    }
+    if !s.allow_failures {
+        objectives.push_str(", no failed request");
+    }
+    Caption {
+        title: l.plan.description.clone().unwrap_or_else(|| l.name.clone()),
+        notes: vec![format!(
+            "Plan {}; workload: {}; objectives: {objectives}.",
+            l.file,
+            super::charts::pairs(&l.plan.workload)
+        )],
+    }
+}
+
+/// Stages the plan's tables, its hockey-stick chart and `plan.toml`; returns the chart for
+/// the page.
+fn write_tables(dir: &mut OutputDir, l: &Loaded, r: &PlanResult) -> Result<Figure, Error> {
     let plan = table::csv(&PlanRow::default(), &report::plan_rows(r));
     dir.write("plan.csv", &plan)?;
     let probes = table::csv(&ProbeRow::default(), &report::probe_rows(r));
     dir.write("probes.csv", &probes)?;
-    let svg = report::hockey_stick(r).map_err(Error::Internal)?;
-    dir.write("hockey-stick.svg", svg.as_bytes())?;
+    let figure = write_plot(
+        dir,
+        "hockey-stick",
+        &report::hockey_stick(r, &plan_caption(l)),
+    )?;
     let candidates: Vec<&Candidate> = l.candidates.iter().map(|c| &c.candidate).collect();
     let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
-    dir.write("plan.toml", resolved.as_bytes())
+    dir.write("plan.toml", resolved.as_bytes())?;
+    Ok(figure)
 }
 
 /// Every candidate's search, in parallel, each reported on stderr as it ends.
@@ -276,29 +314,27 @@ fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
 }
 
 /// Prints the sensitivity of candidate `i`'s maximum rate `base` and writes its table and
-/// tornado chart.
+/// tornado chart; returns its text and the chart for the page.
 fn write_sensitivity(
     out: &mut OutputDir,
     l: &Loaded,
     i: usize,
     base: f64,
     inputs: &[SensRow],
-) -> Result<(), Error> {
+) -> Result<(String, Figure), Error> {
     let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
-    let (rows, text, svg) = report::sensitivity(
+    let (rows, text, plot) = report::sensitivity(
         &l.candidates[i].candidate.name,
-        base,
-        change,
-        l.search.precision,
+        (base, change, l.search.precision),
         inputs,
-    )
-    .map_err(Error::Internal)?;
-    note_inline(text);
+        &plan_caption(l),
+    );
+    note_inline(text.clone());
     out.write(
         "sensitivity.csv",
         &table::csv(&SensitivityRow::default(), &rows),
     )?;
-    out.write("tornado.svg", svg.as_bytes())
+    Ok((text, write_plot(out, "tornado", &plot)?))
 }
 
 /// (input, max rate at −change, max rate at +change)

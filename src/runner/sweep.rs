@@ -1,6 +1,7 @@
 //! A sweep: an experiment file and its model read once, every point of its grid validated
 //! under its caps, and the outputs computed from its rows alone (`results.csv`, `summary.csv`,
-//! the charts and `run.toml`), as `run` writes them at the end and `merge` from its shards.
+//! `run.toml`, the charts and `index.html`), as `run` writes them at the end and `merge` from
+//! its shards.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use crate::config::model::ModelSource;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
-use crate::report::experiment::{self as results, LineCharts, RunRow, SummaryRow};
+use crate::report::experiment::{self as results, RunRow, SummaryRow};
 use crate::report::table;
 
 use super::files;
@@ -168,8 +169,8 @@ pub(super) fn key(row: &RunRow) -> (usize, usize) {
     (row.point, row.replication)
 }
 
-/// Everything after the runs, from the sorted rows alone: `results.csv`, `summary.csv`, the
-/// charts and `run.toml`, staged in `out`.
+/// Everything after the runs, from the sorted rows alone: `results.csv`, `summary.csv`,
+/// `run.toml`, the charts and `index.html`, staged in `out`.
 pub(super) fn finish(
     out: &mut OutputDir,
     p: &Sweep,
@@ -183,7 +184,6 @@ pub(super) fn finish(
         .collect();
     let shape = SummaryRow::of(std::slice::from_ref(&p.template));
     out.write("summary.csv", &table::csv(&shape, &summary))?;
-    write_charts(out, p, rows)?;
     let runs = rows
         .iter()
         .map(|r| RunEntry {
@@ -208,50 +208,7 @@ pub(super) fn finish(
         runs,
     )
     .map_err(Error::Internal)?;
-    out.write("run.toml", text.as_bytes())
-}
-
-/// The breakdown chart, and the throughput and latency charts if the experiment asks for them.
-fn write_charts(out: &mut OutputDir, p: &Sweep, rows: &[RunRow]) -> Result<(), Error> {
-    let chart_err = |err: String| Error::Internal(format!("chart: {err}"));
-    let svg = results::breakdown(&p.name, rows).map_err(chart_err)?;
-    out.write("breakdown.svg", svg.as_bytes())?;
-    let Some(spec) = &p.e.charts else {
-        return Ok(());
-    };
-    // x by point, from the typed grid values (check_chart made sure it is a number).
-    let xs: Vec<f64> = p
-        .jobs
-        .iter()
-        .map(|j| {
-            j.values
-                .iter()
-                .find(|(k, _)| *k == spec.x)
-                .and_then(|(_, v)| crate::config::number(v))
-                .unwrap_or(f64::NAN)
-        })
-        .collect();
-    // One line per combination of the other axes (keys zipped with x move with it).
-    let with_x = p.e.zipped_with(&spec.x);
-    let lines: Vec<String> = p
-        .template
-        .axes
-        .iter()
-        .map(|a| a.0.clone())
-        .filter(|a| !with_x.contains(a))
-        .collect();
-    let (throughput, latency) = results::line_charts(
-        &p.name,
-        rows,
-        &LineCharts {
-            x: &spec.x,
-            xs: &xs,
-            log_x: spec.log_x,
-            op: spec.op.as_deref().unwrap_or("read"),
-            lines: &lines,
-        },
-    )
-    .map_err(chart_err)?;
-    out.write("throughput.svg", throughput.as_bytes())?;
-    out.write("latency.svg", latency.as_bytes())
+    out.write("run.toml", text.as_bytes())?;
+    // Last, so that its page links every file of the output.
+    super::charts::write_experiment(out, p, rows, &summary)
 }

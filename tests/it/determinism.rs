@@ -95,10 +95,18 @@ fn etcd_sweep_is_byte_identical_on_one_and_two_threads() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let files: Vec<Vec<u8>> = ["results.csv", "summary.csv", "run.toml", "latency.svg"]
-            .iter()
-            .map(|f| std::fs::read(dir.join(f)).unwrap())
-            .collect();
+        let files: Vec<Vec<u8>> = [
+            "results.csv",
+            "summary.csv",
+            "run.toml",
+            "latency.svg",
+            "latency.png",
+            "breakdown.png",
+            "index.html",
+        ]
+        .iter()
+        .map(|f| std::fs::read(dir.join(f)).unwrap())
+        .collect();
         outputs.push(files);
     }
     let _ = std::fs::remove_dir_all(&base);

@@ -259,6 +259,8 @@ fn shards_merge_into_the_files_one_machine_writes() {
         "run.toml",
         "throughput.svg",
         "breakdown.svg",
+        "throughput.png",
+        "index.html",
     ] {
         assert_eq!(
             std::fs::read(whole.join(f)).unwrap(),

@@ -117,11 +117,15 @@ fn a_run_finishes_its_files_when_nobody_reads_its_progress() {
         names(&out),
         [
             ".etcdsim-output",
+            "breakdown.png",
             "breakdown.svg",
+            "index.html",
+            "latency.png",
             "latency.svg",
             "results.csv",
             "run.toml",
             "summary.csv",
+            "throughput.png",
             "throughput.svg"
         ],
         "every output, and no journal left"
@@ -229,7 +233,9 @@ fn a_full_disk_leaves_the_previous_output_whole_and_no_temporary() {
         names(&out),
         [
             ".etcdsim-output",
+            "breakdown.png",
             "breakdown.svg",
+            "index.html",
             "results.csv",
             "run.toml",
             "summary.csv"
