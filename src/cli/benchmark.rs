@@ -43,7 +43,9 @@ pub struct BenchmarkArgs {
     /// j mod n), pinned (clientv3 ≤3.3), round-robin (clientv3 3.4+), or the model's version.
     #[arg(long, global = true, value_enum, default_value_t = BalancerArg::PerConn)]
     pub balancer: BalancerArg,
-    /// Authentication: none, simple-token, jwt or cert (certificate; RBAC without a token).
+    /// Authentication: none, simple-token, jwt, cert (client certificates; RBAC without a
+    /// token) or password (clientv3 calls Authenticate with a user and password, then uses
+    /// simple tokens; see --token-reuse).
     #[arg(long, global = true, value_enum, default_value_t = AuthArg::None)]
     pub auth: AuthArg,
     /// RBAC rules of the user (the permission check grows with their log).
@@ -81,7 +83,7 @@ pub struct TraceArgs {
     /// How many requests (from the first issued) and ReadIndex rounds to trace.
     #[arg(long, global = true, default_value_t = 50)]
     pub requests: u64,
-    /// The JSON file to write.
+    /// The JSON file to write; `-` writes it to standard output.
     #[arg(long, global = true, default_value = "output/trace.json")]
     pub out: PathBuf,
     #[command(flatten)]
@@ -119,9 +121,9 @@ pub enum AuthArg {
 /// The benchmark's operation.
 #[derive(Subcommand, Debug, Clone)]
 pub enum BenchOp {
-    /// Benchmark range requests: `range KEY [END]`.
+    /// Range requests (etcd's `benchmark range`): `range KEY [END]`.
     Range(RangeArgs),
-    /// Benchmark puts.
+    /// Put requests (etcd's `benchmark put`).
     Put(PutArgs),
 }
 
@@ -305,10 +307,13 @@ impl ExplainArgs {
 impl TraceArgs {
     /// `etcdsim trace`.
     pub fn run(&self) -> Result<(), Error> {
-        bench::trace(&TraceOptions {
-            bench: self.bench.options()?,
-            requests: self.requests,
-            out: self.out.clone(),
-        })
+        bench::trace(
+            &TraceOptions {
+                bench: self.bench.options()?,
+                requests: self.requests,
+                out: self.out.clone(),
+            },
+            &mut std::io::stdout().lock(),
+        )
     }
 }

@@ -55,7 +55,7 @@ pub struct TraceOptions {
     pub bench: BenchOptions,
     /// How many requests (from the first issued) and ReadIndex rounds to trace.
     pub requests: u64,
-    /// The JSON file to write.
+    /// The JSON file to write; `-` is standard output.
     pub out: PathBuf,
 }
 
@@ -160,8 +160,9 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
     finished(&r)
 }
 
-/// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON.
-pub fn trace(o: &TraceOptions) -> Result<(), Error> {
+/// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON, into the file
+/// `o.out`, or onto `stdout` when it is `-`.
+pub fn trace(o: &TraceOptions, stdout: &mut dyn Write) -> Result<(), Error> {
     interrupt::install(ON_CTRL_C);
     if !(1..=MAX_TRACED).contains(&o.requests) {
         return Err(Error::Usage(format!(
@@ -170,17 +171,30 @@ pub fn trace(o: &TraceOptions) -> Result<(), Error> {
         )));
     }
     let (p, w) = load(&o.bench)?;
-    let file = OutputFile::create(&o.out, "the trace file (--out)")?;
+    // `-` is standard output, as for most command-line tools; a file is started before the
+    // run so that a place that cannot be written is found first.
+    let to_stdout = o.out.as_os_str() == "-";
+    let file = match to_stdout {
+        true => None,
+        false => Some(OutputFile::create(&o.out, "the trace file (--out)")?),
+    };
     let run = RunOptions {
         trace_requests: o.requests,
         ..o.bench.run
     };
     let r = simulate(&p, &w, o.bench.seed, run)?;
     let json = crate::report::trace::chrome_json(&r, p.members());
-    file.commit(json.as_bytes())?;
+    match file {
+        Some(file) => file.commit(json.as_bytes())?,
+        None => emit(stdout, &json)?,
+    }
     note(format!(
         "etcdsim: wrote {} ({} spans of the first {} requests, {} ReadIndex rounds); open it in ui.perfetto.dev",
-        o.out.display(),
+        if to_stdout {
+            "the trace to standard output".to_string()
+        } else {
+            o.out.display().to_string()
+        },
         r.spans.len(),
         o.requests,
         r.rounds.len()

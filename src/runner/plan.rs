@@ -26,7 +26,7 @@ use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
 use crate::report::plan::{self as report, PlanResult, PlanRow, ProbeRow, SensitivityRow};
 use crate::report::table;
 
-use super::console::{emit, note, note_inline};
+use super::console::{emit, note};
 use super::files;
 use super::interrupt;
 use super::output_dir::{OutputDir, component};
@@ -210,7 +210,7 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         let i = finished[i];
         let base = limits[i].max_rate;
         match pool.install(|| sensitivity(&l, i, sens, base))? {
-            Some(inputs) => write_sensitivity(&mut dir, &l, i, base, &inputs)?,
+            Some(inputs) => write_sensitivity(&mut dir, &l, i, base, &inputs, out)?,
             None => sensitivity_stopped = true,
         }
     }
@@ -275,14 +275,15 @@ fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
         .collect()
 }
 
-/// Prints the sensitivity of candidate `i`'s maximum rate `base` and writes its table and
-/// tornado chart.
+/// Prints the sensitivity of candidate `i`'s maximum rate `base` on `stdout`, after the plan's
+/// table, and writes its table and tornado chart.
 fn write_sensitivity(
     out: &mut OutputDir,
     l: &Loaded,
     i: usize,
     base: f64,
     inputs: &[SensRow],
+    stdout: &mut dyn Write,
 ) -> Result<(), Error> {
     let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
     let (rows, text, svg) = report::sensitivity(
@@ -293,7 +294,7 @@ fn write_sensitivity(
         inputs,
     )
     .map_err(Error::Internal)?;
-    note_inline(text);
+    emit(stdout, &text)?;
     out.write(
         "sensitivity.csv",
         &table::csv(&SensitivityRow::default(), &rows),
