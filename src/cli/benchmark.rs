@@ -11,18 +11,17 @@ use crate::config::workload::WorkloadSpec;
 use crate::error::Error;
 use crate::model::RunOptions;
 use crate::runner::bench::{self, BenchOptions, ExplainOptions, TraceOptions};
+use crate::runner::files::ModelRef;
 
 use super::caps::CapArgs;
-
-/// The reference model shipped with etcdsim.
-pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
 
 /// The global flags of etcd's benchmark tool, plus etcdsim's model options.
 #[derive(Args, Debug, Clone)]
 pub struct BenchmarkArgs {
-    /// The model file (hardware, costs, etcd version).
-    #[arg(long, global = true, default_value = DEFAULT_MODEL)]
-    pub model: PathBuf,
+    /// The model file (hardware, costs, etcd version). Default: the reference model built
+    /// into etcdsim (models/gce-8vcpu-ssd.toml, etcd's published benchmark hardware).
+    #[arg(long, global = true)]
+    pub model: Option<PathBuf>,
     /// Override any model key: `--set cluster.voters=5 --set network.rtt_us=1000`.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -192,7 +191,10 @@ impl BenchmarkArgs {
     /// The runner's options for these flags.
     pub fn options(&self) -> Result<BenchOptions, Error> {
         Ok(BenchOptions {
-            model: self.model.clone(),
+            model: match &self.model {
+                Some(path) => ModelRef::File(path.clone()),
+                None => ModelRef::Embedded,
+            },
             set: self.set.clone(),
             workload: self.spec(),
             key_name: workload_flag,

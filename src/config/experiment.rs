@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! name = "quickstart"
-//! model = "models/gce-8vcpu-ssd.toml"
+//! model = "../models/gce-8vcpu-ssd.toml"   # from this file's folder; absent: the built-in one
 //! replications = 3
 //! seed = 1
 //! set = { "network.rtt_us" = 200 }          # model overrides for every point
@@ -46,8 +46,10 @@ pub struct ExperimentFile {
     pub name: Option<String>,
     /// What the experiment shows, for its reader.
     pub description: Option<String>,
-    /// The model file, relative to the current directory (or else to the experiment file).
-    pub model: String,
+    /// The model file, relative to the experiment file's folder; absent, the reference model
+    /// built into etcdsim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Model overrides for every point, as dotted keys.
     #[serde(default)]
     pub set: toml::Table,

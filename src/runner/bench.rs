@@ -17,14 +17,14 @@ use crate::model::{self, ClusterParams, RunOptions, RunResult, StoppedBy, Worklo
 use crate::report::benchmark as report;
 
 use super::console::{emit, note};
-use super::files::{OutputFile, load_model};
+use super::files::{self, ModelRef, OutputFile};
 use super::interrupt;
 
 /// One benchmark run: the model, its overrides, the workload, the seed and the caps.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
-    /// The model file.
-    pub model: PathBuf,
+    /// The model: a file, or the one built into etcdsim.
+    pub model: ModelRef,
     /// Overrides of model keys, `key=value` as `--set` takes them.
     pub set: Vec<String>,
     /// The workload, as the benchmark's flags describe it.
@@ -66,7 +66,7 @@ const ON_CTRL_C: &str = "the run stops, and the report covers what was simulated
 
 /// The model with its overrides, and the workload validated against it and the caps.
 fn load(o: &BenchOptions) -> Result<(ClusterParams, Workload), Error> {
-    let p = load_model(&o.model, &o.set)?;
+    let p = files::load(&o.model, &o.set)?;
     let w = o.workload.validate_named(&p, "command line", &o.key_name)?;
     check_fits(
         &w,

@@ -107,20 +107,18 @@ fn load(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
             .unwrap_or_else(|| "plan".into())
     });
     let spec = plan.run_spec(&file)?;
-    let mut paths: Vec<PathBuf> = Vec::new();
+    // Each model once: the built-in one is `None`, a file its resolved path.
+    let mut paths: Vec<Option<PathBuf>> = Vec::new();
     let mut models: Vec<ModelSource> = Vec::new();
     let mut candidates = Vec::new();
     for candidate in plan.expand() {
-        let resolved = files::resolve(path, &candidate.model);
+        let resolved = candidate.model.as_deref().map(|m| files::resolve(path, m));
         let model = match paths.iter().position(|p| *p == resolved) {
             Some(m) => m,
             None => {
                 let key = format!("candidates \"{}\".model", candidate.name);
-                let (model_path, text) = files::read_named(path, &key, &candidate.model)?;
-                models.push(ModelSource::parse(
-                    &model_path.display().to_string(),
-                    &text,
-                )?);
+                let text = files::ModelText::named(path, &key, candidate.model.as_deref())?;
+                models.push(text.source()?);
                 paths.push(resolved);
                 models.len() - 1
             }

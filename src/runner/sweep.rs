@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 
 use crate::config::experiment::{ExperimentFile, Job, Limits, RunEntry, describe};
 use crate::config::limits::check_fits;
-use crate::config::model::ModelSource;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
@@ -40,8 +39,8 @@ pub struct Sweep {
     pub name: String,
     /// The experiment file, parsed.
     pub e: ExperimentFile,
-    /// Where its model came from.
-    pub model_path: PathBuf,
+    /// Where its model came from: its path, or the built-in model's label.
+    pub model_file: String,
     /// Every point, validated.
     pub jobs: Vec<Job>,
     /// A row with this experiment's axes and resources: the header, and how rows read back.
@@ -78,8 +77,8 @@ pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "experiment".into())
     });
-    let (model_path, model_text) = files::read_named(path, "model", &e.model)?;
-    let model = ModelSource::parse(&model_path.display().to_string(), &model_text)?;
+    let model_text = files::ModelText::named(path, "model", e.model.as_deref())?;
+    let model = model_text.source()?;
     let opts = e.limits.under(cli, &file)?;
     let jobs = e.jobs(&file, &model)?;
     for (i, j) in jobs.iter().enumerate() {
@@ -107,13 +106,13 @@ pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
     }
     let config_hash = fnv(
         fnv(0xCBF2_9CE4_8422_2325, exp_text.as_bytes()),
-        model_text.as_bytes(),
+        model_text.text.as_bytes(),
     );
     let reps = e.replications as usize;
     Ok(Sweep {
         name,
         e,
-        model_path,
+        model_file: model_text.label,
         jobs,
         template: RunRow::template(&axes, &resources),
         reps,
@@ -174,12 +173,11 @@ pub(super) fn finish(
                 .join(", "),
         })
         .collect();
-    let model_file = p.model_path.display().to_string();
     let shard = shard.map(|(k, n)| format!("{k}/{n}"));
     let text = crate::config::experiment::run_toml(
         &p.e,
         &p.name,
-        &model_file,
+        &p.model_file,
         (p.config_hash, shard),
         runs,
     )

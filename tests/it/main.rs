@@ -1,6 +1,7 @@
 //! The integration tests: one crate, one module per topic.
 
 mod analytic;
+mod anywhere;
 mod auth;
 mod badinput;
 mod budgets;

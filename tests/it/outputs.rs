@@ -82,7 +82,7 @@ fn the_benchmark_report_goes_through_its_writer_and_a_failure_is_an_error() {
         ..Default::default()
     };
     let o = BenchOptions {
-        model: MODEL.into(),
+        model: etcdsim::runner::files::ModelRef::File(MODEL.into()),
         set: Vec::new(),
         workload: spec,
         key_name: |k| k.to_string(),
