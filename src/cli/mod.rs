@@ -9,6 +9,7 @@ pub mod caps;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod shell;
 pub mod validation;
 
 use std::process::ExitCode;
@@ -63,6 +64,13 @@ enum Command {
     /// target and its bottleneck; then the cheapest candidate that meets the target, why the
     /// cheaper ones fail, and a sensitivity (tornado) chart. Writes output/<plan>/.
     Plan(plan::PlanArgs),
+    /// Write a shell completion script to standard output: `etcdsim completions bash >
+    /// ~/.local/share/bash-completion/completions/etcdsim` (also zsh, fish, powershell,
+    /// elvish).
+    Completions(shell::CompletionsArgs),
+    /// Write etcdsim's man page (roff, every command and flag) to standard output:
+    /// `etcdsim man > etcdsim.1 && man ./etcdsim.1`.
+    Man(shell::ManArgs),
 }
 
 /// Parses the command line and runs it.
@@ -77,6 +85,8 @@ pub fn main() -> ExitCode {
         Command::Plan(a) => a.run(),
         Command::Explain(a) => a.run(),
         Command::Trace(a) => a.run(),
+        Command::Completions(a) => a.run(),
+        Command::Man(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

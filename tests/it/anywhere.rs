@@ -126,3 +126,52 @@ fn r18_paths_in_files_are_relative_to_the_file() {
     );
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Shell completions and the man page come from the clap definitions: every command and the
+/// flags of each are in them, and the bash script is valid bash.
+#[test]
+fn r18_completions_and_man_page_cover_every_command() {
+    let d = scratch("completions");
+    let commands = [
+        "benchmark",
+        "run",
+        "explain",
+        "trace",
+        "merge",
+        "calibrate",
+        "validation",
+        "plan",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let (code, script, err) = etcdsim_in(&d, &["completions", shell]);
+        assert_eq!(code, Some(0), "{err}");
+        for c in commands {
+            assert!(script.contains(c), "{shell} completions lack {c}");
+        }
+        assert!(script.contains("max-events") && script.contains("consistency"));
+    }
+    let (_, bash, _) = etcdsim_in(&d, &["completions", "bash"]);
+    std::fs::write(d.join("etcdsim.bash"), &bash).unwrap();
+    let st = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(d.join("etcdsim.bash"))
+        .status()
+        .unwrap();
+    assert!(st.success(), "bash -n refuses the completion script");
+    let (code, man, err) = etcdsim_in(&d, &["man"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        man.starts_with(".ie") && man.contains(".TH etcdsim 1"),
+        "{man}"
+    );
+    for c in commands {
+        assert!(
+            man.contains(&format!(".SH \"ETCDSIM {}\"", c.to_uppercase())),
+            "the man page has no section for {c}"
+        );
+    }
+    assert!(man.contains("\\-\\-max\\-in\\-flight") && man.contains("\\-\\-token\\-reuse"));
+    let _ = std::fs::remove_dir_all(&d);
+}
