@@ -200,6 +200,7 @@ impl BenchmarkArgs {
             key_name: workload_flag,
             seed: self.seed,
             run: self.run_options()?,
+            heading: self.heading(),
         })
     }
 
@@ -254,18 +255,114 @@ impl BenchmarkArgs {
             .run_options_named("command line", flag_name)?)
     }
 
-    /// "--clients=1000 --conns=100 range --consistency=l --total=20000", for headings.
-    fn heading(&self) -> String {
-        match &self.op {
-            BenchOp::Range(r) => format!(
-                "--clients={} --conns={} range --consistency={} --total={}",
-                self.clients, self.conns, r.consistency, r.total
-            ),
-            BenchOp::Put(p) => format!(
-                "--clients={} --conns={} put --val-size={} --total={}",
-                self.clients, self.conns, p.val_size, p.total
-            ),
+    /// What the run is, for headings and chart titles: the clients, connections, operation
+    /// and total always, then every flag given a value other than its default and every
+    /// `--set` ("--clients=1000 --conns=100 --write-rate=5000 --set network.rtt_us=1000 range
+    /// foo --consistency=l --total=20000"), so that a report or chart says all it ran.
+    pub fn heading(&self) -> String {
+        let mut h = vec![
+            format!("--clients={}", self.clients),
+            format!("--conns={}", self.conns),
+        ];
+        let mut flag = |on: bool, text: String| {
+            if on {
+                h.push(text);
+            }
+        };
+        if let Some(m) = &self.model {
+            flag(true, format!("--model={}", m.display()));
         }
+        flag(
+            !self.endpoints.is_empty(),
+            format!("--endpoints={}", self.endpoints.join(",")),
+        );
+        flag(self.target_leader, "--target-leader".into());
+        flag(
+            self.balancer != BalancerArg::PerConn,
+            format!("--balancer={}", value_name(self.balancer)),
+        );
+        flag(
+            self.auth != AuthArg::None,
+            format!("--auth={}", value_name(self.auth)),
+        );
+        flag(
+            self.rbac_rules != 1,
+            format!("--rbac-rules={}", self.rbac_rules),
+        );
+        flag(
+            self.token_reuse != 1.0,
+            format!("--token-reuse={}", self.token_reuse),
+        );
+        flag(self.seed != 1, format!("--seed={}", self.seed));
+        flag(
+            self.write_rate != 0.0,
+            format!("--write-rate={}", self.write_rate),
+        );
+        let caps = &self.caps;
+        if let Some(n) = caps.max_events {
+            flag(true, format!("--max-events={n}"));
+        }
+        if let Some(s) = caps.max_sim_time {
+            flag(true, format!("--max-sim-time={s}"));
+        }
+        if let Some(n) = caps.max_in_flight {
+            flag(true, format!("--max-in-flight={n}"));
+        }
+        for s in &self.set {
+            flag(true, format!("--set {s}"));
+        }
+        h.push(self.op.heading());
+        h.join(" ")
+    }
+}
+
+impl BenchOp {
+    /// The operation with its key, total and every flag off its default.
+    fn heading(&self) -> String {
+        let mut h = Vec::new();
+        match self {
+            BenchOp::Range(r) => {
+                h.push(format!("range {}", r.key));
+                if let Some(end) = &r.end {
+                    h.push(end.clone());
+                }
+                h.push(format!("--consistency={}", r.consistency));
+                h.push(format!("--total={}", r.total));
+                let mut flag = |on: bool, text: String| {
+                    if on {
+                        h.push(text);
+                    }
+                };
+                flag(r.rate != 0.0, format!("--rate={}", r.rate));
+                flag(r.limit != 0, format!("--limit={}", r.limit));
+                flag(r.count_only, "--count-only".into());
+                if let Some(n) = r.keys_in_range {
+                    flag(true, format!("--keys-in-range={n}"));
+                }
+                if let Some(n) = r.total_keys {
+                    flag(true, format!("--total-keys={n}"));
+                }
+                flag(r.val_size != 256, format!("--val-size={}", r.val_size));
+            }
+            BenchOp::Put(p) => {
+                h.push("put".into());
+                h.push(format!("--key-size={}", p.key_size));
+                h.push(format!("--val-size={}", p.val_size));
+                h.push(format!("--total={}", p.total));
+                let mut flag = |on: bool, text: String| {
+                    if on {
+                        h.push(text);
+                    }
+                };
+                flag(p.rate != 0.0, format!("--rate={}", p.rate));
+                flag(p.sequential_keys, "--sequential-keys".into());
+                flag(
+                    p.key_space_size != 1,
+                    format!("--key-space-size={}", p.key_space_size),
+                );
+            }
+        }
+        h.join(" ")
     }
 }
 
@@ -298,7 +395,6 @@ impl ExplainArgs {
     /// `etcdsim explain`.
     pub fn run(&self) -> Result<(), Error> {
         let o = ExplainOptions {
-            heading: self.bench.heading(),
             bench: self.bench.options()?,
             svg: self.svg.clone(),
         };

@@ -35,6 +35,9 @@ pub struct BenchOptions {
     pub seed: u64,
     /// Caps and what to record.
     pub run: RunOptions,
+    /// What the run is, for headings and titles: the command line's flags, every override
+    /// ("--clients=1000 --conns=100 --set network.rtt_us=1000 range foo ...").
+    pub heading: String,
 }
 
 /// `etcdsim explain`: a run, and what to call it.
@@ -42,8 +45,6 @@ pub struct BenchOptions {
 pub struct ExplainOptions {
     /// The run.
     pub bench: BenchOptions,
-    /// What the run is, for headings ("--clients=1000 --conns=100 range ...").
-    pub heading: String,
     /// Also draw the stages as a waterfall into this SVG file.
     pub svg: Option<PathBuf>,
 }
@@ -63,6 +64,20 @@ pub struct TraceOptions {
 pub const MAX_TRACED: u64 = 100_000;
 
 const ON_CTRL_C: &str = "the run stops, and the report covers what was simulated";
+
+/// The model and the run, as headings and chart titles name them: "gce-8vcpu-ssd (etcd 3.2.0;
+/// the reference model built into etcdsim), --clients=1000 --conns=100 range foo ..." (a model
+/// file is named by the heading's `--model=`).
+pub fn identity(p: &ClusterParams, o: &BenchOptions) -> String {
+    let source = match &o.model {
+        ModelRef::Embedded => "; the reference model built into etcdsim",
+        ModelRef::File(_) => "",
+    };
+    format!(
+        "{} (etcd {}{source}), {}",
+        p.name, p.mechanisms.version, o.heading
+    )
+}
 
 /// The model with its overrides, and the workload validated against it and the caps.
 fn load(o: &BenchOptions) -> Result<(ClusterParams, Workload), Error> {
@@ -117,7 +132,8 @@ pub fn benchmark(o: &BenchOptions, out: &mut dyn Write) -> Result<(), Error> {
     let finished_requests =
         (r.reads.completed + r.reads.failed + r.writes.completed + r.writes.failed) as f64;
     let text = format!(
-        "{}{}Simulation speed: {:.0} requests/s, {:.0} events/s (wall)\n",
+        "etcdsim benchmark: {}\n{}{}Simulation speed: {:.0} requests/s, {:.0} events/s (wall)\n",
+        identity(&p, o),
         report::etcd_layout(&r),
         report::additions(&r),
         finished_requests / wall.max(1e-9),
@@ -136,7 +152,8 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
         None => None,
     };
     let r = simulate(&p, &w, o.bench.seed, o.bench.run)?;
-    emit(out, &crate::report::explain::text(&p, &o.heading, &r))?;
+    let what = identity(&p, &o.bench);
+    emit(out, &crate::report::explain::text(&what, &r))?;
     if let Some(file) = svg_file {
         let stages: Vec<(String, f64, bool)> = r
             .primary()
@@ -151,7 +168,7 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
                 )
             })
             .collect();
-        let title = format!("{}: where a request's time goes ({})", p.name, o.heading);
+        let title = format!("Where a request's time goes: {what}");
         let svg = crate::report::charts::waterfall(&title, &stages).map_err(Error::Internal)?;
         let path = file.path().to_path_buf();
         file.commit(svg.as_bytes())?;

@@ -184,3 +184,107 @@ fn r18_documented_flags_do_what_they_say() {
             .exists()
     );
 }
+
+/// A line of `text` that starts with `stage` (after its indent), split into words.
+fn stage_line<'a>(text: &'a str, stage: &str) -> Vec<&'a str> {
+    text.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|w| w.first() == Some(&stage))
+        .unwrap_or_else(|| panic!("no {stage} line in\n{text}"))
+}
+
+/// Issue 18, an honest explain: at 1,000 clients of puts the apply loop is the bottleneck,
+/// and the puts' time behind it is queueing (`apply_queue`), not the apply's service; the
+/// share of queueing says so.
+#[test]
+fn r18_waiting_for_the_apply_loop_is_queueing() {
+    let out = etcdsim(&[
+        "explain",
+        "--conns=100",
+        "--clients=1000",
+        "put",
+        "--total=20000",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let q = stage_line(&text, "apply_queue");
+    assert_eq!(q.last(), Some(&"queueing"), "{text}");
+    let apply = stage_line(&text, "apply");
+    assert_eq!(apply.last(), Some(&"service"), "{text}");
+    let (queued, served): (f64, f64) = (q[1].parse().unwrap(), apply[1].parse().unwrap());
+    assert!(queued > 10.0 * served, "{text}");
+    let share: f64 = text
+        .split("Queueing is ")
+        .nth(1)
+        .and_then(|t| t.split('%').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no queueing share in\n{text}"));
+    assert!(share > 50.0, "{text}");
+    assert!(
+        text.contains("Bottleneck: member") && text.contains("_apply ("),
+        "{text}"
+    );
+}
+
+/// Issue 18: a single client's read is far from any saturated resource; the report says it is
+/// latency-bound and names its largest stage instead of a bottleneck.
+#[test]
+fn r18_a_run_with_no_busy_resource_is_latency_bound() {
+    for cmd in ["explain", "benchmark"] {
+        let out = etcdsim(&[cmd, "range", "foo", "--total=2000"]);
+        assert!(out.status.success());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("Bottleneck:"), "{cmd}:\n{text}");
+        assert!(
+            text.contains("Latency-bound: no resource is 70% busy or more")
+                && text.contains("the largest stage is readindex_round (service"),
+            "{cmd}:\n{text}"
+        );
+    }
+}
+
+/// Issue 18: the header and the waterfall's title name every flag given and every `--set`,
+/// so a report or a chart pasted elsewhere says what ran.
+#[test]
+fn r18_the_heading_names_every_override_and_extra_flag() {
+    let svg = std::env::temp_dir().join(format!("etcdsim-heading-{}.svg", std::process::id()));
+    let flags = [
+        "--write-rate=200",
+        "--set",
+        "network.rtt_us=1000",
+        "--seed=7",
+        "--auth=jwt",
+        "range",
+        "foo",
+        "--total=300",
+        "--rate=2000",
+    ];
+    let wants = [
+        "--write-rate=200",
+        "--set network.rtt_us=1000",
+        "--seed=7",
+        "--auth=jwt",
+        "range foo",
+        "--total=300",
+        "--rate=2000",
+        "gce-8vcpu-ssd (etcd 3.2.0; the reference model built into etcdsim)",
+    ];
+    let mut explain = vec!["explain", "--svg", svg.to_str().unwrap()];
+    explain.extend(flags);
+    let mut benchmark = vec!["benchmark"];
+    benchmark.extend(flags);
+    for args in [explain, benchmark] {
+        let out = etcdsim(&args);
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let head = text.lines().next().unwrap();
+        for want in wants {
+            assert!(head.contains(want), "{want:?} missing from {head:?}");
+        }
+    }
+    let title = std::fs::read_to_string(&svg).unwrap();
+    for want in wants {
+        assert!(title.contains(want), "{want:?} missing from the SVG title");
+    }
+    let _ = std::fs::remove_file(&svg);
+}

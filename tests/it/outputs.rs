@@ -88,6 +88,7 @@ fn the_benchmark_report_goes_through_its_writer_and_a_failure_is_an_error() {
         key_name: |k| k.to_string(),
         seed: 1,
         run: etcdsim::model::RunOptions::default(),
+        heading: "range foo --total=100".into(),
     };
     let mut report = Vec::new();
     bench::benchmark(&o, &mut report).unwrap();
