@@ -10,6 +10,7 @@ use crate::config::limits::flag_name;
 use crate::config::workload::WorkloadSpec;
 use crate::error::Error;
 use crate::model::RunOptions;
+use crate::runner::Format;
 use crate::runner::bench::{self, BenchOptions, ExplainOptions, TraceOptions};
 use crate::runner::files::ModelRef;
 
@@ -66,12 +67,57 @@ pub struct BenchmarkArgs {
     pub op: BenchOp,
 }
 
+/// `etcdsim benchmark`: the benchmark's flags plus the report's format.
+#[derive(Args, Debug, Clone)]
+pub struct BenchmarkCmd {
+    /// text: etcd's report then etcdsim's additions; json: one JSON document for scripts
+    /// (its fields: docs/json.md).
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub bench: BenchmarkArgs,
+}
+
+/// `--format`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    /// Text for people.
+    Text,
+    /// One JSON document (fields: docs/json.md).
+    Json,
+}
+
+impl FormatArg {
+    /// The runner's format.
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl BenchmarkCmd {
+    /// `etcdsim benchmark`.
+    pub fn run(&self) -> Result<(), Error> {
+        let o = BenchOptions {
+            format: self.format.format(),
+            ..self.bench.options()?
+        };
+        bench::benchmark(&o, &mut std::io::stdout().lock())
+    }
+}
+
 /// `etcdsim explain`: the benchmark's flags plus a waterfall chart.
 #[derive(Args, Debug, Clone)]
 pub struct ExplainArgs {
     /// Also draw the stages as a waterfall into this SVG file.
     #[arg(long, global = true)]
     pub svg: Option<PathBuf>,
+    /// text: the stages with what etcd does in each; json: one JSON document for scripts
+    /// (its fields: docs/json.md).
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     #[command(flatten)]
     pub bench: BenchmarkArgs,
 }
@@ -183,11 +229,6 @@ pub struct RangeArgs {
 }
 
 impl BenchmarkArgs {
-    /// `etcdsim benchmark`.
-    pub fn run(&self) -> Result<(), Error> {
-        bench::benchmark(&self.options()?, &mut std::io::stdout().lock())
-    }
-
     /// The runner's options for these flags.
     pub fn options(&self) -> Result<BenchOptions, Error> {
         Ok(BenchOptions {
@@ -201,6 +242,7 @@ impl BenchmarkArgs {
             seed: self.seed,
             run: self.run_options()?,
             heading: self.heading(),
+            format: Format::Text,
         })
     }
 
@@ -395,7 +437,10 @@ impl ExplainArgs {
     /// `etcdsim explain`.
     pub fn run(&self) -> Result<(), Error> {
         let o = ExplainOptions {
-            bench: self.bench.options()?,
+            bench: BenchOptions {
+                format: self.format.format(),
+                ..self.bench.options()?
+            },
             svg: self.svg.clone(),
         };
         bench::explain(&o, &mut std::io::stdout().lock())

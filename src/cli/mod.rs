@@ -38,7 +38,7 @@ enum Command {
     /// Predict what etcd's `benchmark` tool would report. Accepts its flags, so a real
     /// command line can be pasted: `etcdsim benchmark --conns=100 --clients=1000 range foo
     /// --consistency=l --total=100000`.
-    Benchmark(Box<benchmark::BenchmarkArgs>),
+    Benchmark(Box<benchmark::BenchmarkCmd>),
     /// Run an experiment file (a grid of parameters), writing CSV and SVG charts under
     /// output/<experiment>/.
     Run(run::RunArgs),

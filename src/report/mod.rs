@@ -6,6 +6,7 @@ pub mod calibration;
 pub mod charts;
 pub mod experiment;
 pub mod explain;
+pub mod json;
 pub mod plan;
 pub mod table;
 pub mod trace;

@@ -38,6 +38,8 @@ pub struct BenchOptions {
     /// What the run is, for headings and titles: the command line's flags, every override
     /// ("--clients=1000 --conns=100 --set network.rtt_us=1000 range foo ...").
     pub heading: String,
+    /// Text (etcd's layout and etcdsim's additions, or the explanation) or JSON.
+    pub format: super::Format,
 }
 
 /// `etcdsim explain`: a run, and what to call it.
@@ -129,6 +131,14 @@ pub fn benchmark(o: &BenchOptions, out: &mut dyn Write) -> Result<(), Error> {
     let t0 = Instant::now();
     let r = simulate(&p, &w, o.seed, o.run)?;
     let wall = t0.elapsed().as_secs_f64();
+    if o.format == super::Format::Json {
+        let doc = crate::report::json::run("benchmark", &identity(&p, o), &p, &r);
+        emit(
+            out,
+            &crate::report::json::text(&doc).map_err(Error::Internal)?,
+        )?;
+        return finished(&r);
+    }
     let finished_requests =
         (r.reads.completed + r.reads.failed + r.writes.completed + r.writes.failed) as f64;
     let text = format!(
@@ -153,7 +163,14 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
     };
     let r = simulate(&p, &w, o.bench.seed, o.bench.run)?;
     let what = identity(&p, &o.bench);
-    emit(out, &crate::report::explain::text(&what, &r))?;
+    let text = match o.bench.format {
+        super::Format::Text => crate::report::explain::text(&what, &r),
+        super::Format::Json => {
+            let doc = crate::report::json::run("explain", &what, &p, &r);
+            crate::report::json::text(&doc).map_err(Error::Internal)?
+        }
+    };
+    emit(out, &text)?;
     if let Some(file) = svg_file {
         let stages: Vec<(String, f64, bool)> = r
             .primary()

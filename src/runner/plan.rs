@@ -44,6 +44,8 @@ pub struct Options {
     pub force: bool,
     /// Caps from the command line, over the plan's `[limits]`.
     pub limits: Limits,
+    /// The table and sensitivity as text, or one JSON document (`report::json::PlanJson`).
+    pub format: super::Format,
 }
 
 /// Finds the highest read rate at which cluster `p` under workload `w` meets the objectives of
@@ -201,16 +203,33 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         r if interrupted => r.partial(),
         r => r,
     };
-    emit(out, &report::text(&r))?;
+    let text = a.format == super::Format::Text;
+    if text {
+        emit(out, &report::text(&r))?;
+    }
     write_tables(&mut dir, &l, &r)?;
     let mut sensitivity_stopped = false;
+    let mut sensitivity_rows = Vec::new();
     if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
         let i = finished[i];
         let base = limits[i].max_rate;
         match pool.install(|| sensitivity(&l, i, sens, base))? {
-            Some(inputs) => write_sensitivity(&mut dir, &l, i, base, &inputs, out)?,
+            Some(inputs) => {
+                let (rows, lines) = write_sensitivity(&mut dir, &l, i, base, &inputs)?;
+                if text {
+                    emit(out, &lines)?;
+                }
+                sensitivity_rows = rows;
+            }
             None => sensitivity_stopped = true,
         }
+    }
+    if !text {
+        let doc = crate::report::json::plan(&r, &sensitivity_rows);
+        emit(
+            out,
+            &crate::report::json::text(&doc).map_err(Error::Internal)?,
+        )?;
     }
     let path = dir.path().to_path_buf();
     dir.publish(&[])?;
@@ -273,16 +292,15 @@ fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
         .collect()
 }
 
-/// Prints the sensitivity of candidate `i`'s maximum rate `base` on `stdout`, after the plan's
-/// table, and writes its table and tornado chart.
+/// Writes the sensitivity of candidate `i`'s maximum rate `base` (its table and tornado chart)
+/// and returns its rows and its lines for the terminal, printed after the plan's table.
 fn write_sensitivity(
     out: &mut OutputDir,
     l: &Loaded,
     i: usize,
     base: f64,
     inputs: &[SensRow],
-    stdout: &mut dyn Write,
-) -> Result<(), Error> {
+) -> Result<(Vec<SensitivityRow>, String), Error> {
     let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
     let (rows, text, svg) = report::sensitivity(
         &l.candidates[i].candidate.name,
@@ -292,12 +310,12 @@ fn write_sensitivity(
         inputs,
     )
     .map_err(Error::Internal)?;
-    emit(stdout, &text)?;
     out.write(
         "sensitivity.csv",
         &table::csv(&SensitivityRow::default(), &rows),
     )?;
-    out.write("tornado.svg", svg.as_bytes())
+    out.write("tornado.svg", svg.as_bytes())?;
+    Ok((rows, text))
 }
 
 /// (input, max rate at −change, max rate at +change)

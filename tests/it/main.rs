@@ -10,6 +10,7 @@ mod determinism;
 mod experiment;
 mod golden;
 mod harness;
+mod json;
 mod mechanisms;
 mod outputs;
 mod plan;

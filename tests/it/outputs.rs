@@ -89,6 +89,7 @@ fn the_benchmark_report_goes_through_its_writer_and_a_failure_is_an_error() {
         seed: 1,
         run: etcdsim::model::RunOptions::default(),
         heading: "range foo --total=100".into(),
+        format: etcdsim::runner::Format::Text,
     };
     let mut report = Vec::new();
     bench::benchmark(&o, &mut report).unwrap();
