@@ -9,4 +9,5 @@ pub mod explain;
 pub mod json;
 pub mod plan;
 pub mod table;
+pub mod tidy;
 pub mod trace;

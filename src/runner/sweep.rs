@@ -1,6 +1,6 @@
 //! A sweep: an experiment file and its model read once, every point of its grid validated
-//! under its caps, and the outputs computed from its rows alone (`results.csv`, `summary.csv`,
-//! the charts and `run.toml`), as `run` writes them at the end and `merge` from its shards.
+//! under its caps, and the outputs computed from its rows alone (`results.csv`, its long
+//! tables `stages.csv` and `utilization.csv`, `summary.csv`, the charts and `run.toml`), as `run` writes them at the end and `merge` from its shards.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +10,7 @@ use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::report::experiment::{self as results, LineCharts, RunRow, SummaryRow};
-use crate::report::table;
+use crate::report::{table, tidy};
 
 use super::files;
 use super::output_dir::{OutputDir, component};
@@ -152,6 +152,11 @@ pub(super) fn finish(
     shard: Option<(usize, usize)>,
 ) -> Result<(), Error> {
     out.write("results.csv", &table::csv(&p.template, rows))?;
+    let (stages, utilization) = (tidy::stage_rows(rows), tidy::utilization_rows(rows));
+    let stage_shape = tidy::stage_template(&p.template);
+    out.write("stages.csv", &table::csv(&stage_shape, &stages))?;
+    let util_shape = tidy::utilization_template(&p.template);
+    out.write("utilization.csv", &table::csv(&util_shape, &utilization))?;
     let summary: Vec<SummaryRow> = results::points(rows)
         .into_iter()
         .map(SummaryRow::of)

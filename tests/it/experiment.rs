@@ -39,7 +39,13 @@ fn one_thread_and_two_give_byte_identical_csv() {
     let w2 = run_experiment(&exp, &opts(&b, 2)).unwrap();
     assert_eq!((w1.points, w1.runs), (6, 12));
     assert_eq!((w2.points, w2.runs), (6, 12));
-    for f in ["results.csv", "summary.csv", "run.toml"] {
+    for f in [
+        "results.csv",
+        "stages.csv",
+        "utilization.csv",
+        "summary.csv",
+        "run.toml",
+    ] {
         let x = std::fs::read(a.join(f)).unwrap();
         let y = std::fs::read(b.join(f)).unwrap();
         assert!(x == y, "{f} differs between 1 and 2 threads");
@@ -192,7 +198,13 @@ fn an_interrupted_run_resumes_to_the_same_csv() {
     };
     let w = run_experiment(&exp, &o).unwrap();
     assert_eq!(w.simulated, 48 - kept, "runs simulated after {kept} kept");
-    for f in ["results.csv", "summary.csv", "run.toml"] {
+    for f in [
+        "results.csv",
+        "stages.csv",
+        "utilization.csv",
+        "summary.csv",
+        "run.toml",
+    ] {
         assert_eq!(
             std::fs::read(whole.join(f)).unwrap(),
             std::fs::read(part.join(f)).unwrap(),
@@ -255,6 +267,8 @@ fn shards_merge_into_the_files_one_machine_writes() {
     etcdsim::runner::merge::merge_shards(&exp, &shards, Some(&merged), false).unwrap();
     for f in [
         "results.csv",
+        "stages.csv",
+        "utilization.csv",
         "summary.csv",
         "run.toml",
         "throughput.svg",
@@ -386,4 +400,88 @@ fn run_prints_its_speed_from_the_rows_it_simulated() {
     assert!(requests > 0 && events > requests, "{requests} {events}");
     assert_eq!(number_before(" measured requests"), requests, "{line}");
     assert_eq!(number_before(" events with warm-up"), events, "{line}");
+}
+
+/// Issue 18, data for scripts: `stages.csv` and `utilization.csv` are `results.csv`'s stage and
+/// utilization columns as long tables, a row per run and stage (with its kind) and per run and
+/// resource, cell for cell.
+#[test]
+fn r18_the_long_tables_hold_the_wide_columns() {
+    let dir = scratch("tidy");
+    let exp = experiment(&dir, SMALL);
+    let out = dir.join("out");
+    run_experiment(&exp, &opts(&out, 2)).unwrap();
+    let read = |f: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(out.join(f))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (wide, stages, util) = (
+        read("results.csv"),
+        read("stages.csv"),
+        read("utilization.csv"),
+    );
+    let col = |name: &str| wide[0].iter().position(|c| c == name).unwrap();
+    assert_eq!(
+        stages[0],
+        [
+            "point",
+            "replication",
+            "clients",
+            "conns",
+            "consistency",
+            "op",
+            "stage",
+            "kind",
+            "mean_ms"
+        ]
+    );
+    assert_eq!(
+        util[0],
+        [
+            "point",
+            "replication",
+            "clients",
+            "conns",
+            "consistency",
+            "resource",
+            "busy_frac"
+        ]
+    );
+    let n = etcdsim::model::Stage::COUNT;
+    assert_eq!(stages.len() - 1, (wide.len() - 1) * n);
+    for (i, run) in wide[1..].iter().enumerate() {
+        for s in &stages[1 + i * n..1 + (i + 1) * n] {
+            assert_eq!(
+                s[..5],
+                run[1..3]
+                    .iter()
+                    .chain(&run[5..8])
+                    .cloned()
+                    .collect::<Vec<_>>()[..]
+            );
+            assert_eq!(s[5], "read");
+            let wide_cell = &run[col(&format!("stage_{}_ms_mean", s[6]))];
+            assert_eq!(&s[8], wide_cell, "run {i}, stage {}", s[6]);
+            let queueing = ["client_queue", "nic_queue", "cpu_queue", "lock_wait"];
+            if queueing.contains(&s[6].as_str()) {
+                assert_eq!(s[7], "queueing");
+            }
+        }
+        let mine: Vec<&Vec<String>> = util[1..]
+            .iter()
+            .filter(|u| u[0] == run[1] && u[1] == run[2])
+            .collect();
+        assert!(!mine.is_empty());
+        for u in mine {
+            assert_eq!(
+                u[6],
+                run[col(&format!("util_{}_frac", u[5]))],
+                "run {i}, {}",
+                u[5]
+            );
+        }
+    }
 }

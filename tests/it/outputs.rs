@@ -123,8 +123,10 @@ fn a_run_finishes_its_files_when_nobody_reads_its_progress() {
             "latency.svg",
             "results.csv",
             "run.toml",
+            "stages.csv",
             "summary.csv",
-            "throughput.svg"
+            "throughput.svg",
+            "utilization.csv"
         ],
         "every output, and no journal left"
     );
@@ -234,7 +236,9 @@ fn a_full_disk_leaves_the_previous_output_whole_and_no_temporary() {
             "breakdown.svg",
             "results.csv",
             "run.toml",
-            "summary.csv"
+            "stages.csv",
+            "summary.csv",
+            "utilization.csv"
         ]
     );
     let toml = std::fs::read_to_string(out.join("run.toml")).unwrap();
