@@ -213,6 +213,20 @@ impl ModelText {
         }
     }
 
+    /// A model recorded in a `run.toml`: its text, under the name it had (`label`).
+    pub fn recorded(label: &str, text: String) -> ModelText {
+        use crate::config::model::{REFERENCE_LABEL, REFERENCE_TEXT};
+        ModelText {
+            label: label.to_string(),
+            file_name: Path::new(label.trim_end_matches(" (built into etcdsim)"))
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            embedded: label == REFERENCE_LABEL && text == REFERENCE_TEXT,
+            text,
+        }
+    }
+
     /// The model `m` names (a path on the command line is relative to the current directory).
     pub fn read(m: &ModelRef) -> Result<ModelText, Error> {
         match m {

@@ -485,3 +485,49 @@ fn r18_the_long_tables_hold_the_wide_columns() {
         }
     }
 }
+
+/// Issue 18: `run.toml` holds the experiment and its model's whole text, so `etcdsim run
+/// out/run.toml` runs it again byte for byte, even after the model file changed or moved.
+#[test]
+fn r18_run_toml_reproduces_its_run_byte_for_byte() {
+    let dir = scratch("rerun");
+    let model = dir.join("m.toml");
+    std::fs::copy(crate::support::MODEL, &model).unwrap();
+    let exp = dir.join("exp.toml");
+    std::fs::write(
+        &exp,
+        format!("model = \"m.toml\"\nset = {{ \"network.rtt_us\" = 300 }}\n{SMALL}"),
+    )
+    .unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    run_experiment(&exp, &opts(&a, 2)).unwrap();
+    // The model file changes after the run: the run it recorded does not.
+    std::fs::write(&model, "not a model").unwrap();
+    let (code, _, stderr) = crate::support::run(&[
+        "run",
+        a.join("run.toml").to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for f in [
+        "results.csv",
+        "stages.csv",
+        "utilization.csv",
+        "summary.csv",
+        "run.toml",
+        "throughput.svg",
+        "latency.svg",
+        "breakdown.svg",
+    ] {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs when run again from run.toml"
+        );
+    }
+    let toml = std::fs::read_to_string(a.join("run.toml")).unwrap();
+    assert!(
+        toml.contains("model_toml = ") && toml.contains("[cluster]"),
+        "{toml}"
+    );
+}
