@@ -6,6 +6,7 @@
 pub mod benchmark;
 pub mod calibrate;
 pub mod caps;
+pub mod compare;
 pub mod merge;
 pub mod plan;
 pub mod run;
@@ -51,6 +52,9 @@ enum Command {
     Trace(Box<benchmark::TraceArgs>),
     /// Join the outputs of `etcdsim run --shard K/N` into the files one machine would write.
     Merge(merge::MergeArgs),
+    /// Compare two output folders of the same grid (their summary.csv), point by point: B − A
+    /// of throughput and latency with 95% half widths; `--csv FILE` writes them too.
+    Compare(compare::CompareArgs),
     /// Fit a model's component costs to measured benchmark runs (a reference CSV): a
     /// Nelder–Mead search over the parameters a calibration file frees, within their bounds.
     /// Prints each row measured against predicted, and writes the fitted model.
@@ -80,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Benchmark(a) => a.run(),
         Command::Run(a) => a.run(),
         Command::Merge(a) => a.run(),
+        Command::Compare(a) => a.run(),
         Command::Calibrate(a) => a.run(),
         Command::Validation(a) => a.run(),
         Command::Plan(a) => a.run(),

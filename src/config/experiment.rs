@@ -556,7 +556,10 @@ mod tests {
         assert_eq!(r.experiment_file.workload, e.workload);
         let bad = text.replace("00000000000000ab", "xyz");
         let err = parse_run_toml("run.toml", &bad).unwrap_err().to_string();
-        assert!(err.contains("run.toml") && err.contains("config_hash"), "{err}");
+        assert!(
+            err.contains("run.toml") && err.contains("config_hash"),
+            "{err}"
+        );
         let bad = text.replace("base_seed", "base_sed");
         let err = parse_run_toml("run.toml", &bad).unwrap_err().to_string();
         assert!(err.contains("base_sed"), "{err}");

@@ -4,6 +4,7 @@
 pub mod benchmark;
 pub mod calibration;
 pub mod charts;
+pub mod compare;
 pub mod experiment;
 pub mod explain;
 pub mod json;

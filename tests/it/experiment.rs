@@ -531,3 +531,51 @@ fn r18_run_toml_reproduces_its_run_byte_for_byte() {
         "{toml}"
     );
 }
+
+/// Issue 18: `etcdsim compare A B` sets two outputs side by side; a run against itself differs
+/// by zero everywhere, and outputs of different grids are refused.
+#[test]
+fn r18_compare_of_a_run_with_itself_reports_zero_deltas() {
+    let dir = scratch("compare");
+    let exp = experiment(&dir, SMALL);
+    let a = dir.join("a");
+    run_experiment(&exp, &opts(&a, 2)).unwrap();
+    let csv = dir.join("compare.csv");
+    let (code, out, err) = crate::support::run(&[
+        "compare",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("read_throughput_rps") && out.contains("+0.0%"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let col = |n: &str| lines[0].iter().position(|c| *c == n).unwrap();
+    assert_eq!(lines.len() - 1, 6 * etcdsim::report::compare::METRICS.len());
+    let mut measured = 0;
+    for l in &lines[1..] {
+        assert_eq!(l[col("a_mean")], l[col("b_mean")]);
+        assert!(["0.000000", ""].contains(&l[col("delta")]), "{l:?}");
+        assert!(["0.000000", ""].contains(&l[col("delta_frac")]), "{l:?}");
+        measured += usize::from(!l[col("delta")].is_empty());
+    }
+    assert!(measured > 0);
+    // Another grid (other axes) does not compare.
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let e2 = experiment(
+        &other,
+        "name = \"o\"\n[workload]\ntotal = 300\n[grid]\nclients = [1, 2]\n",
+    );
+    let b = dir.join("b");
+    run_experiment(&e2, &opts(&b, 2)).unwrap();
+    let (code, _, err) =
+        crate::support::run(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("axes"), "{err}");
+}
