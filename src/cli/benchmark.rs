@@ -45,9 +45,10 @@ pub struct BenchmarkArgs {
     pub balancer: BalancerArg,
     /// Authentication: none, simple-token, jwt, cert (client certificates; RBAC without a
     /// token) or password (clientv3 calls Authenticate with a user and password, then uses
-    /// simple tokens; see --token-reuse).
-    #[arg(long, global = true, value_enum, default_value_t = AuthArg::None)]
-    pub auth: AuthArg,
+    /// simple tokens; see --token-reuse). Default: password with --user, cert with --cert,
+    /// else none.
+    #[arg(long, global = true, value_enum)]
+    pub auth: Option<AuthArg>,
     /// RBAC rules of the user (the permission check grows with their log).
     #[arg(long = "rbac-rules", global = true, default_value_t = 1)]
     pub rbac_rules: u32,
@@ -61,6 +62,32 @@ pub struct BenchmarkArgs {
     /// etcdsim: background puts per second beside the benchmark's own requests (0: none).
     #[arg(long = "write-rate", global = true, default_value_t = 0.0)]
     pub write_rate: f64,
+    /// etcd's TLS client certificate: the clients authenticate by certificate (as
+    /// --auth=cert) unless --auth or --user says otherwise. The file is not read.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cert: Option<String>,
+    /// etcd's TLS client key, beside --cert: accepted, not read.
+    #[arg(long = "key", id = "tls_key", global = true, value_name = "FILE")]
+    pub tls_key: Option<String>,
+    /// etcd's trusted CA bundle: accepted, not read (the model's TLS cost comes with --cert).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cacert: Option<String>,
+    /// etcd's `--user NAME[:PASSWORD]`: password authentication (as --auth=password) unless
+    /// --auth says otherwise; the name and password play no part.
+    #[arg(long, global = true, value_name = "NAME[:PASSWORD]")]
+    pub user: Option<String>,
+    /// etcd's dial timeout: accepted, no effect (connections are up before the run starts).
+    #[arg(long = "dial-timeout", global = true, value_name = "DURATION")]
+    pub dial_timeout: Option<String>,
+    /// etcd's --precise (microseconds in its report): accepted, no effect.
+    #[arg(long, global = true)]
+    pub precise: bool,
+    /// etcd's --sample (a sample of requests every second): accepted, no effect.
+    #[arg(long, global = true)]
+    pub sample: bool,
+    /// etcd's --auto-sync-interval: accepted, no effect (the members never change).
+    #[arg(long = "auto-sync-interval", global = true, value_name = "DURATION")]
+    pub auto_sync_interval: Option<String>,
     #[command(flatten)]
     pub caps: CapArgs,
     #[command(subcommand)]
@@ -170,6 +197,10 @@ pub enum BenchOp {
     Range(RangeArgs),
     /// Put requests (etcd's `benchmark put`).
     Put(PutArgs),
+    /// etcd's other benchmarks (txn-put, txn-mixed, watch, watch-get, watch-latency,
+    /// lease-keepalive, stm, mvcc) are not simulated: refused in one line.
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 /// `put` and its flags (etcd's).
@@ -229,8 +260,45 @@ pub struct RangeArgs {
 }
 
 impl BenchmarkArgs {
+    /// The authentication: `--auth`, else password with `--user`, cert with `--cert`, else
+    /// none (as etcd's benchmark authenticates given those flags).
+    pub fn auth(&self) -> AuthArg {
+        match (self.auth, &self.user, &self.cert) {
+            (Some(a), _, _) => a,
+            (None, Some(_), _) => AuthArg::Password,
+            (None, None, Some(_)) => AuthArg::Cert,
+            (None, None, None) => AuthArg::None,
+        }
+    }
+
+    /// etcd's flags given that change nothing in a simulation.
+    pub fn without_effect(&self) -> Vec<&'static str> {
+        let given = [
+            (self.tls_key.is_some(), "--key"),
+            (self.cacert.is_some(), "--cacert"),
+            (self.dial_timeout.is_some(), "--dial-timeout"),
+            (self.precise, "--precise"),
+            (self.sample, "--sample"),
+            (self.auto_sync_interval.is_some(), "--auto-sync-interval"),
+        ];
+        given.iter().filter(|g| g.0).map(|g| g.1).collect()
+    }
+
     /// The runner's options for these flags.
     pub fn options(&self) -> Result<BenchOptions, Error> {
+        if let BenchOp::Other(args) = &self.op {
+            return Err(Error::Usage(format!(
+                "`{}` is not simulated: etcdsim simulates etcd's benchmark `range` and `put` (not txn-put, txn-mixed, watch, watch-get, watch-latency, lease-keepalive, stm or mvcc)",
+                args.first().map_or("", String::as_str)
+            )));
+        }
+        let ignored = self.without_effect();
+        if !ignored.is_empty() {
+            crate::runner::console::note(format!(
+                "etcdsim: {} accepted as etcd's benchmark takes them; they have no effect on the simulation",
+                ignored.join(", ")
+            ));
+        }
         Ok(BenchOptions {
             model: match &self.model {
                 Some(path) => ModelRef::File(path.clone()),
@@ -254,7 +322,7 @@ impl BenchmarkArgs {
             endpoints: self.endpoints.clone(),
             target_leader: self.target_leader,
             balancer: value_name(self.balancer),
-            auth: value_name(self.auth),
+            auth: value_name(self.auth()),
             rbac_rules: self.rbac_rules,
             write_rate: self.write_rate,
             token_reuse: self.token_reuse,
@@ -286,6 +354,8 @@ impl BenchmarkArgs {
                 total_keys: p.key_space_size,
                 ..base
             },
+            // Refused by `options` before any workload is built.
+            BenchOp::Other(_) => base,
         }
     }
 
@@ -324,8 +394,8 @@ impl BenchmarkArgs {
             format!("--balancer={}", value_name(self.balancer)),
         );
         flag(
-            self.auth != AuthArg::None,
-            format!("--auth={}", value_name(self.auth)),
+            self.auth() != AuthArg::None,
+            format!("--auth={}", value_name(self.auth())),
         );
         flag(
             self.rbac_rules != 1,
@@ -403,6 +473,7 @@ impl BenchOp {
                     format!("--key-space-size={}", p.key_space_size),
                 );
             }
+            BenchOp::Other(args) => h.push(args.join(" ")),
         }
         h.join(" ")
     }

@@ -288,3 +288,77 @@ fn r18_the_heading_names_every_override_and_extra_flag() {
     }
     let _ = std::fs::remove_file(&svg);
 }
+
+/// Issue 18, paste what people have: etcd's global flags are accepted (`--cert` means
+/// certificate auth, `--user` password auth, the rest are said to have no effect), and an
+/// etcd benchmark etcdsim does not simulate is refused in one line naming what it does.
+#[test]
+fn r18_real_benchmark_command_lines_paste() {
+    let out = etcdsim(&[
+        "benchmark",
+        "--endpoints=10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379",
+        "--cert=client.pem",
+        "--key=client-key.pem",
+        "--cacert=ca.pem",
+        "--dial-timeout=2s",
+        "--precise",
+        "--sample",
+        "range",
+        "foo",
+        "--total=100",
+    ]);
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{err}");
+    assert!(
+        text.lines().next().unwrap().contains("--auth=cert"),
+        "{text}"
+    );
+    for f in [
+        "--key",
+        "--cacert",
+        "--dial-timeout",
+        "--precise",
+        "--sample",
+    ] {
+        assert!(err.contains(f) && err.contains("no effect"), "{err}");
+    }
+    let out = etcdsim(&[
+        "benchmark",
+        "--user=root:secret",
+        "range",
+        "foo",
+        "--total=50",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.lines().next().unwrap().contains("--auth=password"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("secret"),
+        "the password stays out of the report"
+    );
+    let out = etcdsim(&[
+        "benchmark",
+        "--user=root",
+        "--auth=none",
+        "range",
+        "foo",
+        "--total=50",
+    ]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("--auth="));
+    for cmd in ["txn-put", "watch", "lease-keepalive"] {
+        let out = etcdsim(&["benchmark", "--clients=10", cmd, "--total=10"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(cmd) && err.contains("`range` and `put`"),
+            "{err}"
+        );
+    }
+}
