@@ -175,3 +175,87 @@ fn r18_completions_and_man_page_cover_every_command() {
     assert!(man.contains("\\-\\-max\\-in\\-flight") && man.contains("\\-\\-token\\-reuse"));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The README's `cargo run --release -- ...` command lines (a `\` continues a line, `#` starts
+/// a comment), and its inline `benchmark ... put ...` example, as argument lists.
+fn readme_commands() -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let joined = readme.replace("\\\n", " ");
+    let mut cmds: Vec<Vec<String>> = joined
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("cargo run --release -- "))
+        .map(|l| {
+            l.split('#')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(String::from)
+                .collect()
+        })
+        .collect();
+    let put = joined
+        .split('`')
+        .find(|s| s.starts_with("benchmark --target-leader"))
+        .expect("the README's put example");
+    cmds.push(put.split_whitespace().map(String::from).collect());
+    cmds
+}
+
+/// Issue 18: every README command runs from a folder outside the checkout with the binary as
+/// built (nothing installed) and the built-in model; a path to a shipped file is given as the
+/// checkout's absolute path, as a user of an installed binary would. Left out, and why: the
+/// calibration fit (`calibrate ... --out`, minutes of search; `--check` runs the same loading),
+/// `validation` (a maintainer command that regenerates the checkout's docs/validation.md from
+/// its calibration files) and `plan` (minutes; `the_shipped_plan_runs_and_writes_its_outputs`
+/// runs it, and `r18_every_default_model_is_the_reference_file` loads it from a folder
+/// without models/).
+#[test]
+fn r18_readme_commands_run_from_outside_the_checkout() {
+    let dir = scratch("readme-outside");
+    let mut ran = Vec::new();
+    for cmd in readme_commands() {
+        let skip = cmd[0] == "validation"
+            || cmd[0] == "plan"
+            || (cmd[0] == "calibrate" && cmd.iter().any(|a| a == "--out"));
+        if skip {
+            continue;
+        }
+        let args: Vec<String> = cmd
+            .iter()
+            .map(|a| {
+                let shipped = Path::new(ROOT).join(a);
+                if a.contains('/') && shipped.is_file() {
+                    shipped.display().to_string()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = etcdsim_in(&dir, &refs);
+        assert_eq!(code, Some(0), "etcdsim {}: {err}", cmd.join(" "));
+        assert!(!out.is_empty() || !err.is_empty(), "{cmd:?} said nothing");
+        ran.push(cmd[0].clone());
+    }
+    for want in ["run", "benchmark", "explain", "trace", "calibrate"] {
+        assert!(
+            ran.iter().any(|c| c == want),
+            "no README command {want} ran: {ran:?}"
+        );
+    }
+    for f in [
+        "output/quickstart/results.csv",
+        "output/quickstart/stages.csv",
+        "output/waterfall.svg",
+        "output/trace.json",
+    ] {
+        assert!(
+            dir.join(f).is_file(),
+            "{f} not written in the outside folder"
+        );
+    }
+    assert!(
+        !dir.join("models").exists(),
+        "nothing needs a models/ folder"
+    );
+}
