@@ -10,19 +10,19 @@ use crate::config::limits::flag_name;
 use crate::config::workload::WorkloadSpec;
 use crate::error::Error;
 use crate::model::RunOptions;
+use crate::runner::Format;
 use crate::runner::bench::{self, BenchOptions, ExplainOptions, TraceOptions};
+use crate::runner::files::ModelRef;
 
 use super::caps::CapArgs;
-
-/// The reference model shipped with etcdsim.
-pub const DEFAULT_MODEL: &str = "models/gce-8vcpu-ssd.toml";
 
 /// The global flags of etcd's benchmark tool, plus etcdsim's model options.
 #[derive(Args, Debug, Clone)]
 pub struct BenchmarkArgs {
-    /// The model file (hardware, costs, etcd version).
-    #[arg(long, global = true, default_value = DEFAULT_MODEL)]
-    pub model: PathBuf,
+    /// The model file (hardware, costs, etcd version). Default: the reference model built
+    /// into etcdsim (models/gce-8vcpu-ssd.toml, etcd's published benchmark hardware).
+    #[arg(long, global = true)]
+    pub model: Option<PathBuf>,
     /// Override any model key: `--set cluster.voters=5 --set network.rtt_us=1000`.
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -43,9 +43,12 @@ pub struct BenchmarkArgs {
     /// j mod n), pinned (clientv3 ≤3.3), round-robin (clientv3 3.4+), or the model's version.
     #[arg(long, global = true, value_enum, default_value_t = BalancerArg::PerConn)]
     pub balancer: BalancerArg,
-    /// Authentication: none, simple-token, jwt or cert (certificate; RBAC without a token).
-    #[arg(long, global = true, value_enum, default_value_t = AuthArg::None)]
-    pub auth: AuthArg,
+    /// Authentication: none, simple-token, jwt, cert (client certificates; RBAC without a
+    /// token) or password (clientv3 calls Authenticate with a user and password, then uses
+    /// simple tokens; see --token-reuse). Default: password with --user, cert with --cert,
+    /// else none.
+    #[arg(long, global = true, value_enum)]
+    pub auth: Option<AuthArg>,
     /// RBAC rules of the user (the permission check grows with their log).
     #[arg(long = "rbac-rules", global = true, default_value_t = 1)]
     pub rbac_rules: u32,
@@ -59,10 +62,77 @@ pub struct BenchmarkArgs {
     /// etcdsim: background puts per second beside the benchmark's own requests (0: none).
     #[arg(long = "write-rate", global = true, default_value_t = 0.0)]
     pub write_rate: f64,
+    /// etcd's TLS client certificate: the clients authenticate by certificate (as
+    /// --auth=cert) unless --auth or --user says otherwise. The file is not read.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cert: Option<String>,
+    /// etcd's TLS client key, beside --cert: accepted, not read.
+    #[arg(long = "key", id = "tls_key", global = true, value_name = "FILE")]
+    pub tls_key: Option<String>,
+    /// etcd's trusted CA bundle: accepted, not read (the model's TLS cost comes with --cert).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub cacert: Option<String>,
+    /// etcd's `--user NAME[:PASSWORD]`: password authentication (as --auth=password) unless
+    /// --auth says otherwise; the name and password play no part.
+    #[arg(long, global = true, value_name = "NAME[:PASSWORD]")]
+    pub user: Option<String>,
+    /// etcd's dial timeout: accepted, no effect (connections are up before the run starts).
+    #[arg(long = "dial-timeout", global = true, value_name = "DURATION")]
+    pub dial_timeout: Option<String>,
+    /// etcd's --precise (microseconds in its report): accepted, no effect.
+    #[arg(long, global = true)]
+    pub precise: bool,
+    /// etcd's --sample (a sample of requests every second): accepted, no effect.
+    #[arg(long, global = true)]
+    pub sample: bool,
+    /// etcd's --auto-sync-interval: accepted, no effect (the members never change).
+    #[arg(long = "auto-sync-interval", global = true, value_name = "DURATION")]
+    pub auto_sync_interval: Option<String>,
     #[command(flatten)]
     pub caps: CapArgs,
     #[command(subcommand)]
     pub op: BenchOp,
+}
+
+/// `etcdsim benchmark`: the benchmark's flags plus the report's format.
+#[derive(Args, Debug, Clone)]
+pub struct BenchmarkCmd {
+    /// text: etcd's report then etcdsim's additions; json: one JSON document for scripts
+    /// (its fields: docs/json.md).
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub bench: BenchmarkArgs,
+}
+
+/// `--format`.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormatArg {
+    /// Text for people.
+    Text,
+    /// One JSON document (fields: docs/json.md).
+    Json,
+}
+
+impl FormatArg {
+    /// The runner's format.
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+        }
+    }
+}
+
+impl BenchmarkCmd {
+    /// `etcdsim benchmark`.
+    pub fn run(&self) -> Result<(), Error> {
+        let o = BenchOptions {
+            format: self.format.format(),
+            ..self.bench.options()?
+        };
+        bench::benchmark(&o, &mut std::io::stdout().lock())
+    }
 }
 
 /// `etcdsim explain`: the benchmark's flags plus a waterfall chart.
@@ -71,6 +141,10 @@ pub struct ExplainArgs {
     /// Also draw the stages as a waterfall into this SVG file.
     #[arg(long, global = true)]
     pub svg: Option<PathBuf>,
+    /// text: the stages with what etcd does in each; json: one JSON document for scripts
+    /// (its fields: docs/json.md).
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     #[command(flatten)]
     pub bench: BenchmarkArgs,
 }
@@ -81,7 +155,7 @@ pub struct TraceArgs {
     /// How many requests (from the first issued) and ReadIndex rounds to trace.
     #[arg(long, global = true, default_value_t = 50)]
     pub requests: u64,
-    /// The JSON file to write.
+    /// The JSON file to write; `-` writes it to standard output.
     #[arg(long, global = true, default_value = "output/trace.json")]
     pub out: PathBuf,
     #[command(flatten)]
@@ -119,10 +193,14 @@ pub enum AuthArg {
 /// The benchmark's operation.
 #[derive(Subcommand, Debug, Clone)]
 pub enum BenchOp {
-    /// Benchmark range requests: `range KEY [END]`.
+    /// Range requests (etcd's `benchmark range`): `range KEY [END]`.
     Range(RangeArgs),
-    /// Benchmark puts.
+    /// Put requests (etcd's `benchmark put`).
     Put(PutArgs),
+    /// etcd's other benchmarks (txn-put, txn-mixed, watch, watch-get, watch-latency,
+    /// lease-keepalive, stm, mvcc) are not simulated: refused in one line.
+    #[command(external_subcommand)]
+    Other(Vec<String>),
 }
 
 /// `put` and its flags (etcd's).
@@ -182,20 +260,57 @@ pub struct RangeArgs {
 }
 
 impl BenchmarkArgs {
-    /// `etcdsim benchmark`.
-    pub fn run(&self) -> Result<(), Error> {
-        bench::benchmark(&self.options()?, &mut std::io::stdout().lock())
+    /// The authentication: `--auth`, else password with `--user`, cert with `--cert`, else
+    /// none (as etcd's benchmark authenticates given those flags).
+    pub fn auth(&self) -> AuthArg {
+        match (self.auth, &self.user, &self.cert) {
+            (Some(a), _, _) => a,
+            (None, Some(_), _) => AuthArg::Password,
+            (None, None, Some(_)) => AuthArg::Cert,
+            (None, None, None) => AuthArg::None,
+        }
+    }
+
+    /// etcd's flags given that change nothing in a simulation.
+    pub fn without_effect(&self) -> Vec<&'static str> {
+        let given = [
+            (self.tls_key.is_some(), "--key"),
+            (self.cacert.is_some(), "--cacert"),
+            (self.dial_timeout.is_some(), "--dial-timeout"),
+            (self.precise, "--precise"),
+            (self.sample, "--sample"),
+            (self.auto_sync_interval.is_some(), "--auto-sync-interval"),
+        ];
+        given.iter().filter(|g| g.0).map(|g| g.1).collect()
     }
 
     /// The runner's options for these flags.
     pub fn options(&self) -> Result<BenchOptions, Error> {
+        if let BenchOp::Other(args) = &self.op {
+            return Err(Error::Usage(format!(
+                "`{}` is not simulated: etcdsim simulates etcd's benchmark `range` and `put` (not txn-put, txn-mixed, watch, watch-get, watch-latency, lease-keepalive, stm or mvcc)",
+                args.first().map_or("", String::as_str)
+            )));
+        }
+        let ignored = self.without_effect();
+        if !ignored.is_empty() {
+            crate::runner::console::note(format!(
+                "etcdsim: {} accepted as etcd's benchmark takes them; they have no effect on the simulation",
+                ignored.join(", ")
+            ));
+        }
         Ok(BenchOptions {
-            model: self.model.clone(),
+            model: match &self.model {
+                Some(path) => ModelRef::File(path.clone()),
+                None => ModelRef::Embedded,
+            },
             set: self.set.clone(),
             workload: self.spec(),
             key_name: workload_flag,
             seed: self.seed,
             run: self.run_options()?,
+            heading: self.heading(),
+            format: Format::Text,
         })
     }
 
@@ -207,7 +322,7 @@ impl BenchmarkArgs {
             endpoints: self.endpoints.clone(),
             target_leader: self.target_leader,
             balancer: value_name(self.balancer),
-            auth: value_name(self.auth),
+            auth: value_name(self.auth()),
             rbac_rules: self.rbac_rules,
             write_rate: self.write_rate,
             token_reuse: self.token_reuse,
@@ -239,6 +354,8 @@ impl BenchmarkArgs {
                 total_keys: p.key_space_size,
                 ..base
             },
+            // Refused by `options` before any workload is built.
+            BenchOp::Other(_) => base,
         }
     }
 
@@ -250,18 +367,115 @@ impl BenchmarkArgs {
             .run_options_named("command line", flag_name)?)
     }
 
-    /// "--clients=1000 --conns=100 range --consistency=l --total=20000", for headings.
-    fn heading(&self) -> String {
-        match &self.op {
-            BenchOp::Range(r) => format!(
-                "--clients={} --conns={} range --consistency={} --total={}",
-                self.clients, self.conns, r.consistency, r.total
-            ),
-            BenchOp::Put(p) => format!(
-                "--clients={} --conns={} put --val-size={} --total={}",
-                self.clients, self.conns, p.val_size, p.total
-            ),
+    /// What the run is, for headings and chart titles: the clients, connections, operation
+    /// and total always, then every flag given a value other than its default and every
+    /// `--set` ("--clients=1000 --conns=100 --write-rate=5000 --set network.rtt_us=1000 range
+    /// foo --consistency=l --total=20000"), so that a report or chart says all it ran.
+    pub fn heading(&self) -> String {
+        let mut h = vec![
+            format!("--clients={}", self.clients),
+            format!("--conns={}", self.conns),
+        ];
+        let mut flag = |on: bool, text: String| {
+            if on {
+                h.push(text);
+            }
+        };
+        if let Some(m) = &self.model {
+            flag(true, format!("--model={}", m.display()));
         }
+        flag(
+            !self.endpoints.is_empty(),
+            format!("--endpoints={}", self.endpoints.join(",")),
+        );
+        flag(self.target_leader, "--target-leader".into());
+        flag(
+            self.balancer != BalancerArg::PerConn,
+            format!("--balancer={}", value_name(self.balancer)),
+        );
+        flag(
+            self.auth() != AuthArg::None,
+            format!("--auth={}", value_name(self.auth())),
+        );
+        flag(
+            self.rbac_rules != 1,
+            format!("--rbac-rules={}", self.rbac_rules),
+        );
+        flag(
+            self.token_reuse != 1.0,
+            format!("--token-reuse={}", self.token_reuse),
+        );
+        flag(self.seed != 1, format!("--seed={}", self.seed));
+        flag(
+            self.write_rate != 0.0,
+            format!("--write-rate={}", self.write_rate),
+        );
+        let caps = &self.caps;
+        if let Some(n) = caps.max_events {
+            flag(true, format!("--max-events={n}"));
+        }
+        if let Some(s) = caps.max_sim_time {
+            flag(true, format!("--max-sim-time={s}"));
+        }
+        if let Some(n) = caps.max_in_flight {
+            flag(true, format!("--max-in-flight={n}"));
+        }
+        for s in &self.set {
+            flag(true, format!("--set {s}"));
+        }
+        h.push(self.op.heading());
+        h.join(" ")
+    }
+}
+
+impl BenchOp {
+    /// The operation with its key, total and every flag off its default.
+    fn heading(&self) -> String {
+        let mut h = Vec::new();
+        match self {
+            BenchOp::Range(r) => {
+                h.push(format!("range {}", r.key));
+                if let Some(end) = &r.end {
+                    h.push(end.clone());
+                }
+                h.push(format!("--consistency={}", r.consistency));
+                h.push(format!("--total={}", r.total));
+                let mut flag = |on: bool, text: String| {
+                    if on {
+                        h.push(text);
+                    }
+                };
+                flag(r.rate != 0.0, format!("--rate={}", r.rate));
+                flag(r.limit != 0, format!("--limit={}", r.limit));
+                flag(r.count_only, "--count-only".into());
+                if let Some(n) = r.keys_in_range {
+                    flag(true, format!("--keys-in-range={n}"));
+                }
+                if let Some(n) = r.total_keys {
+                    flag(true, format!("--total-keys={n}"));
+                }
+                flag(r.val_size != 256, format!("--val-size={}", r.val_size));
+            }
+            BenchOp::Put(p) => {
+                h.push("put".into());
+                h.push(format!("--key-size={}", p.key_size));
+                h.push(format!("--val-size={}", p.val_size));
+                h.push(format!("--total={}", p.total));
+                let mut flag = |on: bool, text: String| {
+                    if on {
+                        h.push(text);
+                    }
+                };
+                flag(p.rate != 0.0, format!("--rate={}", p.rate));
+                flag(p.sequential_keys, "--sequential-keys".into());
+                flag(
+                    p.key_space_size != 1,
+                    format!("--key-space-size={}", p.key_space_size),
+                );
+            }
+            BenchOp::Other(args) => h.push(args.join(" ")),
+        }
+        h.join(" ")
     }
 }
 
@@ -294,8 +508,10 @@ impl ExplainArgs {
     /// `etcdsim explain`.
     pub fn run(&self) -> Result<(), Error> {
         let o = ExplainOptions {
-            heading: self.bench.heading(),
-            bench: self.bench.options()?,
+            bench: BenchOptions {
+                format: self.format.format(),
+                ..self.bench.options()?
+            },
             svg: self.svg.clone(),
         };
         bench::explain(&o, &mut std::io::stdout().lock())
@@ -305,10 +521,13 @@ impl ExplainArgs {
 impl TraceArgs {
     /// `etcdsim trace`.
     pub fn run(&self) -> Result<(), Error> {
-        bench::trace(&TraceOptions {
-            bench: self.bench.options()?,
-            requests: self.requests,
-            out: self.out.clone(),
-        })
+        bench::trace(
+            &TraceOptions {
+                bench: self.bench.options()?,
+                requests: self.requests,
+                out: self.out.clone(),
+            },
+            &mut std::io::stdout().lock(),
+        )
     }
 }

@@ -6,9 +6,11 @@
 pub mod benchmark;
 pub mod calibrate;
 pub mod caps;
+pub mod compare;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod shell;
 pub mod validation;
 
 use std::process::ExitCode;
@@ -37,7 +39,7 @@ enum Command {
     /// Predict what etcd's `benchmark` tool would report. Accepts its flags, so a real
     /// command line can be pasted: `etcdsim benchmark --conns=100 --clients=1000 range foo
     /// --consistency=l --total=100000`.
-    Benchmark(Box<benchmark::BenchmarkArgs>),
+    Benchmark(Box<benchmark::BenchmarkCmd>),
     /// Run an experiment file (a grid of parameters), writing CSV and SVG charts under
     /// output/<experiment>/.
     Run(run::RunArgs),
@@ -50,6 +52,9 @@ enum Command {
     Trace(Box<benchmark::TraceArgs>),
     /// Join the outputs of `etcdsim run --shard K/N` into the files one machine would write.
     Merge(merge::MergeArgs),
+    /// Compare two output folders of the same grid (their summary.csv), point by point: B − A
+    /// of throughput and latency with 95% half widths; `--csv FILE` writes them too.
+    Compare(compare::CompareArgs),
     /// Fit a model's component costs to measured benchmark runs (a reference CSV): a
     /// Nelder–Mead search over the parameters a calibration file frees, within their bounds.
     /// Prints each row measured against predicted, and writes the fitted model.
@@ -63,6 +68,13 @@ enum Command {
     /// target and its bottleneck; then the cheapest candidate that meets the target, why the
     /// cheaper ones fail, and a sensitivity (tornado) chart. Writes output/<plan>/.
     Plan(plan::PlanArgs),
+    /// Write a shell completion script to standard output: `etcdsim completions bash >
+    /// ~/.local/share/bash-completion/completions/etcdsim` (also zsh, fish, powershell,
+    /// elvish).
+    Completions(shell::CompletionsArgs),
+    /// Write etcdsim's man page (roff, every command and flag) to standard output:
+    /// `etcdsim man > etcdsim.1 && man ./etcdsim.1`.
+    Man(shell::ManArgs),
 }
 
 /// Parses the command line and runs it.
@@ -72,11 +84,14 @@ pub fn main() -> ExitCode {
         Command::Benchmark(a) => a.run(),
         Command::Run(a) => a.run(),
         Command::Merge(a) => a.run(),
+        Command::Compare(a) => a.run(),
         Command::Calibrate(a) => a.run(),
         Command::Validation(a) => a.run(),
         Command::Plan(a) => a.run(),
         Command::Explain(a) => a.run(),
         Command::Trace(a) => a.run(),
+        Command::Completions(a) => a.run(),
+        Command::Man(a) => a.run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,6 +7,7 @@ use clap::Args;
 use crate::error::Error;
 use crate::runner::plan;
 
+use super::benchmark::FormatArg;
 use super::caps::CapArgs;
 
 /// Arguments of `etcdsim plan`.
@@ -23,6 +24,10 @@ pub struct PlanArgs {
     /// Write into a non-empty --out that is not an earlier etcdsim output.
     #[arg(long)]
     pub force: bool,
+    /// text: the table and the sensitivity for people; json: one JSON document for scripts
+    /// (its fields: docs/json.md). The files are the same either way.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     #[command(flatten)]
     pub caps: CapArgs,
 }
@@ -37,6 +42,7 @@ impl PlanArgs {
                 threads: self.threads,
                 force: self.force,
                 limits: self.caps.limits(),
+                format: self.format.format(),
             },
             &mut std::io::stdout().lock(),
         )

@@ -7,8 +7,8 @@
 //! GOMAXPROCS), the workload in full and the CPU each process used per request.
 //!
 //! ```toml
-//! model = "models/gce-8vcpu-ssd.toml"
-//! reference = "experiments/reference/etcd-io-v3.4-performance.csv"
+//! model = "../../models/gce-8vcpu-ssd.toml"       # paths are from this file's folder
+//! reference = "../reference/etcd-io-v3.4-performance.csv"
 //! seed = 1
 //! max_evals = 120
 //! latency_weight = 1.0        # weight of the latency errors against the throughput errors
@@ -29,9 +29,11 @@ use super::workload::WorkloadSpec;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalibrationFile {
-    /// The model to calibrate.
-    pub model: String,
-    /// The reference CSV.
+    /// The model to calibrate, relative to the calibration file's folder; absent, the reference
+    /// model built into etcdsim (whose source is `models/gce-8vcpu-ssd.toml`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// The reference CSV, relative to the calibration file's folder.
     pub reference: String,
     /// The seed of every evaluation (common random numbers: the same for every candidate).
     #[serde(default = "one")]

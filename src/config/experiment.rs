@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! name = "quickstart"
-//! model = "models/gce-8vcpu-ssd.toml"
+//! model = "../models/gce-8vcpu-ssd.toml"   # from this file's folder; absent: the built-in one
 //! replications = 3
 //! seed = 1
 //! set = { "network.rtt_us" = 200 }          # model overrides for every point
@@ -46,8 +46,10 @@ pub struct ExperimentFile {
     pub name: Option<String>,
     /// What the experiment shows, for its reader.
     pub description: Option<String>,
-    /// The model file, relative to the current directory (or else to the experiment file).
-    pub model: String,
+    /// The model file, relative to the experiment file's folder; absent, the reference model
+    /// built into etcdsim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Model overrides for every point, as dotted keys.
     #[serde(default)]
     pub set: toml::Table,
@@ -424,12 +426,14 @@ pub struct RunEntry {
     pub values: String,
 }
 
-/// `run.toml`: the resolved experiment with its model file, the hash of both files' text, the
-/// shard it ran (`K/N`, if one), and every run with its seed, so that any one can be replayed.
+/// `run.toml`: the resolved experiment with its model file's name and whole text
+/// (`model_toml`), the hash of both files' text, the shard it ran (`K/N`, if one), and every
+/// run with its seed, so that any one can be replayed, and `etcdsim run run.toml` runs the
+/// experiment again, byte for byte ([`parse_run_toml`]).
 pub fn run_toml(
     e: &ExperimentFile,
     name: &str,
-    model_file: &str,
+    (model_file, model_toml): (&str, &str),
     (config_hash, shard): (u64, Option<String>),
     runs: Vec<RunEntry>,
 ) -> Result<String, String> {
@@ -444,6 +448,7 @@ pub fn run_toml(
         shard: Option<String>,
         base_seed: u64,
         replications: u32,
+        model_toml: &'a str,
         experiment_file: &'a ExperimentFile,
         runs: Vec<RunEntry>,
     }
@@ -455,10 +460,60 @@ pub fn run_toml(
         shard,
         base_seed: e.seed,
         replications: e.replications,
+        model_toml,
         experiment_file: e,
         runs,
     })
     .map_err(|err| format!("run.toml: {err}"))
+}
+
+/// A `run.toml` read back: what running it again needs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunFile {
+    /// The etcdsim version that wrote it.
+    pub etcdsim_version: String,
+    /// The experiment's name.
+    pub experiment: String,
+    /// What the model was called (its path, or the built-in model's label).
+    pub model_file: String,
+    /// The hash of the experiment's and the model's text, as 16 hexadecimal digits.
+    pub config_hash: String,
+    /// The shard it ran, if one.
+    pub shard: Option<String>,
+    /// The experiment's base seed.
+    pub base_seed: u64,
+    /// Replications per point.
+    pub replications: u32,
+    /// The model's whole text.
+    pub model_toml: String,
+    /// The experiment, resolved.
+    pub experiment_file: ExperimentFile,
+}
+
+/// Whether `text` is a `run.toml` (its first key is `etcdsim_version`) rather than an
+/// experiment file.
+pub fn is_run_toml(text: &str) -> bool {
+    text.starts_with("etcdsim_version = ")
+}
+
+/// Parses `run.toml`'s `text` (`file` names it in errors). Its `[[runs]]` list is left out:
+/// running the experiment again derives the same seeds, and a seed above 2^63 is not a TOML
+/// integer.
+pub fn parse_run_toml(file: &str, text: &str) -> Result<(RunFile, u64), ConfigError> {
+    let head = text.split("\n[[runs]]").next().unwrap_or(text);
+    let r: RunFile = super::parse(file, head)?;
+    let hash = u64::from_str_radix(&r.config_hash, 16)
+        .ok()
+        .filter(|_| r.config_hash.len() == 16)
+        .ok_or_else(|| {
+            ConfigError::invalid(
+                file,
+                "config_hash",
+                format!("must be 16 hexadecimal digits (got {:?})", r.config_hash),
+            )
+        })?;
+    Ok((r, hash))
 }
 
 /// Parses an experiment file's `text` (`file` names it in errors).
@@ -483,6 +538,31 @@ mod tests {
 
     fn parse(text: &str) -> ExperimentFile {
         toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_run_toml_reads_back_and_a_bad_one_names_its_key() {
+        let e = parse("name = \"x\"\n[workload]\ntotal = 10\n");
+        let runs = vec![RunEntry {
+            point: 0,
+            replication: 0,
+            seed: u64::MAX,
+            values: String::new(),
+        }];
+        let text = run_toml(&e, "x", ("m", "[cluster]\n"), (0xab, None), runs).unwrap();
+        assert!(is_run_toml(&text));
+        let (r, hash) = parse_run_toml("run.toml", &text).unwrap();
+        assert_eq!((hash, r.model_toml.as_str()), (0xab, "[cluster]\n"));
+        assert_eq!(r.experiment_file.workload, e.workload);
+        let bad = text.replace("00000000000000ab", "xyz");
+        let err = parse_run_toml("run.toml", &bad).unwrap_err().to_string();
+        assert!(
+            err.contains("run.toml") && err.contains("config_hash"),
+            "{err}"
+        );
+        let bad = text.replace("base_seed", "base_sed");
+        let err = parse_run_toml("run.toml", &bad).unwrap_err().to_string();
+        assert!(err.contains("base_sed"), "{err}");
     }
 
     #[test]

@@ -22,6 +22,15 @@ use crate::model::{
     MessageSizes, ProxyParams, RbacLock, WriteParams,
 };
 
+/// The reference model's file in the repository: etcd's published benchmark hardware.
+pub const REFERENCE_FILE: &str = "models/gce-8vcpu-ssd.toml";
+/// The reference model's text, built into the binary so that etcdsim runs from any directory
+/// without its repository; `models/gce-8vcpu-ssd.toml` stays the source that is edited (and
+/// calibrated), and a rebuild takes it in.
+pub const REFERENCE_TEXT: &str = include_str!("../../models/gce-8vcpu-ssd.toml");
+/// What messages and reports call the built-in reference model.
+pub const REFERENCE_LABEL: &str = "models/gce-8vcpu-ssd.toml (built into etcdsim)";
+
 /// The most hosts a model may place processes on.
 pub const MAX_HOSTS: usize = 256;
 /// A cost: a constant in the key's unit, or a distribution in that unit.

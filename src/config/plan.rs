@@ -13,7 +13,7 @@
 //! allow_failures = false
 //! [[candidates]]
 //! name = "3 members"
-//! model = "models/gce-8vcpu-ssd.toml"
+//! model = "../../models/gce-8vcpu-ssd.toml"  # from this file's folder; absent: the built-in one
 //! cost = 3.0
 //! set = { "cluster.voters" = 3 }
 //! grid = { "member.cores" = [8, 16] }          # optional: one candidate per value
@@ -112,8 +112,10 @@ pub struct Objectives {
 pub struct CandidateSpec {
     /// A name for reports.
     pub name: String,
-    /// The model file.
-    pub model: String,
+    /// The model file, relative to the plan file's folder; absent, the reference model built
+    /// into etcdsim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// Its relative cost.
     pub cost: f64,
     /// Model overrides (dotted keys).
@@ -161,8 +163,8 @@ fn default_workload_inputs() -> Vec<String> {
 pub struct Candidate {
     /// Name, with the grid values.
     pub name: String,
-    /// Model file as written.
-    pub model: String,
+    /// Model file as written (relative to the plan file); `None`: the built-in reference model.
+    pub model: Option<String>,
     /// The model's overrides: the candidate's `set`, then its grid values.
     pub overrides: Vec<Override>,
     /// Where each override is in the plan file (`candidates[0].set."cluster.voters"`).

@@ -16,6 +16,7 @@ use super::event::{CpuJob, PackedEv};
 use super::ids::MemberId;
 use super::locks::{Lock, LockJob, Mode};
 use super::params::AuthMode;
+use super::stage::Stage;
 use crate::engine::TimeWeighted;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
@@ -125,17 +126,22 @@ impl EtcdModel {
     pub(super) fn apply_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         match self.members[m].apply.step {
             ApplyStep::BatchTx => {
+                // From here the apply loop works on this entry: for the put whose entry it
+                // is, its wait behind other work ends and its own apply begins.
+                self.charge_own_put(m, Stage::Apply, s.now());
                 self.members[m].apply.step = ApplyStep::Cpu;
                 self.go(self.member_proc(m), CpuJob::Apply(m), s);
             }
             ApplyStep::Index => {
                 // kvindex.Put holds the index write lock only for the update itself.
+                self.charge_own_put(m, Stage::Apply, s.now());
                 self.unlock(m, Lock::Index, Mode::Exclusive, s);
                 self.writeback(m, s);
             }
             ApplyStep::Cpu | ApplyStep::Batch => unreachable!("the apply CPU steps take no lock"),
             ApplyStep::Writeback => {
                 // The buffer is written back under readTx.Lock; then both locks go.
+                self.charge_own_put(m, Stage::Apply, s.now());
                 self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
                 self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
                 self.apply_entry_done(m, true, s);
@@ -182,15 +188,31 @@ impl EtcdModel {
             return;
         }
         self.members[m].apply.step = ApplyStep::Index;
-        if self.lock(m, Lock::Index, Mode::Exclusive, LockJob::Apply, s) {
-            self.apply_lock_granted(m, s);
-        }
+        self.apply_lock(m, Lock::Index, s);
     }
 
     fn writeback(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         self.members[m].apply.step = ApplyStep::Writeback;
-        if self.lock(m, Lock::ReadTx, Mode::Exclusive, LockJob::Apply, s) {
+        self.apply_lock(m, Lock::ReadTx, s);
+    }
+
+    /// The apply goroutine of `m` takes `lock` exclusively for its current entry's next step.
+    /// If another holds it, the put whose entry it is waits for a lock (queueing) until
+    /// [`EtcdModel::apply_lock_granted`] hands it over.
+    fn apply_lock(&mut self, m: MemberId, lock: Lock, s: &mut Scheduler<PackedEv>) {
+        if self.lock(m, lock, Mode::Exclusive, LockJob::Apply, s) {
             self.apply_lock_granted(m, s);
+        } else {
+            self.charge_own_put(m, Stage::LockWait, s.now());
+        }
+    }
+
+    /// If the entry `m`'s apply goroutine works on is a put of `m`'s own client, its time from
+    /// `now` belongs to `stage`.
+    fn charge_own_put(&mut self, m: MemberId, stage: Stage, now: SimTime) {
+        let idx = self.members[m].apply.next;
+        if let Some(e) = self.log.get(idx).copied().filter(|e| e.origin == m) {
+            self.enter(e.req, stage, now);
         }
     }
 

@@ -185,7 +185,8 @@ impl EtcdModel {
         }
     }
 
-    /// Member `m`'s commit index moves to `c`: its own clients' puts now wait for apply.
+    /// Member `m`'s commit index moves to `c`: its own clients' puts now wait for the apply
+    /// loop to reach them.
     pub(super) fn commit_to(&mut self, m: MemberId, c: u64, now: SimTime) {
         let old = self.members[m].raft.commit;
         if c <= old {
@@ -195,7 +196,7 @@ impl EtcdModel {
         for i in old + 1..=c {
             if let Some(e) = self.log.get(i).copied() {
                 if e.origin == m {
-                    self.enter(e.req, Stage::Apply, now);
+                    self.enter(e.req, Stage::ApplyQueue, now);
                 }
             }
         }

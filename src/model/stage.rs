@@ -22,7 +22,8 @@ pub enum Stage {
     /// gRPC: receive, decode, interceptors, and encoding of the response.
     Grpc,
     /// Waiting for a lock: the simple-token mutex, the RBAC check's lock, or the treeIndex
-    /// lock (a range walk waits while apply updates the index).
+    /// lock (a range walk waits while apply updates the index); for a put being applied, the
+    /// treeIndex or read-tx lock its apply needs while a range walk or a read holds it.
     LockWait,
     /// Token check and RBAC permission check (and a TLS handshake with certificates).
     Auth,
@@ -46,7 +47,12 @@ pub enum Stage {
     NetResponse,
     /// A put from proposal to commit: forwarding to the leader, replication, WAL fsyncs, quorum.
     Replicate,
-    /// A put from commit to applied on the member that answers: the apply queue and apply.
+    /// A committed put waiting for the apply goroutine of the member that answers to reach its
+    /// entry: the batches handed over before it, the entries ahead of it in its batch, and the
+    /// batch-tx lock (which a backend commit holds across its fsyncs).
+    ApplyQueue,
+    /// The apply of the put's own entry: its write transaction, the index update and the
+    /// write-back (with their locks).
     Apply,
     /// The gRPC proxy's CPU: routing the request, looking up its cache, relaying the response.
     Proxy,
@@ -54,7 +60,7 @@ pub enum Stage {
 
 impl Stage {
     /// Number of stages.
-    pub const COUNT: usize = 20;
+    pub const COUNT: usize = 21;
 
     /// Every stage, in the order a request meets them.
     pub const ALL: [Stage; Stage::COUNT] = [
@@ -76,6 +82,7 @@ impl Stage {
         Stage::Value,
         Stage::NetResponse,
         Stage::Replicate,
+        Stage::ApplyQueue,
         Stage::Apply,
         Stage::Proxy,
     ];
@@ -98,6 +105,7 @@ impl Stage {
             Stage::ApplyWait => "apply_wait",
             Stage::BackendWait => "backend_wait",
             Stage::Replicate => "replicate",
+            Stage::ApplyQueue => "apply_queue",
             Stage::Apply => "apply",
             Stage::Index => "index",
             Stage::Value => "value",
@@ -106,7 +114,10 @@ impl Stage {
         }
     }
 
-    /// Whether the stage is time spent queueing (as opposed to being served).
+    /// Whether the stage is time spent queueing (as opposed to being served): waiting for
+    /// something that is busy with other work (a core, a NIC, a lock, a ReadIndex round already
+    /// in flight, the apply loop with other entries, a backend commit), rather than the
+    /// request's own work or its own round trips.
     pub fn is_queueing(self) -> bool {
         matches!(
             self,
@@ -117,7 +128,17 @@ impl Stage {
                 | Stage::ReadIndexBatch
                 | Stage::ApplyWait
                 | Stage::BackendWait
+                | Stage::ApplyQueue
         )
+    }
+
+    /// `queueing` or `service`, as reports and the CSVs label a stage.
+    pub fn kind(self) -> &'static str {
+        if self.is_queueing() {
+            "queueing"
+        } else {
+            "service"
+        }
     }
 
     /// One sentence on what etcd does in this stage.
@@ -145,7 +166,7 @@ impl Stage {
                 "gRPC decodes the request, runs the interceptors, and later encodes the response."
             }
             Stage::LockWait => {
-                "The request waits for a lock: the simple-token map, the lock the RBAC check takes, or the treeIndex lock while apply updates the index."
+                "The request waits for a lock: the simple-token map, the lock the RBAC check takes, or the treeIndex lock while apply updates the index (or, for a put being applied, while a range walk holds it)."
             }
             Stage::Auth => {
                 "The token is validated and the user's permission on the key range is checked (RBAC)."
@@ -168,8 +189,11 @@ impl Stage {
             Stage::Replicate => {
                 "The put is proposed, forwarded to the leader, appended and sent to followers, fsynced to their WALs, and committed by a quorum."
             }
+            Stage::ApplyQueue => {
+                "The committed put waits for the member's serial apply loop to reach its entry: the batches before it, the entries ahead of it, and the batch-tx lock while a backend commit holds it."
+            }
             Stage::Apply => {
-                "The committed put waits for the member's serial apply loop, which updates the index and the backend buffer under the batch-tx lock."
+                "The apply loop applies the put's own entry: a write transaction under the batch-tx lock that updates the index and the backend buffer."
             }
             Stage::Index => {
                 "The in-memory B-tree (treeIndex) is walked under its read lock to find the revisions."

@@ -108,11 +108,7 @@ pub fn additions(r: &RunResult) -> String {
         } else {
             0.0
         };
-        let kind = if s.stage.is_queueing() {
-            "queueing"
-        } else {
-            "service"
-        };
+        let kind = s.stage.kind();
         let _ = writeln!(
             o,
             "  {:<22} {:>12.4} {:>12.4} {:>6.1}%  {kind}",
@@ -164,7 +160,7 @@ pub fn additions(r: &RunResult) -> String {
             100.0 * hits as f64 / (hits + misses).max(1) as f64
         );
     }
-    let _ = writeln!(o, "\nBottleneck: {}", r.bottleneck);
+    let _ = writeln!(o, "\n{}", super::explain::Limit::of(r).sentence());
     if r.readindex_rounds > 0 {
         let _ = writeln!(
             o,

@@ -260,7 +260,8 @@ impl Row for RunRow {
     }
 }
 
-/// A mean over replications with the half width of its 95% confidence interval; both absent
+/// A mean over replications with the half width of its 95% confidence interval (columns
+/// `<metric>_mean` and `<metric>_ci95_halfwidth`: the interval is mean ± half width); both absent
 /// when no replication measured the metric, the half width alone with a single replication.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MeanCi {
@@ -281,9 +282,10 @@ impl MeanCi {
         }
     }
 
+    /// Columns `<name>_mean` and `<name>_ci95_halfwidth` (the interval is mean ± half width).
     fn columns(&mut self, name: &str, c: &mut dyn Columns) {
         c.col(&format!("{name}_mean"), &mut self.mean);
-        c.col(&format!("{name}_ci95"), &mut self.ci95);
+        c.col(&format!("{name}_ci95_halfwidth"), &mut self.ci95);
     }
 }
 
@@ -294,8 +296,14 @@ pub struct OpSummary {
     pub throughput_rps: MeanCi,
     /// Mean latency (ms).
     pub latency_ms_mean: MeanCi,
+    /// Median latency (ms).
+    pub latency_ms_p50: MeanCi,
+    /// p90 latency (ms).
+    pub latency_ms_p90: MeanCi,
     /// p99 latency (ms).
     pub latency_ms_p99: MeanCi,
+    /// p99.9 latency (ms).
+    pub latency_ms_p999: MeanCi,
     /// Failed requests.
     pub failed: MeanCi,
 }
@@ -306,7 +314,10 @@ impl OpSummary {
         OpSummary {
             throughput_rps: m(|o| o.throughput_rps.0),
             latency_ms_mean: m(|o| o.latency_ms_mean.0),
+            latency_ms_p50: m(|o| o.latency_ms_p50.0),
+            latency_ms_p90: m(|o| o.latency_ms_p90.0),
             latency_ms_p99: m(|o| o.latency_ms_p99.0),
+            latency_ms_p999: m(|o| o.latency_ms_p999.0),
             failed: m(|o| o.failed as f64),
         }
     }
@@ -316,14 +327,21 @@ impl OpSummary {
             .columns(&format!("{op}_throughput_rps"), c);
         self.latency_ms_mean
             .columns(&format!("{op}_latency_ms_mean"), c);
+        self.latency_ms_p50
+            .columns(&format!("{op}_latency_ms_p50"), c);
+        self.latency_ms_p90
+            .columns(&format!("{op}_latency_ms_p90"), c);
         self.latency_ms_p99
             .columns(&format!("{op}_latency_ms_p99"), c);
+        self.latency_ms_p999
+            .columns(&format!("{op}_latency_ms_p999"), c);
         self.failed.columns(&format!("{op}_failed"), c);
     }
 }
 
-/// One point of an experiment over its replications: a row of `summary.csv` (reads and
-/// writes; expensive reads are in `results.csv`).
+/// One point of an experiment over its replications: a row of `summary.csv` (reads' and
+/// writes' throughput, latency mean and percentiles and failures, every stage and every
+/// utilization, each as a mean and a 95% half width; expensive reads are in `results.csv`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
     /// The point's index.
@@ -334,6 +352,10 @@ pub struct SummaryRow {
     pub replications: usize,
     /// Reads, then writes.
     pub ops: [OpSummary; 2],
+    /// Mean time in each stage of the main operation (ms), as in `results.csv`.
+    pub stages: Vec<(Stage, MeanCi)>,
+    /// Utilization of each resource, as in `results.csv`.
+    pub utilization: Vec<(String, MeanCi)>,
     /// The first replication's bottleneck.
     pub bottleneck: String,
 }
@@ -346,6 +368,22 @@ impl SummaryRow {
             axes: runs[0].axes.clone(),
             replications: runs.len(),
             ops: [OpSummary::of(runs, 0), OpSummary::of(runs, 1)],
+            stages: Stage::ALL
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| (s, MeanCi::of(runs.iter().map(|r| r.stages[k].1.0))))
+                .collect(),
+            utilization: runs[0]
+                .utilization
+                .iter()
+                .enumerate()
+                .map(|(k, (name, _))| {
+                    (
+                        name.clone(),
+                        MeanCi::of(runs.iter().map(|r| r.utilization[k].1.0)),
+                    )
+                })
+                .collect(),
             bottleneck: runs[0].bottleneck.clone(),
         }
     }
@@ -360,6 +398,12 @@ impl Row for SummaryRow {
         c.col("replications", &mut self.replications);
         for (op, o) in OPS.iter().zip(&mut self.ops) {
             o.columns(op, c);
+        }
+        for (stage, ms) in &mut self.stages {
+            ms.columns(&format!("stage_{}_ms_mean", stage.name()), c);
+        }
+        for (resource, frac) in &mut self.utilization {
+            frac.columns(&format!("util_{resource}_frac"), c);
         }
         c.col("bottleneck", &mut self.bottleneck);
     }
@@ -452,6 +496,6 @@ mod tests {
         );
         let cell = |name: &str| c[h.iter().position(|x| x == name).unwrap()].as_str();
         assert_eq!(cell("write_latency_ms_mean_mean"), "");
-        assert_eq!(cell("read_latency_ms_p99_ci95"), "0.000000");
+        assert_eq!(cell("read_latency_ms_p99_ci95_halfwidth"), "0.000000");
     }
 }

@@ -2,18 +2,101 @@
 
 use std::fmt::Write;
 
-use crate::model::{ClusterParams, RunResult};
+use crate::model::{RunResult, Stage};
 
-/// The explanation of run `r` of cluster `p`, as text.
-pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
+/// The utilization from which a resource counts as the bottleneck. At 70% busy an M/M/1
+/// queue's mean wait is already 2.3 times its service time, and it grows steeply beyond (the
+/// knee of the latency curve); below it, more load raises latency only a little, so a run whose
+/// every resource is below it is limited by the latency of its stages, not by a resource.
+pub const SATURATION_UTILIZATION: f64 = 0.7;
+
+/// What limits a run: a resource near saturation, or, with none, the latency of its stages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Limit {
+    /// A resource at or above [`SATURATION_UTILIZATION`] (or the run saturated).
+    Bottleneck {
+        /// The most utilized resource.
+        resource: String,
+        /// Its utilization (0 to 1).
+        utilization: f64,
+    },
+    /// No resource near saturation: the closed loop waits on its stages.
+    LatencyBound {
+        /// The most utilized resource.
+        busiest: String,
+        /// Its utilization (0 to 1).
+        utilization: f64,
+        /// The stage with the largest mean time.
+        stage: Stage,
+        /// Its share of the mean latency (0 to 1).
+        share: f64,
+    },
+}
+
+impl Limit {
+    /// What limits run `r`.
+    pub fn of(r: &RunResult) -> Limit {
+        let utilization = r
+            .utilization
+            .iter()
+            .find(|u| u.0 == r.bottleneck)
+            .map_or(0.0, |u| u.1);
+        let op = r.primary();
+        let total: f64 = op.stages.iter().map(|s| s.mean_ns).sum();
+        let largest = op.stages.iter().filter(|s| s.mean_ns > 0.0).fold(
+            None::<&crate::model::StageSummary>,
+            |best, s| match best {
+                Some(b) if b.mean_ns >= s.mean_ns => Some(b),
+                _ => Some(s),
+            },
+        );
+        match largest {
+            Some(s) if utilization < SATURATION_UTILIZATION && !r.saturated() => {
+                Limit::LatencyBound {
+                    busiest: r.bottleneck.clone(),
+                    utilization,
+                    stage: s.stage,
+                    share: s.mean_ns / total,
+                }
+            }
+            _ => Limit::Bottleneck {
+                resource: r.bottleneck.clone(),
+                utilization,
+            },
+        }
+    }
+
+    /// The limit in a sentence: "Bottleneck: member1_disk (99.0% busy)." or "Latency-bound:
+    /// ...".
+    pub fn sentence(&self) -> String {
+        match self {
+            Limit::Bottleneck {
+                resource,
+                utilization,
+            } => format!("Bottleneck: {resource} ({:.1}% busy).", utilization * 100.0),
+            Limit::LatencyBound {
+                busiest,
+                utilization,
+                stage,
+                share,
+            } => format!(
+                "Latency-bound: no resource is {:.0}% busy or more (the busiest, {busiest}, is {:.1}% busy), so no resource is the bottleneck; the largest stage is {} ({}, {:.1}% of the mean).",
+                SATURATION_UTILIZATION * 100.0,
+                utilization * 100.0,
+                stage.name(),
+                stage.kind(),
+                share * 100.0
+            ),
+        }
+    }
+}
+
+/// The explanation of run `r`, which `what` names (the model and the command line), as text.
+pub fn text(what: &str, r: &RunResult) -> String {
     let op = r.primary();
     let mut o = String::new();
     let total: f64 = op.stages.iter().map(|s| s.mean_ns).sum();
-    let _ = writeln!(
-        o,
-        "Where a request's time goes: {} (etcd {}), {what}",
-        p.name, p.mechanisms.version
-    );
+    let _ = writeln!(o, "Where a request's time goes: {what}");
     let _ = writeln!(
         o,
         "Predicted: {:.0} requests/s, mean {:.4} ms, p99 {:.4} ms ({} requests, seed {})\n",
@@ -35,13 +118,12 @@ pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
         } else {
             0.0
         };
-        let kind = if s.stage.is_queueing() {
+        let kind = s.stage.kind();
+        if s.stage.is_queueing() {
             queue += s.mean_ns;
-            "queueing"
         } else {
             service += s.mean_ns;
-            "service"
-        };
+        }
         let _ = writeln!(
             o,
             "  {:<22} {:>10.4} {:>10.4} {:>6.1}%  {kind:<9}",
@@ -60,17 +142,7 @@ pub fn text(p: &ClusterParams, what: &str, r: &RunResult) -> String {
             100.0 * service / total
         );
     }
-    let util = r
-        .utilization
-        .iter()
-        .find(|u| u.0 == r.bottleneck)
-        .map_or(0.0, |u| u.1);
-    let _ = writeln!(
-        o,
-        "Bottleneck: {} ({:.1}% busy).",
-        r.bottleneck,
-        util * 100.0
-    );
+    let _ = writeln!(o, "{}", Limit::of(r).sentence());
     if r.readindex_rounds > 0 {
         let _ = writeln!(
             o,

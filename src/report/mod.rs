@@ -4,11 +4,14 @@
 pub mod benchmark;
 pub mod calibration;
 pub mod charts;
+pub mod compare;
 pub mod experiment;
 pub mod experiment_charts;
 pub mod explain;
 pub mod html;
+pub mod json;
 pub mod plan;
 pub mod table;
+pub mod tidy;
 pub mod timeline;
 pub mod trace;

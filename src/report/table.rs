@@ -22,6 +22,10 @@ pub trait Cell {
     fn numeric(&self) -> bool {
         true
     }
+    /// Whether it is a yes/no column (`1` or `0` in a file; a boolean in JSON).
+    fn boolean(&self) -> bool {
+        false
+    }
 }
 
 /// What a row hands each of its columns to.
@@ -161,6 +165,9 @@ impl Cell for bool {
             _ => return Err(format!("{text:?} is not 0 or 1")),
         };
         Ok(())
+    }
+    fn boolean(&self) -> bool {
+        true
     }
 }
 

@@ -17,14 +17,14 @@ use crate::model::{self, ClusterParams, RunOptions, RunResult, StoppedBy, Worklo
 use crate::report::benchmark as report;
 
 use super::console::{emit, note};
-use super::files::{OutputFile, load_model};
+use super::files::{self, ModelRef, OutputFile};
 use super::interrupt;
 
 /// One benchmark run: the model, its overrides, the workload, the seed and the caps.
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
-    /// The model file.
-    pub model: PathBuf,
+    /// The model: a file, or the one built into etcdsim.
+    pub model: ModelRef,
     /// Overrides of model keys, `key=value` as `--set` takes them.
     pub set: Vec<String>,
     /// The workload, as the benchmark's flags describe it.
@@ -35,6 +35,11 @@ pub struct BenchOptions {
     pub seed: u64,
     /// Caps and what to record.
     pub run: RunOptions,
+    /// What the run is, for headings and titles: the command line's flags, every override
+    /// ("--clients=1000 --conns=100 --set network.rtt_us=1000 range foo ...").
+    pub heading: String,
+    /// Text (etcd's layout and etcdsim's additions, or the explanation) or JSON.
+    pub format: super::Format,
 }
 
 /// `etcdsim explain`: a run, and what to call it.
@@ -42,8 +47,6 @@ pub struct BenchOptions {
 pub struct ExplainOptions {
     /// The run.
     pub bench: BenchOptions,
-    /// What the run is, for headings ("--clients=1000 --conns=100 range ...").
-    pub heading: String,
     /// Also draw the stages as a waterfall into this SVG file.
     pub svg: Option<PathBuf>,
 }
@@ -55,7 +58,7 @@ pub struct TraceOptions {
     pub bench: BenchOptions,
     /// How many requests (from the first issued) and ReadIndex rounds to trace.
     pub requests: u64,
-    /// The JSON file to write.
+    /// The JSON file to write; `-` is standard output.
     pub out: PathBuf,
 }
 
@@ -64,9 +67,23 @@ pub const MAX_TRACED: u64 = 100_000;
 
 const ON_CTRL_C: &str = "the run stops, and the report covers what was simulated";
 
+/// The model and the run, as headings and chart titles name them: "gce-8vcpu-ssd (etcd 3.2.0;
+/// the reference model built into etcdsim), --clients=1000 --conns=100 range foo ..." (a model
+/// file is named by the heading's `--model=`).
+pub fn identity(p: &ClusterParams, o: &BenchOptions) -> String {
+    let source = match &o.model {
+        ModelRef::Embedded => "; the reference model built into etcdsim",
+        ModelRef::File(_) => "",
+    };
+    format!(
+        "{} (etcd {}{source}), {}",
+        p.name, p.mechanisms.version, o.heading
+    )
+}
+
 /// The model with its overrides, and the workload validated against it and the caps.
 fn load(o: &BenchOptions) -> Result<(ClusterParams, Workload), Error> {
-    let p = load_model(&o.model, &o.set)?;
+    let p = files::load(&o.model, &o.set)?;
     let w = o.workload.validate_named(&p, "command line", &o.key_name)?;
     check_fits(
         &w,
@@ -114,10 +131,19 @@ pub fn benchmark(o: &BenchOptions, out: &mut dyn Write) -> Result<(), Error> {
     let t0 = Instant::now();
     let r = simulate(&p, &w, o.seed, o.run)?;
     let wall = t0.elapsed().as_secs_f64();
+    if o.format == super::Format::Json {
+        let doc = crate::report::json::run("benchmark", &identity(&p, o), &p, &r);
+        emit(
+            out,
+            &crate::report::json::text(&doc).map_err(Error::Internal)?,
+        )?;
+        return finished(&r);
+    }
     let finished_requests =
         (r.reads.completed + r.reads.failed + r.writes.completed + r.writes.failed) as f64;
     let text = format!(
-        "{}{}Simulation speed: {:.0} requests/s, {:.0} events/s (wall)\n",
+        "etcdsim benchmark: {}\n{}{}Simulation speed: {:.0} requests/s, {:.0} events/s (wall)\n",
+        identity(&p, o),
         report::etcd_layout(&r),
         report::additions(&r),
         finished_requests / wall.max(1e-9),
@@ -136,7 +162,15 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
         None => None,
     };
     let r = simulate(&p, &w, o.bench.seed, o.bench.run)?;
-    emit(out, &crate::report::explain::text(&p, &o.heading, &r))?;
+    let what = identity(&p, &o.bench);
+    let text = match o.bench.format {
+        super::Format::Text => crate::report::explain::text(&what, &r),
+        super::Format::Json => {
+            let doc = crate::report::json::run("explain", &what, &p, &r);
+            crate::report::json::text(&doc).map_err(Error::Internal)?
+        }
+    };
+    emit(out, &text)?;
     if let Some(file) = svg_file {
         let stages: Vec<(String, f64, bool)> = r
             .primary()
@@ -151,7 +185,7 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
                 )
             })
             .collect();
-        let title = format!("{}: where a request's time goes ({})", p.name, o.heading);
+        let title = format!("Where a request's time goes: {what}");
         let svg = crate::report::charts::waterfall(&title, &stages).map_err(Error::Internal)?;
         let path = file.path().to_path_buf();
         file.commit(svg.as_bytes())?;
@@ -160,8 +194,9 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
     finished(&r)
 }
 
-/// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON.
-pub fn trace(o: &TraceOptions) -> Result<(), Error> {
+/// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON, into the file
+/// `o.out`, or onto `stdout` when it is `-`.
+pub fn trace(o: &TraceOptions, stdout: &mut dyn Write) -> Result<(), Error> {
     interrupt::install(ON_CTRL_C);
     if !(1..=MAX_TRACED).contains(&o.requests) {
         return Err(Error::Usage(format!(
@@ -170,17 +205,30 @@ pub fn trace(o: &TraceOptions) -> Result<(), Error> {
         )));
     }
     let (p, w) = load(&o.bench)?;
-    let file = OutputFile::create(&o.out, "the trace file (--out)")?;
+    // `-` is standard output, as for most command-line tools; a file is started before the
+    // run so that a place that cannot be written is found first.
+    let to_stdout = o.out.as_os_str() == "-";
+    let file = match to_stdout {
+        true => None,
+        false => Some(OutputFile::create(&o.out, "the trace file (--out)")?),
+    };
     let run = RunOptions {
         trace_requests: o.requests,
         ..o.bench.run
     };
     let r = simulate(&p, &w, o.bench.seed, run)?;
     let json = crate::report::trace::chrome_json(&r, p.members());
-    file.commit(json.as_bytes())?;
+    match file {
+        Some(file) => file.commit(json.as_bytes())?,
+        None => emit(stdout, &json)?,
+    }
     note(format!(
         "etcdsim: wrote {} ({} spans of the first {} requests, {} ReadIndex rounds); open it in ui.perfetto.dev",
-        o.out.display(),
+        if to_stdout {
+            "the trace to standard output".to_string()
+        } else {
+            o.out.display().to_string()
+        },
         r.spans.len(),
         o.requests,
         r.rounds.len()

@@ -158,8 +158,10 @@ pub fn objective(fits: &[RowFit], latency_weight: f64, cpu_weight: f64) -> f64 {
 pub struct Loaded {
     /// The calibration file.
     pub cal: CalibrationFile,
-    /// The model's path.
-    pub model_path: PathBuf,
+    /// The model's path, or the built-in model's label.
+    pub model_file: String,
+    /// The model file's name, for the fitted model's default place.
+    pub model_file_name: String,
     /// The model, parsed.
     pub model: ModelSource,
     /// The reference rows.
@@ -182,10 +184,10 @@ pub fn load_capped(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
     let cal = crate::config::calibration::parse(&file, &text)?;
     let run = cal.limits.under(cli, &file)?;
     let free = cal.free_params(&file)?;
-    let (model_path, model_text) = files::read_named(path, "model", &cal.model)?;
+    let model_text = files::ModelText::named(path, "model", cal.model.as_deref())?;
     let (ref_path, ref_text) = files::read_named(path, "reference", &cal.reference)?;
     let rows = parse_reference(&ref_path.display().to_string(), &ref_text)?;
-    let model = ModelSource::parse(&model_path.display().to_string(), &model_text)?;
+    let model = model_text.source()?;
     let params = free
         .into_iter()
         .map(|fp| {
@@ -195,7 +197,7 @@ pub fn load_capped(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
                     format!("params.\"{}\"", fp.key),
                     format!(
                         "{} has no number at this key (name a number, or a distribution's mean)",
-                        model_path.display()
+                        model_text.label
                     ),
                 )
             })?;
@@ -204,7 +206,8 @@ pub fn load_capped(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Loaded {
         cal,
-        model_path,
+        model_file: model_text.label,
+        model_file_name: model_text.file_name,
         model,
         rows,
         params,
@@ -281,12 +284,13 @@ pub fn calibrate(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
     interrupt::install("the fit stops, and nothing is written");
     let mut l = load_capped(&a.file, &a.limits)?;
     l.run.stop = Some(interrupt::flag());
-    let model_file = l.model_path.display().to_string();
+    let model_file = l.model_file.clone();
     check_names(&l, &a.file.display().to_string())?;
     // The fitted model's place is checked before the search.
-    let target = a.out.clone().unwrap_or_else(|| {
-        Path::new("output/calibrate").join(l.model_path.file_name().unwrap_or_default())
-    });
+    let target = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output/calibrate").join(&l.model_file_name));
     let fitted_file = match a.check {
         true => None,
         false => Some(files::OutputFile::create(

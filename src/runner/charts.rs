@@ -38,7 +38,7 @@ pub fn write_plot(out: &mut OutputDir, stem: &str, plot: &Plot) -> Result<Figure
 /// What the experiment's charts say about it: its description (or its name) as the title; the
 /// model, the overrides every point shares, the workload and the replications as notes.
 pub fn experiment_caption(p: &Sweep) -> Caption {
-    let mut facts = vec![format!("Model {}", p.model_path.display())];
+    let mut facts = vec![format!("Model {}", p.model_file)];
     if !p.e.set.is_empty() {
         facts.push(format!("set on every point: {}", pairs(&p.e.set)));
     }
@@ -116,7 +116,7 @@ pub fn write_experiment(
     figures.rotate_left(1);
     let mut facts = vec![
         ("experiment".to_string(), p.name.clone()),
-        ("model".to_string(), p.model_path.display().to_string()),
+        ("model".to_string(), p.model_file.clone()),
     ];
     if !p.e.set.is_empty() {
         facts.push(("set on every point".into(), pairs(&p.e.set)));

@@ -91,15 +91,38 @@ pub fn read(path: &Path) -> Result<String, Error> {
 }
 
 /// The path that `named` means in the file `naming` (an experiment's model, a calibration's
-/// reference): relative to the folder of `naming` when a file is there, else to the current
-/// directory, where the shipped files name their paths from.
+/// reference): relative to the folder of `naming`, whatever the current directory, so that a
+/// file works from anywhere; an absolute path as it is.
 pub fn resolve(naming: &Path, named: &str) -> PathBuf {
-    let direct = PathBuf::from(named);
-    naming
-        .parent()
-        .map(|d| d.join(named))
-        .filter(|p| p.exists())
-        .unwrap_or(direct)
+    let named = Path::new(named);
+    match naming.parent() {
+        Some(dir) if named.is_relative() => tidy(&dir.join(named)),
+        _ => named.to_path_buf(),
+    }
+}
+
+/// `path` with each `dir/..` pair dropped (`experiments/calibrate/../../models/m.toml` is
+/// `models/m.toml`), so that messages and outputs name the file plainly. A `..` that follows
+/// a symlink would mean another place to the system, so the pair is dropped only where `dir`
+/// is not one.
+fn tidy(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        let last_is_dir = matches!(out.components().next_back(), Some(Component::Normal(_)))
+            && !std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink());
+        match c {
+            Component::ParentDir if last_is_dir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// Resolves and reads the file that `key` of the file `naming` names; an error names `naming`
@@ -109,34 +132,140 @@ pub fn read_named(naming: &Path, key: &str, named: &str) -> Result<(PathBuf, Str
     let text = read_text(&path).map_err(|f| {
         let (what, os) = f.describe();
         if os {
-            Error::Io(format!(
+            return Error::Io(format!(
                 "the file {} that {key} of {} names: {what}",
                 path.display(),
                 naming.display()
-            ))
-        } else {
-            ConfigError::invalid(
-                &naming.display().to_string(),
-                key,
-                format!(
-                    "cannot use {named:?}: it {}",
-                    what.trim_start_matches("is ")
-                ),
-            )
-            .into()
+            ));
         }
+        let mut rule = format!("cannot use {named:?} ({}): {what}", path.display());
+        if matches!(f, ReadFailure::Missing) {
+            rule.push_str(&relative_hint(naming, named));
+        }
+        ConfigError::invalid(&naming.display().to_string(), key, rule).into()
     })?;
     Ok((path, text))
 }
 
+/// For a missing file: the rule that paths are relative to the file naming them, and, when
+/// the path exists from the current directory (how etcdsim once read it), that it does.
+fn relative_hint(naming: &Path, named: &str) -> String {
+    let dir = naming
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map_or_else(|| ".".to_string(), |d| d.display().to_string());
+    let mut hint = format!("; a path in a file is relative to that file's folder ({dir})");
+    if Path::new(named).is_relative() && Path::new(named).is_file() && dir != "." {
+        hint.push_str(&format!(
+            ", and {named:?} is a file from the current directory, not from there: name it from {dir}, or give an absolute path"
+        ));
+    }
+    hint
+}
+
+/// Where a model comes from: the reference model built into etcdsim, or a model file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelRef {
+    /// The reference model, [`crate::config::model::REFERENCE_FILE`] as it was when this
+    /// etcdsim was built: what every command uses when no model is named.
+    Embedded,
+    /// A model file.
+    File(PathBuf),
+}
+
+/// A model's text, with what messages and reports call it.
+#[derive(Debug, Clone)]
+pub struct ModelText {
+    /// The name errors give it: the file's path, or the embedded model's label.
+    pub label: String,
+    /// The file's name, for a fitted model written beside the outputs.
+    pub file_name: String,
+    /// The TOML text.
+    pub text: String,
+    /// Whether it is the model built into etcdsim.
+    pub embedded: bool,
+}
+
+impl ModelText {
+    /// The model built into etcdsim.
+    pub fn embedded() -> ModelText {
+        use crate::config::model::{REFERENCE_FILE, REFERENCE_LABEL, REFERENCE_TEXT};
+        ModelText {
+            label: REFERENCE_LABEL.to_string(),
+            file_name: Path::new(REFERENCE_FILE)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            text: REFERENCE_TEXT.to_string(),
+            embedded: true,
+        }
+    }
+
+    fn file(path: &Path, text: String) -> ModelText {
+        ModelText {
+            label: path.display().to_string(),
+            file_name: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            text,
+            embedded: false,
+        }
+    }
+
+    /// A model recorded in a `run.toml`: its text, under the name it had (`label`).
+    pub fn recorded(label: &str, text: String) -> ModelText {
+        use crate::config::model::{REFERENCE_LABEL, REFERENCE_TEXT};
+        ModelText {
+            label: label.to_string(),
+            file_name: Path::new(label.trim_end_matches(" (built into etcdsim)"))
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            embedded: label == REFERENCE_LABEL && text == REFERENCE_TEXT,
+            text,
+        }
+    }
+
+    /// The model `m` names (a path on the command line is relative to the current directory).
+    pub fn read(m: &ModelRef) -> Result<ModelText, Error> {
+        match m {
+            ModelRef::Embedded => Ok(ModelText::embedded()),
+            ModelRef::File(path) => Ok(ModelText::file(path, read_as(path, "the model file")?)),
+        }
+    }
+
+    /// The model that `key` of the file `naming` names, relative to that file; none named is
+    /// the embedded reference model.
+    pub fn named(naming: &Path, key: &str, named: Option<&str>) -> Result<ModelText, Error> {
+        match named {
+            None => Ok(ModelText::embedded()),
+            Some(named) => {
+                let (path, text) = read_named(naming, key, named)?;
+                Ok(ModelText::file(&path, text))
+            }
+        }
+    }
+
+    /// The model parsed, its errors naming it.
+    pub fn source(&self) -> Result<crate::config::model::ModelSource, Error> {
+        Ok(crate::config::model::ModelSource::parse(
+            &self.label,
+            &self.text,
+        )?)
+    }
+}
+
 /// Reads a model file and validates it with `overrides` (`key=value`, as `--set` takes them).
 pub fn load_model(path: &Path, overrides: &[String]) -> Result<ClusterParams, Error> {
-    let text = read_as(path, "the model file")?;
-    Ok(model_from_str(
-        &path.display().to_string(),
-        &text,
-        overrides,
-    )?)
+    load(&ModelRef::File(path.to_path_buf()), overrides)
+}
+
+/// Reads the model `m` names and validates it with `overrides` (`key=value`, as `--set` takes
+/// them).
+pub fn load(m: &ModelRef, overrides: &[String]) -> Result<ClusterParams, Error> {
+    let t = ModelText::read(m)?;
+    Ok(model_from_str(&t.label, &t.text, overrides)?)
 }
 
 /// An operating-system failure on `path`, whose role ("the output directory") it names.

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod calibrate;
 pub mod charts;
+pub mod compare;
 pub mod console;
 pub mod experiment;
 pub mod files;
@@ -22,6 +23,16 @@ use crate::model::RunResult;
 /// The most worker threads a command may ask for: beyond the cores they only cost memory and
 /// time to start, and 1,024 is more cores than any machine etcdsim runs on.
 pub const MAX_THREADS: usize = 1024;
+
+/// How a command prints its report on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Text for people (the default).
+    #[default]
+    Text,
+    /// One JSON document for scripts (`report::json`, fields in docs/json.md).
+    Json,
+}
 
 /// A run that broke an invariant is a bug in etcdsim: say so, with what replays it.
 pub fn check(r: &RunResult, what: &str) -> Result<(), Error> {

@@ -29,7 +29,7 @@ use crate::report::plan::{self as report, PlanResult, PlanRow, ProbeRow, Sensiti
 use crate::report::table;
 
 use super::charts::write_plot;
-use super::console::{emit, note, note_inline};
+use super::console::{emit, note};
 use super::files;
 use super::interrupt;
 use super::output_dir::{OutputDir, component};
@@ -47,6 +47,8 @@ pub struct Options {
     pub force: bool,
     /// Caps from the command line, over the plan's `[limits]`.
     pub limits: Limits,
+    /// The table and sensitivity as text, or one JSON document (`report::json::PlanJson`).
+    pub format: super::Format,
 }
 
 /// Finds the highest read rate at which cluster `p` under workload `w` meets the objectives of
@@ -110,20 +112,18 @@ fn load(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
             .unwrap_or_else(|| "plan".into())
     });
     let spec = plan.run_spec(&file)?;
-    let mut paths: Vec<PathBuf> = Vec::new();
+    // Each model once: the built-in one is `None`, a file its resolved path.
+    let mut paths: Vec<Option<PathBuf>> = Vec::new();
     let mut models: Vec<ModelSource> = Vec::new();
     let mut candidates = Vec::new();
     for candidate in plan.expand() {
-        let resolved = files::resolve(path, &candidate.model);
+        let resolved = candidate.model.as_deref().map(|m| files::resolve(path, m));
         let model = match paths.iter().position(|p| *p == resolved) {
             Some(m) => m,
             None => {
                 let key = format!("candidates \"{}\".model", candidate.name);
-                let (model_path, text) = files::read_named(path, &key, &candidate.model)?;
-                models.push(ModelSource::parse(
-                    &model_path.display().to_string(),
-                    &text,
-                )?);
+                let text = files::ModelText::named(path, &key, candidate.model.as_deref())?;
+                models.push(text.source()?);
                 paths.push(resolved);
                 models.len() - 1
             }
@@ -206,18 +206,26 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         r if interrupted => r.partial(),
         r => r,
     };
+    let text = a.format == super::Format::Text;
     let table = report::text(&r);
-    emit(out, &table)?;
+    if text {
+        emit(out, &table)?;
+    }
     let mut page = vec![write_tables(&mut dir, &l, &r)?];
     let mut sensitivity_stopped = false;
     let mut sensitivity_text = String::new();
+    let mut sensitivity_rows = Vec::new();
     if let (Some(i), Some(sens)) = (r.chosen, &l.plan.sensitivity) {
         let i = finished[i];
         let base = limits[i].max_rate;
         match pool.install(|| sensitivity(&l, i, sens, base))? {
             Some(inputs) => {
-                let (text, figure) = write_sensitivity(&mut dir, &l, i, base, &inputs)?;
-                sensitivity_text = text;
+                let (rows, lines, figure) = write_sensitivity(&mut dir, &l, i, base, &inputs)?;
+                if text {
+                    emit(out, &lines)?;
+                }
+                sensitivity_rows = rows;
+                sensitivity_text = lines;
                 page.push(figure);
             }
             None => sensitivity_stopped = true,
@@ -226,6 +234,13 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
     let about = plan_caption(&l);
     let texts = [("Candidates", table), ("Sensitivity", sensitivity_text)];
     super::charts::write_plan_page(&mut dir, &l.name, &about, &texts, page)?;
+    if !text {
+        let doc = crate::report::json::plan(&r, &sensitivity_rows);
+        emit(
+            out,
+            &crate::report::json::text(&doc).map_err(Error::Internal)?,
+        )?;
+    }
     let path = dir.path().to_path_buf();
     dir.publish(&[])?;
     note(format!(
@@ -314,14 +329,15 @@ fn search_all(l: &Loaded, t0: Instant) -> Vec<Limit> {
 }
 
 /// Prints the sensitivity of candidate `i`'s maximum rate `base` and writes its table and
-/// tornado chart; returns its text and the chart for the page.
+/// tornado chart; returns its rows, its lines for the terminal (printed after the plan's
+/// table) and the chart for the page.
 fn write_sensitivity(
     out: &mut OutputDir,
     l: &Loaded,
     i: usize,
     base: f64,
     inputs: &[SensRow],
-) -> Result<(String, Figure), Error> {
+) -> Result<(Vec<SensitivityRow>, String, Figure), Error> {
     let change = l.plan.sensitivity.as_ref().map_or(0.2, |s| s.change);
     let (rows, text, plot) = report::sensitivity(
         &l.candidates[i].candidate.name,
@@ -329,12 +345,12 @@ fn write_sensitivity(
         inputs,
         &plan_caption(l),
     );
-    note_inline(text.clone());
     out.write(
         "sensitivity.csv",
         &table::csv(&SensitivityRow::default(), &rows),
     )?;
-    Ok((text, write_plot(out, "tornado", &plot)?))
+    let figure = write_plot(out, "tornado", &plot)?;
+    Ok((rows, text, figure))
 }
 
 /// (input, max rate at −change, max rate at +change)

@@ -1,18 +1,17 @@
 //! A sweep: an experiment file and its model read once, every point of its grid validated
-//! under its caps, and the outputs computed from its rows alone (`results.csv`, `summary.csv`,
-//! `run.toml`, the charts and `index.html`), as `run` writes them at the end and `merge` from
-//! its shards.
+//! under its caps, and the outputs computed from its rows alone (`results.csv`, its long
+//! tables `stages.csv` and `utilization.csv`, `summary.csv`, `run.toml`, the charts and
+//! `index.html`), as `run` writes them at the end and `merge` from its shards.
 
 use std::path::{Path, PathBuf};
 
 use crate::config::experiment::{ExperimentFile, Job, Limits, RunEntry, describe};
 use crate::config::limits::check_fits;
-use crate::config::model::ModelSource;
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::report::experiment::{self as results, RunRow, SummaryRow};
-use crate::report::table;
+use crate::report::{table, tidy};
 
 use super::files;
 use super::output_dir::{OutputDir, component};
@@ -41,8 +40,10 @@ pub struct Sweep {
     pub name: String,
     /// The experiment file, parsed.
     pub e: ExperimentFile,
-    /// Where its model came from.
-    pub model_path: PathBuf,
+    /// Where its model came from: its path, or the built-in model's label.
+    pub model_file: String,
+    /// The model's whole text (into `run.toml`).
+    pub model_toml: String,
     /// Every point, validated.
     pub jobs: Vec<Job>,
     /// A row with this experiment's axes and resources: the header, and how rows read back.
@@ -86,19 +87,60 @@ fn fnv(h: u64, bytes: &[u8]) -> u64 {
         .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3))
 }
 
-/// Reads the experiment and its model (each once) and validates every point under the caps
-/// (`cli`'s, over the file's `[limits]`).
-pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
-    let file = path.display().to_string();
+/// An experiment as read: the file parsed, its name, its model's text, and the hash of both
+/// texts.
+struct Read {
+    e: ExperimentFile,
+    name: String,
+    model_text: files::ModelText,
+    config_hash: u64,
+}
+
+/// Reads an experiment file and its model; or a `run.toml`, which holds both (the model's
+/// text, its name and the hash of the original files), so that running it repeats the run.
+fn read(path: &Path, file: &str) -> Result<Read, Error> {
     let exp_text = files::read_as(path, "the experiment file")?;
-    let e = crate::config::experiment::parse(&file, &exp_text)?;
+    if crate::config::experiment::is_run_toml(&exp_text) {
+        let (r, config_hash) = crate::config::experiment::parse_run_toml(file, &exp_text)?;
+        let model_text = files::ModelText::recorded(&r.model_file, r.model_toml);
+        return Ok(Read {
+            e: r.experiment_file,
+            name: r.experiment,
+            model_text,
+            config_hash,
+        });
+    }
+    let e = crate::config::experiment::parse(file, &exp_text)?;
     let name = e.name.clone().unwrap_or_else(|| {
         path.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "experiment".into())
     });
-    let (model_path, model_text) = files::read_named(path, "model", &e.model)?;
-    let model = ModelSource::parse(&model_path.display().to_string(), &model_text)?;
+    let model_text = files::ModelText::named(path, "model", e.model.as_deref())?;
+    let config_hash = fnv(
+        fnv(0xCBF2_9CE4_8422_2325, exp_text.as_bytes()),
+        model_text.text.as_bytes(),
+    );
+    Ok(Read {
+        e,
+        name,
+        model_text,
+        config_hash,
+    })
+}
+
+/// Reads the experiment and its model (each once) and validates every point under the caps
+/// (`cli`'s, over the file's `[limits]`). `path` may also be a `run.toml` an earlier run
+/// wrote: the same experiment runs again on the model it recorded.
+pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
+    let file = path.display().to_string();
+    let Read {
+        e,
+        name,
+        model_text,
+        config_hash,
+    } = read(path, &file)?;
+    let model = model_text.source()?;
     let opts = e.limits.under(cli, &file)?;
     let jobs = e.jobs(&file, &model)?;
     for (i, j) in jobs.iter().enumerate() {
@@ -130,15 +172,12 @@ pub fn prepare(path: &Path, cli: &Limits) -> Result<Sweep, Error> {
             }
         }
     }
-    let config_hash = fnv(
-        fnv(0xCBF2_9CE4_8422_2325, exp_text.as_bytes()),
-        model_text.as_bytes(),
-    );
     let reps = e.replications as usize;
     Ok(Sweep {
         name,
         e,
-        model_path,
+        model_toml: model_text.text,
+        model_file: model_text.label,
         jobs,
         template: RunRow::template(&axes, &resources),
         reps,
@@ -178,6 +217,11 @@ pub(super) fn finish(
     shard: Option<(usize, usize)>,
 ) -> Result<(), Error> {
     out.write("results.csv", &table::csv(&p.template, rows))?;
+    let (stages, utilization) = (tidy::stage_rows(rows), tidy::utilization_rows(rows));
+    let stage_shape = tidy::stage_template(&p.template);
+    out.write("stages.csv", &table::csv(&stage_shape, &stages))?;
+    let util_shape = tidy::utilization_template(&p.template);
+    out.write("utilization.csv", &table::csv(&util_shape, &utilization))?;
     let summary: Vec<SummaryRow> = results::points(rows)
         .into_iter()
         .map(SummaryRow::of)
@@ -198,12 +242,11 @@ pub(super) fn finish(
                 .join(", "),
         })
         .collect();
-    let model_file = p.model_path.display().to_string();
     let shard = shard.map(|(k, n)| format!("{k}/{n}"));
     let text = crate::config::experiment::run_toml(
         &p.e,
         &p.name,
-        &model_file,
+        (&p.model_file, &p.model_toml),
         (p.config_hash, shard),
         runs,
     )

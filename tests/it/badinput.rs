@@ -239,11 +239,15 @@ fn scratch_file(name: &str, text: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("etcdsim-mutants-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut text = text.to_string();
-    for shipped in [
-        MODEL_FILE,
-        "experiments/reference/etcd-io-v3.4-performance.csv",
+    // The shipped files name their paths from their own folder; the copy is elsewhere.
+    for (named, shipped) in [
+        ("../../models/gce-8vcpu-ssd.toml", MODEL_FILE),
+        (
+            "../reference/etcd-io-v3.4-performance.csv",
+            "experiments/reference/etcd-io-v3.4-performance.csv",
+        ),
     ] {
-        text = text.replace(&format!("\"{shipped}\""), &format!("\"{ROOT}/{shipped}\""));
+        text = text.replace(&format!("\"{named}\""), &format!("\"{ROOT}/{shipped}\""));
     }
     // One file per case and thread, so that parallel tests never share one.
     let id = format!("{:?}", std::thread::current().id());

@@ -124,9 +124,9 @@ fn a_calibration_has_caps_from_its_file_and_the_command_line() {
     );
     let cal = dir.join("cal.toml");
     let text = text
-        .replace("\"models/gce-8vcpu-ssd.toml\"", &format!("{model:?}"))
+        .replace("\"../../models/gce-8vcpu-ssd.toml\"", &format!("{model:?}"))
         .replace(
-            "\"experiments/reference/etcd-io-v3.4-performance.csv\"",
+            "\"../reference/etcd-io-v3.4-performance.csv\"",
             &format!("{reference:?}"),
         );
     std::fs::write(&cal, format!("{text}\n[limits]\nmax_events = 1000\n")).unwrap();

@@ -39,7 +39,13 @@ fn one_thread_and_two_give_byte_identical_csv() {
     let w2 = run_experiment(&exp, &opts(&b, 2)).unwrap();
     assert_eq!((w1.points, w1.runs), (6, 12));
     assert_eq!((w2.points, w2.runs), (6, 12));
-    for f in ["results.csv", "summary.csv", "run.toml"] {
+    for f in [
+        "results.csv",
+        "stages.csv",
+        "utilization.csv",
+        "summary.csv",
+        "run.toml",
+    ] {
         let x = std::fs::read(a.join(f)).unwrap();
         let y = std::fs::read(b.join(f)).unwrap();
         assert!(x == y, "{f} differs between 1 and 2 threads");
@@ -192,7 +198,13 @@ fn an_interrupted_run_resumes_to_the_same_csv() {
     };
     let w = run_experiment(&exp, &o).unwrap();
     assert_eq!(w.simulated, 48 - kept, "runs simulated after {kept} kept");
-    for f in ["results.csv", "summary.csv", "run.toml"] {
+    for f in [
+        "results.csv",
+        "stages.csv",
+        "utilization.csv",
+        "summary.csv",
+        "run.toml",
+    ] {
         assert_eq!(
             std::fs::read(whole.join(f)).unwrap(),
             std::fs::read(part.join(f)).unwrap(),
@@ -255,6 +267,8 @@ fn shards_merge_into_the_files_one_machine_writes() {
     etcdsim::runner::merge::merge_shards(&exp, &shards, Some(&merged), false).unwrap();
     for f in [
         "results.csv",
+        "stages.csv",
+        "utilization.csv",
         "summary.csv",
         "run.toml",
         "throughput.svg",
@@ -426,4 +440,181 @@ fn points_with_different_keys_give_one_aligned_table() {
         );
         assert_eq!(&rows[1][col("consistency")], "s");
     }
+}
+/// Issue 18, data for scripts: `stages.csv` and `utilization.csv` are `results.csv`'s stage and
+/// utilization columns as long tables, a row per run and stage (with its kind) and per run and
+/// resource, cell for cell.
+#[test]
+fn r18_the_long_tables_hold_the_wide_columns() {
+    let dir = scratch("tidy");
+    let exp = experiment(&dir, SMALL);
+    let out = dir.join("out");
+    run_experiment(&exp, &opts(&out, 2)).unwrap();
+    let read = |f: &str| -> Vec<Vec<String>> {
+        std::fs::read_to_string(out.join(f))
+            .unwrap()
+            .lines()
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect()
+    };
+    let (wide, stages, util) = (
+        read("results.csv"),
+        read("stages.csv"),
+        read("utilization.csv"),
+    );
+    let col = |name: &str| wide[0].iter().position(|c| c == name).unwrap();
+    assert_eq!(
+        stages[0],
+        [
+            "point",
+            "replication",
+            "clients",
+            "conns",
+            "consistency",
+            "op",
+            "stage",
+            "kind",
+            "mean_ms"
+        ]
+    );
+    assert_eq!(
+        util[0],
+        [
+            "point",
+            "replication",
+            "clients",
+            "conns",
+            "consistency",
+            "resource",
+            "busy_frac"
+        ]
+    );
+    let n = etcdsim::model::Stage::COUNT;
+    assert_eq!(stages.len() - 1, (wide.len() - 1) * n);
+    for (i, run) in wide[1..].iter().enumerate() {
+        for s in &stages[1 + i * n..1 + (i + 1) * n] {
+            assert_eq!(
+                s[..5],
+                run[1..3]
+                    .iter()
+                    .chain(&run[5..8])
+                    .cloned()
+                    .collect::<Vec<_>>()[..]
+            );
+            assert_eq!(s[5], "read");
+            let wide_cell = &run[col(&format!("stage_{}_ms_mean", s[6]))];
+            assert_eq!(&s[8], wide_cell, "run {i}, stage {}", s[6]);
+            let queueing = ["client_queue", "nic_queue", "cpu_queue", "lock_wait"];
+            if queueing.contains(&s[6].as_str()) {
+                assert_eq!(s[7], "queueing");
+            }
+        }
+        let mine: Vec<&Vec<String>> = util[1..]
+            .iter()
+            .filter(|u| u[0] == run[1] && u[1] == run[2])
+            .collect();
+        assert!(!mine.is_empty());
+        for u in mine {
+            assert_eq!(
+                u[6],
+                run[col(&format!("util_{}_frac", u[5]))],
+                "run {i}, {}",
+                u[5]
+            );
+        }
+    }
+}
+
+/// Issue 18: `run.toml` holds the experiment and its model's whole text, so `etcdsim run
+/// out/run.toml` runs it again byte for byte, even after the model file changed or moved.
+#[test]
+fn r18_run_toml_reproduces_its_run_byte_for_byte() {
+    let dir = scratch("rerun");
+    let model = dir.join("m.toml");
+    std::fs::copy(crate::support::MODEL, &model).unwrap();
+    let exp = dir.join("exp.toml");
+    std::fs::write(
+        &exp,
+        format!("model = \"m.toml\"\nset = {{ \"network.rtt_us\" = 300 }}\n{SMALL}"),
+    )
+    .unwrap();
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    run_experiment(&exp, &opts(&a, 2)).unwrap();
+    // The model file changes after the run: the run it recorded does not.
+    std::fs::write(&model, "not a model").unwrap();
+    let (code, _, stderr) = crate::support::run(&[
+        "run",
+        a.join("run.toml").to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    for f in [
+        "results.csv",
+        "stages.csv",
+        "utilization.csv",
+        "summary.csv",
+        "run.toml",
+        "throughput.svg",
+        "latency.svg",
+        "breakdown.svg",
+    ] {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs when run again from run.toml"
+        );
+    }
+    let toml = std::fs::read_to_string(a.join("run.toml")).unwrap();
+    assert!(
+        toml.contains("model_toml = ") && toml.contains("[cluster]"),
+        "{toml}"
+    );
+}
+
+/// Issue 18: `etcdsim compare A B` sets two outputs side by side; a run against itself differs
+/// by zero everywhere, and outputs of different grids are refused.
+#[test]
+fn r18_compare_of_a_run_with_itself_reports_zero_deltas() {
+    let dir = scratch("compare");
+    let exp = experiment(&dir, SMALL);
+    let a = dir.join("a");
+    run_experiment(&exp, &opts(&a, 2)).unwrap();
+    let csv = dir.join("compare.csv");
+    let (code, out, err) = crate::support::run(&[
+        "compare",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.contains("read_throughput_rps") && out.contains("+0.0%"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    let col = |n: &str| lines[0].iter().position(|c| *c == n).unwrap();
+    assert_eq!(lines.len() - 1, 6 * etcdsim::report::compare::METRICS.len());
+    let mut measured = 0;
+    for l in &lines[1..] {
+        assert_eq!(l[col("a_mean")], l[col("b_mean")]);
+        assert!(["0.000000", ""].contains(&l[col("delta")]), "{l:?}");
+        assert!(["0.000000", ""].contains(&l[col("delta_frac")]), "{l:?}");
+        measured += usize::from(!l[col("delta")].is_empty());
+    }
+    assert!(measured > 0);
+    // Another grid (other axes) does not compare.
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    let e2 = experiment(
+        &other,
+        "name = \"o\"\n[workload]\ntotal = 300\n[grid]\nclients = [1, 2]\n",
+    );
+    let b = dir.join("b");
+    run_experiment(&e2, &opts(&b, 2)).unwrap();
+    let (code, _, err) =
+        crate::support::run(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("axes"), "{err}");
 }

@@ -1,6 +1,7 @@
 //! The integration tests: one crate, one module per topic.
 
 mod analytic;
+mod anywhere;
 mod auth;
 mod badinput;
 mod budgets;
@@ -11,6 +12,7 @@ mod experiment;
 mod golden;
 mod guide;
 mod harness;
+mod json;
 mod mechanisms;
 mod outputs;
 mod plan;

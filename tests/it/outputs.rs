@@ -82,12 +82,14 @@ fn the_benchmark_report_goes_through_its_writer_and_a_failure_is_an_error() {
         ..Default::default()
     };
     let o = BenchOptions {
-        model: MODEL.into(),
+        model: etcdsim::runner::files::ModelRef::File(MODEL.into()),
         set: Vec::new(),
         workload: spec,
         key_name: |k| k.to_string(),
         seed: 1,
         run: etcdsim::model::RunOptions::default(),
+        heading: "range foo --total=100".into(),
+        format: etcdsim::runner::Format::Text,
     };
     let mut report = Vec::new();
     bench::benchmark(&o, &mut report).unwrap();
@@ -124,9 +126,11 @@ fn a_run_finishes_its_files_when_nobody_reads_its_progress() {
             "latency.svg",
             "results.csv",
             "run.toml",
+            "stages.csv",
             "summary.csv",
             "throughput.png",
-            "throughput.svg"
+            "throughput.svg",
+            "utilization.csv"
         ],
         "every output, and no journal left"
     );
@@ -238,7 +242,9 @@ fn a_full_disk_leaves_the_previous_output_whole_and_no_temporary() {
             "index.html",
             "results.csv",
             "run.toml",
-            "summary.csv"
+            "stages.csv",
+            "summary.csv",
+            "utilization.csv"
         ]
     );
     let toml = std::fs::read_to_string(out.join("run.toml")).unwrap();

@@ -102,13 +102,14 @@ fn within(f: &RowFit) -> bool {
 /// Writes section 3 for the calibration file `path` (its model and the harness's CSV).
 pub fn section(o: &mut String, path: &Path) -> Result<(), Error> {
     let l = crate::runner::calibrate::load(path)?;
-    let (_, reference) = super::super::files::read_named(path, "reference", &l.cal.reference)?;
+    let (ref_path, reference) =
+        super::super::files::read_named(path, "reference", &l.cal.reference)?;
     let fits = l.evaluate(&[])?;
     let _ = writeln!(
         o,
         "\n## 3. The model of this machine against real etcd on it\n\n`{}` against `{}`: real etcd 3.4.23 on loopback, every member and the load generator on this machine's 2 vCPUs, measured by `harness/measure harness/grids/full.toml` (`harness/README.md`); each row is the median of its repetitions, each on a fresh cluster. The model's costs were fitted on the rows marked *fit* only (`etcdsim calibrate {}`), matching throughput, mean latency and the CPU each process used per request; every other row is held out. Tolerances for held-out rows: throughput within {:.0}% and mean latency within {:.0}% on at least {:.0}% of the rows, and each ratio below within {:.0}%.\n\nThe measurement:\n",
-        l.model_path.display(),
-        l.cal.reference,
+        l.model_file,
+        ref_path.display(),
         path.display(),
         QPS_TOLERANCE * 100.0,
         LATENCY_TOLERANCE * 100.0,

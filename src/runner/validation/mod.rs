@@ -74,12 +74,12 @@ pub fn validation(a: &Options) -> Result<(), Error> {
     }
     super::console::note("etcdsim: simulating the published rows…");
     let l = super::calibrate::load(&a.calibration)?;
-    let model_file = l.model_path.display().to_string();
+    let model_file = l.model_file.clone();
     let fits = l.evaluate(&[])?;
     let _ = writeln!(
         o,
         "\n## 2. The reference model against etcd's published benchmark\n\n`{model_file}` against `{}` (etcd.io's performance page: etcd 3.2.0, Go 1.8.3, three 8-vCPU GCE members and a 16-vCPU client). One set of component costs was fitted to all seven rows at once (`etcdsim calibrate {}`), none excluded: the client's, gRPC's, the transport goroutines', the read round's hops, apply's, the fsync, the Go runtime's wake-up and park costs, and the round trip, within the bounds in that file. Tolerances: throughput within {:.0}%, mean latency within {:.0}%. `tests/it/published.rs` asserts them for every row but the known misses below.\n",
-        l.cal.reference,
+        super::files::resolve(&a.calibration, &l.cal.reference).display(),
         a.calibration.display(),
         QPS_TOLERANCE * 100.0,
         LATENCY_TOLERANCE * 100.0

@@ -1,0 +1,35 @@
+//! `etcdsim compare A B`: its flags, turned into the runner's [`compare::Options`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::error::Error;
+use crate::runner::compare;
+
+/// Arguments of `etcdsim compare`.
+#[derive(Args, Debug, Clone)]
+pub struct CompareArgs {
+    /// The first output folder (A), as `etcdsim run` wrote it.
+    pub a: PathBuf,
+    /// The second output folder (B), of the same grid.
+    pub b: PathBuf,
+    /// Also write the comparison as CSV (a row per point and metric: both means, their 95%
+    /// half widths, B − A with its half width, and (B − A) / A).
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}
+
+impl CompareArgs {
+    /// `etcdsim compare`.
+    pub fn run(&self) -> Result<(), Error> {
+        compare::compare(
+            &compare::Options {
+                a: self.a.clone(),
+                b: self.b.clone(),
+                csv: self.csv.clone(),
+            },
+            &mut std::io::stdout().lock(),
+        )
+    }
+}
