@@ -2,6 +2,7 @@
 //! workload records intervals (a timeline, or `interval_s`); `events.csv`: what each scripted
 //! event cost, measured as the real-etcd harness measures it.
 
+use super::charts::{Caption, Line, LinePlot, Mark, Pt, Stat};
 use super::table::{Columns, Fixed, Row};
 use crate::model::timeline::{Change, IntervalRow, Step, Stream};
 
@@ -378,6 +379,150 @@ pub fn event_rows(
         });
     }
     rows
+}
+
+/// A point's series name on the timeline charts: its events, then the other axes it sets.
+fn series_name(point: usize, ivs: &[IntervalCsv], evs: &[EventCsv]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mine: Vec<&EventCsv> = evs
+        .iter()
+        .filter(|e| e.point == point && e.replication == 0)
+        .collect();
+    if !mine.is_empty() {
+        parts.push(
+            mine.iter()
+                .map(|e| e.event.as_str())
+                .collect::<Vec<_>>()
+                .join(", then "),
+        );
+    }
+    if let Some(iv) = ivs.iter().find(|iv| iv.point == point) {
+        for (k, v) in &iv.axes {
+            if k != "timeline" && !v.is_empty() && (mine.is_empty() || k != "interval_s") {
+                parts.push(format!("{}={v}", k.strip_prefix("model.").unwrap_or(k)));
+            }
+        }
+    }
+    if parts.is_empty() {
+        format!("point {point}")
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The timeline charts of an experiment's intervals: reads per second, and read latency (mean
+/// and p99), against time, a line per point (the mean over its replications), each event
+/// marked where it begins.
+pub fn timeline_plots(
+    about: &Caption,
+    ivs: &[IntervalCsv],
+    evs: &[EventCsv],
+) -> Vec<(&'static str, LinePlot)> {
+    let mut points: Vec<usize> = ivs.iter().map(|iv| iv.point).collect();
+    points.dedup();
+    let reps = ivs.iter().map(|iv| iv.replication + 1).max().unwrap_or(1);
+    // One line: `metric` of point `pt`'s intervals, by start time, over its replications.
+    let line = |series: usize, pt: usize, stat: Stat, metric: fn(&IntervalCsv) -> f64| {
+        let mut by_t: Vec<(f64, Vec<f64>)> = Vec::new();
+        for iv in ivs.iter().filter(|iv| iv.point == pt) {
+            let y = metric(iv);
+            match by_t.iter_mut().find(|(t, _)| *t == iv.start_s.0) {
+                Some((_, ys)) => ys.push(y),
+                None => by_t.push((iv.start_s.0, vec![y])),
+            }
+        }
+        let points = by_t
+            .into_iter()
+            .filter_map(|(x, ys)| {
+                let ys: Vec<f64> = ys.into_iter().filter(|y| y.is_finite()).collect();
+                if ys.is_empty() {
+                    return None;
+                }
+                // No error bars: over a few replications of 100 ms intervals they would hide
+                // the lines; the spread is in intervals.csv.
+                let y = ys.iter().sum::<f64>() / ys.len() as f64;
+                Some(Pt {
+                    x,
+                    y,
+                    ci95: f64::NAN,
+                })
+            })
+            .collect();
+        Line {
+            series,
+            stat,
+            points,
+        }
+    };
+    let names: Vec<String> = points.iter().map(|&p| series_name(p, ivs, evs)).collect();
+    let marks = |lines: &[Line]| -> Vec<Mark> {
+        let mut out = Vec::new();
+        for (series, &pt) in points.iter().enumerate() {
+            let first = lines.iter().find(|l| l.series == series);
+            for e in evs.iter().filter(|e| e.point == pt && e.replication == 0) {
+                // On the line, at the interval where the event begins.
+                let y = first
+                    .and_then(|l| l.points.iter().rev().find(|p| p.x <= e.at_s.0 + 1e-9))
+                    .map_or(f64::NAN, |p| p.y);
+                if y.is_finite() {
+                    out.push(Mark {
+                        series,
+                        x: e.at_s.0,
+                        y,
+                    });
+                }
+            }
+        }
+        out
+    };
+    let plot = |what: &str, y_title: &str, lines: Vec<Line>| {
+        let m = marks(&lines);
+        LinePlot {
+            caption: Caption {
+                title: format!("{what} — {}", about.title),
+                notes: about.notes.clone(),
+            },
+            x_title: if reps > 1 {
+                format!(
+                    "simulated time (s), warm-up included; each line the mean of {reps} replications"
+                )
+            } else {
+                "simulated time (s), warm-up included".into()
+            },
+            log_x: false,
+            y_title: y_title.into(),
+            series: names.clone(),
+            series_heading: "timeline".into(),
+            lines,
+            references: Vec::new(),
+            marks: (m, "an event begins".into()),
+            ci_label: String::new(),
+            y_max: None,
+        }
+    };
+    let throughput = plot(
+        "Reads per second over time",
+        "reads completed per second",
+        (0..points.len())
+            .map(|s| line(s, points[s], Stat::Mean, |iv| iv.reads_per_s.0))
+            .collect(),
+    );
+    let latency = plot(
+        "Read latency over time",
+        "read latency (ms)",
+        (0..points.len())
+            .flat_map(|s| {
+                [
+                    line(s, points[s], Stat::Mean, |iv| iv.read_mean_ms.0),
+                    line(s, points[s], Stat::P99, |iv| iv.read_p99_ms.0),
+                ]
+            })
+            .collect(),
+    );
+    vec![
+        ("timeline-throughput", throughput),
+        ("timeline-latency", latency),
+    ]
 }
 
 #[cfg(test)]

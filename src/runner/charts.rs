@@ -107,6 +107,7 @@ pub fn write_experiment(
     p: &Sweep,
     rows: &[RunRow],
     summary: &[SummaryRow],
+    timeline: Vec<(&str, crate::report::charts::LinePlot)>,
 ) -> Result<(), Error> {
     let mut figures = Vec::new();
     for (stem, plot) in experiment_plots(p, rows) {
@@ -114,6 +115,12 @@ pub fn write_experiment(
     }
     // The line charts first: the breakdown explains them.
     figures.rotate_left(1);
+    // The timeline charts before them all: a timeline is what such an experiment is about.
+    let mut over_time = Vec::new();
+    for (stem, plot) in timeline {
+        over_time.push(write_plot(out, stem, &Plot::Lines(plot))?);
+    }
+    figures.splice(0..0, over_time);
     let mut facts = vec![
         ("experiment".to_string(), p.name.clone()),
         ("model".to_string(), p.model_file.clone()),

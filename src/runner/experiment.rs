@@ -152,22 +152,9 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     let events = fresh.iter().map(|r| r.events).sum();
     rows.extend(fresh);
     rows.sort_by_key(key);
-    finish(&mut out, &p, &rows, o.shard)?;
-    if over_time {
-        // `todo` is in (point, replication) order, and so are the runs' intervals and events.
-        let template = IntervalCsv {
-            axes: p.template.axes.clone(),
-            ..IntervalCsv::default()
-        };
-        out.write("intervals.csv", &table::csv(&template, &intervals))?;
-        if p.jobs.iter().any(|j| !j.workload.timeline.is_empty()) {
-            let template = EventCsv {
-                axes: p.template.axes.clone(),
-                ..EventCsv::default()
-            };
-            out.write("events.csv", &table::csv(&template, &event_rows))?;
-        }
-    }
+    // `todo` is in (point, replication) order, and so are the runs' intervals and events.
+    let over_time = over_time.then_some((&intervals[..], &event_rows[..]));
+    finish(&mut out, &p, &rows, o.shard, over_time)?;
     let dir = out.path().to_path_buf();
     out.publish(&WORKING_FILES)?;
     Ok(Written {

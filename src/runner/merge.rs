@@ -91,7 +91,7 @@ pub fn merge_shards(
     }
     rows.sort_by_key(key);
     check_complete(&p, &rows, &slices)?;
-    finish(&mut out, &p, &rows, None)?;
+    finish(&mut out, &p, &rows, None, None)?;
     let dir = out.path().to_path_buf();
     out.publish(&[])?;
     Ok(Written {

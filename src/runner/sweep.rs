@@ -11,6 +11,7 @@ use crate::engine::rng::mix_seed;
 use crate::error::Error;
 use crate::model::{self, RunOptions};
 use crate::report::experiment::{self as results, RunRow, SummaryRow};
+use crate::report::timeline::{EventCsv, IntervalCsv};
 use crate::report::{table, tidy};
 
 use super::files;
@@ -209,12 +210,15 @@ pub(super) fn key(row: &RunRow) -> (usize, usize) {
 }
 
 /// Everything after the runs, from the sorted rows alone: `results.csv`, `summary.csv`,
-/// `run.toml`, the charts and `index.html`, staged in `out`.
+/// `run.toml`, the charts and `index.html`, staged in `out`; with `over_time` (a run's
+/// intervals and events, which are not journaled), `intervals.csv`, `events.csv` and the
+/// timeline charts too.
 pub(super) fn finish(
     out: &mut OutputDir,
     p: &Sweep,
     rows: &[RunRow],
     shard: Option<(usize, usize)>,
+    over_time: Option<(&[IntervalCsv], &[EventCsv])>,
 ) -> Result<(), Error> {
     out.write("results.csv", &table::csv(&p.template, rows))?;
     let (stages, utilization) = (tidy::stage_rows(rows), tidy::utilization_rows(rows));
@@ -252,6 +256,23 @@ pub(super) fn finish(
     )
     .map_err(Error::Internal)?;
     out.write("run.toml", text.as_bytes())?;
+    let mut timeline_plots = Vec::new();
+    if let Some((intervals, events)) = over_time {
+        let template = IntervalCsv {
+            axes: p.template.axes.clone(),
+            ..IntervalCsv::default()
+        };
+        out.write("intervals.csv", &table::csv(&template, intervals))?;
+        if p.jobs.iter().any(|j| !j.workload.timeline.is_empty()) {
+            let template = EventCsv {
+                axes: p.template.axes.clone(),
+                ..EventCsv::default()
+            };
+            out.write("events.csv", &table::csv(&template, events))?;
+        }
+        let about = super::charts::experiment_caption(p);
+        timeline_plots = crate::report::timeline::timeline_plots(&about, intervals, events);
+    }
     // Last, so that its page links every file of the output.
-    super::charts::write_experiment(out, p, rows, &summary)
+    super::charts::write_experiment(out, p, rows, &summary, timeline_plots)
 }

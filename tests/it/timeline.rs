@@ -73,6 +73,20 @@ fn a_write_rate_step_starts_and_stops_puts_at_its_times() {
         ["write_rate to 2000/s", "write_rate to 0/s"],
         "{events}"
     );
+    // The timeline charts, and the page that links them with both tables.
+    for f in ["timeline-throughput", "timeline-latency"] {
+        let svg = std::fs::read_to_string(out.join(format!("{f}.svg"))).unwrap();
+        assert!(svg.contains("an event begins"), "{f}");
+        assert!(
+            svg.contains("write_rate to 2000/s, then write_rate to 0/s"),
+            "{f}"
+        );
+        assert!(out.join(format!("{f}.png")).is_file());
+    }
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for f in ["intervals.csv", "events.csv", "timeline-throughput.svg"] {
+        assert!(page.contains(f), "index.html links {f}");
+    }
 }
 
 /// Recording intervals, and a step that comes after the run's end, change nothing the run
