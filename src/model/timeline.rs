@@ -281,7 +281,8 @@ pub struct IntervalRow {
 }
 
 impl IntervalRow {
-    fn empty(start_s: f64, span_s: f64) -> IntervalRow {
+    /// An interval in which nothing completed.
+    pub fn empty(start_s: f64, span_s: f64) -> IntervalRow {
         IntervalRow {
             start_s,
             span_s,

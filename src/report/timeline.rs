@@ -531,18 +531,9 @@ mod tests {
 
     fn iv(start_s: f64, reads: u64, timed_out: u64) -> IntervalRow {
         IntervalRow {
-            start_s,
-            span_s: 0.1,
             reads,
-            reads_failed: 0,
             reads_timed_out: timed_out,
-            writes_timed_out: 0,
-            read_mean_ns: None,
-            read_p50_ns: None,
-            read_p99_ns: None,
-            read_max_ns: None,
-            writes: 0,
-            write_mean_ns: None,
+            ..IntervalRow::empty(start_s, 0.1)
         }
     }
 

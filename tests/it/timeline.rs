@@ -217,7 +217,11 @@ mod scripted {
 
     /// Reads at 0, 10 and 40 ms to `member` while `paused` stops for 5–25 ms: their latencies.
     fn reads_during_a_pause(c: Consistency, member: u8, paused: u8) -> Vec<f64> {
-        let r = run_pause(c, member, paused, None);
+        latencies(&run_pause(c, member, paused, None))
+    }
+
+    /// The latencies of a run's recorded requests, in issue order (all three must have ended).
+    fn latencies(r: &etcdsim::model::RunResult) -> Vec<f64> {
         let mut recs = r.records.clone();
         recs.sort_by_key(|x| x.seq);
         assert_eq!(recs.len(), 3);
@@ -226,10 +230,11 @@ mod scripted {
             .collect()
     }
 
-    fn run_pause(
+    /// Reads at 0, 10 and 40 ms to `member`, under `timeline`, with a deadline of `timeout_ms`.
+    fn three_reads(
         c: Consistency,
         member: u8,
-        paused: u8,
+        timeline: Vec<Step>,
         timeout_ms: Option<u64>,
     ) -> etcdsim::model::RunResult {
         let p = zero_cost(3, 200.0, "");
@@ -242,8 +247,21 @@ mod scripted {
             },
             3,
         );
+        w.timeline = timeline;
+        w.request_timeout = timeout_ms.map(|ms| SimDuration(ms * MS));
+        let r = run(&p, &w, 1);
+        println!("{c:?} on member{member}: {:?}", r.records);
+        r
+    }
+
+    fn run_pause(
+        c: Consistency,
+        member: u8,
+        paused: u8,
+        timeout_ms: Option<u64>,
+    ) -> etcdsim::model::RunResult {
         let at = |ms: u64| SimDuration(ms * MS);
-        w.timeline = vec![
+        let timeline = vec![
             Step {
                 at: at(5),
                 change: Change::Pause(MemberId(paused)),
@@ -253,13 +271,7 @@ mod scripted {
                 change: Change::Resume(MemberId(paused)),
             },
         ];
-        w.request_timeout = timeout_ms.map(|ms| SimDuration(ms * MS));
-        let r = run(&p, &w, 1);
-        println!(
-            "{c:?} on member{member}, member{paused} paused: {:?}",
-            r.records
-        );
-        r
+        three_reads(c, member, timeline, timeout_ms)
     }
 
     /// With a 5 ms deadline, the read sent at 10 ms to the paused follower fails at 15 ms: its
@@ -319,27 +331,11 @@ mod scripted {
 
     /// Reads at 0, 10 and 40 ms to `member` while `defragged` defragments from 5 ms for 20 ms.
     fn reads_during_a_defrag(c: Consistency, member: u8, defragged: u8) -> Vec<f64> {
-        let p = zero_cost(3, 200.0, "");
-        let mut w = workload(
-            c,
-            vec![member],
-            Arrivals::Scripted {
-                at_ns: vec![0, 10 * MS, 40 * MS],
-                puts: vec![false; 3],
-            },
-            3,
-        );
-        w.timeline = vec![Step {
+        let timeline = vec![Step {
             at: SimDuration(5 * MS),
             change: Change::Defrag(MemberId(defragged), SimDuration(20 * MS)),
         }];
-        let r = run(&p, &w, 1);
-        let mut recs = r.records.clone();
-        recs.sort_by_key(|x| x.seq);
-        assert_eq!(recs.len(), 3);
-        recs.iter()
-            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
-            .collect()
+        latencies(&three_reads(c, member, timeline, None))
     }
 
     /// A defragmentation holds the member's read transaction lock: a read on it, serializable
