@@ -62,7 +62,6 @@ use net::Network;
 use replication::Log;
 use request::Req;
 use request::proxy::ProxyCache;
-use timeline::{Change, Stream};
 
 /// The etcd cluster model.
 pub struct EtcdModel {

@@ -453,10 +453,49 @@ pub struct Workload {
     /// The range of an expensive read.
     pub expensive_range: RangeOp,
     /// Scripted steps in the background streams' rates, in time order.
-    pub timeline: Vec<crate::model::timeline::Step>,
+    pub timeline: Vec<Step>,
     /// clientv3 calls carry this deadline (`context.WithTimeout`; none: `context.Background()`,
     /// as etcd's benchmark tool).
     pub request_timeout: Option<crate::engine::SimDuration>,
     /// Record completions in intervals of this width (none: not at all).
     pub interval: Option<crate::engine::SimDuration>,
+}
+
+// Scripted steps of a timeline (`timeline.rs` runs them).
+
+/// A background stream whose rate a timeline can set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Background puts (`workload.write_rate`).
+    Writes = 0,
+    /// Expensive reads (`workload.expensive_rate`).
+    Expensive = 1,
+}
+
+/// One scripted step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Step {
+    /// Simulated time from the start of the run (warm-up included).
+    pub at: crate::engine::SimDuration,
+    /// What happens then.
+    pub change: Change,
+}
+
+/// What a step does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Change {
+    /// From then on, `stream` arrives at `rate` per second (0 stops it).
+    Rate {
+        /// The stream whose rate changes.
+        stream: Stream,
+        /// Its new rate.
+        rate: f64,
+    },
+    /// The member's process stops (SIGSTOP).
+    Pause(MemberId),
+    /// The member's process goes on (SIGCONT).
+    Resume(MemberId),
+    /// The member defragments its backend for the given time once it holds the locks
+    /// (`etcdctl defrag`, see [`super::timeline::Defrag`]).
+    Defrag(MemberId, crate::engine::SimDuration),
 }

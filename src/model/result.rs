@@ -325,8 +325,8 @@ pub struct RunResult {
     /// Apply batches, fsyncs and backend commits while tracing (the first N of each member).
     pub activities: Vec<Activity>,
     /// Completions by interval, if the workload asked for them (empty otherwise).
-    pub intervals: Vec<super::timeline::IntervalRow>,
-    /// Completions after the last interval recorded ([`super::timeline::MAX_INTERVALS`]).
+    pub intervals: Vec<IntervalRow>,
+    /// Completions after the last interval recorded (`timeline.rs`'s `MAX_INTERVALS`).
     pub intervals_beyond: u64,
 }
 
@@ -343,6 +343,73 @@ impl RunResult {
             &self.reads
         } else {
             &self.writes
+        }
+    }
+}
+
+/// What one interval of a run saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntervalRow {
+    /// Its start, in simulated seconds from the start of the run.
+    pub start_s: f64,
+    /// Its length (the width, or less for the last one).
+    pub span_s: f64,
+    /// Reads (and expensive reads) that completed in it.
+    pub reads: u64,
+    /// Reads that failed in it (not counting timeouts).
+    pub reads_failed: u64,
+    /// Reads whose client's deadline passed in it.
+    pub reads_timed_out: u64,
+    /// Puts whose client's deadline passed in it.
+    pub writes_timed_out: u64,
+    /// Their mean latency (none: no read completed).
+    pub read_mean_ns: Option<f64>,
+    /// Their median.
+    pub read_p50_ns: Option<u64>,
+    /// Their 99th percentile.
+    pub read_p99_ns: Option<u64>,
+    /// The longest (a stall shows here first: a few reads held for seconds are under 1%).
+    pub read_max_ns: Option<u64>,
+    /// Puts that completed in it.
+    pub writes: u64,
+    /// Their mean latency.
+    pub write_mean_ns: Option<f64>,
+}
+
+impl IntervalRow {
+    /// An interval in which nothing completed.
+    pub fn empty(start_s: f64, span_s: f64) -> IntervalRow {
+        IntervalRow {
+            start_s,
+            span_s,
+            reads: 0,
+            reads_failed: 0,
+            reads_timed_out: 0,
+            writes_timed_out: 0,
+            read_mean_ns: None,
+            read_p50_ns: None,
+            read_p99_ns: None,
+            read_max_ns: None,
+            writes: 0,
+            write_mean_ns: None,
+        }
+    }
+
+    /// Reads per second over the interval.
+    pub fn read_rate(&self) -> f64 {
+        if self.span_s > 0.0 {
+            self.reads as f64 / self.span_s
+        } else {
+            0.0
+        }
+    }
+
+    /// Puts per second over the interval.
+    pub fn write_rate(&self) -> f64 {
+        if self.span_s > 0.0 {
+            self.writes as f64 / self.span_s
+        } else {
+            0.0
         }
     }
 }

@@ -24,45 +24,9 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;
 
-use super::ids::MemberId;
+pub use super::params::{Change, Step, Stream};
+pub use super::result::IntervalRow;
 use super::result::OpKind;
-
-/// A background stream whose rate a timeline can set.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stream {
-    /// Background puts (`workload.write_rate`).
-    Writes = 0,
-    /// Expensive reads (`workload.expensive_rate`).
-    Expensive = 1,
-}
-
-/// One scripted step.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Step {
-    /// Simulated time from the start of the run (warm-up included).
-    pub at: SimDuration,
-    /// What happens then.
-    pub change: Change,
-}
-
-/// What a step does.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Change {
-    /// From then on, `stream` arrives at `rate` per second (0 stops it).
-    Rate {
-        /// The stream whose rate changes.
-        stream: Stream,
-        /// Its new rate.
-        rate: f64,
-    },
-    /// The member's process stops (SIGSTOP).
-    Pause(MemberId),
-    /// The member's process goes on (SIGCONT).
-    Resume(MemberId),
-    /// The member defragments its backend for the given time once it holds the locks
-    /// (`etcdctl defrag`, see [`Defrag`]).
-    Defrag(MemberId, SimDuration),
-}
 
 /// Where a member's defragmentation is. etcd 3.4's `backend.defrag` (`mvcc/backend/backend.go`)
 /// takes the batch transaction's mutex, then the read transaction's lock exclusively, and
@@ -248,73 +212,6 @@ impl Intervals {
             rows.push(row);
         }
         (rows, self.beyond)
-    }
-}
-
-/// What one interval of a run saw.
-#[derive(Debug, Clone, PartialEq)]
-pub struct IntervalRow {
-    /// Its start, in simulated seconds from the start of the run.
-    pub start_s: f64,
-    /// Its length (the width, or less for the last one).
-    pub span_s: f64,
-    /// Reads (and expensive reads) that completed in it.
-    pub reads: u64,
-    /// Reads that failed in it (not counting timeouts).
-    pub reads_failed: u64,
-    /// Reads whose client's deadline passed in it.
-    pub reads_timed_out: u64,
-    /// Puts whose client's deadline passed in it.
-    pub writes_timed_out: u64,
-    /// Their mean latency (none: no read completed).
-    pub read_mean_ns: Option<f64>,
-    /// Their median.
-    pub read_p50_ns: Option<u64>,
-    /// Their 99th percentile.
-    pub read_p99_ns: Option<u64>,
-    /// The longest (a stall shows here first: a few reads held for seconds are under 1%).
-    pub read_max_ns: Option<u64>,
-    /// Puts that completed in it.
-    pub writes: u64,
-    /// Their mean latency.
-    pub write_mean_ns: Option<f64>,
-}
-
-impl IntervalRow {
-    /// An interval in which nothing completed.
-    pub fn empty(start_s: f64, span_s: f64) -> IntervalRow {
-        IntervalRow {
-            start_s,
-            span_s,
-            reads: 0,
-            reads_failed: 0,
-            reads_timed_out: 0,
-            writes_timed_out: 0,
-            read_mean_ns: None,
-            read_p50_ns: None,
-            read_p99_ns: None,
-            read_max_ns: None,
-            writes: 0,
-            write_mean_ns: None,
-        }
-    }
-
-    /// Reads per second over the interval.
-    pub fn read_rate(&self) -> f64 {
-        if self.span_s > 0.0 {
-            self.reads as f64 / self.span_s
-        } else {
-            0.0
-        }
-    }
-
-    /// Puts per second over the interval.
-    pub fn write_rate(&self) -> f64 {
-        if self.span_s > 0.0 {
-            self.writes as f64 / self.span_s
-        } else {
-            0.0
-        }
     }
 }
 

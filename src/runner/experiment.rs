@@ -30,8 +30,9 @@ use super::console::{note, note_inline};
 use super::files;
 use super::interrupt;
 use super::output_dir::{OutputDir, WORKING_FILES};
+use super::outputs::finish;
 use super::rows;
-use super::sweep::{Sweep, Written, finish, key, output_dir, prepare};
+use super::sweep::{Sweep, Written, key, output_dir, prepare};
 
 /// Options of one experiment run.
 #[derive(Debug, Clone, Default)]

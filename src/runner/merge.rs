@@ -13,8 +13,9 @@ use crate::report::experiment::RunRow;
 use super::console::note;
 use super::files;
 use super::output_dir::OutputDir;
+use super::outputs::finish;
 use super::rows::{self, Seen};
-use super::sweep::{self, Sweep, Written, finish, key};
+use super::sweep::{self, Sweep, Written, key};
 
 /// `etcdsim merge`: joins the shards' folders and says what it wrote.
 pub fn merge(

@@ -12,6 +12,7 @@ pub mod files;
 pub mod interrupt;
 pub mod merge;
 pub mod output_dir;
+pub mod outputs;
 pub mod plan;
 pub mod rows;
 pub mod sweep;
