@@ -38,6 +38,7 @@ impl CalibrateArgs {
                 check: self.check,
                 max_evals: self.max_evals,
                 limits: self.caps.limits(),
+                command_line: super::benchmark::pasted_workload,
             },
             &mut std::io::stdout().lock(),
         )
