@@ -12,7 +12,8 @@ use super::caps::CapArgs;
 /// Arguments of `etcdsim calibrate`.
 #[derive(Args, Debug, Clone)]
 pub struct CalibrateArgs {
-    /// The calibration file (TOML): model, reference CSV, free parameters with bounds.
+    /// The calibration file (TOML): model, reference CSV and/or etcd benchmark outputs, free
+    /// parameters with bounds.
     pub file: PathBuf,
     /// Write the fitted model here (default: `output/calibrate/<model file name>`). Comments
     /// and layout of the model file are kept; only the fitted values change.

@@ -35,7 +35,8 @@ use super::{files, interrupt};
 /// How to calibrate.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The calibration file (TOML): model, reference CSV, free parameters with bounds.
+    /// The calibration file (TOML): model, reference CSV and/or etcd benchmark outputs, free
+    /// parameters with bounds.
     pub file: PathBuf,
     /// Write the fitted model here (default: `output/calibrate/<model file name>`). Comments
     /// and layout of the model file are kept; only the fitted values change.
