@@ -134,3 +134,56 @@ fn bad_benchmark_outputs_are_refused_naming_the_file_the_line_and_the_rule() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("named twice"), "{stderr}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 500, ..Default::default() })]
+
+    /// A benchmark output with one word of one line replaced, one line dropped or the file
+    /// cut short is read or refused naming the file, never a panic.
+    #[test]
+    fn mutated_benchmark_outputs_fail_clearly_or_read(
+        line in 0usize..64,
+        word in 0usize..16,
+        value in proptest::prop_oneof![
+            proptest::prelude::Just(String::new()),
+            proptest::prelude::Just("-1".to_string()),
+            proptest::prelude::Just("1e400".to_string()),
+            proptest::prelude::Just("NaN".to_string()),
+            proptest::prelude::Just("'".to_string()),
+            proptest::prelude::Just("\\".to_string()),
+            proptest::prelude::Just("Summary:".to_string()),
+            proptest::prelude::Just("--clients=0".to_string()),
+            proptest::prelude::Just("--help".to_string()),
+            "[ -~]{0,12}",
+        ],
+        cut in 0usize..3000,
+        how in 0usize..3,
+    ) {
+        let good = std::fs::read_to_string(format!("{ROOT}/experiments/calibrate/runs/range-l-1000.txt")).unwrap();
+        let mut lines: Vec<String> = good.lines().map(String::from).collect();
+        let at = line % lines.len();
+        let text = match how {
+            0 => {
+                let mut words: Vec<String> = lines[at].split(' ').map(String::from).collect();
+                let w = word % words.len();
+                words[w] = value;
+                lines[at] = words.join(" ");
+                lines.join("\n")
+            }
+            1 => {
+                lines.remove(at);
+                lines.join("\n")
+            }
+            _ => good.chars().take(cut).collect(),
+        };
+        if let Err(e) = etcdsim::config::benchmark_output::reference_row(
+            "runs/mutated.txt",
+            &text,
+            "runs/mutated.txt",
+            etcdsim::cli::benchmark::pasted_workload,
+        ) {
+            let e = e.to_string();
+            proptest::prop_assert!(e.starts_with("runs/mutated.txt"), "{}", e);
+        }
+    }
+}
