@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::limits::flag_name;
 use crate::config::workload::WorkloadSpec;
@@ -92,6 +92,57 @@ pub struct BenchmarkArgs {
     pub caps: CapArgs,
     #[command(subcommand)]
     pub op: BenchOp,
+}
+
+/// A command line of etcd's real `benchmark` tool, as pasted into a calibration's benchmark
+/// output file: the same flags as `etcdsim benchmark` (without `--format`).
+#[derive(Parser, Debug)]
+#[command(
+    name = "benchmark",
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+struct Pasted {
+    #[command(flatten)]
+    bench: BenchmarkArgs,
+}
+
+/// The workload of a pasted `benchmark` command line (its words, the program first), parsed by
+/// the clap definitions of `etcdsim benchmark`; an error is one line (the flag clap refused,
+/// the operation not simulated, a flag that is etcdsim's own and belongs in the calibration
+/// file). This is the calibration's [`crate::config::benchmark_output::CommandLine`].
+pub fn pasted_workload(words: &[String]) -> Result<WorkloadSpec, String> {
+    let p = Pasted::try_parse_from(words).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or("").trim();
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        format!("{first} (as `etcdsim benchmark` reads it)")
+    })?;
+    let b = &p.bench;
+    b.simulated_op()?;
+    let own = [
+        (
+            b.model.is_some(),
+            "--model (the calibration file's `model`)",
+        ),
+        (
+            !b.set.is_empty(),
+            "--set (the calibration's `params` move the model)",
+        ),
+        (b.seed != 1, "--seed (the calibration file's `seed`)"),
+        (
+            b.caps.max_events.is_some()
+                || b.caps.max_sim_time.is_some()
+                || b.caps.max_in_flight.is_some(),
+            "--max-events, --max-sim-time, --max-in-flight (the calibration file's `[limits]`)",
+        ),
+    ];
+    if let Some((_, flag)) = own.iter().find(|o| o.0) {
+        return Err(format!(
+            "{flag} is etcdsim's, not etcd's: a benchmark output holds the command etcd's benchmark ran"
+        ));
+    }
+    Ok(b.spec())
 }
 
 /// `etcdsim benchmark`: the benchmark's flags plus the report's format.
@@ -284,14 +335,20 @@ impl BenchmarkArgs {
         given.iter().filter(|g| g.0).map(|g| g.1).collect()
     }
 
-    /// The runner's options for these flags.
-    pub fn options(&self) -> Result<BenchOptions, Error> {
-        if let BenchOp::Other(args) = &self.op {
-            return Err(Error::Usage(format!(
+    /// Refuses an operation etcdsim does not simulate, in one line naming what it does.
+    fn simulated_op(&self) -> Result<(), String> {
+        match &self.op {
+            BenchOp::Other(args) => Err(format!(
                 "`{}` is not simulated: etcdsim simulates etcd's benchmark `range` and `put` (not txn-put, txn-mixed, watch, watch-get, watch-latency, lease-keepalive, stm or mvcc)",
                 args.first().map_or("", String::as_str)
-            )));
+            )),
+            _ => Ok(()),
         }
+    }
+
+    /// The runner's options for these flags.
+    pub fn options(&self) -> Result<BenchOptions, Error> {
+        self.simulated_op().map_err(Error::Usage)?;
         let ignored = self.without_effect();
         if !ignored.is_empty() {
             crate::runner::console::note(format!(

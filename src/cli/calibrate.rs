@@ -12,7 +12,8 @@ use super::caps::CapArgs;
 /// Arguments of `etcdsim calibrate`.
 #[derive(Args, Debug, Clone)]
 pub struct CalibrateArgs {
-    /// The calibration file (TOML): model, reference CSV, free parameters with bounds.
+    /// The calibration file (TOML): model, reference CSV and/or etcd benchmark outputs, free
+    /// parameters with bounds.
     pub file: PathBuf,
     /// Write the fitted model here (default: `output/calibrate/<model file name>`). Comments
     /// and layout of the model file are kept; only the fitted values change.
@@ -38,6 +39,7 @@ impl CalibrateArgs {
                 check: self.check,
                 max_evals: self.max_evals,
                 limits: self.caps.limits(),
+                command_line: super::benchmark::pasted_workload,
             },
             &mut std::io::stdout().lock(),
         )

@@ -55,7 +55,8 @@ enum Command {
     /// Compare two output folders of the same grid (their summary.csv), point by point: B − A
     /// of throughput and latency with 95% half widths; `--csv FILE` writes them too.
     Compare(compare::CompareArgs),
-    /// Fit a model's component costs to measured benchmark runs (a reference CSV): a
+    /// Fit a model's component costs to measured benchmark runs (a reference CSV, or files of
+    /// etcd benchmark output: the command line, then its report): a
     /// Nelder–Mead search over the parameters a calibration file frees, within their bounds.
     /// Prints each row measured against predicted, and writes the fitted model.
     /// `etcdsim calibrate experiments/calibrate/gce-8vcpu-ssd.toml --check` only compares.

@@ -33,6 +33,7 @@ impl ValidationArgs {
             machine: self.machine.clone(),
             out: self.out.clone(),
             reps: self.reps,
+            command_line: super::benchmark::pasted_workload,
         })
     }
 }

@@ -6,9 +6,15 @@
 //! members,leader,target,…`, `harness/README.md`), whose rows also say the cluster (members,
 //! GOMAXPROCS), the workload in full and the CPU each process used per request.
 //!
+//! Rows can also come from files holding what etcd's real `benchmark` tool printed, its
+//! command line first (`benchmark_outputs`, parsed by [`super::benchmark_output`]); each is a
+//! row labelled by its path as the calibration file gives it. A file names a reference CSV,
+//! benchmark outputs, or both.
+//!
 //! ```toml
 //! model = "../../models/gce-8vcpu-ssd.toml"       # paths are from this file's folder
 //! reference = "../reference/etcd-io-v3.4-performance.csv"
+//! benchmark_outputs = ["runs/l1000.txt"]           # `benchmark …` then its report
 //! seed = 1
 //! max_evals = 120
 //! latency_weight = 1.0        # weight of the latency errors against the throughput errors
@@ -33,8 +39,15 @@ pub struct CalibrationFile {
     /// model built into etcdsim (whose source is `models/gce-8vcpu-ssd.toml`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// The reference CSV, relative to the calibration file's folder.
-    pub reference: String,
+    /// The reference CSV, relative to the calibration file's folder (absent: the rows are
+    /// the `benchmark_outputs` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Files holding the output of etcd's real `benchmark` tool (its command line, then its
+    /// report), relative to the calibration file's folder: a reference row each, labelled by
+    /// the path as given here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benchmark_outputs: Vec<String>,
     /// The seed of every evaluation (common random numbers: the same for every candidate).
     #[serde(default = "one")]
     pub seed: u64,
@@ -182,6 +195,29 @@ pub fn parse(file: &str, text: &str) -> Result<CalibrationFile, ConfigError> {
 }
 
 impl CalibrationFile {
+    /// Checks that the file names some rows: a reference CSV, benchmark outputs, or both.
+    pub fn check_rows(&self, file: &str) -> Result<(), ConfigError> {
+        if self.reference.is_none() && self.benchmark_outputs.is_empty() {
+            return Err(ConfigError::invalid(
+                file,
+                "reference",
+                "name the measured rows: a reference CSV (reference = \"../reference/x.csv\"), files of etcd benchmark output (benchmark_outputs = [\"runs/l1000.txt\"]), or both",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The reference CSV, for what needs one (`etcdsim validation`).
+    pub fn reference_csv(&self, file: &str) -> Result<&str, ConfigError> {
+        self.reference.as_deref().ok_or_else(|| {
+            ConfigError::invalid(
+                file,
+                "reference",
+                "validation needs a reference CSV (reference = \"../reference/x.csv\")",
+            )
+        })
+    }
+
     /// The free parameters, checked: bounds finite, ordered, positive on a log scale.
     pub fn free_params(&self, file: &str) -> Result<Vec<FreeParam>, ConfigError> {
         if self.params.is_empty() {

@@ -6,6 +6,7 @@
 //! each raw struct is validated into the model's parameter types. Every error names the file,
 //! the key and the rule it broke (and the line, where TOML gives one).
 
+pub mod benchmark_output;
 pub mod calibration;
 pub mod dist;
 pub mod experiment;

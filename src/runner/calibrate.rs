@@ -16,6 +16,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::ConfigError;
+use crate::config::benchmark_output::{self, CommandLine};
 use crate::config::calibration::{
     CalibrationFile, CpuPerRequest, FreeParam, ReferenceRow, Start, fitted_model, overrides,
     parse_reference,
@@ -34,7 +35,8 @@ use super::{files, interrupt};
 /// How to calibrate.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The calibration file (TOML): model, reference CSV, free parameters with bounds.
+    /// The calibration file (TOML): model, reference CSV and/or etcd benchmark outputs, free
+    /// parameters with bounds.
     pub file: PathBuf,
     /// Write the fitted model here (default: `output/calibrate/<model file name>`). Comments
     /// and layout of the model file are kept; only the fitted values change.
@@ -45,6 +47,9 @@ pub struct Options {
     pub max_evals: Option<usize>,
     /// Caps from the command line, over the file's `[limits]`.
     pub limits: Limits,
+    /// How a pasted `benchmark` command line (in a file `benchmark_outputs` names) becomes a
+    /// workload: the clap definitions of `etcdsim benchmark`, which live above the runner.
+    pub command_line: CommandLine,
 }
 
 /// Simulates every row that can be simulated with `model` plus `overrides` (plus the row's
@@ -172,21 +177,22 @@ pub struct Loaded {
     pub run: RunOptions,
 }
 
-/// Loads a calibration file with its model and reference.
-pub fn load(path: &Path) -> Result<Loaded, Error> {
-    load_capped(path, &Limits::default())
+/// Loads a calibration file with its model and reference rows; `command_line` parses the
+/// command lines of its benchmark outputs.
+pub fn load(path: &Path, command_line: CommandLine) -> Result<Loaded, Error> {
+    load_capped(path, &Limits::default(), command_line)
 }
 
 /// [`load`], with the command line's caps over the file's `[limits]`.
-pub fn load_capped(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
+pub fn load_capped(path: &Path, cli: &Limits, command_line: CommandLine) -> Result<Loaded, Error> {
     let file = path.display().to_string();
     let text = files::read_as(path, "the calibration file")?;
     let cal = crate::config::calibration::parse(&file, &text)?;
+    cal.check_rows(&file)?;
     let run = cal.limits.under(cli, &file)?;
     let free = cal.free_params(&file)?;
     let model_text = files::ModelText::named(path, "model", cal.model.as_deref())?;
-    let (ref_path, ref_text) = files::read_named(path, "reference", &cal.reference)?;
-    let rows = parse_reference(&ref_path.display().to_string(), &ref_text)?;
+    let rows = reference_rows(path, &cal, command_line)?;
     let model = model_text.source()?;
     let params = free
         .into_iter()
@@ -213,6 +219,38 @@ pub fn load_capped(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
         params,
         run,
     })
+}
+
+/// The rows of the reference CSV, then one per benchmark output file, in the file's order.
+fn reference_rows(
+    path: &Path,
+    cal: &CalibrationFile,
+    command_line: CommandLine,
+) -> Result<Vec<ReferenceRow>, Error> {
+    let mut rows = Vec::new();
+    if let Some(reference) = &cal.reference {
+        let (ref_path, ref_text) = files::read_named(path, "reference", reference)?;
+        rows = parse_reference(&ref_path.display().to_string(), &ref_text)?;
+    }
+    for named in &cal.benchmark_outputs {
+        let (out_path, out_text) = files::read_named(path, "benchmark_outputs", named)?;
+        let row = benchmark_output::reference_row(
+            &out_path.display().to_string(),
+            &out_text,
+            named,
+            command_line,
+        )?;
+        if rows.iter().any(|r| r.label == row.label) {
+            return Err(ConfigError::invalid(
+                &path.display().to_string(),
+                "benchmark_outputs",
+                format!("{named:?} is named twice (each file is one reference row, labelled by its path)"),
+            )
+            .into());
+        }
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 impl Loaded {
@@ -282,7 +320,7 @@ fn check_names(l: &Loaded, file: &str) -> Result<(), Error> {
 /// `etcdsim calibrate`, its tables on `out`. Ctrl-C stops it, writing nothing.
 pub fn calibrate(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
     interrupt::install("the fit stops, and nothing is written");
-    let mut l = load_capped(&a.file, &a.limits)?;
+    let mut l = load_capped(&a.file, &a.limits, a.command_line)?;
     l.run.stop = Some(interrupt::flag());
     let model_file = l.model_file.clone();
     check_names(&l, &a.file.display().to_string())?;

@@ -40,7 +40,11 @@ fn r18_every_default_model_is_the_reference_file() {
             &format!("\"{ROOT}/experiments/reference/"),
         );
     std::fs::write(d.join("cal.toml"), cal).unwrap();
-    let l = etcdsim::runner::calibrate::load(&d.join("cal.toml")).unwrap();
+    let l = etcdsim::runner::calibrate::load(
+        &d.join("cal.toml"),
+        etcdsim::cli::benchmark::pasted_workload,
+    )
+    .unwrap();
     assert_eq!(l.model.params().unwrap(), file);
     assert!(
         l.model_file.contains("built into etcdsim"),

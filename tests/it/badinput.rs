@@ -314,7 +314,11 @@ fn plan_case(text: String, what: String) -> Result<bool, String> {
 
 fn calibration_case(text: String, what: String) -> Result<bool, String> {
     let path = scratch_file("cal.toml", &text);
-    let l = match etcdsim::runner::calibrate::load_capped(&path, &CAPS) {
+    let l = match etcdsim::runner::calibrate::load_capped(
+        &path,
+        &CAPS,
+        etcdsim::cli::benchmark::pasted_workload,
+    ) {
         Ok(l) => l,
         Err(e) => return refusal(&e, "cal.toml", &what),
     };

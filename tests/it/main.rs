@@ -15,6 +15,7 @@ mod harness;
 mod json;
 mod mechanisms;
 mod outputs;
+mod pasted;
 mod plan;
 mod published;
 mod readpath;

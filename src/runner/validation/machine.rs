@@ -2,6 +2,7 @@
 //! by `harness/measure`: every row, the rows the fit used apart from the held-out ones, the
 //! ratios the course's claims rest on, the CPU per request beside the model's, and the misses.
 
+use crate::config::benchmark_output::CommandLine;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -100,10 +101,10 @@ fn within(f: &RowFit) -> bool {
 }
 
 /// Writes section 3 for the calibration file `path` (its model and the harness's CSV).
-pub fn section(o: &mut String, path: &Path) -> Result<(), Error> {
-    let l = crate::runner::calibrate::load(path)?;
-    let (ref_path, reference) =
-        super::super::files::read_named(path, "reference", &l.cal.reference)?;
+pub fn section(o: &mut String, path: &Path, command_line: CommandLine) -> Result<(), Error> {
+    let l = crate::runner::calibrate::load(path, command_line)?;
+    let reference_csv = l.cal.reference_csv(&path.display().to_string())?;
+    let (ref_path, reference) = super::super::files::read_named(path, "reference", reference_csv)?;
     let fits = l.evaluate(&[])?;
     let _ = writeln!(
         o,

@@ -22,6 +22,8 @@ pub struct Options {
     pub out: PathBuf,
     /// Replications of each queueing check.
     pub reps: u64,
+    /// How the calibration files' pasted `benchmark` command lines become workloads.
+    pub command_line: crate::config::benchmark_output::CommandLine,
 }
 
 /// Tolerances the reference model is held to (relative errors).
@@ -73,13 +75,14 @@ pub fn validation(a: &Options) -> Result<(), Error> {
         );
     }
     super::console::note("etcdsim: simulating the published rows…");
-    let l = super::calibrate::load(&a.calibration)?;
+    let l = super::calibrate::load(&a.calibration, a.command_line)?;
+    let reference_csv = l.cal.reference_csv(&a.calibration.display().to_string())?;
     let model_file = l.model_file.clone();
     let fits = l.evaluate(&[])?;
     let _ = writeln!(
         o,
         "\n## 2. The reference model against etcd's published benchmark\n\n`{model_file}` against `{}` (etcd.io's performance page: etcd 3.2.0, Go 1.8.3, three 8-vCPU GCE members and a 16-vCPU client). One set of component costs was fitted to all seven rows at once (`etcdsim calibrate {}`), none excluded: the client's, gRPC's, the transport goroutines', the read round's hops, apply's, the fsync, the Go runtime's wake-up and park costs, and the round trip, within the bounds in that file. Tolerances: throughput within {:.0}%, mean latency within {:.0}%. `tests/it/published.rs` asserts them for every row but the known misses below.\n",
-        super::files::resolve(&a.calibration, &l.cal.reference).display(),
+        super::files::resolve(&a.calibration, reference_csv).display(),
         a.calibration.display(),
         QPS_TOLERANCE * 100.0,
         LATENCY_TOLERANCE * 100.0
@@ -107,7 +110,7 @@ pub fn validation(a: &Options) -> Result<(), Error> {
         let _ = writeln!(o, "- none.");
     }
     super::console::note("etcdsim: simulating the real-etcd grid…");
-    machine::section(&mut o, &a.machine)?;
+    machine::section(&mut o, &a.machine, a.command_line)?;
     o.push_str(LIMITS);
     super::files::create_parent(&a.out)?;
     super::files::write_atomic(&a.out, o.as_bytes())?;
