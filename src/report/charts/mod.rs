@@ -119,9 +119,9 @@ impl Plot {
     }
 }
 
-/// A waterfall as SVG: `stages` are (name, mean ms, queueing?) in the order a request meets
-/// them; `title` may be long (it wraps).
-pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, String> {
+/// A waterfall: `stages` are (name, mean ms, queueing?) in the order a request meets them;
+/// `title` may be long (it wraps). Draw it with [`Plot::svg`] or [`Plot::png`].
+pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Plot {
     Plot::Waterfall(Waterfall {
         caption: Caption {
             title: title.to_string(),
@@ -129,5 +129,4 @@ pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, 
         },
         stages: stages.to_vec(),
     })
-    .svg()
 }
