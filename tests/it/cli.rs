@@ -323,11 +323,19 @@ fn r18_explain_writes_the_waterfall_as_png_byte_identical_across_runs() {
         "the PNG differs between runs"
     );
     let svg = std::fs::read_to_string(&svg).unwrap();
-    assert!(
-        svg.contains("--set network.rtt_us=1000"),
-        "the title drops the override"
-    );
     let doc = roxmltree::Document::parse(&svg).unwrap();
+    // The title wraps: its lines joined, it names the override.
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    let all = texts.join(" ");
+    assert!(
+        all.contains("--set network.rtt_us=1000"),
+        "the title drops the override: {all}"
+    );
     let attr = |k| {
         doc.root_element()
             .attribute(k)
