@@ -189,9 +189,14 @@ impl BenchmarkCmd {
 /// `etcdsim explain`: the benchmark's flags plus a waterfall chart.
 #[derive(Args, Debug, Clone)]
 pub struct ExplainArgs {
-    /// Also draw the stages as a waterfall into this SVG file.
-    #[arg(long, global = true)]
+    /// Also draw the stages as a waterfall into this SVG file (titled with the model and
+    /// every flag and --set given).
+    #[arg(long, global = true, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also draw the same waterfall into this PNG file (the same drawing code as --svg, with a
+    /// bundled font); --svg and --png may be given together.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub png: Option<PathBuf>,
     /// text: the stages with what etcd does in each; json: one JSON document for scripts
     /// (its fields: docs/json.md).
     #[arg(long, global = true, value_enum, default_value_t = FormatArg::Text)]
@@ -570,6 +575,7 @@ impl ExplainArgs {
                 ..self.bench.options()?
             },
             svg: self.svg.clone(),
+            png: self.png.clone(),
         };
         bench::explain(&o, &mut std::io::stdout().lock())
     }

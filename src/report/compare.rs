@@ -6,6 +6,9 @@
 
 use std::fmt::Write as _;
 
+use super::charts::style::series_color;
+use super::charts::{Caption, Change, ChangeMetric, ChangeRow, Changes, Plot, Stat};
+use super::experiment_charts::axis_name;
 use super::table::{Columns, Fixed, Row};
 
 /// The metrics compared, as `summary.csv` names them (without `_mean`).
@@ -225,4 +228,154 @@ pub fn text(names: (&str, &str), rows: &[CompareRow]) -> String {
         );
     }
     o
+}
+
+/// What one side of a comparison is, for the chart's caption: its folder, and what its
+/// `run.toml` says it ran.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Side {
+    /// The output folder as given.
+    pub folder: String,
+    /// The experiment's description, else its name; None without a readable `run.toml`.
+    pub what: Option<String>,
+    /// The model, the overrides every point shares, the replications and the base seed.
+    pub facts: Option<String>,
+}
+
+/// The metrics the chart draws for requests of kind `op`: (metric, legend name, statistic,
+/// series colour).
+fn charted(op: &str) -> [(String, String, Stat, usize); 3] {
+    [
+        (
+            format!("{op}_throughput_rps"),
+            format!("{op} throughput (mean)"),
+            Stat::Mean,
+            0,
+        ),
+        (
+            format!("{op}_latency_ms_mean"),
+            format!("{op} latency, mean"),
+            Stat::Mean,
+            1,
+        ),
+        (
+            format!("{op}_latency_ms_p99"),
+            format!("{op} latency, p99"),
+            Stat::P99,
+            1,
+        ),
+    ]
+}
+
+/// Points' labels: their axis values, without the axes every point shares (and without the
+/// `model.` prefix), "all points" when nothing is left.
+fn point_labels(points: &[&[(String, String)]]) -> Vec<String> {
+    let varies = |k: usize| points.iter().any(|p| p[k].1 != points[0][k].1);
+    points
+        .iter()
+        .map(|p| {
+            let kept: Vec<String> = (0..p.len())
+                .filter(|&k| points.len() == 1 || varies(k))
+                .map(|k| format!("{}={}", axis_name(&p[k].0), p[k].1))
+                .collect();
+            if kept.is_empty() {
+                "all points".into()
+            } else {
+                kept.join(", ")
+            }
+        })
+        .collect()
+}
+
+/// The chart of `rows`: per point, the relative change of throughput and of latency's mean
+/// and p99 from A to B, with 95% intervals (the difference's half width over A's mean). Reads
+/// when either side measured any, else writes.
+pub fn chart(sides: [&Side; 2], rows: &[CompareRow]) -> Plot {
+    let has = |op: &str| {
+        rows.iter().any(|r| {
+            r.metric == format!("{op}_throughput_rps") && r.a_mean.0.is_finite() && r.a_mean.0 > 0.0
+        })
+    };
+    let op = if has("read") || !has("write") {
+        "read"
+    } else {
+        "write"
+    };
+    let metrics = charted(op);
+    let mut points: Vec<usize> = rows.iter().map(|r| r.point).collect();
+    points.dedup();
+    let axes: Vec<&[(String, String)]> = points
+        .iter()
+        .filter_map(|p| rows.iter().find(|r| r.point == *p))
+        .map(|r| r.axes.as_slice())
+        .collect();
+    let labels = point_labels(&axes);
+    let mut any_ci = false;
+    let change_rows = points
+        .iter()
+        .zip(labels)
+        .map(|(p, label)| ChangeRow {
+            label,
+            changes: metrics
+                .iter()
+                .map(|(m, ..)| {
+                    let r = rows.iter().find(|r| r.point == *p && &r.metric == m);
+                    let c = r.map_or(
+                        Change {
+                            frac: f64::NAN,
+                            ci95: f64::NAN,
+                        },
+                        |r| Change {
+                            frac: r.delta_frac.0,
+                            ci95: r.delta_ci95_halfwidth.0 / r.a_mean.0.abs(),
+                        },
+                    );
+                    any_ci |= c.frac.is_finite() && c.ci95.is_finite();
+                    c
+                })
+                .collect(),
+        })
+        .collect();
+    Plot::Changes(Changes {
+        caption: caption(sides, op),
+        x_title: "change from A to B (%): (B − A) / A".into(),
+        metrics: metrics
+            .iter()
+            .map(|(_, name, stat, color)| ChangeMetric {
+                name: name.clone(),
+                look: stat.look(series_color(*color)),
+            })
+            .collect(),
+        rows: change_rows,
+        ci_label: if any_ci {
+            "95% interval of the change".into()
+        } else {
+            String::new()
+        },
+    })
+}
+
+/// The chart's title and notes: what was compared.
+fn caption(sides: [&Side; 2], op: &str) -> Caption {
+    let what = |s: &Side| s.what.clone().unwrap_or_else(|| s.folder.clone());
+    let (a, b) = (what(sides[0]), what(sides[1]));
+    let title = if a == b {
+        format!(
+            "How {op} throughput and latency change from A to B: {a} ({} against {})",
+            sides[1].folder, sides[0].folder
+        )
+    } else {
+        format!("How {op} throughput and latency change from A to B: {b} against {a}")
+    };
+    let mut notes: Vec<String> = [("A", sides[0]), ("B", sides[1])]
+        .iter()
+        .map(|(k, s)| match &s.facts {
+            Some(f) => format!("{k} = {}: {f}", s.folder),
+            None => format!("{k} = {}", s.folder),
+        })
+        .collect();
+    notes.push(
+        "Each bar is the 95% interval of B − A (√(a² + b²) of the two half widths, as for independent runs) over A's mean.".into(),
+    );
+    Caption { title, notes }
 }

@@ -49,6 +49,8 @@ pub struct ExplainOptions {
     pub bench: BenchOptions,
     /// Also draw the stages as a waterfall into this SVG file.
     pub svg: Option<PathBuf>,
+    /// And into this PNG file (the same chart, by the same drawing code).
+    pub png: Option<PathBuf>,
 }
 
 /// `etcdsim trace`: a run and what to trace.
@@ -161,6 +163,10 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
         Some(path) => Some(OutputFile::create(path, "the waterfall chart (--svg)")?),
         None => None,
     };
+    let png_file = match &o.png {
+        Some(path) => Some(OutputFile::create(path, "the waterfall chart (--png)")?),
+        None => None,
+    };
     let r = simulate(&p, &w, o.bench.seed, o.bench.run)?;
     let what = identity(&p, &o.bench);
     let text = match o.bench.format {
@@ -171,27 +177,41 @@ pub fn explain(o: &ExplainOptions, out: &mut dyn Write) -> Result<(), Error> {
         }
     };
     emit(out, &text)?;
-    if let Some(file) = svg_file {
-        let stages: Vec<(String, f64, bool)> = r
-            .primary()
-            .stages
-            .iter()
-            .filter(|s| s.mean_ns > 0.0)
-            .map(|s| {
-                (
-                    s.stage.name().to_string(),
-                    s.mean_ns * 1e-6,
-                    s.stage.is_queueing(),
-                )
-            })
-            .collect();
-        let title = format!("Where a request's time goes: {what}");
-        let svg = crate::report::charts::waterfall(&title, &stages).map_err(Error::Internal)?;
-        let path = file.path().to_path_buf();
-        file.commit(svg.as_bytes())?;
-        note(format!("etcdsim: wrote {}", path.display()));
+    if svg_file.is_some() || png_file.is_some() {
+        let plot = waterfall(&what, &r);
+        let chart_err = |e: String| Error::Internal(format!("the waterfall chart: {e}"));
+        if let Some(file) = svg_file {
+            let path = file.path().to_path_buf();
+            file.commit(plot.svg().map_err(chart_err)?.as_bytes())?;
+            note(format!("etcdsim: wrote {}", path.display()));
+        }
+        if let Some(file) = png_file {
+            let path = file.path().to_path_buf();
+            file.commit(&plot.png().map_err(chart_err)?)?;
+            note(format!("etcdsim: wrote {}", path.display()));
+        }
     }
     finished(&r)
+}
+
+/// The waterfall of run `r` (the stages a request spent time in, in order), titled with
+/// `what` the run is: the model and every flag and override.
+fn waterfall(what: &str, r: &RunResult) -> crate::report::charts::Plot {
+    let stages: Vec<(String, f64, bool)> = r
+        .primary()
+        .stages
+        .iter()
+        .filter(|s| s.mean_ns > 0.0)
+        .map(|s| {
+            (
+                s.stage.name().to_string(),
+                s.mean_ns * 1e-6,
+                s.stage.is_queueing(),
+            )
+        })
+        .collect();
+    let title = format!("Where a request's time goes: {what}");
+    crate::report::charts::waterfall(&title, &stages)
 }
 
 /// `etcdsim trace`: the first requests' timelines as Chrome trace-event JSON, into the file

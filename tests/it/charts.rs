@@ -5,8 +5,8 @@
 use etcdsim::capacity::{Limit, Probe, Search};
 use etcdsim::report::charts::style::{self, Dash, Marker};
 use etcdsim::report::charts::{
-    BarGroup, BarRow, Caption, Layer, Legend, Line, LinePlot, Mark, Plot, Pt, Reference,
-    StackedBars, Stat, Swatch, Tornado, Waterfall,
+    BarGroup, BarRow, Caption, Change, ChangeMetric, ChangeRow, Changes, Layer, Legend, Line,
+    LinePlot, Mark, Plot, Pt, Reference, StackedBars, Stat, Swatch, Tornado, Waterfall,
 };
 use etcdsim::report::plan::{PlanResult, hockey_stick};
 
@@ -124,12 +124,42 @@ fn waterfall() -> Waterfall {
     }
 }
 
+fn changes() -> Changes {
+    let c = |frac, ci95| Change { frac, ci95 };
+    Changes {
+        caption: caption("How read throughput and latency change from A to B: quick against slow"),
+        x_title: "change from A to B (%): (B − A) / A".into(),
+        metrics: vec![
+            ChangeMetric {
+                name: "read throughput (mean)".into(),
+                look: Stat::Mean.look(style::series_color(0)),
+            },
+            ChangeMetric {
+                name: "read latency, p99".into(),
+                look: Stat::P99.look(style::series_color(1)),
+            },
+        ],
+        rows: vec![
+            ChangeRow {
+                label: "clients=1".into(),
+                changes: vec![c(-0.25, 0.03), c(0.5, f64::NAN)],
+            },
+            ChangeRow {
+                label: "clients=1000".into(),
+                changes: vec![c(f64::NAN, f64::NAN), c(1.2, 0.4)],
+            },
+        ],
+        ci_label: "95% interval of the change".into(),
+    }
+}
+
 fn every_kind() -> Vec<(&'static str, Plot)> {
     vec![
         ("lines", Plot::Lines(lines())),
         ("stacked", Plot::Stacked(stacked())),
         ("tornado", Plot::Tornado(tornado())),
         ("waterfall", Plot::Waterfall(waterfall())),
+        ("changes", Plot::Changes(changes())),
     ]
 }
 

@@ -289,6 +289,69 @@ fn r18_the_heading_names_every_override_and_extra_flag() {
     let _ = std::fs::remove_file(&svg);
 }
 
+/// Issue 18: `explain --png` writes the waterfall `--svg` draws as a PNG too, by the same
+/// code: it decodes at the SVG's size, and two runs give the same bytes.
+#[test]
+fn r18_explain_writes_the_waterfall_as_png_byte_identical_across_runs() {
+    let dir = std::env::temp_dir().join(format!("etcdsim-png-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (svg, png, png2) = (dir.join("w.svg"), dir.join("w.png"), dir.join("w2.png"));
+    let flags = [
+        "--set",
+        "network.rtt_us=1000",
+        "range",
+        "foo",
+        "--total=500",
+    ];
+    for (with_svg, png) in [(true, &png), (false, &png2)] {
+        let mut args = vec!["explain", "--png", png.to_str().unwrap()];
+        if with_svg {
+            args.extend(["--svg", svg.to_str().unwrap()]);
+        }
+        args.extend(flags);
+        let out = etcdsim(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(
+        bytes,
+        std::fs::read(&png2).unwrap(),
+        "the PNG differs between runs"
+    );
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    // The title wraps: its lines joined, it names the override.
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    let all = texts.join(" ");
+    assert!(
+        all.contains("--set network.rtt_us=1000"),
+        "the title drops the override: {all}"
+    );
+    let attr = |k| {
+        doc.root_element()
+            .attribute(k)
+            .unwrap()
+            .parse::<u32>()
+            .unwrap()
+    };
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((frame.width, frame.height), (attr("width"), attr("height")));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Issue 18, paste what people have: etcd's global flags are accepted (`--cert` means
 /// certificate auth, `--user` password auth, the rest are said to have no effect), and an
 /// etcd benchmark etcdsim does not simulate is refused in one line naming what it does.

@@ -580,12 +580,15 @@ fn r18_compare_of_a_run_with_itself_reports_zero_deltas() {
     let a = dir.join("a");
     run_experiment(&exp, &opts(&a, 2)).unwrap();
     let csv = dir.join("compare.csv");
+    let charts = dir.join("charts");
     let (code, out, err) = crate::support::run(&[
         "compare",
         a.to_str().unwrap(),
         a.to_str().unwrap(),
         "--csv",
         csv.to_str().unwrap(),
+        "--out",
+        charts.to_str().unwrap(),
     ]);
     assert_eq!(code, Some(0), "{err}");
     assert!(
@@ -604,6 +607,18 @@ fn r18_compare_of_a_run_with_itself_reports_zero_deltas() {
         measured += usize::from(!l[col("delta")].is_empty());
     }
     assert!(measured > 0);
+    check_compare_chart(&charts, &csv);
+    // The folder compared is never the one written.
+    let (code, _, err) = crate::support::run(&[
+        "compare",
+        a.to_str().unwrap(),
+        a.to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("is the folder compared as A"), "{err}");
+    assert!(a.join("summary.csv").is_file());
     // Another grid (other axes) does not compare.
     let other = dir.join("other");
     std::fs::create_dir_all(&other).unwrap();
@@ -617,4 +632,48 @@ fn r18_compare_of_a_run_with_itself_reports_zero_deltas() {
         crate::support::run(&["compare", a.to_str().unwrap(), b.to_str().unwrap()]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("axes"), "{err}");
+}
+
+/// `compare --out`'s folder: the CSV as `--csv` wrote it, a chart whose SVG is XML with the
+/// experiment's name in its title and every change written as zero (a run against
+/// itself), and a PNG that decodes at the SVG's size.
+fn check_compare_chart(dir: &Path, csv: &Path) {
+    assert_eq!(
+        std::fs::read(dir.join("compare.csv")).unwrap(),
+        std::fs::read(csv).unwrap()
+    );
+    let svg = std::fs::read_to_string(dir.join("compare.svg")).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .filter_map(|n| n.text())
+        .map(str::trim)
+        .collect();
+    let all = texts.join(" ");
+    assert!(all.contains("read throughput (mean)"), "{all}");
+    // The title names what was compared (the experiment, by name without a description).
+    assert!(
+        all.contains("from A to B: small (") && all.contains("experiment small"),
+        "{all}"
+    );
+    // A value per point and metric (3 charted), every one "+0.0%" (± its interval).
+    let changes: Vec<&&str> = texts.iter().filter(|t| t.contains("% ±")).collect();
+    assert_eq!(changes.len(), 6 * 3, "{all}");
+    assert!(
+        changes.iter().all(|t| t.starts_with("+0.0% ±")),
+        "{changes:?}"
+    );
+    let root = doc.root_element();
+    let size: Vec<u32> = ["width", "height"]
+        .iter()
+        .map(|k| root.attribute(*k).unwrap().parse().unwrap())
+        .collect();
+    let png = std::fs::read(dir.join("compare.png")).unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buf).unwrap();
+    assert_eq!(vec![frame.width, frame.height], size);
 }

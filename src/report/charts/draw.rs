@@ -177,6 +177,24 @@ pub fn error_bar<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A horizontal error bar from `x0` to `x1` at `y`, with caps.
+pub fn error_bar_h<DB: DrawingBackend>(
+    area: &Area<DB>,
+    (x0, x1): (i32, i32),
+    y: i32,
+    color: RGBColor,
+) -> Drawn {
+    let style = color.stroke_width(1);
+    for path in [
+        vec![(x0, y), (x1, y)],
+        vec![(x0, y - 3), (x0, y + 3)],
+        vec![(x1, y - 3), (x1, y + 3)],
+    ] {
+        area.draw(&PathElement::new(path, style)).map_err(err)?;
+    }
+    Ok(())
+}
+
 /// The title and the notes under it, wrapped to the chart's width.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Caption {
@@ -424,6 +442,8 @@ pub enum Swatch {
     Box(RGBColor),
     /// An error bar.
     ErrorBar(RGBColor),
+    /// A horizontal error bar, as a dot chart of changes draws it.
+    ErrorBarH(RGBColor),
 }
 
 /// One legend line.
@@ -546,5 +566,6 @@ fn draw_swatch<DB: DrawingBackend>(area: &Area<DB>, s: &Swatch, (x, y): (i32, i3
             ))
             .map_err(err),
         Swatch::ErrorBar(c) => error_bar(area, x + SWATCH_W / 2, (y - 7, y + 7), *c),
+        Swatch::ErrorBarH(c) => error_bar_h(area, (x + 4, x + SWATCH_W - 4), y, *c),
     }
 }

@@ -11,6 +11,7 @@
 //! values span decades (`scale.rs`); titles say what was run, not an id.
 
 mod bars;
+mod changes;
 mod draw;
 mod font;
 mod lines;
@@ -22,6 +23,7 @@ mod waterfall;
 use plotters::prelude::*;
 
 pub use bars::{BarGroup, BarRow, Layer, SHARE_RATIO, StackedBars};
+pub use changes::{Change, ChangeMetric, ChangeRow, Changes};
 pub use draw::{Block, Caption, Entry, Legend, Swatch};
 pub use lines::{Line, LinePlot, Mark, Pt, Reference};
 pub use style::Stat;
@@ -39,6 +41,8 @@ pub enum Plot {
     Tornado(Tornado),
     /// A waterfall.
     Waterfall(Waterfall),
+    /// Relative changes from one run to another, with their intervals.
+    Changes(Changes),
 }
 
 impl Plot {
@@ -49,6 +53,7 @@ impl Plot {
             Plot::Stacked(p) => p.size(),
             Plot::Tornado(p) => p.size(),
             Plot::Waterfall(p) => p.size(),
+            Plot::Changes(p) => p.size(),
         }
     }
 
@@ -59,6 +64,7 @@ impl Plot {
             Plot::Stacked(p) => &p.caption,
             Plot::Tornado(p) => &p.caption,
             Plot::Waterfall(p) => &p.caption,
+            Plot::Changes(p) => &p.caption,
         }
     }
 
@@ -69,6 +75,7 @@ impl Plot {
             Plot::Stacked(p) => p.legend(),
             Plot::Tornado(p) => p.legend(),
             Plot::Waterfall(p) => p.legend(),
+            Plot::Changes(p) => p.legend(),
         }
     }
 
@@ -81,6 +88,7 @@ impl Plot {
             Plot::Stacked(p) => p.draw(root),
             Plot::Tornado(p) => p.draw(root),
             Plot::Waterfall(p) => p.draw(root),
+            Plot::Changes(p) => p.draw(root),
         }
     }
 
@@ -111,9 +119,9 @@ impl Plot {
     }
 }
 
-/// A waterfall as SVG: `stages` are (name, mean ms, queueing?) in the order a request meets
-/// them; `title` may be long (it wraps).
-pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, String> {
+/// A waterfall: `stages` are (name, mean ms, queueing?) in the order a request meets them;
+/// `title` may be long (it wraps). Draw it with [`Plot::svg`] or [`Plot::png`].
+pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Plot {
     Plot::Waterfall(Waterfall {
         caption: Caption {
             title: title.to_string(),
@@ -121,5 +129,4 @@ pub fn waterfall(title: &str, stages: &[(String, f64, bool)]) -> Result<String, 
         },
         stages: stages.to_vec(),
     })
-    .svg()
 }
