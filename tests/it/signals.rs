@@ -136,7 +136,9 @@ fn ctrl_c_stops_a_calibration_in_its_search_which_writes_nothing() {
 #[test]
 fn a_second_ctrl_c_quits_a_sweep_at_once() {
     let dir = scratch("sigint-twice");
-    // Point 0 is quick; point 1 would run for minutes.
+    // Point 0 is quick; point 1 would run for minutes. On two threads both start at once, so
+    // point 1 is surely in progress when point 0's row appears (on one thread, the first press
+    // could land between the two runs, and the sweep would end before the second).
     let exp = experiment(
         &dir,
         "name = \"twice\"\n[workload]\nclients = 100\nconns = 10\n[grid]\ntotal = [2000, 500000000]\n",
@@ -146,7 +148,7 @@ fn a_second_ctrl_c_quits_a_sweep_at_once() {
         "run",
         exp.to_str().unwrap(),
         "--threads",
-        "1",
+        "2",
         "--out",
         out.to_str().unwrap(),
     ]);
