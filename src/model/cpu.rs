@@ -243,7 +243,7 @@ impl EtcdModel {
     fn schedule_wakes(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
         let pr = &mut self.cpu.procs[proc];
         for (p, at) in pr.sched.take_wakes() {
-            s.schedule_at(at, Ev::ThreadWake(proc, p, 0));
+            s.schedule_at(at, Ev::ThreadWake(proc, p));
         }
         if !pr.sysmon_pending {
             if let Some(at) = pr.sched.sysmon_due() {

@@ -97,7 +97,7 @@ impl EtcdModel {
         self.disks.disks[d].start = s.now();
         let t = self.p.fsync.sample(&mut self.rng_disk)
             + crate::engine::SimDuration::from_nanos_f64(self.p.fsync_ns_per_byte * bytes as f64);
-        s.schedule_in(t, Ev::DiskDone(m, job, 0));
+        s.schedule_in(t, Ev::DiskDone(m, job));
     }
 
     /// A disk operation of member `m` finished.

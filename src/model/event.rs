@@ -99,8 +99,8 @@ pub enum Ev {
     CpuDone(ProcId, PId, u32),
     /// A message arrives at its destination.
     Deliver(MsgId),
-    /// A disk operation of member `m` (in its incarnation `u32`) finished.
-    DiskDone(MemberId, DiskJob, u32),
+    /// A disk operation of member `m` finished.
+    DiskDone(MemberId, DiskJob),
     /// Member `m`'s backend commit timer.
     BackendTick(MemberId),
     /// The next background put, of the arrival stream numbered `u32` (a rate change starts a
@@ -108,23 +108,16 @@ pub enum Ev {
     WriteArrival(u32),
     /// The next expensive read, of the arrival stream numbered `u32`.
     ExpensiveArrival(u32),
-    /// Member `m`'s lock (in its incarnation `u32`) asked to be woken when its announced
-    /// readers have left.
-    LockWake(MemberId, RwLockName, u32),
-    /// The parked thread of P `p` of process `proc`, woken earlier, runs (wake number `u32`
-    /// on that P).
-    ThreadWake(ProcId, PId, u32),
+    /// Member `m`'s lock asked to be woken when its announced readers have left.
+    LockWake(MemberId, RwLockName),
+    /// The parked thread of P `p` of process `proc`, woken earlier, runs.
+    ThreadWake(ProcId, PId),
     /// Process `proc`'s sysmon looks at the network poller.
     Sysmon(ProcId),
-    /// Entry `u32` of the run's timeline (see `faults.rs`): its start, or its end.
+    /// Step `u32` of the run's timeline (`timeline.rs`): its start, or with
+    /// `timeline::STEP_END`, its end.
     Timeline(u32),
-    /// Member `m`'s raft tick (`raftNode`'s ticker, every heartbeat interval), in its
-    /// incarnation `u32`.
-    RaftTick(MemberId, u32),
-    /// A timer of member `m`'s `linearizableReadLoop` (incarnation `u32`): the retry or the
-    /// error timer of the round in flight.
-    ReadLoopTimer(MemberId, u32),
-    /// Request `r`'s client-side deadline or retry backoff is due.
+    /// Request `r`'s client-side deadline is due.
     ClientTimer(ReqId),
 }
 
@@ -145,9 +138,7 @@ impl Ev {
             Ev::ThreadWake(..) => 10,
             Ev::Sysmon(_) => 11,
             Ev::Timeline(_) => 12,
-            Ev::RaftTick(..) => 13,
-            Ev::ReadLoopTimer(..) => 14,
-            Ev::ClientTimer(_) => 15,
+            Ev::ClientTimer(_) => 13,
         }
     }
 }
@@ -183,23 +174,23 @@ impl From<Ev> for PackedEv {
             Ev::OpenArrival => (kind, 0),
             Ev::WriteArrival(n) | Ev::ExpensiveArrival(n) | Ev::Timeline(n) => (kind, n),
             Ev::ClientTimer(r) => (kind, r.0),
-            Ev::CpuDone(proc, p, n) | Ev::ThreadWake(proc, p, n) => (at(p.0, proc), n),
+            Ev::CpuDone(proc, p, n) => (at(p.0, proc), n),
+            Ev::ThreadWake(proc, p) => (at(p.0, proc), 0),
             Ev::Sysmon(proc) => (at(0, proc), 0),
-            Ev::DiskDone(m, job, n) => {
+            Ev::DiskDone(m, job) => {
                 let sub = match job {
                     DiskJob::Wal => 0,
                     DiskJob::Bolt => 1,
                 };
-                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, n)
+                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
             }
             Ev::BackendTick(m) => (at(m.0, ProcId(0)), 0),
-            Ev::RaftTick(m, n) | Ev::ReadLoopTimer(m, n) => (at(m.0, ProcId(0)), n),
-            Ev::LockWake(m, lock, n) => {
+            Ev::LockWake(m, lock) => {
                 let sub = match lock {
                     RwLockName::Index => 0,
                     RwLockName::ReadTx => 1,
                 };
-                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, n)
+                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
             }
         };
         PackedEv { head, id }
@@ -228,7 +219,6 @@ impl PackedEv {
                 } else {
                     DiskJob::Bolt
                 },
-                id,
             ),
             6 => Ev::BackendTick(member),
             7 => Ev::WriteArrival(id),
@@ -240,13 +230,10 @@ impl PackedEv {
                 } else {
                     RwLockName::ReadTx
                 },
-                id,
             ),
-            10 => Ev::ThreadWake(proc, PId(low), id),
+            10 => Ev::ThreadWake(proc, PId(low)),
             11 => Ev::Sysmon(proc),
             12 => Ev::Timeline(id),
-            13 => Ev::RaftTick(member, id),
-            14 => Ev::ReadLoopTimer(member, id),
             _ => Ev::ClientTimer(ReqId(id)),
         }
     }
@@ -276,19 +263,17 @@ mod tests {
             Ev::CpuDone(pr, p, x),
             Ev::CpuDone(ProcId(0), PId(3), 9),
             Ev::Deliver(MsgId(x)),
-            Ev::DiskDone(m, DiskJob::Wal, x),
-            Ev::DiskDone(MemberId(3), DiskJob::Bolt, 2),
+            Ev::DiskDone(m, DiskJob::Wal),
+            Ev::DiskDone(MemberId(3), DiskJob::Bolt),
             Ev::BackendTick(m),
             Ev::WriteArrival(x),
             Ev::ExpensiveArrival(3),
-            Ev::LockWake(m, RwLockName::Index, x),
-            Ev::LockWake(MemberId(2), RwLockName::ReadTx, 1),
-            Ev::ThreadWake(pr, p, x),
-            Ev::ThreadWake(ProcId(1), PId(0), 0),
+            Ev::LockWake(m, RwLockName::Index),
+            Ev::LockWake(MemberId(2), RwLockName::ReadTx),
+            Ev::ThreadWake(pr, p),
+            Ev::ThreadWake(ProcId(1), PId(0)),
             Ev::Sysmon(pr),
             Ev::Timeline(x),
-            Ev::RaftTick(m, x),
-            Ev::ReadLoopTimer(MemberId(1), 5),
             Ev::ClientTimer(ReqId(x)),
         ];
         let mut kinds = std::collections::BTreeSet::new();
@@ -298,6 +283,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 16, "every kind is covered");
+        assert_eq!(kinds.len(), 14, "every kind is covered");
     }
 }

@@ -96,7 +96,7 @@ impl Locks {
     /// The wake-ups the reader–writer locks ask for, as events.
     fn wakes(&mut self, m: MemberId) -> [Option<(SimTime, Ev)>; 2] {
         [RwLockName::Index, RwLockName::ReadTx]
-            .map(|l| self.rw(l).take_wake().map(|t| (t, Ev::LockWake(m, l, 0))))
+            .map(|l| self.rw(l).take_wake().map(|t| (t, Ev::LockWake(m, l))))
     }
 }
 

@@ -286,10 +286,10 @@ impl Model for EtcdModel {
             Ev::ClientGo(c) => self.client_go(c, s),
             Ev::OpenArrival => self.open_arrival(s),
             Ev::CpuDone(proc, p, burst_no) => self.cpu_done(proc, p, burst_no, s),
-            Ev::ThreadWake(proc, p, _) => self.thread_woken(proc, p, s),
+            Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
-            Ev::DiskDone(m, job, _) => self.disk_done(m, job, s),
+            Ev::DiskDone(m, job) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
             Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
             Ev::ExpensiveArrival(epoch) => self.background_arrival(Stream::Expensive, epoch, s),
@@ -305,11 +305,8 @@ impl Model for EtcdModel {
                 Change::Resume(m) => self.resume(self.member_proc(m), s),
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
             },
-            Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
+            Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
             Ev::ClientTimer(id) => self.deadline_passed(id, s),
-            Ev::RaftTick(..) | Ev::ReadLoopTimer(..) => {
-                unreachable!("no fault is simulated yet, so nothing schedules {ev:?}")
-            }
         }
     }
 }
