@@ -7,17 +7,13 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::draw::{self, Area, Block, Caption, Drawn, Entry, Legend, Swatch};
+use super::draw::{self, Area, Block, Caption, Drawn, Entry, GAP, Legend, MARGIN, Swatch};
 use super::scale::{Scale, human_ms};
 use super::style::{self, AXIS_PX, INK, LABEL_PX, MUTED};
 
 /// Totals spanning more than this are drawn as shares (a linear axis would flatten the small).
 pub const SHARE_RATIO: f64 = 10.0;
 
-/// Space around a chart.
-pub const MARGIN: i32 = 16;
-/// Between the plot and its legend.
-pub const GAP: i32 = 24;
 /// The bars' width at full scale.
 pub const BARS_W: i32 = 520;
 /// A row's height.
@@ -194,13 +190,14 @@ impl StackedBars {
 
     /// (left of the bars, top of the rows, canvas size)
     fn layout(&self) -> (i32, i32, (u32, u32)) {
-        let (lw, lh) = self.legend().size();
         let left = MARGIN + self.label_w() + 10;
-        let width = left + BARS_W + VALUE_W + GAP + lw + MARGIN;
-        let top = MARGIN + self.caption.height(width - 2 * MARGIN);
-        let bottom = top + self.rows_h() + 8;
-        let height = (bottom + 52 + MARGIN).max(top + lh + MARGIN);
-        (left, top, (width as u32, height as u32))
+        draw::rows_layout(
+            &self.caption,
+            &self.legend(),
+            left,
+            BARS_W + VALUE_W,
+            self.rows_h() + 8,
+        )
     }
 
     /// The canvas size (px).
@@ -211,9 +208,7 @@ impl StackedBars {
     /// Draws the chart on `root`.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn {
         let (left, top, (w, _)) = self.layout();
-        root.fill(&WHITE).map_err(draw::err)?;
-        self.caption
-            .draw(root, (MARGIN, MARGIN), w as i32 - 2 * MARGIN)?;
+        draw::begin(root, &self.caption, w)?;
         let (scale, title) = self.axis();
         let shares = self.as_shares();
         let right = left + BARS_W;

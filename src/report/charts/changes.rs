@@ -7,8 +7,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::bars::{GAP, MARGIN, value_axis};
-use super::draw::{self, Area, Block, Caption, Drawn, Entry, Legend, Swatch};
+use super::bars::value_axis;
+use super::draw::{self, Area, Block, Caption, Drawn, Entry, GAP, Legend, MARGIN, Swatch};
 use super::scale::Scale;
 use super::style::{self, GRID, INK, LABEL_PX, Look, MUTED};
 
@@ -149,7 +149,6 @@ impl Changes {
 
     /// (left of the plot, top of the rows, canvas size)
     fn layout(&self) -> (i32, i32, (u32, u32)) {
-        let (lw, lh) = self.legend().size();
         let label_w = self
             .rows
             .iter()
@@ -157,11 +156,13 @@ impl Changes {
             .max()
             .unwrap_or(0)
             .min(420);
-        let left = MARGIN + label_w + 12;
-        let width = left + PLOT_W + VALUE_W + GAP + lw + MARGIN;
-        let top = MARGIN + self.caption.height(width - 2 * MARGIN);
-        let height = (top + self.rows_h() + 52 + MARGIN).max(top + lh + MARGIN);
-        (left, top, (width as u32, height as u32))
+        draw::rows_layout(
+            &self.caption,
+            &self.legend(),
+            MARGIN + label_w + 12,
+            PLOT_W + VALUE_W,
+            self.rows_h(),
+        )
     }
 
     /// The canvas size (px).
@@ -172,9 +173,7 @@ impl Changes {
     /// Draws the chart on `root`.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn {
         let (left, top, (w, _)) = self.layout();
-        root.fill(&WHITE).map_err(draw::err)?;
-        self.caption
-            .draw(root, (MARGIN, MARGIN), w as i32 - 2 * MARGIN)?;
+        draw::begin(root, &self.caption, w)?;
         let scale = self.scale();
         let right = left + PLOT_W;
         let bottom = top + self.rows_h();

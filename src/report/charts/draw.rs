@@ -19,6 +19,35 @@ pub type Drawn = Result<(), String>;
 /// The drawing area of a whole chart, in pixels.
 pub type Area<DB> = DrawingArea<DB, Shift>;
 
+/// Space around every chart (px).
+pub const MARGIN: i32 = 16;
+/// Between a chart's plot and its legend.
+pub const GAP: i32 = 24;
+
+/// The canvas of a chart of labelled rows (stacked bars, a tornado, a waterfall, changes): the
+/// caption across the top, the rows' plot from `left` and `plot_w` wide (its values included),
+/// `rows_h` of rows and an axis below, the legend beside it. Returns (left, the rows' top, the
+/// canvas size).
+pub fn rows_layout(
+    caption: &Caption,
+    legend: &Legend,
+    left: i32,
+    plot_w: i32,
+    rows_h: i32,
+) -> (i32, i32, (u32, u32)) {
+    let (lw, lh) = legend.size();
+    let width = left + plot_w + GAP + lw + MARGIN;
+    let top = MARGIN + caption.height(width - 2 * MARGIN);
+    let height = (top + rows_h + 52 + MARGIN).max(top + lh + MARGIN);
+    (left, top, (width as u32, height as u32))
+}
+
+/// Starts a chart `width` wide: a white canvas and the caption across its top.
+pub fn begin<DB: DrawingBackend>(root: &Area<DB>, caption: &Caption, width: u32) -> Drawn {
+    root.fill(&WHITE).map_err(err)?;
+    caption.draw(root, (MARGIN, MARGIN), width as i32 - 2 * MARGIN)
+}
+
 /// A plotters error in words.
 pub fn err(e: impl std::fmt::Display) -> String {
     e.to_string()

@@ -3,7 +3,7 @@
 
 use plotters::prelude::*;
 
-use super::draw::{self, Area, Block, Caption, Drawn, Entry, Frame, Legend, Swatch};
+use super::draw::{self, Area, Block, Caption, Drawn, Entry, Frame, GAP, Legend, MARGIN, Swatch};
 use super::scale::Scale;
 use super::style::{self, Look, Marker, Stat};
 
@@ -81,10 +81,6 @@ pub struct LinePlot {
 const PLOT_W: i32 = 600;
 /// The plot's height.
 const PLOT_H: i32 = 380;
-/// Space around.
-const MARGIN: i32 = 16;
-/// Between the plot and the legend.
-const GAP: i32 = 24;
 
 impl LinePlot {
     fn x_scale(&self) -> Scale {
@@ -218,9 +214,7 @@ impl LinePlot {
     /// Draws the chart on `root`.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn {
         let (frame, legend, (w, _)) = self.layout();
-        root.fill(&WHITE).map_err(draw::err)?;
-        self.caption
-            .draw(root, (MARGIN, MARGIN), w as i32 - 2 * MARGIN)?;
+        draw::begin(root, &self.caption, w)?;
         frame.draw(root, &self.x_title, &self.y_title)?;
         let visible =
             |p: &Pt| p.y.is_finite() && (!frame.y.log || p.y > 0.0) && (!frame.x.log || p.x > 0.0);

@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::bars::{GAP, MARGIN, ROW_H, value_axis};
-use super::draw::{self, Area, Block, Caption, Drawn, Entry, Legend, Swatch};
+use super::bars::{ROW_H, value_axis};
+use super::draw::{self, Area, Block, Caption, Drawn, Entry, GAP, Legend, MARGIN, Swatch};
 use super::scale::{Scale, human};
 use super::style::{self, INK, LABEL_PX};
 
@@ -89,19 +89,20 @@ impl Tornado {
     }
 
     fn layout(&self) -> (i32, i32, (u32, u32)) {
-        let (lw, lh) = self.legend().size();
         let label_w = self
             .rows
             .iter()
             .map(|r| draw::width(&r.0, LABEL_PX))
             .max()
             .unwrap_or(0);
-        let left = MARGIN + label_w + 12;
-        let width = left + BARS_W + GAP + lw + MARGIN;
-        let top = MARGIN + self.caption.height(width - 2 * MARGIN);
         let rows_h = 2 * ROW_H * self.rows.len().max(1) as i32 + 12;
-        let height = (top + rows_h + 52 + MARGIN).max(top + lh + MARGIN);
-        (left, top, (width as u32, height as u32))
+        draw::rows_layout(
+            &self.caption,
+            &self.legend(),
+            MARGIN + label_w + 12,
+            BARS_W,
+            rows_h,
+        )
     }
 
     /// The canvas size (px).
@@ -112,9 +113,7 @@ impl Tornado {
     /// Draws the chart on `root`.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn {
         let (left, top, (w, _)) = self.layout();
-        root.fill(&WHITE).map_err(draw::err)?;
-        self.caption
-            .draw(root, (MARGIN, MARGIN), w as i32 - 2 * MARGIN)?;
+        draw::begin(root, &self.caption, w)?;
         let scale = self.scale();
         let right = left + BARS_W;
         let bottom = top + 2 * ROW_H * self.rows.len().max(1) as i32 + 12;

@@ -5,8 +5,8 @@
 use plotters::prelude::*;
 use plotters::style::text_anchor::HPos;
 
-use super::bars::{GAP, MARGIN, ROW_H, value_axis};
-use super::draw::{self, Area, Block, Caption, Drawn, Entry, Legend, Swatch};
+use super::bars::{ROW_H, value_axis};
+use super::draw::{self, Area, Block, Caption, Drawn, Entry, GAP, Legend, MARGIN, Swatch};
 use super::scale::{Scale, human_ms};
 use super::style::{self, INK, LABEL_PX};
 
@@ -62,19 +62,20 @@ impl Waterfall {
     }
 
     fn layout(&self) -> (i32, i32, (u32, u32)) {
-        let (lw, lh) = self.legend().size();
         let label_w = self
             .stages
             .iter()
             .map(|s| draw::width(&s.0, LABEL_PX))
             .max()
             .unwrap_or(0);
-        let left = MARGIN + label_w + 12;
-        let width = left + BARS_W + VALUE_W + GAP + lw + MARGIN;
-        let top = MARGIN + self.caption.height(width - 2 * MARGIN);
         let rows_h = ROW_H * self.stages.len().max(1) as i32 + 8;
-        let height = (top + rows_h + 52 + MARGIN).max(top + lh + MARGIN);
-        (left, top, (width as u32, height as u32))
+        draw::rows_layout(
+            &self.caption,
+            &self.legend(),
+            MARGIN + label_w + 12,
+            BARS_W + VALUE_W,
+            rows_h,
+        )
     }
 
     /// The canvas size (px).
@@ -85,9 +86,7 @@ impl Waterfall {
     /// Draws the chart on `root`.
     pub fn draw<DB: DrawingBackend>(&self, root: &Area<DB>) -> Drawn {
         let (left, top, (w, _)) = self.layout();
-        root.fill(&WHITE).map_err(draw::err)?;
-        self.caption
-            .draw(root, (MARGIN, MARGIN), w as i32 - 2 * MARGIN)?;
+        draw::begin(root, &self.caption, w)?;
         let total = self.total();
         let scale = Scale::linear(0.0, total, true);
         let right = left + BARS_W;
