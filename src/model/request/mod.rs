@@ -227,6 +227,19 @@ impl EtcdModel {
         }
     }
 
+    /// Whether a request that ends now is measured (`measured`: it was issued after warm-up).
+    /// A request-bounded run measures the requests issued after warm-up, to the last. A
+    /// time-bounded run measures what completes inside its window, wherever it started:
+    /// counting only requests that both start and end inside the window would lose those
+    /// still in flight at the end, and undercount throughput when latencies are long.
+    fn counted(&self, measured: bool) -> bool {
+        if self.w.duration.is_some() {
+            self.m.measure_start.is_some()
+        } else {
+            measured
+        }
+    }
+
     /// A request's deadline timer fired. If the request is still the one that armed it (its
     /// slot may have been freed or reused: a later request has a later deadline), its client
     /// gives up: the call fails with `DeadlineExceeded` and the client goes on to its next
@@ -241,11 +254,8 @@ impl EtcdModel {
         }
         r.abandoned = true;
         let (kind, client, background, start) = (r.kind, r.client, r.background, r.start);
-        let counted = if self.w.duration.is_some() {
-            self.m.measure_start.is_some()
-        } else {
-            r.measured
-        };
+        let measured = r.measured;
+        let counted = self.counted(measured);
         debug_assert!(now > start, "a deadline comes after its call began");
         if counted {
             self.m.request_timed_out(kind);
@@ -533,15 +543,7 @@ impl EtcdModel {
         self.enter(id, Stage::Client, now);
         let r = &self.reqs[id];
         let latency = (now - r.start).0;
-        // A request-bounded run measures the requests issued after warm-up, to the last. A
-        // time-bounded run measures what completes inside its window, wherever it started:
-        // counting only requests that both start and end inside the window would lose those
-        // still in flight at the end, and undercount throughput when latencies are long.
-        let counted = if self.w.duration.is_some() {
-            self.m.measure_start.is_some()
-        } else {
-            r.measured
-        };
+        let counted = self.counted(r.measured);
         if counted {
             self.m
                 .request_ended(r.kind, r.failed, latency, &r.stages, now);
