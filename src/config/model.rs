@@ -19,7 +19,7 @@ use super::variant::Override;
 use crate::engine::dist::Dist;
 use crate::model::{
     Balancer, ClientCosts, ClusterParams, Host, HostId, Id, Mechanisms, MemberCosts, MemberId,
-    MessageSizes, ProxyParams, RbacLock, WriteParams,
+    MessageSizes, ProxyParams, RaftTiming, RbacLock, WriteParams,
 };
 
 /// The reference model's file in the repository: etcd's published benchmark hardware.
@@ -359,6 +359,49 @@ pub struct ClusterSection {
     /// The log index the cluster starts at.
     #[serde(default = "default_index")]
     pub initial_index: u64,
+    /// etcd's `--heartbeat-interval`: raft's tick, ms.
+    #[serde(default = "default_heartbeat_ms")]
+    pub heartbeat_interval_ms: f64,
+    /// etcd's `--election-timeout`, ms.
+    #[serde(default = "default_election_ms")]
+    pub election_timeout_ms: f64,
+}
+
+fn default_heartbeat_ms() -> f64 {
+    100.0
+}
+
+fn default_election_ms() -> f64 {
+    1_000.0
+}
+
+/// Raft's clock from etcd's two flags, with etcd's own rules (`etcdmain/config.go`: the
+/// election timeout is at least five heartbeat intervals; `embed.Config.ElectionTicks`: the
+/// timeout over the interval, rounded down).
+fn raft_timing(file: &str, c: &ClusterSection) -> Result<RaftTiming, ConfigError> {
+    let hb = c.heartbeat_interval_ms;
+    if !(hb.is_finite() && (1.0..=60_000.0).contains(&hb)) {
+        return Err(ConfigError::invalid(
+            file,
+            "cluster.heartbeat_interval_ms",
+            format!("must be a number of milliseconds from 1 to 60000 (got {hb})"),
+        ));
+    }
+    let el = c.election_timeout_ms;
+    if !(el.is_finite() && el >= 5.0 * hb && el <= 600_000.0) {
+        return Err(ConfigError::invalid(
+            file,
+            "cluster.election_timeout_ms",
+            format!(
+                "must be at least 5 times heartbeat_interval_ms ({}) and at most 600000, as etcd requires (got {el})",
+                5.0 * hb
+            ),
+        ));
+    }
+    Ok(RaftTiming {
+        tick: crate::engine::SimDuration::from_secs_f64(hb / 1e3),
+        election_ticks: (el / hb).floor() as u32,
+    })
 }
 
 fn default_index() -> u64 {
@@ -738,6 +781,7 @@ impl ModelFile {
                 ),
             ));
         }
+        let raft_timing = raft_timing(file, c)?;
         let members = usize::from(c.voters) + usize::from(c.learners);
         let (mut hosts, member_host, client_host) = self.hosts(file, members)?;
         let proxy = match &self.proxy {
@@ -816,6 +860,7 @@ impl ModelFile {
             go: self.go.validate(file)?,
             initial_index: c.initial_index,
             proxy,
+            raft_timing,
         })
     }
 

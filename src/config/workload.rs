@@ -110,17 +110,16 @@ pub struct TimelineSpec {
     /// The member to defragment (`memberN`), as `etcdctl defrag` does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub defrag: Option<String>,
+    /// The member to kill (`memberN`), as `kill -KILL` does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill: Option<String>,
+    /// Restarting a killed member: refused, with why (not simulated yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_after_s: Option<f64>,
     /// How long the pause lasts, or the defragmentation's copy takes, seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub for_s: Option<f64>,
 }
-
-/// The longest pause of the leader simulated: a follower that has heard nothing from the
-/// leader for its randomized election timeout, at least `--election-timeout` (etcd's default,
-/// 1000 ms) after the last heartbeat (every `--heartbeat-interval`, 100 ms), campaigns
-/// (raft's `tickElection`); elections are not simulated yet, so a pause must end before the
-/// first follower could campaign.
-const MAX_LEADER_PAUSE_S: f64 = 0.9;
 
 /// The width of the intervals a run records when it has a timeline and names none.
 const DEFAULT_INTERVAL_S: f64 = 1.0;
@@ -486,12 +485,52 @@ impl WorkloadSpec {
                 t.expensive_rate.is_some(),
                 t.pause.is_some(),
                 t.defrag.is_some(),
+                t.kill.is_some(),
             ];
             if set.iter().filter(|&&x| x).count() != 1 {
                 return Err(bad(
                     "at_s",
-                    "a step sets exactly one of write_rate, expensive_rate, pause and defrag (crashes, slow disks, partitions and compaction are not simulated yet)".into(),
+                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag and kill (slow disks, partitions and compaction are not simulated yet)".into(),
                 ));
+            }
+            if t.restart_after_s.is_some() {
+                return Err(bad(
+                    "restart_after_s",
+                    "restarting a killed member (WAL replay, catching up) is not simulated yet: a killed member stays down to the end of the run".into(),
+                ));
+            }
+            if let Some(name) = &t.kill {
+                let m = member_named(p, name).map_err(|rule| bad("kill", rule))?;
+                if p.proxy.is_some() {
+                    return Err(bad(
+                        "kill",
+                        "a kill behind the gRPC proxy is not simulated yet (the proxy's own retries are not)".into(),
+                    ));
+                }
+                if t.for_s.is_some() {
+                    return Err(bad(
+                        "for_s",
+                        "is the length of a pause or a defrag; a killed member stays down".into(),
+                    ));
+                }
+                if let Some(&(_, other, from, _, _)) = spans
+                    .iter()
+                    .find(|&&(sm, _, _, to, _)| sm == m && t.at_s < to)
+                {
+                    return Err(bad(
+                        "at_s",
+                        format!(
+                            "member{} has a {other} from {from} s on: kill it after that ends",
+                            m.0
+                        ),
+                    ));
+                }
+                spans.push((m, "kill", t.at_s, f64::INFINITY, i));
+                steps.push(Step {
+                    at,
+                    change: Change::Kill(m),
+                });
+                continue;
             }
             let on_member = t
                 .pause
@@ -536,24 +575,18 @@ impl WorkloadSpec {
                     format!("must be a number of seconds above 0, up to 1e9 (got {d})"),
                 ));
             }
-            if what == "pause" && m == p.leader && d >= MAX_LEADER_PAUSE_S {
-                return Err(bad(
-                    "for_s",
-                    format!(
-                        "{name} is the leader: a pause of {d} s would let a follower's election timeout (1 s after the last 100 ms heartbeat) pass, and elections are not simulated yet; pause the leader for less than {MAX_LEADER_PAUSE_S} s, or pause a follower"
-                    ),
-                ));
-            }
             if let Some(&(_, other, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
-                sm == m && sw == what && t.at_s < to && from < t.at_s + d
+                sm == m && (sw == what || sw == "kill") && t.at_s < to && from < t.at_s + d
             }) {
-                return Err(bad(
-                    "at_s",
+                let rule = if other == "kill" {
+                    format!("member{} is killed at {from} s and stays down", m.0)
+                } else {
                     format!(
                         "member{} has a {other} from {from} s to {to} s then: a member's {what}s must not overlap",
                         m.0
-                    ),
-                ));
+                    )
+                };
+                return Err(bad("at_s", rule));
             }
             spans.push((m, what, t.at_s, t.at_s + d, i));
             if what == "pause" {

@@ -115,7 +115,19 @@ impl EtcdModel {
         self.go(self.member_proc(m), CpuJob::Apply(m), s);
     }
 
+    /// Whether `m`'s current entry is a new leader's empty entry.
+    fn applying_empty(&self, m: MemberId) -> bool {
+        let idx = self.members[m].apply.next;
+        self.log.get(idx).is_some_and(|e| e.origin.is_none())
+    }
+
     fn apply_entry_start(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        if self.applying_empty(m) {
+            // `applyEntryNormal` with no data: no transaction, no lock.
+            self.members[m].apply.step = ApplyStep::Cpu;
+            self.go(self.member_proc(m), CpuJob::Apply(m), s);
+            return;
+        }
         self.members[m].apply.step = ApplyStep::BatchTx;
         if self.lock(m, Lock::BatchTx, Mode::Exclusive, LockJob::Apply, s) {
             self.apply_lock_granted(m, s);
@@ -162,7 +174,7 @@ impl EtcdModel {
             + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes));
         // With auth on, applierV3WithAuth checks each put's permission (IsPutPermitted) under
         // the batch-tx lock before the write transaction.
-        if self.w.auth != AuthMode::None && !auth_entry {
+        if self.w.auth != AuthMode::None && !auth_entry && !self.applying_empty(m) {
             d += self.rbac_cost();
         }
         d
@@ -179,6 +191,12 @@ impl EtcdModel {
                 let applied = ap.applied;
                 self.apply_batch_done(m, applied, s);
             }
+            return;
+        }
+        if self.applying_empty(m) {
+            // etcd's `notifyAboutFirstCommitInTerm`: the read loop resends its ReadIndex.
+            self.first_commit_in_term(m, s);
+            self.apply_entry_done(m, false, s);
             return;
         }
         let idx = self.members[m].apply.next;
@@ -211,7 +229,7 @@ impl EtcdModel {
     /// `now` belongs to `stage`.
     fn charge_own_put(&mut self, m: MemberId, stage: Stage, now: SimTime) {
         let idx = self.members[m].apply.next;
-        if let Some(e) = self.log.get(idx).copied().filter(|e| e.origin == m) {
+        if let Some(e) = self.log.get(idx).copied().filter(|e| e.proposed_on(m)) {
             self.enter(e.req, stage, now);
         }
     }
@@ -223,7 +241,7 @@ impl EtcdModel {
         }
         let full = self.members[m].backend.pending_writes >= self.p.write.batch_limit;
         if let Some(e) = self.log.get(idx).copied() {
-            if e.origin == m {
+            if e.proposed_on(m) {
                 self.put_applied(e.req, s);
             }
         }

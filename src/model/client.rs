@@ -160,6 +160,11 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
     for (i, at) in steps.into_iter().enumerate() {
         sim.schedule_at(SimTime::ZERO + at, Ev::Timeline(i as u32));
     }
+    if sim.model.w.elections() {
+        for (m, phase) in sim.model.raft_clock_phases() {
+            sim.schedule_at(SimTime::ZERO + phase, Ev::RaftTick(m));
+        }
+    }
     let interval = sim.model.p.write.batch_interval;
     for member in sim.model.p.member_ids() {
         sim.schedule_at(SimTime::ZERO + interval, Ev::BackendTick(member));
@@ -377,7 +382,7 @@ impl EtcdModel {
         }
     }
 
-    fn pick_member(&mut self, conn: ConnId) -> MemberId {
+    pub(super) fn pick_member(&mut self, conn: ConnId) -> MemberId {
         let eps = &self.w.endpoints;
         match self.w.policy {
             EndpointPolicy::PerConnection => eps[conn.index() % eps.len()],

@@ -64,6 +64,8 @@ pub enum RaftInput {
     Propose { req: ReqId },
     /// A message from a peer, by its id in the network's message slab.
     Msg(MsgId),
+    /// Raft's clock ticks (`node.Tick`): a heartbeat interval has passed.
+    Tick,
 }
 
 /// A disk operation.
@@ -117,8 +119,12 @@ pub enum Ev {
     /// Step `u32` of the run's timeline (`timeline.rs`): its start, or with
     /// `timeline::STEP_END`, its end.
     Timeline(u32),
-    /// Request `r`'s client-side deadline is due.
+    /// Request `r`'s client-side deadline is due, or its retry's backoff has passed.
     ClientTimer(ReqId),
+    /// Member `m`'s raft ticker fires (`election.rs`).
+    RaftTick(MemberId),
+    /// Member `m`'s read loop's ReadIndex retry timer, for round `u32` (`readloop.rs`).
+    ReadIndexRetry(MemberId, u32),
 }
 
 impl Ev {
@@ -139,6 +145,8 @@ impl Ev {
             Ev::Sysmon(_) => 11,
             Ev::Timeline(_) => 12,
             Ev::ClientTimer(_) => 13,
+            Ev::RaftTick(_) => 14,
+            Ev::ReadIndexRetry(..) => 15,
         }
     }
 }
@@ -184,7 +192,8 @@ impl From<Ev> for PackedEv {
                 };
                 (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
             }
-            Ev::BackendTick(m) => (at(m.0, ProcId(0)), 0),
+            Ev::BackendTick(m) | Ev::RaftTick(m) => (at(m.0, ProcId(0)), 0),
+            Ev::ReadIndexRetry(m, ctx) => (at(m.0, ProcId(0)), ctx),
             Ev::LockWake(m, lock) => {
                 let sub = match lock {
                     RwLockName::Index => 0,
@@ -234,7 +243,9 @@ impl PackedEv {
             10 => Ev::ThreadWake(proc, PId(low)),
             11 => Ev::Sysmon(proc),
             12 => Ev::Timeline(id),
-            _ => Ev::ClientTimer(ReqId(id)),
+            13 => Ev::ClientTimer(ReqId(id)),
+            14 => Ev::RaftTick(member),
+            _ => Ev::ReadIndexRetry(member, id),
         }
     }
 }
@@ -275,6 +286,9 @@ mod tests {
             Ev::Sysmon(pr),
             Ev::Timeline(x),
             Ev::ClientTimer(ReqId(x)),
+            Ev::RaftTick(m),
+            Ev::ReadIndexRetry(m, x),
+            Ev::ReadIndexRetry(MemberId(1), 7),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -283,6 +297,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 14, "every kind is covered");
+        assert_eq!(kinds.len(), 16, "every kind is covered");
     }
 }

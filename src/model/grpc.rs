@@ -139,6 +139,7 @@ impl EtcdModel {
                     to: Node::Member(t.member),
                     kind: MsgKind::Request(id),
                     bytes: self.request_bytes(id),
+                    term: 0,
                 },
                 End::Server => Msg {
                     from_host: self.members[t.member].host,
@@ -146,6 +147,7 @@ impl EtcdModel {
                     to: Node::Client,
                     kind: MsgKind::Response(id),
                     bytes: self.response_bytes(id),
+                    term: 0,
                 },
             };
             self.send(msg, s);

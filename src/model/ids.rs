@@ -167,6 +167,17 @@ impl<I: Id, T> Slab<I, T> {
         self.free.push(id);
     }
 
+    /// The ids of the slots in use, in id order.
+    pub fn live_ids(&self) -> impl Iterator<Item = I> + use<I, T> {
+        let mut free = vec![false; self.items.len()];
+        for id in &self.free {
+            free[id.index()] = true;
+        }
+        (0..self.items.len())
+            .filter(move |&i| !free[i])
+            .map(I::from_index)
+    }
+
     /// Slots in use.
     pub fn live(&self) -> usize {
         self.items.len() - self.free.len()

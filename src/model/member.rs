@@ -3,7 +3,7 @@
 
 use super::apply::ApplyLoop;
 use super::backend::Backend;
-use super::ids::HostId;
+use super::ids::{HostId, MemberId};
 use super::locks::Locks;
 use super::raft::RaftNode;
 use super::readloop::ReadLoop;
@@ -29,15 +29,18 @@ pub struct Member {
     pub locks: Locks,
     /// Its rafthttp streams.
     pub transport: Transport,
+    /// Killed (SIGKILL): it never runs again, and what is sent to it is lost.
+    pub dead: bool,
 }
 
 impl Member {
     /// A member on `host` whose log is committed and applied up to `index`, in a cluster of
-    /// `members`.
-    pub fn new(host: HostId, index: u64, members: usize) -> Member {
+    /// `members` led by `leader`.
+    pub fn new(host: HostId, index: u64, members: usize, leader: MemberId, me: MemberId) -> Member {
         Member {
             host,
-            raft: RaftNode::new(index, members),
+            dead: false,
+            raft: RaftNode::new(index, members, leader, me),
             ready: ReadyLoop::default(),
             read_loop: ReadLoop::default(),
             apply: ApplyLoop::new(index),

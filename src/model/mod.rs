@@ -25,6 +25,7 @@ mod backend;
 mod client;
 mod cpu;
 mod disk;
+mod election;
 mod event;
 mod grpc;
 mod ids;
@@ -86,6 +87,17 @@ pub struct EtcdModel {
     rng_cpu: SimRng,
     /// fdatasync latencies.
     rng_disk: SimRng,
+    /// Raft's tick phases and randomized election timeouts.
+    rng_raft: SimRng,
+    /// clientv3's retry backoff jitter.
+    rng_retry: SimRng,
+    /// Leaders elected during the run.
+    leader_changes: Vec<LeaderChange>,
+    /// Calls retried after Unavailable.
+    retries: u64,
+    /// Request slots that ended for their client but are still referenced (a member still
+    /// serves them, or a killed one holds them forever).
+    abandoned_live: u64,
     m: Metrics,
     /// The background streams' rates, as the timeline sets them.
     rates: timeline::Rates,
@@ -109,6 +121,8 @@ impl EtcdModel {
                     p.member_host[m.index()],
                     p.initial_index,
                     p.members().into(),
+                    p.leader,
+                    m,
                 )
             })
             .collect();
@@ -128,6 +142,11 @@ impl EtcdModel {
             proxy_cache: ProxyCache::new(rng::stream(seed, 7)),
             rng_cpu: rng::stream(seed, 1),
             rng_disk: rng::stream(seed, 4),
+            rng_raft: rng::stream(seed, 8),
+            rng_retry: rng::stream(seed, 9),
+            leader_changes: Vec::new(),
+            retries: 0,
+            abandoned_live: 0,
             m: Metrics::new(),
             rates: timeline::Rates::new(w.write_rate, w.expensive_rate),
             intervals: w.interval.map(timeline::Intervals::new),
@@ -198,10 +217,11 @@ impl EtcdModel {
         let mut errs = Vec::new();
         let live = self.reqs.live() as u64;
         let c = &self.clients;
-        if live != c.in_flight() {
+        if live != c.in_flight() + self.abandoned_live {
             errs.push(format!(
-                "{live} request slots are live but {} requests are in flight (issued {} + {} background, finished {} + {})",
+                "{live} request slots are live but {} requests are in flight and {} abandoned (issued {} + {} background, finished {} + {})",
                 c.in_flight(),
+                self.abandoned_live,
                 c.issued,
                 c.bg_issued,
                 c.done,
@@ -289,6 +309,12 @@ impl Model for EtcdModel {
             Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
+            // A killed member's disk, timers and locks do nothing more.
+            Ev::DiskDone(m, _)
+            | Ev::BackendTick(m)
+            | Ev::LockWake(m, _)
+            | Ev::ReadIndexRetry(m, _)
+                if self.members[m].dead => {}
             Ev::DiskDone(m, job) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),
             Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
@@ -303,10 +329,13 @@ impl Model for EtcdModel {
                 Change::Rate { stream, rate } => self.rate_step(stream, rate, s),
                 Change::Pause(m) => self.pause(self.member_proc(m), s),
                 Change::Resume(m) => self.resume(self.member_proc(m), s),
+                Change::Kill(m) => self.kill(m, s),
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
             },
             Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
-            Ev::ClientTimer(id) => self.deadline_passed(id, s),
+            Ev::ClientTimer(id) => self.client_timer(id, s),
+            Ev::RaftTick(m) => self.raft_ticker(m, s),
+            Ev::ReadIndexRetry(m, ctx) => self.read_index_retry(m, ctx, s),
         }
     }
 }
@@ -382,6 +411,8 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         trace_hash,
         intervals,
         intervals_beyond,
+        leader_changes: model.leader_changes,
+        retries: model.retries,
         records: model.trace.records,
         spans: model.trace.spans,
         rounds: model.trace.rounds,

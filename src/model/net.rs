@@ -52,9 +52,17 @@ pub enum MsgKind {
     Prop { origin: MemberId, req: ReqId },
     /// `MsgApp`: entries `lo..=hi` (none when `lo > hi`) and the leader's commit index.
     App { lo: u64, hi: u64, commit: u64 },
-    /// `MsgAppResp`: `from` holds the log up to `index`.
+    /// `MsgAppResp`: `from` holds the log up to `index` (or, to a leader of an older term,
+    /// only the sender's term: that leader steps down).
     AppResp { from: MemberId, index: u64 },
+    /// `MsgVote`: a candidate asks for a vote, with its log's last index and that entry's term.
+    Vote { last_index: u64, last_term: u32 },
+    /// `MsgVoteResp`: the vote granted or not.
+    VoteResp { granted: bool },
 }
+
+/// The context of a heartbeat that carries no ReadIndex request (the leader's tick).
+pub const NO_CTX: u32 = u32::MAX;
 
 /// A message in flight.
 #[derive(Debug, Clone, Copy)]
@@ -69,6 +77,8 @@ pub struct Msg {
     pub kind: MsgKind,
     /// Size on the wire.
     pub bytes: u32,
+    /// A raft message's term: the sender's when it was made (0 for client messages).
+    pub term: u32,
 }
 
 impl Msg {
@@ -196,6 +206,11 @@ impl EtcdModel {
                 self.net.take(id);
                 self.response_at_client(req, s);
             }
+            (Node::Member(m), MsgKind::Request(req)) if self.members[m].dead => {
+                // The connection was reset: clientv3 sees Unavailable.
+                self.net.take(id);
+                self.connection_reset(req, s);
+            }
             (Node::Member(_), MsgKind::Request(req)) => {
                 self.net.take(id);
                 self.grpc_arrived(req, End::Server, s);
@@ -208,7 +223,11 @@ impl EtcdModel {
                 self.net.take(id);
                 self.at_proxy(req, s);
             }
-            // A raft message stays in flight until the member's raft goroutine steps it.
+            // A raft message stays in flight until the member's raft goroutine steps it; one to
+            // a killed member is lost (its connections are gone).
+            (Node::Member(m), _) if self.members[m].dead => {
+                self.net.take(id);
+            }
             (Node::Member(m), _) => {
                 let Node::Member(from) = msg.from else {
                     unreachable!("raft messages come from members")

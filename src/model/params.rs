@@ -285,6 +285,31 @@ pub struct ClusterParams {
     pub initial_index: u64,
     /// A caching gRPC proxy (`etcd grpc-proxy`) in front of the cluster, if any.
     pub proxy: Option<ProxyParams>,
+    /// Raft's clock: heartbeats and election timeouts.
+    pub raft_timing: RaftTiming,
+}
+
+/// Raft's clock, as etcd sets it from `--heartbeat-interval` and `--election-timeout`
+/// (`etcdserver/raft.go` `raft.Config`: `HeartbeatTick` 1, `ElectionTick` the timeout over the
+/// interval). Each member's raft node ticks once per interval: the leader sends a heartbeat
+/// every tick, and a follower that has heard nothing from a leader for its randomized election
+/// timeout, drawn from `[ElectionTick, 2·ElectionTick)` ticks, campaigns (`raft/raft.go`
+/// `tickElection`, `resetRandomizedElectionTimeout`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RaftTiming {
+    /// One tick: `--heartbeat-interval` (100 ms by default).
+    pub tick: crate::engine::SimDuration,
+    /// `--election-timeout` in ticks (10 by default: 1000 ms).
+    pub election_ticks: u32,
+}
+
+impl Default for RaftTiming {
+    fn default() -> Self {
+        RaftTiming {
+            tick: crate::engine::SimDuration::from_secs_f64(0.1),
+            election_ticks: 10,
+        }
+    }
 }
 
 /// etcd's gRPC proxy: clients talk to it; it answers serializable ranges from its cache and
@@ -461,6 +486,18 @@ pub struct Workload {
     pub interval: Option<crate::engine::SimDuration>,
 }
 
+impl Workload {
+    /// Whether raft's clock runs: when the timeline stops or kills a member, so that a leader
+    /// can be lost and elected. Without one no member ever misses a heartbeat for an election
+    /// timeout, so heartbeats and ticks would change nothing but cost events; they are left
+    /// out, and the ReadIndex heartbeats alone are simulated.
+    pub fn elections(&self) -> bool {
+        self.timeline
+            .iter()
+            .any(|s| matches!(s.change, Change::Pause(_) | Change::Kill(_)))
+    }
+}
+
 // Scripted steps of a timeline (`timeline.rs` runs them).
 
 /// A background stream whose rate a timeline can set.
@@ -493,6 +530,9 @@ pub enum Change {
     },
     /// The member's process stops (SIGSTOP).
     Pause(MemberId),
+    /// The member's process is killed (SIGKILL): it never runs again, its connections are
+    /// reset, and messages to it are lost.
+    Kill(MemberId),
     /// The member's process goes on (SIGCONT).
     Resume(MemberId),
     /// The member defragments its backend for the given time once it holds the locks

@@ -10,14 +10,15 @@
 //! - What steps produce (messages, a ReadState, new and committed entries) waits in the node
 //!   until the Ready loop takes it as one Ready (`node.HasReady`, `node.Ready`: `ready.rs`).
 //!
-//! Log replication (appending, `MsgApp`, commit) is in `replication.rs`.
+//! Log replication (appending, `MsgApp`, commit) is in `replication.rs`; terms, ticks and
+//! elections in `election.rs`.
 
 use std::collections::VecDeque;
 
 use super::EtcdModel;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{IdVec, MemberId};
-use super::net::{Msg, MsgKind, Node};
+use super::net::{Msg, MsgKind, NO_CTX, Node};
 use super::result::RoundHop;
 use crate::engine::{Scheduler, Servers, SimTime};
 
@@ -50,10 +51,52 @@ pub struct ReadyContent {
     /// Committed entries `lo..=hi` for the apply goroutine (none when `hi < lo`: every Ready
     /// hands the apply goroutine its batch, empty or not).
     pub apply: (u64, u64),
+    /// The member learnt of a new leader (etcd then fails the read loop's round in flight with
+    /// `ErrLeaderChanged`).
+    pub new_leader: bool,
+}
+
+/// What a member is in its term (`raft/raft.go` `StateType`; no pre-vote: etcd 3.4's
+/// `--pre-vote` is off by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Follows `lead`, if it knows one.
+    Follower,
+    /// Asks for votes.
+    Candidate,
+    /// Leads.
+    Leader,
 }
 
 /// One member's raft node.
 pub struct RaftNode {
+    /// The current term.
+    pub term: u32,
+    /// What it is in the term.
+    pub role: Role,
+    /// The leader it knows of in the term, if any.
+    pub lead: Option<MemberId>,
+    /// Whom it voted for in the term.
+    pub vote: Option<MemberId>,
+    /// A candidate's granted and rejected votes (a bit per member).
+    pub votes: (u64, u64),
+    /// Ticks since it last heard from a leader (a follower), since it campaigned (a candidate),
+    /// or since its last quorum check (a leader).
+    pub election_elapsed: u32,
+    /// This term's election timeout, in ticks.
+    pub randomized_timeout: u32,
+    /// A leader: the peers heard from since its last quorum check (a bit per member).
+    pub recent_active: u64,
+    /// A leader: the index of its term's first entry; it serves ReadIndex only once that is
+    /// committed (`committedEntryInCurrentTerm`).
+    pub term_start: u64,
+    /// The leader the last Ready reported (`SoftState.Lead`).
+    pub lead_reported: Option<MemberId>,
+    /// The term or the vote changed since the last Ready: it must be persisted (a WAL
+    /// fdatasync) before the messages that follow from it are sent.
+    pub hard_state_dirty: bool,
+    /// A tick waits for the node goroutine (etcd's ticker channel holds one).
+    pub tick_pending: bool,
     /// The node goroutine: one step at a time.
     goroutine: Servers<RaftInput>,
     /// Messages produced by steps since the last Ready.
@@ -75,9 +118,26 @@ pub struct RaftNode {
 }
 
 impl RaftNode {
-    /// A node whose log is committed and applied up to `index`, in a cluster of `members`.
-    pub fn new(index: u64, members: usize) -> RaftNode {
+    /// Node `me` whose log is committed and applied up to `index`, in a cluster of `members`
+    /// led by `leader` in term 1.
+    pub fn new(index: u64, members: usize, leader: MemberId, me: MemberId) -> RaftNode {
         RaftNode {
+            term: 1,
+            role: if me == leader {
+                Role::Leader
+            } else {
+                Role::Follower
+            },
+            lead: Some(leader),
+            vote: None,
+            votes: (0, 0),
+            election_elapsed: 0,
+            randomized_timeout: u32::MAX,
+            recent_active: 0,
+            term_start: index,
+            lead_reported: Some(leader),
+            hard_state_dirty: false,
+            tick_pending: false,
             goroutine: Servers::new(1, SimTime::ZERO),
             out_msgs: Vec::new(),
             pending_app: IdVec::from_vec(vec![None; members]),
@@ -102,6 +162,25 @@ impl RaftNode {
             || self.read_state.is_some()
             || self.last_index > self.persisted_to
             || self.commit > self.apply_sent
+            || self.hard_state_dirty
+            || self.lead != self.lead_reported
+    }
+
+    /// Forgets pending ReadIndex requests (raft's `reset`, on every change of term or role:
+    /// they are lost, and the read loops that sent them learn of it by the change of leader).
+    pub fn forget_reads(&mut self) {
+        self.read_only.clear();
+    }
+
+    /// Whether the leader has committed an entry of its own term, so may serve ReadIndex.
+    pub fn committed_in_term(&self) -> bool {
+        self.commit >= self.term_start
+    }
+
+    /// Clamps the log to `last` (entries past it are overwritten by the new leader's).
+    pub fn truncate(&mut self, last: u64) {
+        self.last_index = self.last_index.min(last);
+        self.persisted_to = self.persisted_to.min(last);
     }
 
     /// Hands what the steps produced to a Ready (`node.Ready`): the messages go into `msgs`.
@@ -109,14 +188,19 @@ impl RaftNode {
         debug_assert!(msgs.is_empty());
         std::mem::swap(&mut self.out_msgs, msgs);
         self.pending_app.iter_mut().for_each(|p| *p = None);
-        let persist = self.last_index > self.persisted_to;
+        let persist = self.last_index > self.persisted_to || self.hard_state_dirty;
         let apply = (self.apply_sent + 1, self.commit);
         self.persisted_to = self.last_index;
         self.apply_sent = self.commit;
+        self.hard_state_dirty = false;
+        // etcd's raftNode: `newLeader := rd.SoftState.Lead != raft.None && rh.getLead() != rd.SoftState.Lead`.
+        let new_leader = self.lead.is_some() && self.lead != self.lead_reported;
+        self.lead_reported = self.lead;
         ReadyContent {
             read_state: self.read_state.take(),
             persist,
             apply,
+            new_leader,
         }
     }
 
@@ -140,6 +224,7 @@ impl EtcdModel {
             to: Node::Member(to),
             kind,
             bytes: self.p.sizes.raft_message,
+            term: self.members[from].raft.term,
         }
     }
 
@@ -162,69 +247,128 @@ impl EtcdModel {
         input: RaftInput,
         s: &mut Scheduler<PackedEv>,
     ) {
-        self.raft_process(m, input, s.now());
+        self.raft_process(m, input, s);
         if let Some((next, _)) = self.members[m].raft.goroutine.release(s.now()) {
             self.go(self.member_proc(m), CpuJob::RaftStep(m, next), s);
         }
         self.maybe_start_ready(m, s);
     }
 
-    fn raft_process(&mut self, m: MemberId, input: RaftInput, now: SimTime) {
-        let leader = self.p.leader;
+    fn raft_process(&mut self, m: MemberId, input: RaftInput, s: &mut Scheduler<PackedEv>) {
+        let now = s.now();
+        let role = self.members[m].raft.role;
+        let lead = self.members[m].raft.lead;
         match input {
-            RaftInput::ReadIndexLocal { ctx } if m == leader => self.leader_read_index(m, ctx, now),
-            RaftInput::Propose { req } if m == leader => self.leader_append(m, req, now),
-            RaftInput::Propose { req } => {
-                let mut msg = self.raft_msg(m, leader, MsgKind::Prop { origin: m, req });
-                msg.bytes += self.entry_bytes();
-                self.members[m].raft.out_msgs.push(msg);
+            RaftInput::Tick => self.raft_tick(m, s),
+            RaftInput::ReadIndexLocal { ctx } if role == Role::Leader => {
+                self.leader_read_index(m, m, ctx, now)
             }
             RaftInput::ReadIndexLocal { ctx } => {
-                let msg = self.raft_msg(m, leader, MsgKind::ReadIndex { origin: m, ctx });
-                self.members[m].raft.out_msgs.push(msg);
+                // With no leader: "no leader at term …; dropping index reading msg" (the read
+                // loop retries).
+                if let Some(l) = lead {
+                    let msg = self.raft_msg(m, l, MsgKind::ReadIndex { origin: m, ctx });
+                    self.members[m].raft.out_msgs.push(msg);
+                }
             }
-            RaftInput::Msg(id) => match self.net.take(id).kind {
-                MsgKind::ReadIndex { origin, ctx } => self.leader_read_index(origin, ctx, now),
-                MsgKind::Heartbeat {
-                    origin,
-                    ctx,
-                    commit,
-                } => {
-                    let kind = MsgKind::HeartbeatResp {
-                        from: m,
+            RaftInput::Propose { req } if role == Role::Leader => {
+                self.leader_append(m, Some(m), req, now)
+            }
+            RaftInput::Propose { req } => match lead {
+                Some(l) => {
+                    let mut msg = self.raft_msg(m, l, MsgKind::Prop { origin: m, req });
+                    msg.bytes += self.entry_bytes();
+                    self.members[m].raft.out_msgs.push(msg);
+                }
+                // ErrProposalDropped: the put fails.
+                None => self.proposal_dropped(req, s),
+            },
+            RaftInput::Msg(id) => {
+                let msg = self.net.take(id);
+                let Node::Member(from) = msg.from else {
+                    unreachable!("raft messages come from members")
+                };
+                if !self.step_term(m, from, &msg) {
+                    return;
+                }
+                let leader = self.members[m].raft.role == Role::Leader;
+                if leader {
+                    self.members[m].raft.recent_active |= from.bit();
+                }
+                match msg.kind {
+                    MsgKind::ReadIndex { origin, ctx } if leader => {
+                        self.leader_read_index(m, origin, ctx, now)
+                    }
+                    MsgKind::Heartbeat {
                         origin,
                         ctx,
-                    };
-                    let resp = self.raft_msg(m, leader, kind);
-                    self.members[m].raft.out_msgs.push(resp);
-                    let last = self.members[m].raft.last_index;
-                    self.commit_to(m, commit.min(last), now);
+                        commit,
+                    } => {
+                        let kind = MsgKind::HeartbeatResp {
+                            from: m,
+                            origin,
+                            ctx,
+                        };
+                        let resp = self.raft_msg(m, from, kind);
+                        self.members[m].raft.out_msgs.push(resp);
+                        let last = self.members[m].raft.last_index;
+                        self.commit_to(m, commit.min(last), now);
+                    }
+                    MsgKind::Prop { origin, req } if leader => {
+                        self.leader_append(m, Some(origin), req, now)
+                    }
+                    MsgKind::App { lo, hi, commit } => {
+                        self.follower_append(m, from, lo, hi, commit, now)
+                    }
+                    MsgKind::AppResp { from, index } if leader => {
+                        self.leader_ack_append(m, from, index, now)
+                    }
+                    MsgKind::HeartbeatResp { from, origin, ctx } if leader => {
+                        self.leader_ack(m, from, origin, ctx, now)
+                    }
+                    MsgKind::ReadIndexResp { ctx, index } => {
+                        self.members[m].raft.read_state = Some(ReadState { ctx, index });
+                    }
+                    MsgKind::Vote {
+                        last_index,
+                        last_term,
+                    } => self.vote_requested(m, from, last_index, last_term, s),
+                    MsgKind::VoteResp { granted } => self.vote_received(m, from, granted, s),
+                    // For a leader only, and this member no longer leads: dropped (a follower's
+                    // proposal forwarded to a leader that stepped down is lost, as in raft).
+                    MsgKind::ReadIndex { .. }
+                    | MsgKind::Prop { .. }
+                    | MsgKind::AppResp { .. }
+                    | MsgKind::HeartbeatResp { .. } => {}
+                    MsgKind::Request(_) | MsgKind::Response(_) => {
+                        unreachable!("client message stepped by raft")
+                    }
                 }
-                MsgKind::Prop { origin, req } => self.leader_append(origin, req, now),
-                MsgKind::App { lo, hi, commit } => self.follower_append(m, lo, hi, commit, now),
-                MsgKind::AppResp { from, index } => self.leader_ack_append(from, index, now),
-                MsgKind::HeartbeatResp { from, origin, ctx } => {
-                    self.leader_ack(from, origin, ctx, now)
-                }
-                MsgKind::ReadIndexResp { ctx, index } => {
-                    self.members[m].raft.read_state = Some(ReadState { ctx, index });
-                }
-                MsgKind::Request(_) | MsgKind::Response(_) => {
-                    unreachable!("client message stepped by raft")
-                }
-            },
+            }
         }
     }
 
-    /// The leader records a ReadIndex request and confirms leadership with a heartbeat round.
-    fn leader_read_index(&mut self, origin: MemberId, ctx: u32, now: SimTime) {
+    /// Leader `leader` records a ReadIndex request and confirms leadership with a heartbeat
+    /// round. A leader that has not committed an entry of its term yet drops it ("Reject read
+    /// only request when this leader has not committed any log entry at its term"); so does
+    /// one that has the same request pending already (`readOnly.addRequest`).
+    fn leader_read_index(&mut self, leader: MemberId, origin: MemberId, ctx: u32, now: SimTime) {
+        let lr = &self.members[leader].raft;
+        if !lr.committed_in_term()
+            || lr
+                .read_only
+                .iter()
+                .any(|r| r.origin == origin && r.ctx == ctx)
+        {
+            return;
+        }
         self.members[origin]
             .read_loop
             .mark(ctx, RoundHop::Ask.end(), now);
-        let leader = self.p.leader;
         let index = self.members[leader].raft.commit;
         if self.p.quorum() == 1 {
             self.resolve_read(
+                leader,
                 PendingRead {
                     origin,
                     ctx,
@@ -258,12 +402,18 @@ impl EtcdModel {
     }
 
     /// A heartbeat response acknowledges `(origin, ctx)`; a quorum releases it and all before it.
-    fn leader_ack(&mut self, from: MemberId, origin: MemberId, ctx: u32, now: SimTime) {
-        if !self.p.is_voter(from) {
+    fn leader_ack(
+        &mut self,
+        leader: MemberId,
+        from: MemberId,
+        origin: MemberId,
+        ctx: u32,
+        now: SimTime,
+    ) {
+        if !self.p.is_voter(from) || ctx == NO_CTX {
             return;
         }
         let quorum = self.p.quorum();
-        let leader = self.p.leader;
         let ro = &mut self.members[leader].raft.read_only;
         let Some(pos) = ro.iter().position(|r| r.origin == origin && r.ctx == ctx) else {
             return; // Already released by a later request's quorum.
@@ -273,17 +423,16 @@ impl EtcdModel {
             // Release this request and every earlier one, front first.
             for _ in 0..=pos {
                 if let Some(r) = self.members[leader].raft.read_only.pop_front() {
-                    self.resolve_read(r, now);
+                    self.resolve_read(leader, r, now);
                 }
             }
         }
     }
 
-    fn resolve_read(&mut self, r: PendingRead, now: SimTime) {
+    fn resolve_read(&mut self, leader: MemberId, r: PendingRead, now: SimTime) {
         self.members[r.origin]
             .read_loop
             .mark(r.ctx, RoundHop::Quorum.end(), now);
-        let leader = self.p.leader;
         if r.origin == leader {
             self.members[leader].raft.read_state = Some(ReadState {
                 ctx: r.ctx,

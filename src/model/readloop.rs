@@ -12,12 +12,13 @@
 //! is a channel hand-off.
 
 use super::EtcdModel;
+use super::event::Ev;
 use super::event::{CpuJob, PackedEv, RaftInput};
 use super::ids::{MemberId, ReqId};
 use super::raft::ReadState;
 use super::result::{RoundHop, RoundSpan};
 use super::stage::Stage;
-use crate::engine::{Scheduler, SimTime};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 
 /// What the loop goroutine does in its next burst.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,7 +55,13 @@ pub struct ReadLoop {
     marks: [Option<SimTime>; RoundHop::COUNT + 1],
     /// When a read left the `readwaitc` token for the next round.
     token_at: SimTime,
+    /// When the round's ReadIndex is sent again if no ReadState has come (`readIndexRetryTime`).
+    retry_at: Option<SimTime>,
 }
+
+/// `readIndexRetryTime` (`etcdserver/v3_server.go`): a round that has no answer this long
+/// after its ReadIndex sends it again.
+const READ_INDEX_RETRY: SimDuration = SimDuration(500_000_000);
 
 impl ReadLoop {
     /// The round `ctx` reached milestone `at` (a [`RoundHop::end`]) at `now`, if it is the round in
@@ -118,7 +125,7 @@ impl EtcdModel {
             Step::Signalled => {
                 rl.step = Step::AwaitState;
                 let ctx = rl.ctx;
-                self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
+                self.send_read_index(m, ctx, s);
             }
             Step::GotState(index) if applied < index => {
                 // applyWait.Wait(index): the apply loop triggers it at a batch boundary.
@@ -136,6 +143,56 @@ impl EtcdModel {
         }
     }
 
+    /// `sendReadIndex`: the loop asks raft for round `ctx`'s read index, and (when the
+    /// timeline can lose a leader: without one no round waits that long) arms the retry timer.
+    fn send_read_index(&mut self, m: MemberId, ctx: u32, s: &mut Scheduler<PackedEv>) {
+        self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
+        if self.w.elections() {
+            let at = s.now() + READ_INDEX_RETRY;
+            self.members[m].read_loop.retry_at = Some(at);
+            s.schedule_at(at, Ev::ReadIndexRetry(m, ctx));
+        }
+    }
+
+    /// Member `m`'s retry timer for round `ctx` fired: if the round still waits for that
+    /// timer, the ReadIndex goes again ("waiting for ReadIndex response took too long,
+    /// retrying").
+    pub(super) fn read_index_retry(&mut self, m: MemberId, ctx: u32, s: &mut Scheduler<PackedEv>) {
+        let rl = &self.members[m].read_loop;
+        if rl.step == Step::AwaitState && rl.ctx == ctx && rl.retry_at == Some(s.now()) {
+            self.send_read_index(m, ctx, s);
+        }
+    }
+
+    /// etcd's first commit in the term was applied on `m` (`FirstCommitInTermNotify`): a round
+    /// waiting for its read index sends it again, since a new leader drops ReadIndex requests
+    /// until then.
+    pub(super) fn first_commit_in_term(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let rl = &self.members[m].read_loop;
+        if rl.step == Step::AwaitState {
+            let ctx = rl.ctx;
+            self.send_read_index(m, ctx, s);
+        }
+    }
+
+    /// Member `m` learnt of a new leader (`leaderChangedNotify`): a round waiting for its read
+    /// index fails with `ErrLeaderChanged` ("etcdserver: leader changed", gRPC Unavailable,
+    /// which clientv3 retries), and the loop goes on to the next round.
+    pub(super) fn leader_changed(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let rl = &mut self.members[m].read_loop;
+        if rl.step != Step::AwaitState {
+            return;
+        }
+        rl.retry_at = None;
+        let mut round = std::mem::take(&mut rl.round);
+        for id in round.drain(..) {
+            self.read_failed_unavailable(id, s);
+        }
+        let rl = &mut self.members[m].read_loop;
+        rl.round = round;
+        self.next_round(m, s);
+    }
+
     /// The Ready loop hands member `m`'s read loop a ReadState on `readStateC`.
     pub(super) fn read_state_delivered(
         &mut self,
@@ -148,6 +205,7 @@ impl EtcdModel {
             return; // "ignored out-of-date read index response"
         }
         rl.step = Step::GotState(rs.index);
+        rl.retry_at = None;
         rl.mark(rs.ctx, RoundHop::ReadState.end(), s.now());
         self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
     }
@@ -196,8 +254,13 @@ impl EtcdModel {
         for id in round.drain(..) {
             self.after_read_index(id, s);
         }
+        self.members[m].read_loop.round = round;
+        self.next_round(m, s);
+    }
+
+    /// The loop takes the next token, if a read left one, or blocks on `readwaitc`.
+    fn next_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let rl = &mut self.members[m].read_loop;
-        rl.round = round;
         if std::mem::take(&mut rl.token) {
             rl.step = Step::Signalled;
             rl.marks = [None; RoundHop::COUNT + 1];

@@ -10,7 +10,7 @@ use super::EtcdModel;
 use super::event::{CpuJob, DiskJob, PackedEv};
 use super::ids::MemberId;
 use super::net::Msg;
-use super::raft::ReadyContent;
+use super::raft::{ReadyContent, Role};
 use crate::engine::Scheduler;
 
 /// A WAL record's framing and the hard state (term, vote, commit) beside the entries.
@@ -63,12 +63,16 @@ impl EtcdModel {
             .content
             .take()
             .expect("a Ready in hand");
+        // The SoftState first (`updateLeadership`), then the ReadStates, then the entries.
+        if content.new_leader {
+            self.leader_changed(m, s);
+        }
         if let Some(rs) = content.read_state {
             self.read_state_delivered(m, rs, s);
         }
         let (lo, hi) = content.apply;
         self.apply_enqueue(m, lo, hi, s);
-        if m == self.p.leader {
+        if self.members[m].raft.role == Role::Leader {
             self.flush_ready_msgs(m, s);
         }
     }
@@ -97,11 +101,10 @@ impl EtcdModel {
         self.ready_done(m, s);
     }
 
-    /// The Ready loop of `m` finished a Ready: a follower sends now (after persisting).
+    /// The Ready loop of `m` finished a Ready: a follower sends now (after persisting; a
+    /// leader sent before, and has nothing left).
     fn ready_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        if m != self.p.leader {
-            self.flush_ready_msgs(m, s);
-        }
+        self.flush_ready_msgs(m, s);
         self.members[m].ready.busy = false;
         self.maybe_start_ready(m, s);
     }

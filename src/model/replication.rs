@@ -16,14 +16,35 @@ use crate::engine::SimTime;
 /// What a log entry carries, for the model: who proposed it and for which request.
 #[derive(Debug, Clone, Copy)]
 pub struct EntryMeta {
-    /// The member whose client is waiting for it.
-    pub origin: MemberId,
+    /// The member whose client is waiting for it (none: a new leader's empty entry).
+    pub origin: Option<MemberId>,
     /// The request waiting for it.
     pub req: ReqId,
     /// Bytes of the entry (key, value, framing).
     pub bytes: u32,
     /// Authenticate's entry: it assigns a token and changes no key.
     pub auth: bool,
+    /// The term it was appended in.
+    pub term: u32,
+}
+
+impl EntryMeta {
+    /// The entry a new leader appends at the start of its term (`becomeLeader`: "an empty
+    /// entry"); applying it changes nothing and tells etcd its term's first commit.
+    pub fn empty(term: u32) -> EntryMeta {
+        EntryMeta {
+            origin: None,
+            req: ReqId(u32::MAX),
+            bytes: 0,
+            auth: false,
+            term,
+        }
+    }
+
+    /// Whether `m`'s client waits for it.
+    pub fn proposed_on(&self, m: MemberId) -> bool {
+        self.origin == Some(m)
+    }
 }
 
 /// The raft log's entries, from `base` on (earlier ones are applied everywhere and dropped).
@@ -31,15 +52,34 @@ pub struct EntryMeta {
 pub struct Log {
     base: u64,
     entries: VecDeque<EntryMeta>,
+    /// The term of the entry before `base` (of the last one dropped).
+    base_term: u32,
 }
 
 impl Log {
-    /// An empty log whose next entry is `first`.
+    /// An empty log whose next entry is `first`, after entries of term 1.
     pub fn new(first: u64) -> Log {
         Log {
             base: first,
             entries: VecDeque::new(),
+            base_term: 1,
         }
+    }
+
+    /// The term of the entry at `index` (of the last dropped one, for any before `base`).
+    pub fn term(&self, index: u64) -> u32 {
+        self.get(index).map_or(self.base_term, |e| e.term)
+    }
+
+    /// Drops the entries after `last`: a new leader's log replaces them.
+    pub fn truncate_after(&mut self, last: u64) {
+        let keep = last.saturating_sub(self.base - 1) as usize;
+        self.entries.truncate(keep);
+    }
+
+    /// The index the next entry gets.
+    pub fn next_index(&self) -> u64 {
+        self.base + self.entries.len() as u64
     }
 
     /// The entry at `index`.
@@ -49,14 +89,18 @@ impl Log {
             .and_then(|i| self.entries.get(i as usize))
     }
 
-    fn push(&mut self, e: EntryMeta) -> u64 {
+    pub(super) fn push(&mut self, e: EntryMeta) -> u64 {
         self.entries.push_back(e);
         self.base + self.entries.len() as u64 - 1
     }
 
     /// Drops entries up to `index` (applied by every member).
     pub fn trim_to(&mut self, index: u64) {
-        while self.base <= index && self.entries.pop_front().is_some() {
+        while self.base <= index {
+            let Some(e) = self.entries.pop_front() else {
+                break;
+            };
+            self.base_term = e.term;
             self.base += 1;
         }
     }
@@ -68,27 +112,48 @@ impl EtcdModel {
         self.w.put.key_bytes + self.w.put.value_bytes + self.p.sizes.entry_overhead
     }
 
-    /// The leader appends `origin`'s proposal for request `req` and replicates it.
-    pub(super) fn leader_append(&mut self, origin: MemberId, req: ReqId, now: SimTime) {
+    /// Leader `leader` appends `origin`'s proposal for request `req` and replicates it.
+    pub(super) fn leader_append(
+        &mut self,
+        leader: MemberId,
+        origin: Option<MemberId>,
+        req: ReqId,
+        now: SimTime,
+    ) {
         let auth = self.reqs[req].auth_pending;
         let bytes = if auth {
             self.p.sizes.request_overhead
         } else {
             self.entry_bytes()
         };
-        let index = self.log.push(EntryMeta {
-            origin,
-            req,
-            bytes,
-            auth,
-        });
-        let leader = self.p.leader;
+        let term = self.members[leader].raft.term;
+        self.append_entry(
+            leader,
+            EntryMeta {
+                origin,
+                req,
+                bytes,
+                auth,
+                term,
+            },
+            now,
+        );
+    }
+
+    /// Leader `leader` appends entry `e` (acking itself) and replicates it.
+    pub(super) fn append_entry(&mut self, leader: MemberId, e: EntryMeta, now: SimTime) {
+        debug_assert_eq!(
+            self.log.next_index(),
+            self.members[leader].raft.last_index + 1,
+            "the leader appends at the end of the shared log"
+        );
+        let index = self.log.push(e);
         let lr = &mut self.members[leader].raft;
         lr.last_index = index;
         lr.match_index[leader] = index;
         for peer in self.p.member_ids() {
             if peer != leader {
-                self.queue_app(peer, index, index);
+                self.queue_app(leader, peer, index, index);
             }
         }
         if self.p.quorum() == 1 {
@@ -98,8 +163,7 @@ impl EtcdModel {
 
     /// Queues (or extends) the leader's MsgApp to `peer` with entries `lo..=hi` (none when
     /// `lo > hi`) and the current commit index.
-    fn queue_app(&mut self, peer: MemberId, lo: u64, hi: u64) {
-        let leader = self.p.leader;
+    pub(super) fn queue_app(&mut self, leader: MemberId, peer: MemberId, lo: u64, hi: u64) {
         let add: u32 = (lo..=hi)
             .map(|i| self.log.get(i).map_or(0, |e| e.bytes))
             .sum();
@@ -124,24 +188,28 @@ impl EtcdModel {
             to: Node::Member(peer),
             kind: MsgKind::App { lo, hi, commit },
             bytes: self.p.sizes.raft_message + add,
+            term: lr.term,
         };
         lr.pending_app[peer] = Some(lr.out_msgs.len());
         lr.out_msgs.push(msg);
     }
 
-    /// A follower appends the leader's entries, answers, and learns the commit index.
+    /// A follower appends leader `leader`'s entries, answers, and learns the commit index.
     pub(super) fn follower_append(
         &mut self,
         m: MemberId,
+        leader: MemberId,
         lo: u64,
         hi: u64,
         commit: u64,
         now: SimTime,
     ) {
-        let leader = self.p.leader;
         let resp_bytes = self.p.sizes.raft_message;
         let mem = &mut self.members[m];
-        if hi >= lo {
+        // Entries that do not follow on from its log are refused (raft's index check); the
+        // new leader's probe that would find where they diverge is not simulated, as leaders
+        // start from what each follower holds (`election.rs`).
+        if hi >= lo && lo <= mem.raft.last_index + 1 {
             mem.raft.last_index = mem.raft.last_index.max(hi);
         }
         let index = mem.raft.last_index;
@@ -151,14 +219,20 @@ impl EtcdModel {
             to: Node::Member(leader),
             kind: MsgKind::AppResp { from: m, index },
             bytes: resp_bytes,
+            term: mem.raft.term,
         };
         mem.raft.out_msgs.push(resp);
         self.commit_to(m, commit.min(index), now);
     }
 
-    /// The leader learns that `from` holds the log up to `index`; a quorum commits.
-    pub(super) fn leader_ack_append(&mut self, from: MemberId, index: u64, now: SimTime) {
-        let leader = self.p.leader;
+    /// Leader `leader` learns that `from` holds the log up to `index`; a quorum commits.
+    pub(super) fn leader_ack_append(
+        &mut self,
+        leader: MemberId,
+        from: MemberId,
+        index: u64,
+        now: SimTime,
+    ) {
         let mi = &mut self.members[leader].raft.match_index;
         mi[from] = mi[from].max(index);
         if !self.p.is_voter(from) {
@@ -179,7 +253,7 @@ impl EtcdModel {
             let last = self.members[leader].raft.last_index;
             for peer in self.p.member_ids() {
                 if peer != leader {
-                    self.queue_app(peer, last + 1, last);
+                    self.queue_app(leader, peer, last + 1, last);
                 }
             }
         }
@@ -195,7 +269,7 @@ impl EtcdModel {
         self.members[m].raft.commit = c;
         for i in old + 1..=c {
             if let Some(e) = self.log.get(i).copied() {
-                if e.origin == m {
+                if e.proposed_on(m) {
                     self.enter(e.req, Stage::ApplyQueue, now);
                 }
             }

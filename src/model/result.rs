@@ -328,6 +328,21 @@ pub struct RunResult {
     pub intervals: Vec<IntervalRow>,
     /// Completions after the last interval recorded (`timeline.rs`'s `MAX_INTERVALS`).
     pub intervals_beyond: u64,
+    /// Every leader elected during the run, in time order (the initial one is not listed).
+    pub leader_changes: Vec<LeaderChange>,
+    /// clientv3's retries of calls that failed with Unavailable, by their clients.
+    pub retries: u64,
+}
+
+/// A member became leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeaderChange {
+    /// When (simulated ns from the start).
+    pub at_ns: u64,
+    /// Who.
+    pub leader: MemberId,
+    /// Of which term.
+    pub term: u32,
 }
 
 impl RunResult {

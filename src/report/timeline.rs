@@ -98,7 +98,7 @@ impl Row for IntervalCsv {
 pub struct Event {
     /// What happened, in words (`pause member1 3s`, `write_rate to 1000/s`).
     pub label: String,
-    /// `pause`, `defrag`, `write_rate` or `expensive_rate`.
+    /// `pause`, `kill`, `defrag`, `write_rate` or `expensive_rate`.
     pub kind: &'static str,
     /// The member it concerns (empty for a rate step).
     pub member: String,
@@ -146,6 +146,13 @@ pub fn events(steps: &[Step]) -> Vec<Event> {
                 member: format!("member{}", m.0),
                 at_s: secs(s.at),
                 end_s: secs(s.at + d),
+            }),
+            Change::Kill(m) => out.push(Event {
+                label: format!("kill member{}", m.0),
+                kind: "kill",
+                member: format!("member{}", m.0),
+                at_s: secs(s.at),
+                end_s: secs(s.at),
             }),
             Change::Resume(_) => {}
         }
@@ -205,6 +212,10 @@ pub struct EventCsv {
     pub failed: u64,
     /// Of which their client's deadline passed.
     pub timeouts: u64,
+    /// The first leader elected from the event to the next (empty: none).
+    pub new_leader: String,
+    /// When, from the event (s).
+    pub new_leader_s: Fixed<3>,
 }
 
 impl Row for EventCsv {
@@ -228,6 +239,8 @@ impl Row for EventCsv {
         c.col("post_median_rps", &mut self.post_median_rps);
         c.col("failed", &mut self.failed);
         c.col("timeouts", &mut self.timeouts);
+        c.col("new_leader", &mut self.new_leader);
+        c.col("new_leader_s", &mut self.new_leader_s);
     }
 }
 
@@ -276,13 +289,14 @@ fn recovery_from(ivs: &[IntervalRow], t0: f64, span_end: f64, pre: f64) -> f64 {
 }
 
 /// The rows of `events.csv` for one run: its intervals `ivs` (only whole ones are used), its
-/// events, and the end of its warm-up.
+/// events, the end of its warm-up, and the leaders elected (when, in seconds, and who).
 pub fn event_rows(
     (point, replication): (usize, usize),
     axes: &[(String, String)],
     ivs: &[IntervalRow],
     evs: &[Event],
     warmup_s: f64,
+    leaders: &[(f64, String)],
 ) -> Vec<EventCsv> {
     let whole: Vec<IntervalRow> = ivs
         .iter()
@@ -358,6 +372,9 @@ pub fn event_rows(
             failed += iv.reads_failed + iv.reads_timed_out;
             timeouts += iv.reads_timed_out;
         }
+        let elected = leaders
+            .iter()
+            .find(|(t, _)| *t >= e.at_s && *t < evs.get(i + 1).map_or(f64::INFINITY, |n| n.at_s));
         rows.push(EventCsv {
             point,
             replication,
@@ -376,6 +393,8 @@ pub fn event_rows(
             post_median_rps: Fixed::new(post),
             failed,
             timeouts,
+            new_leader: elected.map(|(_, m)| m.clone()).unwrap_or_default(),
+            new_leader_s: Fixed::new(elected.map_or(f64::NAN, |(t, _)| t - e.at_s)),
         });
     }
     rows
@@ -555,7 +574,7 @@ mod tests {
             at_s: 2.0,
             end_s: 2.5,
         };
-        let rows = event_rows((0, 0), &[], &ivs, &[ev], 0.5);
+        let rows = event_rows((0, 0), &[], &ivs, &[ev], 0.5, &[]);
         let r = &rows[0];
         assert_eq!(r.pre_median_rps.0, 1000.0);
         assert_eq!(r.min_rps.0, 0.0);
@@ -576,7 +595,7 @@ mod tests {
                 rate: 10.0,
             },
         }]);
-        let rows = event_rows((0, 0), &[], &ivs, &evs, 0.5);
+        let rows = event_rows((0, 0), &[], &ivs, &evs, 0.5, &[]);
         assert_eq!(rows[0].recovery_s.0, 0.0);
         assert_eq!(rows[0].event, "write_rate to 10/s");
     }

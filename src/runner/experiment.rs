@@ -256,6 +256,10 @@ fn run_and_journal(
         &r.intervals,
         &timeline::events(&w.timeline),
         w.warmup_time.as_secs_f64(),
+        &r.leader_changes
+            .iter()
+            .map(|lc| (lc.at_ns as f64 / 1e9, format!("member{}", lc.leader.0)))
+            .collect::<Vec<_>>(),
     );
     let line = table::csv_line(&table::cells(&row));
     let mut j = journal

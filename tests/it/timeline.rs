@@ -137,7 +137,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause and defrag",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag and kill",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -149,11 +149,23 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, for_s)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, restart_after_s, for_s)",
         ),
         (
-            "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\nfor_s = 1.5\n",
-            "workload.timeline[0].for_s: member1 is the leader: a pause of 1.5 s would let a follower's election timeout",
+            "[[workload.timeline]]\nat_s = 1.0\nkill = \"member0\"\nrestart_after_s = 3.0\n",
+            "workload.timeline[0].restart_after_s: restarting a killed member (WAL replay, catching up) is not simulated yet",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nkill = \"member0\"\nfor_s = 3.0\n",
+            "workload.timeline[0].for_s: is the length of a pause or a defrag; a killed member stays down",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nkill = \"member2\"\n[[workload.timeline]]\nat_s = 2.0\npause = \"member2\"\nfor_s = 1.0\n",
+            "workload.timeline[1].at_s: member2 is killed at 1 s and stays down",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 3.0\n[[workload.timeline]]\nat_s = 2.0\nkill = \"member2\"\n",
+            "workload.timeline[1].at_s: member2 has a pause from 1 s on: kill it after that ends",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member3\"\nfor_s = 1.0\n",
@@ -181,7 +193,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
-            "a step sets exactly one of write_rate, expensive_rate, pause and defrag",
+            "a step sets exactly one of write_rate, expensive_rate, pause, defrag and kill",
         ),
         (
             "interval_s = 0.001\n",
@@ -355,5 +367,237 @@ mod scripted {
             // Sent at 10 ms, it opens its read transaction at the 25 ms release.
             assert!((15.0..15.0 + free[1]).contains(&l[1]), "{c:?}: {l:?}");
         }
+    }
+}
+
+mod elections {
+    //! Leader loss in scripted scenarios (every CPU cost zero, RTT 200 µs, member 0 leads;
+    //! etcd's default clock: 100 ms heartbeats, a 1 s election timeout).
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Balancer, Consistency, EndpointPolicy, MemberId, RunResult};
+
+    const MS: u64 = 1_000_000;
+    const KILL_MS: u64 = 200;
+
+    /// One closed-loop client reading from `endpoints` for `secs`, member 0 killed at 200 ms.
+    fn kill_leader(
+        c: Consistency,
+        endpoints: Vec<u8>,
+        policy: EndpointPolicy,
+        timeout_ms: Option<u64>,
+        secs: f64,
+        seed: u64,
+    ) -> RunResult {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            c,
+            endpoints,
+            Arrivals::Closed { rate_limit: None },
+            u64::MAX,
+        );
+        w.policy = policy;
+        w.duration = Some(SimDuration::from_secs_f64(secs));
+        w.timeline = vec![Step {
+            at: SimDuration(KILL_MS * MS),
+            change: Change::Kill(MemberId(0)),
+        }];
+        w.request_timeout = timeout_ms.map(|ms| SimDuration(ms * MS));
+        run(&p, &w, seed)
+    }
+
+    /// After the leader is killed, a follower campaigns once it has heard nothing for its
+    /// randomized election timeout, 10 to 19 ticks after its last heartbeat; the other
+    /// follower votes for it unless it heard from the leader within the last 10 ticks (the
+    /// lease), in which case a later campaign wins. So the new leader comes at least 0.9 s
+    /// after the kill (the last heartbeat came at most a tick before it), and within 2 s when
+    /// the first campaign wins (term 2). No linearizable read completes in between: the read
+    /// in flight at the kill waits in its read loop, fails with "leader changed" when the new
+    /// leader is known, is retried, and completes just after the election.
+    #[test]
+    fn no_linearizable_read_completes_until_a_new_leader_is_elected() {
+        let mut first_campaign_won = 0;
+        for seed in 1..=12 {
+            let r = kill_leader(
+                Consistency::Linearizable,
+                vec![1],
+                EndpointPolicy::PerConnection,
+                None,
+                4.0,
+                seed,
+            );
+            assert_eq!(
+                r.leader_changes.len(),
+                1,
+                "seed {seed}: {:?}",
+                r.leader_changes
+            );
+            let lc = r.leader_changes[0];
+            assert_ne!(lc.leader, MemberId(0), "seed {seed}");
+            let after_s = (lc.at_ns - KILL_MS * MS) as f64 / 1e9;
+            println!("seed {seed}: {lc:?}, {after_s} s after the kill");
+            assert!(
+                after_s >= 0.9,
+                "seed {seed}: elected {after_s} s after the kill"
+            );
+            if lc.term == 2 {
+                first_campaign_won += 1;
+                assert!(
+                    after_s < 2.0 + 0.01,
+                    "seed {seed}: term 2 after {after_s} s"
+                );
+            }
+            let kill = KILL_MS * MS;
+            let stalled: Vec<_> = r
+                .records
+                .iter()
+                .filter(|x| x.end_ns > kill + MS && x.end_ns < lc.at_ns)
+                .collect();
+            assert!(stalled.is_empty(), "seed {seed}: {stalled:?}");
+            let first_after = r
+                .records
+                .iter()
+                .filter(|x| x.end_ns >= lc.at_ns)
+                .min_by_key(|x| x.end_ns)
+                .expect("reads go on under the new leader");
+            assert!(
+                first_after.end_ns - lc.at_ns < 60 * MS,
+                "seed {seed}: the first read after the election ends {} ms after it",
+                (first_after.end_ns - lc.at_ns) / MS
+            );
+            assert!(
+                first_after.start_ns < kill + MS,
+                "seed {seed}: the read that waited is the one from before the kill"
+            );
+            assert!(r.retries >= 1, "seed {seed}: it was retried");
+            assert_eq!(
+                r.reads.failed, 0,
+                "seed {seed}: nothing fails without a deadline"
+            );
+        }
+        assert!(
+            first_campaign_won >= 6,
+            "most first campaigns win: {first_campaign_won}/12"
+        );
+    }
+
+    /// Serializable reads on a follower need no leader: they go on through the election, in
+    /// every 100 ms interval.
+    #[test]
+    fn serializable_reads_on_a_follower_go_on_through_the_election() {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            Consistency::Serializable,
+            vec![1],
+            Arrivals::Closed { rate_limit: None },
+            u64::MAX,
+        );
+        w.duration = Some(SimDuration::from_secs_f64(3.0));
+        w.interval = Some(SimDuration(100 * MS));
+        w.timeline = vec![Step {
+            at: SimDuration(KILL_MS * MS),
+            change: Change::Kill(MemberId(0)),
+        }];
+        let r = run(&p, &w, 1);
+        let lc = r.leader_changes[0];
+        let during: Vec<u64> = r
+            .intervals
+            .iter()
+            .filter(|iv| {
+                iv.start_s * 1e9 >= (KILL_MS * MS) as f64 && iv.start_s * 1e9 < lc.at_ns as f64
+            })
+            .map(|iv| iv.reads)
+            .collect();
+        assert!(during.len() >= 8, "{during:?}");
+        assert!(
+            during.iter().all(|&n| n > 100),
+            "reads in each interval: {during:?}"
+        );
+        assert_eq!(r.retries, 0);
+    }
+
+    /// A client pinned to the killed member waits for its connection (clientv3 does not fail
+    /// fast), so every call times out from the kill on; a round-robin client skips the member
+    /// whose connection is down, and its serializable reads never fail.
+    #[test]
+    fn a_pinned_client_waits_out_its_deadlines_and_a_round_robin_one_moves_on() {
+        let pinned = kill_leader(
+            Consistency::Serializable,
+            vec![0],
+            EndpointPolicy::PerConnection,
+            Some(100),
+            2.0,
+            1,
+        );
+        // Killed at 0.2 s, each call waits 100 ms: 18 timeouts by 2 s.
+        assert_eq!(pinned.reads.failed, 18, "{:?}", pinned.reads);
+        assert!(
+            pinned.records.iter().all(|x| x.end_ns <= KILL_MS * MS + MS),
+            "nothing completes on a dead member"
+        );
+        let rr = kill_leader(
+            Consistency::Serializable,
+            vec![0, 1, 2],
+            EndpointPolicy::Client(Balancer::RoundRobin),
+            Some(100),
+            2.0,
+            1,
+        );
+        assert_eq!(rr.reads.failed, 0, "{:?}", rr.reads);
+        let late_on_0 = rr
+            .records
+            .iter()
+            .filter(|x| x.member == MemberId(0) && x.start_ns > KILL_MS * MS)
+            .count();
+        assert_eq!(late_on_0, 0, "no read goes to the killed member");
+    }
+
+    /// A leader paused for 3 s loses its leadership: the followers elect one of them, and when
+    /// the old leader resumes, the first message of the new term makes it a follower. A
+    /// linearizable read sent to it during the pause waits, fails with "leader changed" once
+    /// it knows the new leader, and is retried there; it completes after the resume, through
+    /// the new leader.
+    #[test]
+    fn a_long_leader_pause_elects_another_and_the_old_leader_follows_it() {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            Consistency::Linearizable,
+            vec![0],
+            Arrivals::Scripted {
+                at_ns: vec![0, 500 * MS, 5_000 * MS],
+                puts: vec![false; 3],
+            },
+            3,
+        );
+        w.timeline = vec![
+            Step {
+                at: SimDuration(100 * MS),
+                change: Change::Pause(MemberId(0)),
+            },
+            Step {
+                at: SimDuration(3_100 * MS),
+                change: Change::Resume(MemberId(0)),
+            },
+        ];
+        let r = run(&p, &w, 1);
+        assert_eq!(r.leader_changes.len(), 1, "{:?}", r.leader_changes);
+        let lc = r.leader_changes[0];
+        assert_ne!(lc.leader, MemberId(0));
+        assert!((1_000 * MS..2_200 * MS).contains(&lc.at_ns), "{lc:?}");
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 3, "{recs:?}");
+        let resumed = 3_100 * MS;
+        assert!(
+            (resumed..resumed + 100 * MS).contains(&recs[1].end_ns),
+            "the read sent during the pause ends soon after the resume: {:?}",
+            recs[1]
+        );
+        assert!(r.retries >= 1);
+        assert!(
+            recs[2].end_ns - recs[2].start_ns < MS,
+            "then reads are quick again"
+        );
     }
 }

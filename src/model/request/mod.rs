@@ -20,6 +20,7 @@ mod auth;
 pub mod proxy;
 mod put;
 mod range;
+mod retry;
 
 use super::EtcdModel;
 use super::event::{CpuJob, End, Ev, PackedEv};
@@ -81,6 +82,10 @@ pub enum Phase {
     ProxyReturn,
     /// clientv3 decodes the response.
     ClientRecv,
+    /// clientv3 waits before it retries a call that failed with Unavailable.
+    Backoff,
+    /// clientv3 waits for the connection to its endpoint to come back (not failing fast).
+    WaitReady,
 }
 
 /// A request in flight.
@@ -126,6 +131,12 @@ pub struct Req {
     pub deadline: Option<SimTime>,
     /// Its client gave up on it: the member goes on serving it, and its answer is dropped.
     pub abandoned: bool,
+    /// Its answer is gRPC's Unavailable (`etcdserver: leader changed`): clientv3 retries.
+    pub unavailable: bool,
+    /// clientv3's retries of the call so far.
+    pub attempt: u16,
+    /// When its retry's backoff ends.
+    pub retry_at: Option<SimTime>,
 }
 
 impl Req {
@@ -161,6 +172,9 @@ impl Req {
             cache_hit: false,
             deadline: None,
             abandoned: false,
+            unavailable: false,
+            attempt: 0,
+            retry_at: None,
         }
     }
 
@@ -252,7 +266,14 @@ impl EtcdModel {
         if r.deadline != Some(now) || r.abandoned {
             return;
         }
-        r.abandoned = true;
+        if r.phase == Phase::WaitReady {
+            // Nothing refers to a call waiting for its connection: its slot goes now.
+            self.reqs.free(id);
+        } else {
+            r.abandoned = true;
+            self.abandoned_live += 1;
+        }
+        let r = &self.reqs[id];
         let (kind, client, background, start) = (r.kind, r.client, r.background, r.start);
         let measured = r.measured;
         let counted = self.counted(measured);
@@ -327,7 +348,9 @@ impl EtcdModel {
             | Phase::ToClient
             | Phase::OpenTx
             | Phase::Replicate
-            | Phase::AuthLock => {
+            | Phase::AuthLock
+            | Phase::Backoff
+            | Phase::WaitReady => {
                 unreachable!("phase {phase:?} does not run on a core")
             }
             Phase::Value | Phase::Encode => {
@@ -345,6 +368,9 @@ impl EtcdModel {
             Phase::ClientLoop => unreachable!("the loop's job ends with the send"),
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
+                if self.wait_for_ready(id) {
+                    return;
+                }
                 if self.via_proxy(id) {
                     let msg = Msg {
                         from_host: self.p.client_host,
@@ -352,6 +378,7 @@ impl EtcdModel {
                         to: Node::Proxy,
                         kind: MsgKind::Request(id),
                         bytes: self.request_bytes(id),
+                        term: 0,
                     };
                     self.send(msg, s);
                 } else {
@@ -390,7 +417,9 @@ impl EtcdModel {
             | Phase::ToClient
             | Phase::OpenTx
             | Phase::Replicate
-            | Phase::AuthLock => {
+            | Phase::AuthLock
+            | Phase::Backoff
+            | Phase::WaitReady => {
                 unreachable!("phase does not run on a core")
             }
         }
@@ -513,6 +542,7 @@ impl EtcdModel {
                 to: Node::Proxy,
                 kind: MsgKind::Response(id),
                 bytes: self.response_bytes(id),
+                term: 0,
             };
             self.send(msg, s);
         } else {
@@ -529,10 +559,15 @@ impl EtcdModel {
     /// The request is done: record it and free its slot.
     fn complete(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let now = s.now();
+        if self.reqs[id].unavailable && !self.reqs[id].abandoned {
+            self.unavailable_at_client(id, s);
+            return;
+        }
         // Ended: a deadline timer still pending must not find it.
         self.reqs[id].deadline = None;
         if self.reqs[id].abandoned {
             // Its client gave up on it: the answer is dropped.
+            self.abandoned_live -= 1;
             self.reqs.free(id);
             return;
         }

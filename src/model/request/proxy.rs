@@ -164,6 +164,7 @@ impl EtcdModel {
             to: Node::Member(member),
             kind: MsgKind::Request(id),
             bytes: self.request_bytes(id),
+            term: 0,
         };
         self.send(msg, s);
     }
@@ -189,6 +190,7 @@ impl EtcdModel {
             to: Node::Client,
             kind: MsgKind::Response(id),
             bytes: self.response_bytes(id),
+            term: 0,
         };
         self.send(msg, s);
     }

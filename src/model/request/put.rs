@@ -49,6 +49,13 @@ impl EtcdModel {
         self.raft_submit(m, RaftInput::Propose { req: id }, s);
     }
 
+    /// Raft dropped request `id`'s proposal (`ErrProposalDropped`: its member knows no
+    /// leader): the put fails.
+    pub(in super::super) fn proposal_dropped(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
+        self.reqs[id].failed = true;
+        self.respond(id, s);
+    }
+
     /// The member has applied request `id`'s put: answer the client.
     pub(in super::super) fn put_applied(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         self.reqs[id].phase = Phase::WriteRespond;
