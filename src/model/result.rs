@@ -389,6 +389,11 @@ pub struct IntervalRow {
     pub writes: u64,
     /// Their mean latency.
     pub write_mean_ns: Option<f64>,
+    /// The time, by stage ([`Stage`] order), of the reads that ended in it: completed, failed
+    /// or timed out (a timed-out read's up to its deadline).
+    pub read_stages_ns: [u64; Stage::COUNT],
+    /// How many reads that is.
+    pub read_ends: u64,
 }
 
 impl IntervalRow {
@@ -407,6 +412,8 @@ impl IntervalRow {
             read_max_ns: None,
             writes: 0,
             write_mean_ns: None,
+            read_stages_ns: [0; Stage::COUNT],
+            read_ends: 0,
         }
     }
 

@@ -56,11 +56,14 @@ pub enum Stage {
     Apply,
     /// The gRPC proxy's CPU: routing the request, looking up its cache, relaying the response.
     Proxy,
+    /// clientv3 waits to retry a call that failed with Unavailable (its backoff), or for the
+    /// connection to its endpoint to come back.
+    Retry,
 }
 
 impl Stage {
     /// Number of stages.
-    pub const COUNT: usize = 21;
+    pub const COUNT: usize = 22;
 
     /// Every stage, in the order a request meets them.
     pub const ALL: [Stage; Stage::COUNT] = [
@@ -85,6 +88,7 @@ impl Stage {
         Stage::ApplyQueue,
         Stage::Apply,
         Stage::Proxy,
+        Stage::Retry,
     ];
 
     /// A short snake_case name, used in CSV column names.
@@ -111,6 +115,7 @@ impl Stage {
             Stage::Value => "value",
             Stage::NetResponse => "net_response",
             Stage::Proxy => "proxy",
+            Stage::Retry => "retry",
         }
     }
 
@@ -129,6 +134,7 @@ impl Stage {
                 | Stage::ApplyWait
                 | Stage::BackendWait
                 | Stage::ApplyQueue
+                | Stage::Retry
         )
     }
 
@@ -206,6 +212,9 @@ impl Stage {
             }
             Stage::Proxy => {
                 "The gRPC proxy decodes the request and looks up its cache: a serializable range it holds is answered at once; anything else is forwarded to a member, and the response relayed (and cached)."
+            }
+            Stage::Retry => {
+                "The call failed with Unavailable (leader changed, connection reset) and clientv3 waits to retry it (25 ms backoff), or waits for its endpoint's connection to come back (clientv3 does not fail fast)."
             }
         }
     }

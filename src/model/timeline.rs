@@ -27,6 +27,7 @@ use crate::stats::Histogram;
 pub use super::params::{Change, Step, Stream};
 pub use super::result::IntervalRow;
 use super::result::OpKind;
+use super::stage::Stage;
 
 /// Where a member's defragmentation is. etcd 3.4's `backend.defrag` (`mvcc/backend/backend.go`)
 /// takes the batch transaction's mutex, then the read transaction's lock exclusively, and
@@ -97,9 +98,18 @@ struct Bucket {
     read_latency: Histogram,
     writes: u64,
     write_latency_sum_ns: u128,
+    read_stages_ns: [u64; Stage::COUNT],
+    read_ends: u64,
 }
 
 impl Bucket {
+    fn add_stages(&mut self, stages: &[u64; Stage::COUNT]) {
+        for (sum, &x) in self.read_stages_ns.iter_mut().zip(stages) {
+            *sum += x;
+        }
+        self.read_ends += 1;
+    }
+
     fn new() -> Bucket {
         Bucket {
             reads: 0,
@@ -109,6 +119,8 @@ impl Bucket {
             read_latency: Histogram::new(),
             writes: 0,
             write_latency_sum_ns: 0,
+            read_stages_ns: [0; Stage::COUNT],
+            read_ends: 0,
         }
     }
 }
@@ -145,23 +157,35 @@ impl Intervals {
         Some(&mut self.buckets[i])
     }
 
-    /// A request of `kind` timed out at `now` (its client gave up on it).
-    pub fn timed_out(&mut self, kind: OpKind, now: SimTime) {
+    /// A request of `kind` timed out at `now` (its client gave up on it), after spending
+    /// `stages` (ns by stage) until then.
+    pub fn timed_out(&mut self, kind: OpKind, now: SimTime, stages: &[u64; Stage::COUNT]) {
         if let Some(b) = self.bucket(now) {
             match kind {
                 OpKind::Write => b.writes_timed_out += 1,
-                OpKind::Read | OpKind::Expensive => b.reads_timed_out += 1,
+                OpKind::Read | OpKind::Expensive => {
+                    b.reads_timed_out += 1;
+                    b.add_stages(stages);
+                }
             }
         }
     }
 
-    /// A request of `kind` completed at `now` after `latency` ns.
-    pub fn record(&mut self, kind: OpKind, failed: bool, latency: u64, now: SimTime) {
+    /// A request of `kind` completed at `now` after `latency` ns, spent as `stages`.
+    pub fn record(
+        &mut self,
+        kind: OpKind,
+        failed: bool,
+        latency: u64,
+        now: SimTime,
+        stages: &[u64; Stage::COUNT],
+    ) {
         let Some(b) = self.bucket(now) else {
             return;
         };
         match kind {
             OpKind::Read | OpKind::Expensive => {
+                b.add_stages(stages);
                 if failed {
                     b.reads_failed += 1;
                 } else {
@@ -207,6 +231,8 @@ impl Intervals {
                     writes: b.writes,
                     write_mean_ns: (b.writes > 0)
                         .then(|| b.write_latency_sum_ns as f64 / b.writes as f64),
+                    read_stages_ns: b.read_stages_ns,
+                    read_ends: b.read_ends,
                 },
             };
             rows.push(row);
@@ -233,10 +259,11 @@ mod tests {
     fn completions_land_in_the_interval_of_their_end() {
         let mut iv = Intervals::new(SimDuration::from_secs_f64(1.0));
         let at = |s: f64| SimTime::ZERO + SimDuration::from_secs_f64(s);
-        iv.record(OpKind::Read, false, 1_000, at(0.5));
-        iv.record(OpKind::Read, false, 3_000, at(0.9));
-        iv.record(OpKind::Read, true, 9_000, at(0.95));
-        iv.record(OpKind::Write, false, 10_000, at(2.2));
+        let z = [0; Stage::COUNT];
+        iv.record(OpKind::Read, false, 1_000, at(0.5), &z);
+        iv.record(OpKind::Read, false, 3_000, at(0.9), &z);
+        iv.record(OpKind::Read, true, 9_000, at(0.95), &z);
+        iv.record(OpKind::Write, false, 10_000, at(2.2), &z);
         let (rows, beyond) = iv.rows(at(2.5));
         assert_eq!(beyond, 0);
         assert_eq!(rows.len(), 3);
@@ -253,7 +280,7 @@ mod tests {
     fn completions_past_the_last_interval_are_counted_apart() {
         let mut iv = Intervals::new(SimDuration::from_secs_f64(0.001));
         let end = SimTime::ZERO + SimDuration::from_secs_f64(2.0);
-        iv.record(OpKind::Read, false, 1, end);
+        iv.record(OpKind::Read, false, 1, end, &[0; Stage::COUNT]);
         let (rows, beyond) = iv.rows(end);
         assert_eq!(rows.len(), MAX_INTERVALS);
         assert_eq!(beyond, 1);

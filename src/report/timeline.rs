@@ -4,6 +4,7 @@
 
 use super::charts::{Caption, Line, LinePlot, Mark, Pt, Stat};
 use super::table::{Columns, Fixed, Row};
+use crate::model::Stage;
 use crate::model::timeline::{Change, IntervalRow, Step, Stream};
 
 /// One interval of one run.
@@ -398,6 +399,137 @@ pub fn event_rows(
         });
     }
     rows
+}
+
+/// Where reads' time went during an event against before it, for one stage: a row of
+/// `event-stages.csv` (`explain` over the event's interval).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EventStageCsv {
+    /// The point's index in the grid.
+    pub point: usize,
+    /// The replication's index.
+    pub replication: usize,
+    /// The point's value on each axis, as written.
+    pub axes: Vec<(String, String)>,
+    /// The event.
+    pub event: String,
+    /// The window the reads ended in, from (s).
+    pub from_s: Fixed<3>,
+    /// To (s).
+    pub to_s: Fixed<3>,
+    /// The stage.
+    pub stage: String,
+    /// `queueing` or `service`.
+    pub kind: String,
+    /// Reads that ended (completed, failed or timed out) in the steady window before the event.
+    pub steady_reads: u64,
+    /// Their mean time in the stage per read (ms).
+    pub steady_ms: Fixed<4>,
+    /// Reads that ended in the event's window.
+    pub during_reads: u64,
+    /// Their mean time in the stage per read (ms; a timed-out read's up to its deadline).
+    pub during_ms: Fixed<4>,
+    /// `during_ms - steady_ms`.
+    pub change_ms: Fixed<4>,
+}
+
+impl Row for EventStageCsv {
+    fn columns(&mut self, c: &mut dyn Columns) {
+        c.col("point", &mut self.point);
+        c.col("replication", &mut self.replication);
+        for (name, value) in &mut self.axes {
+            c.col(name, value);
+        }
+        c.col("event", &mut self.event);
+        c.col("from_s", &mut self.from_s);
+        c.col("to_s", &mut self.to_s);
+        c.col("stage", &mut self.stage);
+        c.col("kind", &mut self.kind);
+        c.col("steady_reads", &mut self.steady_reads);
+        c.col("steady_ms", &mut self.steady_ms);
+        c.col("during_reads", &mut self.during_reads);
+        c.col("during_ms", &mut self.during_ms);
+        c.col("change_ms", &mut self.change_ms);
+    }
+}
+
+/// The stage sums and read count of the intervals starting in `[from, to)`.
+fn stage_sums(ivs: &[IntervalRow], from: f64, to: f64) -> ([u64; Stage::COUNT], u64) {
+    let mut sums = [0u64; Stage::COUNT];
+    let mut n = 0;
+    for iv in ivs
+        .iter()
+        .filter(|iv| iv.start_s >= from - 1e-9 && iv.start_s < to - 1e-9)
+    {
+        for (s, &x) in sums.iter_mut().zip(&iv.read_stages_ns) {
+            *s += x;
+        }
+        n += iv.read_ends;
+    }
+    (sums, n)
+}
+
+/// `explain` over each event of one run: for every stage that either window spent time in, the
+/// mean time per read of the reads that ended during the event, against the reads that ended
+/// in the steady window before it. The event's window runs from its start to the later of its
+/// end and its recovery (1 s when it has neither), at most to the next event; the steady
+/// window is the one `pre_median_rps` is the median of.
+pub fn event_stage_rows(
+    rows: &[EventCsv],
+    ivs: &[IntervalRow],
+    warmup_s: f64,
+) -> Vec<EventStageCsv> {
+    let mut out = Vec::new();
+    for (i, e) in rows.iter().enumerate() {
+        let (at, end) = (e.at_s.0, e.end_s.0);
+        let next = rows.get(i + 1).map_or(f64::INFINITY, |n| n.at_s.0);
+        let recovered = if e.recovery_s.0.is_nan() {
+            0.0
+        } else {
+            e.recovery_s.0
+        };
+        let mut to = end.max(at + recovered);
+        if to <= at + 1e-9 {
+            to = at + 1.0;
+        }
+        let to = to.min(next);
+        let from_steady = if i > 0 {
+            rows[i - 1].at_s.0.max(rows[i - 1].end_s.0)
+        } else {
+            warmup_s
+        };
+        let (steady, sn) = stage_sums(ivs, from_steady, at);
+        let (during, dn) = stage_sums(ivs, at, to);
+        let per = |x: u64, n: u64| {
+            if n > 0 {
+                x as f64 / n as f64 / 1e6
+            } else {
+                f64::NAN
+            }
+        };
+        for (k, stage) in Stage::ALL.iter().enumerate() {
+            if steady[k] == 0 && during[k] == 0 {
+                continue;
+            }
+            let (a, b) = (per(steady[k], sn), per(during[k], dn));
+            out.push(EventStageCsv {
+                point: e.point,
+                replication: e.replication,
+                axes: e.axes.clone(),
+                event: e.event.clone(),
+                from_s: Fixed::new(at),
+                to_s: Fixed::new(to),
+                stage: stage.name().to_string(),
+                kind: stage.kind().to_string(),
+                steady_reads: sn,
+                steady_ms: Fixed::new(a),
+                during_reads: dn,
+                during_ms: Fixed::new(b),
+                change_ms: Fixed::new(b - a),
+            });
+        }
+    }
+    out
 }
 
 /// A point's series name on the timeline charts: its events, then the other axes it sets.

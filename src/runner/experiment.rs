@@ -24,13 +24,13 @@ use crate::error::Error;
 use crate::model::{self, RunResult};
 use crate::report::experiment::{RunId, RunRow};
 use crate::report::table;
-use crate::report::timeline::{self as timeline, EventCsv, IntervalCsv};
+use crate::report::timeline::{self as timeline, EventCsv, EventStageCsv, IntervalCsv};
 
 use super::console::{note, note_inline};
 use super::files;
 use super::interrupt;
 use super::output_dir::{OutputDir, WORKING_FILES};
-use super::outputs::finish;
+use super::outputs::{OverTime, finish};
 use super::rows;
 use super::sweep::{Sweep, Written, key, output_dir, prepare};
 
@@ -142,11 +142,12 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     }
     let journal = rows::start_journal(&jpath, &p, &rows)?;
     let mut fresh = Vec::new();
-    let (mut intervals, mut event_rows) = (Vec::new(), Vec::new());
-    for (row, iv, ev) in pool.install(|| run_all(&p, &todo, o, &Mutex::new(journal), &jpath))? {
+    let (mut intervals, mut event_rows, mut stage_rows) = (Vec::new(), Vec::new(), Vec::new());
+    for (row, iv, ev, st) in pool.install(|| run_all(&p, &todo, o, &Mutex::new(journal), &jpath))? {
         fresh.push(row);
         intervals.extend(iv);
         event_rows.extend(ev);
+        stage_rows.extend(st);
     }
     let simulated = fresh.len();
     let requests = fresh.iter().map(RunRow::requests).sum();
@@ -154,7 +155,11 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
     rows.extend(fresh);
     rows.sort_by_key(key);
     // `todo` is in (point, replication) order, and so are the runs' intervals and events.
-    let over_time = over_time.then_some((&intervals[..], &event_rows[..]));
+    let over_time = over_time.then_some(OverTime {
+        intervals: &intervals,
+        events: &event_rows,
+        event_stages: &stage_rows,
+    });
     finish(&mut out, &p, &rows, o.shard, over_time)?;
     let dir = out.path().to_path_buf();
     out.publish(&WORKING_FILES)?;
@@ -170,7 +175,7 @@ pub fn run_experiment(path: &Path, o: &Options) -> Result<Written, Error> {
 
 /// A finished run: its row, its intervals and its events (none unless its workload records
 /// intervals and scripts a timeline).
-type Finished = (RunRow, Vec<IntervalCsv>, Vec<EventCsv>);
+type Finished = (RunRow, Vec<IntervalCsv>, Vec<EventCsv>, Vec<EventStageCsv>);
 
 /// Runs `todo`'s (point, replication) pairs in parallel, each row journaled as it finishes;
 /// after Ctrl-C no new run starts. A failure is reported for the first run in `todo`'s order
@@ -261,6 +266,7 @@ fn run_and_journal(
             .map(|lc| (lc.at_ns as f64 / 1e9, format!("member{}", lc.leader.0)))
             .collect::<Vec<_>>(),
     );
+    let stages = timeline::event_stage_rows(&events, &r.intervals, w.warmup_time.as_secs_f64());
     let line = table::csv_line(&table::cells(&row));
     let mut j = journal
         .lock()
@@ -268,7 +274,7 @@ fn run_and_journal(
     j.write_all(&line)
         .and_then(|()| j.flush())
         .map_err(|e| files::os_error("the journal", jpath, "write it", e))?;
-    Ok((row, intervals, events))
+    Ok((row, intervals, events, stages))
 }
 
 /// Point `i`'s replication `rep`, checked; with `twice`, run again and compared, as MadSim's

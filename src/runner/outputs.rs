@@ -1,27 +1,37 @@
 //! An experiment's outputs, computed from its sorted rows alone: `results.csv`, its long
 //! tables `stages.csv` and `utilization.csv`, `summary.csv`, `run.toml`, the charts and
-//! `index.html` (and, for a run with a timeline, `intervals.csv`, `events.csv` and the timeline
+//! `index.html` (and, for a run with a timeline, `intervals.csv`, `events.csv`, `event-stages.csv` and the timeline
 //! charts), as `run` writes them at the end and `merge` from its shards.
 
 use crate::config::experiment::RunEntry;
 use crate::error::Error;
 use crate::report::experiment::{self as results, RunRow, SummaryRow};
-use crate::report::timeline::{EventCsv, IntervalCsv};
+use crate::report::timeline::{EventCsv, EventStageCsv, IntervalCsv};
 use crate::report::{table, tidy};
 
 use super::output_dir::OutputDir;
 use super::sweep::Sweep;
 
+/// What a run with intervals saw over time (not journaled).
+pub struct OverTime<'a> {
+    /// `intervals.csv`'s rows.
+    pub intervals: &'a [IntervalCsv],
+    /// `events.csv`'s.
+    pub events: &'a [EventCsv],
+    /// `event-stages.csv`'s.
+    pub event_stages: &'a [EventStageCsv],
+}
+
 /// Everything after the runs, from the sorted rows alone: `results.csv`, `summary.csv`,
 /// `run.toml`, the charts and `index.html`, staged in `out`; with `over_time` (a run's
-/// intervals and events, which are not journaled), `intervals.csv`, `events.csv` and the
-/// timeline charts too.
+/// intervals and events, which are not journaled), `intervals.csv`, `events.csv`,
+/// `event-stages.csv` and the timeline charts too.
 pub fn finish(
     out: &mut OutputDir,
     p: &Sweep,
     rows: &[RunRow],
     shard: Option<(usize, usize)>,
-    over_time: Option<(&[IntervalCsv], &[EventCsv])>,
+    over_time: Option<OverTime<'_>>,
 ) -> Result<(), Error> {
     out.write("results.csv", &table::csv(&p.template, rows))?;
     let (stages, utilization) = (tidy::stage_rows(rows), tidy::utilization_rows(rows));
@@ -60,7 +70,12 @@ pub fn finish(
     .map_err(Error::Internal)?;
     out.write("run.toml", text.as_bytes())?;
     let mut timeline_plots = Vec::new();
-    if let Some((intervals, events)) = over_time {
+    if let Some(OverTime {
+        intervals,
+        events,
+        event_stages,
+    }) = over_time
+    {
         let template = IntervalCsv {
             axes: p.template.axes.clone(),
             ..IntervalCsv::default()
@@ -72,6 +87,11 @@ pub fn finish(
                 ..EventCsv::default()
             };
             out.write("events.csv", &table::csv(&template, events))?;
+            let template = EventStageCsv {
+                axes: p.template.axes.clone(),
+                ..EventStageCsv::default()
+            };
+            out.write("event-stages.csv", &table::csv(&template, event_stages))?;
         }
         let about = super::charts::experiment_caption(p);
         timeline_plots = crate::report::timeline::timeline_plots(&about, intervals, events);

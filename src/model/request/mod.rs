@@ -281,8 +281,11 @@ impl EtcdModel {
         if counted {
             self.m.request_timed_out(kind);
         }
+        // Its time up to the deadline, for where timed-out reads' time went.
+        let stage = self.reqs[id].stage;
+        self.enter(id, stage, now);
         if let Some(iv) = &mut self.intervals {
-            iv.timed_out(kind, now);
+            iv.timed_out(kind, now, &self.reqs[id].stages);
         }
         self.request_finished(client, background, s);
     }
@@ -368,7 +371,7 @@ impl EtcdModel {
             Phase::ClientLoop => unreachable!("the loop's job ends with the send"),
             Phase::ClientSend => {
                 r.phase = Phase::ToMember;
-                if self.wait_for_ready(id) {
+                if self.wait_for_ready(id, s.now()) {
                     return;
                 }
                 if self.via_proxy(id) {
@@ -584,7 +587,7 @@ impl EtcdModel {
                 .request_ended(r.kind, r.failed, latency, &r.stages, now);
         }
         if let Some(iv) = &mut self.intervals {
-            iv.record(r.kind, r.failed, latency, now);
+            iv.record(r.kind, r.failed, latency, now, &r.stages);
         }
         if !r.background {
             self.trace.request(RequestRecord {

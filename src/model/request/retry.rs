@@ -22,8 +22,9 @@ use super::super::event::{CpuJob, Ev, PackedEv};
 use super::super::ids::{MemberId, ReqId};
 use super::super::params::{Balancer, EndpointPolicy};
 use super::super::result::OpKind;
+use super::super::stage::Stage;
 use super::Phase;
-use crate::engine::{Scheduler, SimDuration};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 use rand::Rng;
 
 /// `defaultUnaryMaxRetries`.
@@ -63,6 +64,7 @@ impl EtcdModel {
             EndpointPolicy::PerConnection | EndpointPolicy::Client(Balancer::Pinned) => 1,
         } as u16;
         let quorum = endpoints / 2 + 1;
+        self.enter(id, Stage::Retry, s.now());
         let r = &mut self.reqs[id];
         r.attempt += 1;
         r.unavailable = false;
@@ -106,7 +108,7 @@ impl EtcdModel {
 
     /// Call `id` is to be sent to a member that is down: it waits for the connection (which,
     /// a killed member never restarting, only its deadline ends). Returns whether it waits.
-    pub(super) fn wait_for_ready(&mut self, id: ReqId) -> bool {
+    pub(super) fn wait_for_ready(&mut self, id: ReqId, now: SimTime) -> bool {
         let m = self.reqs[id].member;
         if !self.members[m].dead {
             return false;
@@ -118,6 +120,7 @@ impl EtcdModel {
             return false;
         }
         self.reqs[id].phase = Phase::WaitReady;
+        self.enter(id, Stage::Retry, now);
         true
     }
 

@@ -158,7 +158,7 @@ pub fn reference_look() -> Look {
 }
 
 /// Queueing stages: warm colours, in `Stage::ALL` order of the queueing stages.
-const QUEUEING: [RGBColor; 8] = [
+const QUEUEING: [RGBColor; 9] = [
     RGBColor(214, 39, 40),
     RGBColor(255, 127, 14),
     RGBColor(255, 187, 120),
@@ -167,6 +167,7 @@ const QUEUEING: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(255, 152, 150),
     RGBColor(166, 86, 0),
+    RGBColor(128, 0, 38),
 ];
 
 /// Service stages: cool colours, in `Stage::ALL` order of the service stages.
