@@ -492,6 +492,11 @@ impl EtcdModel {
 }
 
 impl EtcdModel {
+    /// Whether process `proc` is stopped (paused or killed).
+    pub(super) fn process_paused(&self, proc: ProcId) -> bool {
+        self.cpu.procs[proc].paused
+    }
+
     /// Process `proc` stops (SIGSTOP): every burst in flight is cut, keeping what it has left,
     /// and its core goes back to the host.
     pub(super) fn pause(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {

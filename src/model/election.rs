@@ -202,6 +202,9 @@ impl EtcdModel {
         let e = self.p.raft_timing.election_ticks;
         let from_leader = matches!(msg.kind, MsgKind::App { .. } | MsgKind::Heartbeat { .. });
         let r = &self.members[m].raft;
+        if msg.term == 0 {
+            return true; // A forwarded proposal or ReadIndex carries no term.
+        }
         if msg.term > r.term {
             if matches!(msg.kind, MsgKind::Vote { .. })
                 && r.lead.is_some()

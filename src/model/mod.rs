@@ -328,7 +328,10 @@ impl Model for EtcdModel {
             Ev::Timeline(step) => match self.w.timeline[step as usize].change {
                 Change::Rate { stream, rate } => self.rate_step(stream, rate, s),
                 Change::Pause(m) => self.pause(self.member_proc(m), s),
-                Change::Resume(m) => self.resume(self.member_proc(m), s),
+                Change::Resume(m) => {
+                    self.resume(self.member_proc(m), s);
+                    self.read_loop_resumed(m, s);
+                }
                 Change::Kill(m) => self.kill(m, s),
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
             },

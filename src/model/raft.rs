@@ -97,6 +97,9 @@ pub struct RaftNode {
     pub hard_state_dirty: bool,
     /// A tick waits for the node goroutine (etcd's ticker channel holds one).
     pub tick_pending: bool,
+    /// A new leader's ReadIndex requests from before it committed an entry of its term, as
+    /// (origin, ctx): postponed until it does (`pendingReadIndexMessages`).
+    pub postponed_reads: Vec<(MemberId, u32)>,
     /// The node goroutine: one step at a time.
     goroutine: Servers<RaftInput>,
     /// Messages produced by steps since the last Ready.
@@ -138,6 +141,7 @@ impl RaftNode {
             lead_reported: Some(leader),
             hard_state_dirty: false,
             tick_pending: false,
+            postponed_reads: Vec::new(),
             goroutine: Servers::new(1, SimTime::ZERO),
             out_msgs: Vec::new(),
             pending_app: IdVec::from_vec(vec![None; members]),
@@ -267,7 +271,8 @@ impl EtcdModel {
                 // With no leader: "no leader at term …; dropping index reading msg" (the read
                 // loop retries).
                 if let Some(l) = lead {
-                    let msg = self.raft_msg(m, l, MsgKind::ReadIndex { origin: m, ctx });
+                    let mut msg = self.raft_msg(m, l, MsgKind::ReadIndex { origin: m, ctx });
+                    msg.term = 0; // "do not attach term to MsgProp, MsgReadIndex"
                     self.members[m].raft.out_msgs.push(msg);
                 }
             }
@@ -278,6 +283,7 @@ impl EtcdModel {
                 Some(l) => {
                     let mut msg = self.raft_msg(m, l, MsgKind::Prop { origin: m, req });
                     msg.bytes += self.entry_bytes();
+                    msg.term = 0;
                     self.members[m].raft.out_msgs.push(msg);
                 }
                 // ErrProposalDropped: the put fails.
@@ -334,12 +340,21 @@ impl EtcdModel {
                         last_term,
                     } => self.vote_requested(m, from, last_index, last_term, s),
                     MsgKind::VoteResp { granted } => self.vote_received(m, from, granted, s),
-                    // For a leader only, and this member no longer leads: dropped (a follower's
-                    // proposal forwarded to a leader that stepped down is lost, as in raft).
-                    MsgKind::ReadIndex { .. }
-                    | MsgKind::Prop { .. }
-                    | MsgKind::AppResp { .. }
-                    | MsgKind::HeartbeatResp { .. } => {}
+                    // A proposal or a ReadIndex that reached a member that no longer leads: a
+                    // follower passes it on to the leader it knows (`stepFollower`), a
+                    // candidate or a follower that knows none drops it.
+                    MsgKind::ReadIndex { .. } | MsgKind::Prop { .. } => {
+                        let r = &self.members[m].raft;
+                        if let (Role::Follower, Some(l)) = (r.role, r.lead) {
+                            let mut fwd = msg;
+                            fwd.from_host = self.members[m].host;
+                            fwd.from = Node::Member(m);
+                            fwd.to = Node::Member(l);
+                            self.members[m].raft.out_msgs.push(fwd);
+                        }
+                    }
+                    // Answers for a leader, and this member no longer leads.
+                    MsgKind::AppResp { .. } | MsgKind::HeartbeatResp { .. } => {}
                     MsgKind::Request(_) | MsgKind::Response(_) => {
                         unreachable!("client message stepped by raft")
                     }
@@ -349,16 +364,28 @@ impl EtcdModel {
     }
 
     /// Leader `leader` records a ReadIndex request and confirms leadership with a heartbeat
-    /// round. A leader that has not committed an entry of its term yet drops it ("Reject read
-    /// only request when this leader has not committed any log entry at its term"); so does
-    /// one that has the same request pending already (`readOnly.addRequest`).
-    fn leader_read_index(&mut self, leader: MemberId, origin: MemberId, ctx: u32, now: SimTime) {
-        let lr = &self.members[leader].raft;
-        if !lr.committed_in_term()
-            || lr
-                .read_only
-                .iter()
-                .any(|r| r.origin == origin && r.ctx == ctx)
+    /// round. A leader that has not committed an entry of its term yet postpones it until it
+    /// does ("Postpone read only request when this leader has not committed any log entry at
+    /// its term"); one that has the same request pending already takes it once
+    /// (`readOnly.addRequest`).
+    pub(super) fn leader_read_index(
+        &mut self,
+        leader: MemberId,
+        origin: MemberId,
+        ctx: u32,
+        now: SimTime,
+    ) {
+        let lr = &mut self.members[leader].raft;
+        if !lr.committed_in_term() {
+            if !lr.postponed_reads.contains(&(origin, ctx)) {
+                lr.postponed_reads.push((origin, ctx));
+            }
+            return;
+        }
+        if lr
+            .read_only
+            .iter()
+            .any(|r| r.origin == origin && r.ctx == ctx)
         {
             return;
         }

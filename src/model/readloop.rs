@@ -57,6 +57,10 @@ pub struct ReadLoop {
     token_at: SimTime,
     /// When the round's ReadIndex is sent again if no ReadState has come (`readIndexRetryTime`).
     retry_at: Option<SimTime>,
+    /// When the round fails with `ErrTimeout` if no ReadState has come (`ReqTimeout`).
+    error_at: Option<SimTime>,
+    /// A timer came due while the member's process was stopped: it acts on resume.
+    timer_due: bool,
 }
 
 /// `readIndexRetryTime` (`etcdserver/v3_server.go`): a round that has no answer this long
@@ -144,23 +148,72 @@ impl EtcdModel {
     }
 
     /// `sendReadIndex`: the loop asks raft for round `ctx`'s read index, and (when the
-    /// timeline can lose a leader: without one no round waits that long) arms the retry timer.
+    /// timeline can lose a leader: without one no round waits that long) arms the retry timer,
+    /// and on the round's first send its error timer (`ReqTimeout`: 5 s and two election
+    /// timeouts).
     fn send_read_index(&mut self, m: MemberId, ctx: u32, s: &mut Scheduler<PackedEv>) {
         self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
         if self.w.elections() {
             let at = s.now() + READ_INDEX_RETRY;
-            self.members[m].read_loop.retry_at = Some(at);
+            let rt = self.p.raft_timing;
+            let req_timeout =
+                SimDuration(5_000_000_000 + 2 * rt.tick.0 * u64::from(rt.election_ticks));
+            let rl = &mut self.members[m].read_loop;
+            rl.retry_at = Some(at);
             s.schedule_at(at, Ev::ReadIndexRetry(m, ctx));
+            if rl.error_at.is_none() {
+                let err = s.now() + req_timeout;
+                rl.error_at = Some(err);
+                s.schedule_at(err, Ev::ReadIndexRetry(m, ctx));
+            }
         }
     }
 
-    /// Member `m`'s retry timer for round `ctx` fired: if the round still waits for that
-    /// timer, the ReadIndex goes again ("waiting for ReadIndex response took too long,
-    /// retrying").
+    /// One of member `m`'s read loop timers for round `ctx` fired. If the round still waits
+    /// for it: the error timer fails the round with `ErrTimeout` ("timed out waiting for read
+    /// index response", gRPC Unavailable: clientv3 retries); the retry timer sends the
+    /// ReadIndex again ("waiting for ReadIndex response took too long, retrying"). The loop
+    /// goroutine runs its timers, so a stopped process acts on a due one when it resumes.
     pub(super) fn read_index_retry(&mut self, m: MemberId, ctx: u32, s: &mut Scheduler<PackedEv>) {
-        let rl = &self.members[m].read_loop;
-        if rl.step == Step::AwaitState && rl.ctx == ctx && rl.retry_at == Some(s.now()) {
+        let now = s.now();
+        let paused = self.process_paused(self.member_proc(m));
+        let rl = &mut self.members[m].read_loop;
+        if rl.step != Step::AwaitState || rl.ctx != ctx {
+            return;
+        }
+        let due_now = rl.error_at == Some(now) || rl.retry_at == Some(now);
+        if !due_now && !rl.timer_due {
+            return; // A timer of an earlier arming.
+        }
+        if paused {
+            rl.timer_due = true;
+            return;
+        }
+        rl.timer_due = false;
+        let error = rl.error_at.is_some_and(|t| t <= now);
+        if !error && rl.retry_at.is_none_or(|t| t > now) {
+            return;
+        }
+        if error {
+            rl.retry_at = None;
+            rl.error_at = None;
+            let mut round = std::mem::take(&mut rl.round);
+            for id in round.drain(..) {
+                self.read_failed_unavailable(id, s);
+            }
+            self.members[m].read_loop.round = round;
+            self.next_round(m, s);
+        } else {
             self.send_read_index(m, ctx, s);
+        }
+    }
+
+    /// Member `m`'s process goes on: a read loop timer that came due meanwhile acts now.
+    pub(super) fn read_loop_resumed(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let rl = &self.members[m].read_loop;
+        if rl.timer_due {
+            let ctx = rl.ctx;
+            self.read_index_retry(m, ctx, s);
         }
     }
 
@@ -184,6 +237,8 @@ impl EtcdModel {
             return;
         }
         rl.retry_at = None;
+        rl.error_at = None;
+        rl.timer_due = false;
         let mut round = std::mem::take(&mut rl.round);
         for id in round.drain(..) {
             self.read_failed_unavailable(id, s);
@@ -206,6 +261,7 @@ impl EtcdModel {
         }
         rl.step = Step::GotState(rs.index);
         rl.retry_at = None;
+        rl.error_at = None;
         rl.mark(rs.ctx, RoundHop::ReadState.end(), s.now());
         self.go(self.member_proc(m), CpuJob::ReadLoop(m), s);
     }

@@ -248,7 +248,15 @@ impl EtcdModel {
         voters[..n].sort_unstable_by(|a, b| b.cmp(a));
         let quorum_index = voters[self.p.quorum() as usize - 1];
         if quorum_index > self.members[leader].raft.commit {
+            let before = self.members[leader].raft.committed_in_term();
             self.commit_to(leader, quorum_index, now);
+            if !before && self.members[leader].raft.committed_in_term() {
+                // `releasePendingReadIndexMessages`: the term's first commit.
+                let reads = std::mem::take(&mut self.members[leader].raft.postponed_reads);
+                for (origin, ctx) in reads {
+                    self.leader_read_index(leader, origin, ctx, now);
+                }
+            }
             // bcastAppend: tell every peer the new commit index at once.
             let last = self.members[leader].raft.last_index;
             for peer in self.p.member_ids() {

@@ -601,3 +601,47 @@ mod elections {
         );
     }
 }
+
+mod quorum_loss {
+    //! A member left alone (the two others killed) has no leader and cannot get one.
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, MemberId};
+
+    const MS: u64 = 1_000_000;
+
+    /// Its linearizable read waits in the read loop, which resends the ReadIndex every 500 ms
+    /// to nobody and fails the round with ErrTimeout after etcd's request timeout (5 s plus two
+    /// election timeouts: 7 s); clientv3 retries that (Unavailable), so the call, which has no
+    /// deadline, never ends and is retried every 7 s. No leader is ever elected.
+    #[test]
+    fn a_read_on_a_member_without_a_quorum_is_retried_every_request_timeout() {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            Consistency::Linearizable,
+            vec![2],
+            Arrivals::Scripted {
+                at_ns: vec![100 * MS],
+                puts: vec![false],
+            },
+            1,
+        );
+        w.duration = Some(SimDuration(16_000 * MS));
+        w.timeline = vec![
+            Step {
+                at: SimDuration(50 * MS),
+                change: Change::Kill(MemberId(0)),
+            },
+            Step {
+                at: SimDuration(50 * MS),
+                change: Change::Kill(MemberId(1)),
+            },
+        ];
+        let r = run(&p, &w, 1);
+        assert!(r.leader_changes.is_empty(), "{:?}", r.leader_changes);
+        assert_eq!((r.reads.completed, r.reads.failed), (0, 0));
+        assert_eq!(r.retries, 2, "failed at about 7 s and 14 s");
+        assert_eq!(r.in_flight, 1);
+    }
+}

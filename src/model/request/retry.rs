@@ -2,8 +2,8 @@
 //! that makes calls fail so.
 //!
 //! - **Which calls retry** (`clientv3/retry.go`, `retry_interceptor.go`): a range is
-//!   "repeatable", so every Unavailable is retried (`isSafeRetryImmutableRPC`), up to 100
-//!   times (`defaultUnaryMaxRetries`) and within the call's deadline; a put is not (it is
+//!   "repeatable", so every Unavailable is retried (`isSafeRetryImmutableRPC`), in up to 100
+//!   calls (`defaultUnaryMaxRetries`) and within the call's deadline; a put is not (it is
 //!   retried only when it never left the client), so it fails.
 //! - **The backoff** (`roundRobinQuorumBackoff`): 25 ms with ±10% jitter on every attempt that is
 //!   a multiple of the client's endpoints' quorum, none on the others; with one endpoint per
@@ -27,8 +27,8 @@ use super::Phase;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use rand::Rng;
 
-/// `defaultUnaryMaxRetries`.
-const MAX_RETRIES: u16 = 100;
+/// `defaultUnaryMaxRetries`: the calls an RPC makes in all (`attempt < max`), so 99 retries.
+const MAX_CALLS: u16 = 100;
 /// `defaultBackoffWaitBetween`.
 const BACKOFF: SimDuration = SimDuration(25_000_000);
 /// `defaultBackoffJitterFraction`.
@@ -52,7 +52,7 @@ impl EtcdModel {
     /// fails (a put; or the retries are used up).
     pub(super) fn unavailable_at_client(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let r = &self.reqs[id];
-        if r.kind == OpKind::Write || r.attempt >= MAX_RETRIES {
+        if r.kind == OpKind::Write || r.attempt + 1 >= MAX_CALLS {
             self.reqs[id].unavailable = false;
             self.reqs[id].failed = true;
             self.reqs[id].phase = Phase::ClientRecv;
