@@ -142,8 +142,13 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
 - **Receiving NICs** are not modelled: a message serializes on the sender's interface only.
 - **A NIC sends whole messages first come, first served**: a heartbeat waits behind a 1 MB
   response on the same interface, where TCP would interleave the two connections' packets.
-- **Heartbeats** are sent for ReadIndex rounds only; there is no periodic heartbeat tick, so an
-  idle cluster costs nothing.
+- **Heartbeats and elections** (`src/model/election.rs`): raft's clock (the leader's heartbeat
+  every tick, randomized election timeouts, CheckQuorum) runs only when a timeline stops or
+  kills a member; otherwise heartbeats are sent for ReadIndex rounds only, so an idle cluster
+  costs nothing. A new leader starts replicating from what each follower holds, without raft's
+  probe. A killed member does not restart; a proposal lost in a leader change waits for its
+  client's deadline (etcd's own 7 s proposal timeout is not modelled). Faults over time
+  against real etcd on this machine: `docs/faults.md`.
 - **Disks**: one per member, or one shared by the members of a host (`disk.shared`), FIFO, an
   fdatasync costing a draw of its latency plus a time per byte. An fdatasync takes no CPU, and
   its latency does not grow with the CPU's load (section 3 measures that it does).
