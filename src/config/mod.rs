@@ -43,6 +43,23 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
+    /// The same error, its key (or, for a parse error, its message) placed inside `within`: a
+    /// table built from parts of a file names where its part came from.
+    pub fn within(self, within: &str) -> ConfigError {
+        match self {
+            ConfigError::Invalid { file, key, rule } => ConfigError::Invalid {
+                file,
+                key: format!("{within}: {key}"),
+                rule,
+            },
+            ConfigError::Parse { file, line, msg } => ConfigError::Parse {
+                file,
+                line,
+                msg: format!("{within}: {msg}"),
+            },
+        }
+    }
+
     /// An [`ConfigError::Invalid`] for `key` in `file`.
     pub fn invalid(file: &str, key: impl Into<String>, rule: impl Into<String>) -> ConfigError {
         ConfigError::Invalid {

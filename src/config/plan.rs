@@ -72,6 +72,31 @@ pub struct PlanFile {
     /// Caps on each run (the defaults but for `max_in_flight`, 20,000 here).
     #[serde(default)]
     pub limits: Limits,
+    /// Scripted events each candidate is run through at the target rate (none when absent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
+}
+
+/// `[[faults]]`: a scripted event each candidate is run through, at the target read rate, for
+/// the p99 and the failed reads of a run that contains it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// A name for reports.
+    pub name: String,
+    /// The timeline, as an experiment's `workload.timeline` (times from the run's start,
+    /// warm-up included).
+    pub timeline: toml::Value,
+    /// Simulated seconds of the run, warm-up included.
+    #[serde(default = "fault_run_s")]
+    pub duration_s: f64,
+    /// The clients' deadline (s); absent: the workload's, which a fault needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_timeout_s: Option<f64>,
+}
+
+fn fault_run_s() -> f64 {
+    6.0
 }
 
 fn one() -> u64 {
@@ -104,6 +129,13 @@ pub struct Objectives {
     /// Whether failed requests are tolerated (default: no).
     #[serde(default)]
     pub allow_failures: bool,
+    /// With `[[faults]]`: the p99 read latency a run through each fault must stay within (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_read_p99_ms: Option<f64>,
+    /// With `[[faults]]`: the failed (timed-out included) reads a run through each fault may
+    /// have (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault_max_failed: Option<u64>,
 }
 
 /// `[[candidates]]`
@@ -267,6 +299,27 @@ impl PlanFile {
         WorkloadSpec::from_table(file, self.run_workload(&self.workload))
     }
 
+    /// The workload of the run through fault `i`: the plan's, at the target rate, for the
+    /// fault's length, with its timeline, its deadline and 100 ms intervals.
+    pub fn fault_spec(&self, file: &str, i: usize) -> Result<WorkloadSpec, ConfigError> {
+        let f = &self.faults[i];
+        let mut t = self.run_workload(&self.workload);
+        t.insert("duration_s".into(), toml::Value::Float(f.duration_s));
+        t.insert("timeline".into(), f.timeline.clone());
+        t.insert("interval_s".into(), toml::Value::Float(0.1));
+        if let Some(d) = f.request_timeout_s {
+            t.insert("request_timeout_s".into(), toml::Value::Float(d));
+        }
+        if !t.contains_key("request_timeout_s") {
+            return Err(ConfigError::invalid(
+                file,
+                format!("faults[{i}].request_timeout_s"),
+                "a fault needs the clients' deadline (here or as workload.request_timeout_s): without one a call held by a stopped member never fails",
+            ));
+        }
+        WorkloadSpec::from_table(file, t).map_err(|e| e.within(&format!("faults[{i}]")))
+    }
+
     /// Each input of `sens` moved down then up by its change, from candidate `c` (its model
     /// `model`, its cluster `cluster` and workload `workload`): model keys scaled (a number, or
     /// a distribution whole) over the candidate's overrides, then workload keys.
@@ -369,6 +422,27 @@ impl PlanFile {
         }
         if self.candidates.is_empty() {
             return Err(bad("candidates", "list at least one [[candidates]]".into()));
+        }
+        for (i, f) in self.faults.iter().enumerate() {
+            if !(f.duration_s.is_finite() && f.duration_s > self.warmup_s && f.duration_s <= 3600.0)
+            {
+                return Err(bad(
+                    &format!("faults[{i}].duration_s"),
+                    format!(
+                        "must be more than warmup_s ({}) and at most 3600 (got {})",
+                        self.warmup_s, f.duration_s
+                    ),
+                ));
+            }
+        }
+        if !self.faults.is_empty() && self.objectives.fault_read_p99_ms.is_none() {
+            return Err(bad(
+                "objectives.fault_read_p99_ms",
+                "[[faults]] need the p99 read latency a run through each must stay within".into(),
+            ));
+        }
+        if let Some(x) = self.objectives.fault_read_p99_ms {
+            pos("objectives.fault_read_p99_ms", x)?;
         }
         for key in ["open_rate", "total", "duration_s", "warmup_s", "warmup"] {
             if self.workload.contains_key(key) {

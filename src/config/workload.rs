@@ -639,9 +639,12 @@ impl WorkloadSpec {
     }
 }
 
-/// The member a timeline names (`memberN`).
+/// The member a timeline names (`memberN`, or `leader`: the model's leader at the start).
 fn member_named(p: &ClusterParams, name: &str) -> Result<MemberId, String> {
     let n = p.members();
+    if name.trim() == "leader" {
+        return Ok(p.leader);
+    }
     name.trim()
         .strip_prefix("member")
         .and_then(|k| k.parse::<u8>().ok())
@@ -649,7 +652,7 @@ fn member_named(p: &ClusterParams, name: &str) -> Result<MemberId, String> {
         .map(MemberId)
         .ok_or_else(|| {
             format!(
-                "must name a member, member0 to member{} (got {name:?})",
+                "must name a member, member0 to member{}, or leader (got {name:?})",
                 n - 1
             )
         })

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::explain::Limit;
-use super::plan::{PlanResult, SensitivityRow, plan_rows, probe_rows};
+use super::plan::{PlanResult, SensitivityRow, fault_rows, plan_rows, probe_rows};
 use super::table::{Cell, Columns, Row};
 use crate::model::{ClusterParams, OpResult, RunResult};
 
@@ -317,6 +317,9 @@ pub struct PlanJson {
     /// The chosen candidate's sensitivity, with `sensitivity.csv`'s columns as fields; empty
     /// without a `[sensitivity]` table or a chosen candidate.
     pub sensitivity: Vec<Object>,
+    /// A member per candidate and fault, with `faults.csv`'s columns as fields; empty without
+    /// `[[faults]]`.
+    pub faults: Vec<Object>,
 }
 
 /// Plan `r`, with the chosen candidate's `sensitivity` rows.
@@ -333,6 +336,7 @@ pub fn plan(r: &PlanResult, sensitivity: &[SensitivityRow]) -> PlanJson {
         candidates: rows(&plan_rows(r)),
         probes: rows(&probe_rows(r)),
         sensitivity: rows(sensitivity),
+        faults: rows(&fault_rows(r)),
     }
 }
 

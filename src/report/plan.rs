@@ -27,6 +27,32 @@ pub struct PlanResult<'a> {
     /// Ctrl-C stopped the plan: these are the candidates whose search finished, and none is
     /// chosen.
     pub partial: bool,
+    /// The runs through the plan's faults, candidate by candidate (empty: no faults).
+    pub faults: Vec<Vec<FaultResult>>,
+}
+
+/// A candidate's runs through one fault, at the target rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultResult {
+    /// The fault's name.
+    pub fault: String,
+    /// Replications run.
+    pub replications: usize,
+    /// The worst replication's p99 read latency (ms; NaN: no read completed).
+    pub read_p99_ms: f64,
+    /// The worst replication's failed reads and puts (timeouts included).
+    pub failed: u64,
+    /// The mean time from the first step to the first new leader (s; NaN: none elected).
+    pub new_leader_s: f64,
+    /// Every replication met the fault objectives.
+    pub meets: bool,
+}
+
+impl FaultResult {
+    /// Whether a candidate with these fault runs survives every fault.
+    pub fn all_met(runs: &[FaultResult]) -> bool {
+        runs.iter().all(|f| f.meets)
+    }
 }
 
 impl<'a> PlanResult<'a> {
@@ -47,7 +73,20 @@ impl<'a> PlanResult<'a> {
             candidates,
             limits,
             partial: false,
+            faults: Vec::new(),
         }
+    }
+
+    /// The plan's fault runs, candidate by candidate: the choice must also survive every fault.
+    pub fn with_faults(mut self, faults: Vec<Vec<FaultResult>>) -> Self {
+        let s = self.search;
+        self.chosen = self
+            .order
+            .iter()
+            .copied()
+            .find(|&i| self.limits[i].max_rate >= s.target && FaultResult::all_met(&faults[i]));
+        self.faults = faults;
+        self
     }
 
     /// The result of a plan that Ctrl-C stopped: only the finished searches, no choice.
@@ -115,6 +154,31 @@ pub fn text(r: &PlanResult) -> String {
     for &i in &r.order {
         text.push_str(&candidate_line(r, i));
     }
+    if !r.faults.is_empty() {
+        let _ = writeln!(
+            text,
+            "\nThrough each fault at {:.0} reads/s (the worst replication):\n{:<48} {:<24} {:>10} {:>8} {:>12}  meets",
+            s.target, "candidate", "fault", "p99 ms", "failed", "new leader s"
+        );
+        for &i in &r.order {
+            for f in &r.faults[i] {
+                let _ = writeln!(
+                    text,
+                    "  {:<46} {:<24} {:>10.1} {:>8} {:>12}  {}",
+                    r.candidates[i].0,
+                    f.fault,
+                    f.read_p99_ms,
+                    f.failed,
+                    if f.new_leader_s.is_nan() {
+                        "-".to_string()
+                    } else {
+                        format!("{:.2}", f.new_leader_s)
+                    },
+                    if f.meets { "yes" } else { "no" }
+                );
+            }
+        }
+    }
     text.push_str(&choice(r));
     text
 }
@@ -161,14 +225,34 @@ fn choice(r: &PlanResult) -> String {
         Some(i) => {
             let _ = writeln!(
                 text,
-                "\nChosen: {} (cost {}), the cheapest candidate that sustains {:.0} reads/s within the objectives: up to {:.0} reads/s, {:+.0}% headroom.",
+                "\nChosen: {} (cost {}), the cheapest candidate that sustains {:.0} reads/s within the objectives{}: up to {:.0} reads/s, {:+.0}% headroom.",
                 r.candidates[i].0,
                 r.candidates[i].1,
                 s.target,
+                if r.faults.is_empty() {
+                    ""
+                } else {
+                    " and survives every fault"
+                },
                 r.limits[i].max_rate,
                 r.headroom(i) * 100.0
             );
             for &j in r.order.iter().take_while(|&&j| j != i) {
+                if r.limits[j].max_rate >= s.target {
+                    let failed: Vec<&str> = r.faults[j]
+                        .iter()
+                        .filter(|f| !f.meets)
+                        .map(|f| f.fault.as_str())
+                        .collect();
+                    let _ = writeln!(
+                        text,
+                        "  {} is cheaper and reaches {:.0} reads/s, but does not survive: {}.",
+                        r.candidates[j].0,
+                        r.limits[j].max_rate,
+                        failed.join(", ")
+                    );
+                    continue;
+                }
                 let _ = writeln!(
                     text,
                     "  {} is cheaper but fails: it reaches only {:.0} reads/s; {}.",
@@ -181,8 +265,13 @@ fn choice(r: &PlanResult) -> String {
         None => {
             let _ = writeln!(
                 text,
-                "\nNo candidate sustains {:.0} reads/s within the objectives.",
-                s.target
+                "\nNo candidate sustains {:.0} reads/s within the objectives{}.",
+                s.target,
+                if r.faults.is_empty() {
+                    ""
+                } else {
+                    " and survives every fault"
+                }
             );
         }
     }
@@ -242,6 +331,60 @@ impl Row for PlanRow {
         c.col("probes", &mut self.probes);
         c.col("unresolved_probes", &mut self.unresolved_probes);
     }
+}
+
+/// A candidate's run through a fault: a row of `faults.csv`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FaultRow {
+    /// The candidate.
+    pub candidate: String,
+    /// Its relative cost.
+    pub cost: Shortest,
+    /// The fault.
+    pub fault: String,
+    /// Replications run.
+    pub replications: usize,
+    /// The worst replication's p99 read latency (ms).
+    pub read_p99_ms: Fixed<3>,
+    /// The worst replication's failed requests (timeouts included).
+    pub failed: u64,
+    /// The mean time from the fault to a new leader (s; empty: none elected).
+    pub new_leader_s: Fixed<3>,
+    /// Every replication met the fault objectives.
+    pub meets: bool,
+}
+
+impl Row for FaultRow {
+    fn columns(&mut self, c: &mut dyn Columns) {
+        c.col("candidate", &mut self.candidate);
+        c.col("cost", &mut self.cost);
+        c.col("fault", &mut self.fault);
+        c.col("replications", &mut self.replications);
+        c.col("read_p99_ms", &mut self.read_p99_ms);
+        c.col("failed", &mut self.failed);
+        c.col("new_leader_s", &mut self.new_leader_s);
+        c.col("meets", &mut self.meets);
+    }
+}
+
+/// The fault runs' rows, candidates from the cheapest.
+pub fn fault_rows(r: &PlanResult) -> Vec<FaultRow> {
+    let mut out = Vec::new();
+    for &i in &r.order {
+        for f in r.faults.get(i).into_iter().flatten() {
+            out.push(FaultRow {
+                candidate: r.candidates[i].0.to_string(),
+                cost: Shortest(r.candidates[i].1),
+                fault: f.fault.clone(),
+                replications: f.replications,
+                read_p99_ms: Fixed::new(f.read_p99_ms),
+                failed: f.failed,
+                new_leader_s: Fixed::new(f.new_leader_s),
+                meets: f.meets,
+            });
+        }
+    }
+    out
 }
 
 /// The candidates' rows, from the cheapest.

@@ -22,10 +22,12 @@ use crate::config::model::ModelSource;
 use crate::config::plan::{Candidate, PlanFile};
 use crate::engine::rng::mix_seed;
 use crate::error::Error;
-use crate::model::{self, Arrivals, ClusterParams, RunOptions, Workload};
+use crate::model::{self, Arrivals, ClusterParams, RunOptions, RunResult, Workload};
 use crate::report::charts::Caption;
 use crate::report::html::Figure;
-use crate::report::plan::{self as report, PlanResult, PlanRow, ProbeRow, SensitivityRow};
+use crate::report::plan::{
+    self as report, FaultResult, FaultRow, PlanResult, PlanRow, ProbeRow, SensitivityRow,
+};
 use crate::report::table;
 
 use super::charts::write_plot;
@@ -84,6 +86,8 @@ struct LoadedCandidate {
     cluster: ClusterParams,
     /// The plan's workload against that cluster.
     workload: Workload,
+    /// The workload through each of the plan's faults.
+    faults: Vec<Workload>,
 }
 
 /// A plan with its models (each file read once) and candidates.
@@ -139,11 +143,19 @@ fn load(path: &Path, cli: &Limits) -> Result<Loaded, Error> {
             "workload.clients",
             "limits.max_in_flight",
         )?;
+        let faults = (0..plan.faults.len())
+            .map(|i| {
+                plan.fault_spec(&file, i)?
+                    .validate(&cluster, &file, "workload.")
+                    .map_err(|e| e.within(&format!("faults[{i}]")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         candidates.push(LoadedCandidate {
             candidate,
             model,
             cluster,
             workload,
+            faults,
         });
     }
     let search = Search {
@@ -202,9 +214,15 @@ pub fn plan(a: &Options, out: &mut dyn Write) -> Result<(), Error> {
         .map(|c| (c.name.as_str(), c.cost))
         .collect();
     let interrupted = finished.len() < limits.len();
+    let faults = if l.plan.faults.is_empty() || interrupted {
+        Vec::new()
+    } else {
+        pool.install(|| run_faults(&l, &finished))
+    };
     let r = match PlanResult::new(&l.name, &l.search, names, &kept) {
         r if interrupted => r.partial(),
-        r => r,
+        r if faults.is_empty() => r,
+        r => r.with_faults(faults),
     };
     let text = a.format == super::Format::Text;
     let table = report::text(&r);
@@ -291,6 +309,10 @@ fn plan_caption(l: &Loaded) -> Caption {
 fn write_tables(dir: &mut OutputDir, l: &Loaded, r: &PlanResult) -> Result<Figure, Error> {
     let plan = table::csv(&PlanRow::default(), &report::plan_rows(r));
     dir.write("plan.csv", &plan)?;
+    if !r.faults.is_empty() {
+        let faults = table::csv(&FaultRow::default(), &report::fault_rows(r));
+        dir.write("faults.csv", &faults)?;
+    }
     let probes = table::csv(&ProbeRow::default(), &report::probe_rows(r));
     dir.write("probes.csv", &probes)?;
     let figure = write_plot(
@@ -302,6 +324,73 @@ fn write_tables(dir: &mut OutputDir, l: &Loaded, r: &PlanResult) -> Result<Figur
     let resolved = crate::config::plan::resolved(&l.plan, &candidates).map_err(Error::Internal)?;
     dir.write("plan.toml", resolved.as_bytes())?;
     Ok(figure)
+}
+
+/// Candidates `which`' runs through each of the plan's faults at the target rate, the
+/// replications in parallel: the worst replication's p99 read latency and failed requests
+/// against the fault objectives, and when a new leader came.
+fn run_faults(l: &Loaded, which: &[usize]) -> Vec<Vec<FaultResult>> {
+    let o = &l.plan.objectives;
+    let max_p99 = o.fault_read_p99_ms.unwrap_or(f64::INFINITY);
+    let max_failed = o.fault_max_failed.unwrap_or(0);
+    let reps = l.plan.replications as usize;
+    which
+        .iter()
+        .map(|&i| {
+            let c = &l.candidates[i];
+            c.faults
+                .iter()
+                .enumerate()
+                .map(|(k, w)| {
+                    let runs: Vec<(Outcome, RunResult)> = (0..reps)
+                        .into_par_iter()
+                        .map(|rep| {
+                            let seed =
+                                mix_seed(&[l.search.seed, 1_000 + i as u64, k as u64, rep as u64]);
+                            let r = model::run(&c.cluster, w, seed, l.run);
+                            (Outcome::of(&r), r)
+                        })
+                        .collect();
+                    let first_step = w.timeline.first().map_or(0.0, |s| s.at.as_secs_f64());
+                    let p99 = runs
+                        .iter()
+                        .map(|(o, _)| o.read_p99_ms)
+                        .fold(f64::NAN, f64::max);
+                    let failed = runs.iter().map(|(o, _)| o.failed).max().unwrap_or(0);
+                    let elected: Vec<f64> = runs
+                        .iter()
+                        .filter_map(|(_, r)| r.leader_changes.first())
+                        .map(|lc| lc.at_ns as f64 / 1e9 - first_step)
+                        .collect();
+                    let new_leader_s = if elected.is_empty() {
+                        f64::NAN
+                    } else {
+                        elected.iter().sum::<f64>() / elected.len() as f64
+                    };
+                    // NaN (no read completed) meets nothing.
+                    let meets = runs.iter().all(|(o, _)| {
+                        o.read_p99_ms <= max_p99 && o.failed <= max_failed && o.complete
+                    });
+                    note(format!(
+                        "  {} through {}: p99 {:.1} ms, {} failed{}",
+                        c.candidate.name,
+                        l.plan.faults[k].name,
+                        p99,
+                        failed,
+                        if meets { "" } else { " (misses)" }
+                    ));
+                    FaultResult {
+                        fault: l.plan.faults[k].name.clone(),
+                        replications: reps,
+                        read_p99_ms: p99,
+                        failed,
+                        new_leader_s,
+                        meets,
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Every candidate's search, in parallel, each reported on stderr as it ends.

@@ -168,10 +168,11 @@ fn r18_plan_json_has_the_documented_fields() {
     std::fs::write(
         &plan,
         "target_read_rate = 20000\nduration_s = 0.3\nprecision = 0.1\nreplications = 2\nmax_replications = 2\n\
-         [workload]\nclients = 10\nconns = 10\nwrite_rate = 100\n\
-         [objectives]\nread_p99_ms = 10\n\
+         [workload]\nclients = 10\nconns = 10\nwrite_rate = 100\nrequest_timeout_s = 1.0\n\
+         [objectives]\nread_p99_ms = 10\nfault_read_p99_ms = 5000\nfault_max_failed = 1000000\n\
          [[candidates]]\nname = \"three\"\ncost = 3\n\
-         [sensitivity]\nmodel = [\"disk.fsync_us\"]\nworkload = []\n",
+         [sensitivity]\nmodel = [\"disk.fsync_us\"]\nworkload = []\n\
+         [[faults]]\nname = \"follower kill\"\nduration_s = 2.0\ntimeline = [{ at_s = 0.5, kill = \"member0\" }]\n",
     )
     .unwrap();
     let out = dir.join("out");
@@ -189,5 +190,7 @@ fn r18_plan_json_has_the_documented_fields() {
     let csv = std::fs::read_to_string(out.join("plan.csv")).unwrap();
     assert_eq!(csv.lines().count(), 2, "{csv}");
     assert!(out.join("sensitivity.csv").exists());
+    assert!(out.join("faults.csv").exists());
+    assert_eq!(doc["faults"][0]["meets"], true);
     let _ = std::fs::remove_dir_all(&dir);
 }

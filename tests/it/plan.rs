@@ -190,3 +190,103 @@ fn a_plan_is_the_same_on_one_thread_and_two() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A plan with a fault: each candidate is run through a leader kill at the target rate. The
+/// cheaper candidate reaches the rate but, with etcd's default clock, the election takes longer
+/// than the clients' 1 s deadline, so reads fail; the one with a 500 ms election timeout is
+/// elected within the deadline and is chosen although it costs more. Bad fault entries are
+/// refused with the key and the rule.
+#[test]
+fn a_plan_chooses_the_cheapest_candidate_that_survives_its_faults() {
+    use crate::support::{run, scratch};
+    let d = scratch("plan-faults");
+    let plan = |faults: &str| {
+        format!(
+            r#"
+name = "faults"
+target_read_rate = 5000
+replications = 2
+max_replications = 2
+duration_s = 0.3
+warmup_s = 0.1
+precision = 0.5
+[workload]
+clients = 16
+conns = 16
+consistency = "l"
+balancer = "round-robin"
+[objectives]
+read_p99_ms = 20
+fault_read_p99_ms = 1500
+fault_max_failed = 100
+{faults}
+[[candidates]]
+name = "default clock"
+cost = 3.0
+[[candidates]]
+name = "fast clock"
+cost = 3.1
+set = {{ "cluster.heartbeat_interval_ms" = 50, "cluster.election_timeout_ms" = 500 }}
+"#
+        )
+    };
+    let fault = "[[faults]]\nname = \"leader kill\"\nduration_s = 3.0\nrequest_timeout_s = 1.0\ntimeline = [{ at_s = 1.0, kill = \"leader\" }]\n";
+    let file = d.join("p.toml");
+    std::fs::write(&file, plan(fault)).unwrap();
+    let out = d.join("out");
+    let (code, stdout, err) = run(&[
+        "plan",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    println!("{stdout}");
+    assert!(stdout.contains("Chosen: fast clock (cost 3.1)"), "{stdout}");
+    assert!(
+        stdout.contains("default clock is cheaper and reaches"),
+        "{stdout}"
+    );
+    let csv = std::fs::read_to_string(out.join("faults.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert!(
+        rows[1].starts_with("default clock,") && rows[1].ends_with(",0"),
+        "{csv}"
+    );
+    assert!(
+        rows[2].starts_with("fast clock,") && rows[2].ends_with(",1"),
+        "{csv}"
+    );
+
+    let no_objective = plan(fault).replace("fault_read_p99_ms = 1500\n", "");
+    for (text, expect) in [
+        (
+            plan("[[faults]]\nname = \"x\"\ntimeline = [{ at_s = 1.0, kill = \"leader\" }]\n"),
+            "faults[0].request_timeout_s: a fault needs the clients' deadline",
+        ),
+        (
+            plan(
+                "[[faults]]\nname = \"x\"\nrequest_timeout_s = 1.0\ntimeline = [{ at_s = 1.0, kill = \"member7\" }]\n",
+            ),
+            "faults[0]: workload.timeline[0].kill: must name a member",
+        ),
+        (
+            plan(
+                "[[faults]]\nname = \"x\"\nduration_s = 0.05\nrequest_timeout_s = 1.0\ntimeline = [{ at_s = 1.0, kill = \"leader\" }]\n",
+            ),
+            "faults[0].duration_s: must be more than warmup_s",
+        ),
+        (no_objective, "objectives.fault_read_p99_ms"),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let (code, _, err) = run(&[
+            "plan",
+            file.to_str().unwrap(),
+            "--out",
+            d.join("bad").to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(expect), "{expect}: {err}");
+    }
+}

@@ -169,11 +169,11 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member3\"\nfor_s = 1.0\n",
-            "workload.timeline[0].pause: must name a member, member0 to member2 (got \"member3\")",
+            "workload.timeline[0].pause: must name a member, member0 to member2, or leader (got \"member3\")",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ndefrag = \"m1\"\nfor_s = 1.0\n",
-            "workload.timeline[0].defrag: must name a member, member0 to member2 (got \"m1\")",
+            "workload.timeline[0].defrag: must name a member, member0 to member2, or leader (got \"m1\")",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\n",
