@@ -113,6 +113,12 @@ pub struct TimelineSpec {
     /// The member to kill (`memberN`), as `kill -KILL` does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kill: Option<String>,
+    /// The member whose disk's fdatasyncs stall (or slow, with `fsync_factor`) for `for_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsync: Option<String>,
+    /// With `fsync`: each fdatasync takes this many times longer (absent: they stall).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsync_factor: Option<f64>,
     /// Restarting a killed member: refused, with why (not simulated yet).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_after_s: Option<f64>,
@@ -486,12 +492,26 @@ impl WorkloadSpec {
                 t.pause.is_some(),
                 t.defrag.is_some(),
                 t.kill.is_some(),
+                t.fsync.is_some(),
             ];
             if set.iter().filter(|&&x| x).count() != 1 {
                 return Err(bad(
                     "at_s",
-                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag and kill (slow disks, partitions and compaction are not simulated yet)".into(),
+                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill and fsync (partitions and compaction are not simulated yet)".into(),
                 ));
+            }
+            if let Some(f) = t.fsync_factor {
+                if t.fsync.is_none() {
+                    return Err(bad("fsync_factor", "goes with fsync = \"memberN\"".into()));
+                }
+                if !(f.is_finite() && (1.0..=1e6).contains(&f)) {
+                    return Err(bad(
+                        "fsync_factor",
+                        format!(
+                            "must be a factor from 1 to 1e6 (absent: the fdatasyncs stall) (got {f})"
+                        ),
+                    ));
+                }
             }
             if t.restart_after_s.is_some() {
                 return Err(bad(
@@ -536,12 +556,13 @@ impl WorkloadSpec {
                 .pause
                 .as_deref()
                 .map(|n| ("pause", n))
-                .or(t.defrag.as_deref().map(|n| ("defrag", n)));
+                .or(t.defrag.as_deref().map(|n| ("defrag", n)))
+                .or(t.fsync.as_deref().map(|n| ("fsync", n)));
             let Some((what, name)) = on_member else {
                 if t.for_s.is_some() {
                     return Err(bad(
                         "for_s",
-                        "is the length of a pause or a defrag; set it with one of them".into(),
+                        "is the length of a pause, a defrag or an fsync spell; set it with one of them".into(),
                     ));
                 }
                 let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
@@ -597,6 +618,15 @@ impl WorkloadSpec {
                 steps.push(Step {
                     at: SimDuration::from_secs_f64(t.at_s + d),
                     change: Change::Resume(m),
+                });
+            } else if what == "fsync" {
+                steps.push(Step {
+                    at,
+                    change: Change::Fsync(
+                        m,
+                        t.fsync_factor.unwrap_or(f64::INFINITY),
+                        SimDuration::from_secs_f64(d),
+                    ),
                 });
             } else {
                 steps.push(Step {

@@ -18,6 +18,8 @@ pub struct Disk {
     queue: Servers<(MemberId, DiskJob, u64)>,
     /// When the operation in progress began (for traces).
     start: SimTime,
+    /// A timeline's slow or stalled spell: until when, and the factor (infinite: a stall).
+    spell: Option<(SimTime, f64)>,
 }
 
 impl Disk {
@@ -25,7 +27,13 @@ impl Disk {
         Disk {
             queue: Servers::new(1, SimTime::ZERO),
             start: SimTime::ZERO,
+            spell: None,
         }
+    }
+
+    /// The spell in force at `now`, if any.
+    fn spell_at(&self, now: SimTime) -> Option<(SimTime, f64)> {
+        self.spell.filter(|&(until, _)| now < until)
     }
 }
 
@@ -94,19 +102,45 @@ impl EtcdModel {
         (m, job, bytes): (MemberId, DiskJob, u64),
         s: &mut Scheduler<PackedEv>,
     ) {
-        self.disks.disks[d].start = s.now();
+        let now = s.now();
+        self.disks.disks[d].start = now;
         let t = self.p.fsync.sample(&mut self.rng_disk)
             + crate::engine::SimDuration::from_nanos_f64(self.p.fsync_ns_per_byte * bytes as f64);
-        s.schedule_in(t, Ev::DiskDone(m, job));
+        let done = match self.disks.disks[d].spell_at(now) {
+            Some((until, f)) if f.is_infinite() => (now + t).max(until),
+            Some((_, f)) => now + crate::engine::SimDuration::from_nanos_f64(t.0 as f64 * f),
+            None => now + t,
+        };
+        s.schedule_at(done, Ev::DiskDone(m, job));
     }
 
-    /// A disk operation of member `m` finished.
+    /// Member `m`'s disk is slow by `factor` (infinite: stalled) for `d` from now: an
+    /// fdatasync in progress during a stall completes when it ends.
+    pub(super) fn disk_spell(
+        &mut self,
+        m: MemberId,
+        factor: f64,
+        d: crate::engine::SimDuration,
+        now: SimTime,
+    ) {
+        let disk = self.disks.of[m];
+        self.disks.disks[disk].spell = Some((now + d, factor));
+    }
+
+    /// A disk operation of member `m` finished (unless a stall holds it: then it finishes
+    /// when the stall ends).
     pub(super) fn disk_done(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
+        let d = self.disks.of[m];
+        if let Some((until, f)) = self.disks.disks[d].spell_at(s.now()) {
+            if f.is_infinite() {
+                s.schedule_at(until, Ev::DiskDone(m, job));
+                return;
+            }
+        }
         let what = match job {
             DiskJob::Wal => "wal fsync",
             DiskJob::Bolt => "bolt fsync",
         };
-        let d = self.disks.of[m];
         let start = self.disks.disks[d].start;
         self.trace.activity(m, what, start, s.now(), 0);
         if let Some((next, _)) = self.disks.disks[d].queue.release(s.now()) {

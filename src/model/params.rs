@@ -538,4 +538,8 @@ pub enum Change {
     /// The member defragments its backend for the given time once it holds the locks
     /// (`etcdctl defrag`, see [`super::timeline::Defrag`]).
     Defrag(MemberId, crate::engine::SimDuration),
+    /// The member's disk, for the given time, takes this factor longer for every fdatasync it
+    /// starts, or (an infinite factor) stalls: no fdatasync completes until the time is over
+    /// ("slow fdatasync took 3.2 s").
+    Fsync(MemberId, f64, crate::engine::SimDuration),
 }

@@ -99,7 +99,7 @@ impl Row for IntervalCsv {
 pub struct Event {
     /// What happened, in words (`pause member1 3s`, `write_rate to 1000/s`).
     pub label: String,
-    /// `pause`, `kill`, `defrag`, `write_rate` or `expensive_rate`.
+    /// `pause`, `kill`, `defrag`, `fsync`, `write_rate` or `expensive_rate`.
     pub kind: &'static str,
     /// The member it concerns (empty for a rate step).
     pub member: String,
@@ -144,6 +144,17 @@ pub fn events(steps: &[Step]) -> Vec<Event> {
             Change::Defrag(m, d) => out.push(Event {
                 label: format!("defrag member{} {}s", m.0, rounded(secs(d))),
                 kind: "defrag",
+                member: format!("member{}", m.0),
+                at_s: secs(s.at),
+                end_s: secs(s.at + d),
+            }),
+            Change::Fsync(m, factor, d) => out.push(Event {
+                label: if factor.is_infinite() {
+                    format!("fsync stall member{} {}s", m.0, rounded(secs(d)))
+                } else {
+                    format!("fsync x{factor} member{} {}s", m.0, rounded(secs(d)))
+                },
+                kind: "fsync",
                 member: format!("member{}", m.0),
                 at_s: secs(s.at),
                 end_s: secs(s.at + d),

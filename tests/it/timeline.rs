@@ -137,7 +137,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag and kill",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill and fsync",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -149,7 +149,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, restart_after_s, for_s)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, fsync_factor, restart_after_s, for_s)",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nkill = \"member0\"\nrestart_after_s = 3.0\n",
@@ -185,7 +185,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfor_s = 1.0\n",
-            "workload.timeline[0].for_s: is the length of a pause or a defrag; set it with one of them",
+            "workload.timeline[0].for_s: is the length of a pause, a defrag or an fsync spell; set it with one of them",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n[[workload.timeline]]\nat_s = 1.5\npause = \"member2\"\nfor_s = 1.0\n",
@@ -193,7 +193,15 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
-            "a step sets exactly one of write_rate, expensive_rate, pause, defrag and kill",
+            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill and fsync",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nfsync = \"member1\"\nfsync_factor = 0.5\nfor_s = 1.0\n",
+            "workload.timeline[0].fsync_factor: must be a factor from 1 to 1e6",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfsync_factor = 2.0\n",
+            "workload.timeline[0].fsync_factor: goes with fsync",
         ),
         (
             "interval_s = 0.001\n",
@@ -643,5 +651,69 @@ mod quorum_loss {
         assert_eq!((r.reads.completed, r.reads.failed), (0, 0));
         assert_eq!(r.retries, 2, "failed at about 7 s and 14 s");
         assert_eq!(r.in_flight, 1);
+    }
+}
+
+mod fsync {
+    //! A stalled or slow disk (every CPU cost zero, RTT 200 µs, fdatasync free, member 0 leads).
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, MemberId};
+
+    const MS: u64 = 1_000_000;
+
+    /// A put at 10 ms and a linearizable read at 12 ms, both to the leader, while `member`'s
+    /// disk stalls (or slows by `factor`) from 5 ms for 20 ms: their latencies (ms).
+    fn put_then_read(member: u8, factor: f64) -> Vec<f64> {
+        let p = zero_cost(3, 200.0, "[disk]\nfsync_us = 1000\n");
+        let mut w = workload(
+            Consistency::Linearizable,
+            vec![0],
+            Arrivals::Scripted {
+                at_ns: vec![10 * MS, 12 * MS],
+                puts: vec![true, false],
+            },
+            2,
+        );
+        w.timeline = vec![Step {
+            at: SimDuration(5 * MS),
+            change: Change::Fsync(MemberId(member), factor, SimDuration(20 * MS)),
+        }];
+        let r = run(&p, &w, 1);
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        assert_eq!(recs.len(), 2, "{recs:?}");
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    /// The leader's stalled WAL holds the put until the stall ends (25 ms), and the read
+    /// behind it: its ReadState comes in the Ready after the one whose fdatasync stalls. A
+    /// follower's stalled disk leaves a quorum (the leader and the other follower) to commit
+    /// the put.
+    #[test]
+    fn a_stalled_leader_disk_holds_puts_and_the_reads_behind_them() {
+        let stalled = put_then_read(0, f64::INFINITY);
+        let free = put_then_read(2, f64::INFINITY);
+        let slow = put_then_read(0, 5.0);
+        println!("stalled leader {stalled:?}, stalled follower {free:?}, slow leader {slow:?}");
+        assert!(
+            (15.0..17.0).contains(&stalled[0]),
+            "the put waits for 25 ms: {stalled:?}"
+        );
+        assert!(stalled[1] >= 13.0, "the read waits behind it: {stalled:?}");
+        assert!(
+            free[0] < 4.0 && free[1] < 4.0,
+            "a quorum without the follower: {free:?}"
+        );
+        // Slowed 5 times, the leader's fdatasync takes 5 ms where it took 1: the put's apply
+        // comes in the Ready after the one that persists it.
+        assert!((5.0..6.0).contains(&slow[0]), "{slow:?}");
+        assert!(
+            put_then_read(0, 1.0)[0] < 2.0,
+            "unslowed: one 1 ms fdatasync"
+        );
     }
 }
