@@ -116,6 +116,9 @@ pub struct TimelineSpec {
     /// The member whose disk's fdatasyncs stall (or slow, with `fsync_factor`) for `for_s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync: Option<String>,
+    /// The member to cut off from its peers (`memberN`) for `for_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
     /// With `fsync`: each fdatasync takes this many times longer (absent: they stall).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync_factor: Option<f64>,
@@ -493,11 +496,12 @@ impl WorkloadSpec {
                 t.defrag.is_some(),
                 t.kill.is_some(),
                 t.fsync.is_some(),
+                t.partition.is_some(),
             ];
             if set.iter().filter(|&&x| x).count() != 1 {
                 return Err(bad(
                     "at_s",
-                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill and fsync (partitions and compaction are not simulated yet)".into(),
+                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync and partition (compaction is not simulated yet)".into(),
                 ));
             }
             if let Some(f) = t.fsync_factor {
@@ -557,12 +561,13 @@ impl WorkloadSpec {
                 .as_deref()
                 .map(|n| ("pause", n))
                 .or(t.defrag.as_deref().map(|n| ("defrag", n)))
-                .or(t.fsync.as_deref().map(|n| ("fsync", n)));
+                .or(t.fsync.as_deref().map(|n| ("fsync", n)))
+                .or(t.partition.as_deref().map(|n| ("partition", n)));
             let Some((what, name)) = on_member else {
                 if t.for_s.is_some() {
                     return Err(bad(
                         "for_s",
-                        "is the length of a pause, a defrag or an fsync spell; set it with one of them".into(),
+                        "is the length of a pause, a defrag, an fsync spell or a partition; set it with one of them".into(),
                     ));
                 }
                 let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
@@ -618,6 +623,11 @@ impl WorkloadSpec {
                 steps.push(Step {
                     at: SimDuration::from_secs_f64(t.at_s + d),
                     change: Change::Resume(m),
+                });
+            } else if what == "partition" {
+                steps.push(Step {
+                    at,
+                    change: Change::Partition(m, SimDuration::from_secs_f64(d)),
                 });
             } else if what == "fsync" {
                 steps.push(Step {

@@ -31,6 +31,8 @@ pub struct Member {
     pub transport: Transport,
     /// Killed (SIGKILL): it never runs again, and what is sent to it is lost.
     pub dead: bool,
+    /// Cut off from its peers until then (a timeline's partition).
+    pub cut_until: crate::engine::SimTime,
 }
 
 impl Member {
@@ -40,6 +42,7 @@ impl Member {
         Member {
             host,
             dead: false,
+            cut_until: SimTime::ZERO,
             raft: RaftNode::new(index, members, leader, me),
             ready: ReadyLoop::default(),
             read_loop: ReadLoop::default(),

@@ -335,6 +335,7 @@ impl Model for EtcdModel {
                 Change::Kill(m) => self.kill(m, s),
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
                 Change::Fsync(m, factor, d) => self.disk_spell(m, factor, d, s.now()),
+                Change::Partition(m, d) => self.members[m].cut_until = s.now() + d,
             },
             Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
             Ev::ClientTimer(id) => self.client_timer(id, s),

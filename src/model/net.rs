@@ -228,6 +228,13 @@ impl EtcdModel {
             (Node::Member(m), _) if self.members[m].dead => {
                 self.net.take(id);
             }
+            // A raft message across a partition is lost.
+            (Node::Member(m), _)
+                if matches!(msg.from, Node::Member(f)
+                    if self.members[f].cut_until > s.now() || self.members[m].cut_until > s.now()) =>
+            {
+                self.net.take(id);
+            }
             (Node::Member(m), _) => {
                 let Node::Member(from) = msg.from else {
                     unreachable!("raft messages come from members")

@@ -487,14 +487,17 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// Whether raft's clock runs: when the timeline stops or kills a member, so that a leader
-    /// can be lost and elected. Without one no member ever misses a heartbeat for an election
+    /// Whether raft's clock runs: when the timeline stops, kills, cuts off or stalls the disk
+    /// of a member, so that a leader can be lost and elected. Without one no member ever misses a heartbeat for an election
     /// timeout, so heartbeats and ticks would change nothing but cost events; they are left
     /// out, and the ReadIndex heartbeats alone are simulated.
     pub fn elections(&self) -> bool {
-        self.timeline
-            .iter()
-            .any(|s| matches!(s.change, Change::Pause(_) | Change::Kill(_)))
+        self.timeline.iter().any(|s| {
+            matches!(
+                s.change,
+                Change::Pause(_) | Change::Kill(_) | Change::Partition(..) | Change::Fsync(..)
+            )
+        })
     }
 }
 
@@ -542,4 +545,7 @@ pub enum Change {
     /// starts, or (an infinite factor) stalls: no fdatasync completes until the time is over
     /// ("slow fdatasync took 3.2 s").
     Fsync(MemberId, f64, crate::engine::SimDuration),
+    /// The member is cut off from the other members for the given time: every raft message
+    /// between it and a peer is lost, both ways (its clients still reach it).
+    Partition(MemberId, crate::engine::SimDuration),
 }

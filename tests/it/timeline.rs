@@ -137,7 +137,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill and fsync",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync and partition",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -149,7 +149,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, fsync_factor, restart_after_s, for_s)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, partition, fsync_factor, restart_after_s, for_s)",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nkill = \"member0\"\nrestart_after_s = 3.0\n",
@@ -185,7 +185,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfor_s = 1.0\n",
-            "workload.timeline[0].for_s: is the length of a pause, a defrag or an fsync spell; set it with one of them",
+            "workload.timeline[0].for_s: is the length of a pause, a defrag, an fsync spell or a partition; set it with one of them",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n[[workload.timeline]]\nat_s = 1.5\npause = \"member2\"\nfor_s = 1.0\n",
@@ -193,7 +193,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
-            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill and fsync",
+            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync and partition",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nfsync = \"member1\"\nfsync_factor = 0.5\nfor_s = 1.0\n",
@@ -715,5 +715,63 @@ mod fsync {
             put_then_read(0, 1.0)[0] < 2.0,
             "unslowed: one 1 ms fdatasync"
         );
+    }
+}
+
+mod partition {
+    //! A follower cut off from its peers (every CPU cost zero, RTT 200 µs, member 0 leads).
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, MemberId};
+
+    const MS: u64 = 1_000_000;
+
+    /// Member 2 is cut off from 200 ms to 3.2 s while a client reads linearizably from member 1.
+    /// The leader and member 1 are a quorum, so those reads go on in every interval and no
+    /// leader changes during the partition. Member 2 hears no leader, campaigns again and
+    /// again, and its term climbs. With pre-vote off (etcd 3.4's default), when the partition
+    /// heals its answer to the leader's next heartbeat carries that higher term, and the
+    /// leader steps down: an election follows the heal, the disruption etcd's `--pre-vote`
+    /// prevents.
+    #[test]
+    fn a_healed_partition_disrupts_the_leader_without_pre_vote() {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            Consistency::Linearizable,
+            vec![1],
+            Arrivals::Closed { rate_limit: None },
+            u64::MAX,
+        );
+        w.duration = Some(SimDuration(6_000 * MS));
+        w.interval = Some(SimDuration(100 * MS));
+        w.timeline = vec![Step {
+            at: SimDuration(200 * MS),
+            change: Change::Partition(MemberId(2), SimDuration(3_000 * MS)),
+        }];
+        let r = run(&p, &w, 1);
+        println!("{:?}", r.leader_changes);
+        let healed = 3_200 * MS;
+        assert!(
+            r.leader_changes.iter().all(|lc| lc.at_ns > healed),
+            "no leader change while the quorum holds: {:?}",
+            r.leader_changes
+        );
+        let after = r
+            .leader_changes
+            .first()
+            .expect("the heal disrupts the leader");
+        assert!(after.at_ns < healed + 2_500 * MS, "{after:?}");
+        assert!(
+            after.term > 3,
+            "member 2's campaigns raised the term: {after:?}"
+        );
+        let during: Vec<u64> = r
+            .intervals
+            .iter()
+            .filter(|iv| (0.3..3.1).contains(&iv.start_s))
+            .map(|iv| iv.reads)
+            .collect();
+        assert!(during.iter().all(|&n| n > 100), "{during:?}");
     }
 }
