@@ -34,6 +34,7 @@ impl ValidationArgs {
             out: self.out.clone(),
             reps: self.reps,
             command_line: super::benchmark::pasted_workload,
+            faults: validation::shipped_faults(),
         })
     }
 }

@@ -86,6 +86,9 @@ pub enum Phase {
     Backoff,
     /// clientv3 waits for the connection to its endpoint to come back (not failing fast).
     WaitReady,
+    /// Its member was killed while a core had the request's work in hand, charged ahead to
+    /// when it would end: the reset reaches clientv3 then.
+    ConnReset,
 }
 
 /// A request in flight.
@@ -187,6 +190,11 @@ impl Req {
         self.phase = Phase::ClientSend;
     }
 
+    /// When its time is charged up to (a core's work in hand is charged ahead to its end).
+    pub fn charged_to(&self) -> SimTime {
+        self.mark
+    }
+
     /// Whether the request's current phase runs on the client.
     pub fn on_client(&self) -> bool {
         matches!(
@@ -281,9 +289,13 @@ impl EtcdModel {
         if counted {
             self.m.request_timed_out(kind);
         }
-        // Its time up to the deadline, for where timed-out reads' time went.
-        let stage = self.reqs[id].stage;
-        self.enter(id, stage, now);
+        // Its time up to the deadline, for where timed-out reads' time went (a core's work in
+        // hand is charged ahead already).
+        let r = &self.reqs[id];
+        if r.mark <= now {
+            let stage = r.stage;
+            self.enter(id, stage, now);
+        }
         if let Some(iv) = &mut self.intervals {
             iv.timed_out(kind, now, &self.reqs[id].stages);
         }
@@ -353,7 +365,8 @@ impl EtcdModel {
             | Phase::Replicate
             | Phase::AuthLock
             | Phase::Backoff
-            | Phase::WaitReady => {
+            | Phase::WaitReady
+            | Phase::ConnReset => {
                 unreachable!("phase {phase:?} does not run on a core")
             }
             Phase::Value | Phase::Encode => {
@@ -422,7 +435,8 @@ impl EtcdModel {
             | Phase::Replicate
             | Phase::AuthLock
             | Phase::Backoff
-            | Phase::WaitReady => {
+            | Phase::WaitReady
+            | Phase::ConnReset => {
                 unreachable!("phase does not run on a core")
             }
         }

@@ -87,11 +87,15 @@ impl EtcdModel {
     pub(in super::super) fn client_timer(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let now = s.now();
         let r = &mut self.reqs[id];
-        if r.phase != Phase::Backoff || r.retry_at != Some(now) {
+        if !matches!(r.phase, Phase::Backoff | Phase::ConnReset) || r.retry_at != Some(now) {
             self.deadline_passed(id, s);
             return;
         }
         r.retry_at = None;
+        if r.phase == Phase::ConnReset && !r.abandoned {
+            self.unavailable_at_client(id, s);
+            return;
+        }
         if r.abandoned {
             // Its deadline passed during the backoff: nothing refers to it any more.
             self.abandoned_live -= 1;
@@ -153,10 +157,12 @@ impl EtcdModel {
                             | Phase::ToMember
                             | Phase::Backoff
                             | Phase::WaitReady
+                            | Phase::ConnReset
                             | Phase::ClientRecv
                     )
             })
             .collect();
+        let now = s.now();
         for old in held {
             let mut r = self.reqs[old].clone();
             self.reqs[old].abandoned = true;
@@ -164,11 +170,21 @@ impl EtcdModel {
             r.failed = false;
             r.unavailable = false;
             let deadline = r.deadline;
+            let ahead = r.charged_to();
             let id = self.reqs.insert(r);
             if let Some(at) = deadline {
                 s.schedule_at(at, Ev::ClientTimer(id));
             }
-            self.unavailable_at_client(id, s);
+            if ahead > now {
+                // Its time is charged ahead to the end of a core's work (the index walk's
+                // job): the reset reaches the client then, a few microseconds on.
+                let r = &mut self.reqs[id];
+                r.phase = Phase::ConnReset;
+                r.retry_at = Some(ahead);
+                s.schedule_at(ahead, Ev::ClientTimer(id));
+            } else {
+                self.unavailable_at_client(id, s);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 //! `etcdsim validation`: writes docs/validation.md, the evidence for trusting etcdsim: the
 //! engine against queueing theory, the reference model against etcd's published benchmark,
-//! and the limits of the model.
+//! this machine's model against real etcd on it, faults over time against the same faults in
+//! real etcd, and the limits of the model.
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -9,7 +10,10 @@ use crate::error::Error;
 use crate::queueing::theory;
 use crate::stats::student_t_ci;
 
+mod faults;
 mod machine;
+
+pub use faults::{Sources as FaultSources, shipped as shipped_faults};
 
 /// What `etcdsim validation` compares and where it writes.
 #[derive(Debug, Clone)]
@@ -24,6 +28,8 @@ pub struct Options {
     pub reps: u64,
     /// How the calibration files' pasted `benchmark` command lines become workloads.
     pub command_line: crate::config::benchmark_output::CommandLine,
+    /// The fault experiment and the harness's measurements of the same faults.
+    pub faults: faults::Sources,
 }
 
 /// Tolerances the reference model is held to (relative errors).
@@ -111,6 +117,8 @@ pub fn validation(a: &Options) -> Result<(), Error> {
     }
     super::console::note("etcdsim: simulating the real-etcd grid…");
     machine::section(&mut o, &a.machine, a.command_line)?;
+    super::console::note("etcdsim: simulating the fault timelines…");
+    faults::section(&mut o, &a.faults)?;
     o.push_str(LIMITS);
     super::files::create_parent(&a.out)?;
     super::files::write_atomic(&a.out, o.as_bytes())?;
@@ -119,7 +127,7 @@ pub fn validation(a: &Options) -> Result<(), Error> {
 }
 
 const LIMITS: &str = "
-## 4. The limits of the model
+## 5. The limits of the model
 
 What etcdsim leaves out or simplifies, each stated where the code makes the choice:
 
@@ -148,7 +156,7 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   costs nothing. A new leader starts replicating from what each follower holds, without raft's
   probe. A killed member does not restart; a proposal lost in a leader change waits for its
   client's deadline (etcd's own 7 s proposal timeout is not modelled). Faults over time
-  against real etcd on this machine: `docs/faults.md`.
+  against real etcd on this machine: section 4 and `docs/faults.md`.
 - **Disks**: one per member, or one shared by the members of a host (`disk.shared`), FIFO, an
   fdatasync costing a draw of its latency plus a time per byte. An fdatasync takes no CPU, and
   its latency does not grow with the CPU's load (section 3 measures that it does).
