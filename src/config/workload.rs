@@ -119,6 +119,12 @@ pub struct TimelineSpec {
     /// The member to cut off from its peers (`memberN`) for `for_s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<String>,
+    /// The member whose peer links get `extra_ms` more one-way delay for `for_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<String>,
+    /// With `latency`: the extra one-way delay (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_ms: Option<f64>,
     /// With `fsync`: each fdatasync takes this many times longer (absent: they stall).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync_factor: Option<f64>,
@@ -497,12 +503,31 @@ impl WorkloadSpec {
                 t.kill.is_some(),
                 t.fsync.is_some(),
                 t.partition.is_some(),
+                t.latency.is_some(),
             ];
             if set.iter().filter(|&&x| x).count() != 1 {
                 return Err(bad(
                     "at_s",
-                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync and partition (compaction is not simulated yet)".into(),
+                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition and latency (compaction is not simulated yet)".into(),
                 ));
+            }
+            match (&t.latency, t.extra_ms) {
+                (Some(_), None) => {
+                    return Err(bad(
+                        "extra_ms",
+                        "a latency step needs its extra one-way delay in ms".into(),
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err(bad("extra_ms", "goes with latency = \"memberN\"".into()));
+                }
+                (Some(_), Some(x)) if !(x.is_finite() && x > 0.0 && x <= 60_000.0) => {
+                    return Err(bad(
+                        "extra_ms",
+                        format!("must be a delay in ms above 0, up to 60000 (got {x})"),
+                    ));
+                }
+                _ => {}
             }
             if let Some(f) = t.fsync_factor {
                 if t.fsync.is_none() {
@@ -562,12 +587,13 @@ impl WorkloadSpec {
                 .map(|n| ("pause", n))
                 .or(t.defrag.as_deref().map(|n| ("defrag", n)))
                 .or(t.fsync.as_deref().map(|n| ("fsync", n)))
-                .or(t.partition.as_deref().map(|n| ("partition", n)));
+                .or(t.partition.as_deref().map(|n| ("partition", n)))
+                .or(t.latency.as_deref().map(|n| ("latency", n)));
             let Some((what, name)) = on_member else {
                 if t.for_s.is_some() {
                     return Err(bad(
                         "for_s",
-                        "is the length of a pause, a defrag, an fsync spell or a partition; set it with one of them".into(),
+                        "is the length of a pause, a defrag, an fsync spell, a partition or a latency step; set it with one of them".into(),
                     ));
                 }
                 let (stream, rate, k) = match (t.write_rate, t.expensive_rate) {
@@ -623,6 +649,15 @@ impl WorkloadSpec {
                 steps.push(Step {
                     at: SimDuration::from_secs_f64(t.at_s + d),
                     change: Change::Resume(m),
+                });
+            } else if what == "latency" {
+                steps.push(Step {
+                    at,
+                    change: Change::Latency(
+                        m,
+                        SimDuration::from_secs_f64(t.extra_ms.unwrap_or(0.0) / 1e3),
+                        SimDuration::from_secs_f64(d),
+                    ),
                 });
             } else if what == "partition" {
                 steps.push(Step {

@@ -33,6 +33,8 @@ pub struct Member {
     pub dead: bool,
     /// Cut off from its peers until then (a timeline's partition).
     pub cut_until: crate::engine::SimTime,
+    /// Its peer links' extra one-way delay, and until when (a timeline's latency step).
+    pub slow_links: (crate::engine::SimDuration, crate::engine::SimTime),
 }
 
 impl Member {
@@ -43,6 +45,7 @@ impl Member {
             host,
             dead: false,
             cut_until: SimTime::ZERO,
+            slow_links: (crate::engine::SimDuration::ZERO, SimTime::ZERO),
             raft: RaftNode::new(index, members, leader, me),
             ready: ReadyLoop::default(),
             read_loop: ReadLoop::default(),

@@ -132,7 +132,17 @@ impl EtcdModel {
                 process_specs(&p).into_iter(),
                 &p.go,
             ),
-            net: Network::new(p.hosts.len(), rng::stream(seed, 2)),
+            net: {
+                let mut net = Network::new(p.hosts.len(), rng::stream(seed, 2));
+                if w.timeline
+                    .iter()
+                    .any(|s| matches!(s.change, Change::Latency(..)))
+                {
+                    let n = usize::from(p.members());
+                    net.peer_order = vec![SimTime::ZERO; n * n];
+                }
+                net
+            },
             grpc: grpc::Grpc::new(w.conns, p.members().into()),
             members,
             disks: disk::Disks::new(&p.member_host, p.shared_disk),
@@ -336,6 +346,7 @@ impl Model for EtcdModel {
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
                 Change::Fsync(m, factor, d) => self.disk_spell(m, factor, d, s.now()),
                 Change::Partition(m, d) => self.members[m].cut_until = s.now() + d,
+                Change::Latency(m, extra, d) => self.members[m].slow_links = (extra, s.now() + d),
             },
             Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
             Ev::ClientTimer(id) => self.client_timer(id, s),

@@ -104,6 +104,8 @@ pub struct Network {
     /// Messages in flight: events carry their ids, so they stay small.
     msgs: Slab<MsgId, Msg>,
     rng: SimRng,
+    /// With latency steps: the last arrival from each member to each peer (empty otherwise).
+    pub peer_order: Vec<SimTime>,
 }
 
 impl Network {
@@ -115,6 +117,7 @@ impl Network {
             link_delay: vec![(SimDuration::ZERO, SimTime::ZERO); hosts * hosts],
             msgs: Slab::default(),
             rng,
+            peer_order: Vec::new(),
         }
     }
 
@@ -152,13 +155,34 @@ impl EtcdModel {
         }
     }
 
+    /// The extra one-way delay a timeline's latency step puts on a raft message from `from` to
+    /// `to` sent at `now` (zero for client messages).
+    fn peer_extra(&self, from: Node, to: Node, now: SimTime) -> SimDuration {
+        let (Node::Member(a), Node::Member(b)) = (from, to) else {
+            return SimDuration::ZERO;
+        };
+        [a, b]
+            .iter()
+            .map(|&m| self.members[m].slow_links)
+            .filter(|&(_, until)| now < until)
+            .map(|(d, _)| d)
+            .max()
+            .unwrap_or(SimDuration::ZERO)
+    }
+
     /// Sends `msg`: queue on the sender's interface, serialize, propagate.
     pub(super) fn send(&mut self, msg: Msg, s: &mut Scheduler<PackedEv>) {
         let from = msg.from_host;
         let to = self.host_of(msg.to);
+        let extra = if self.net.peer_order.is_empty() {
+            SimDuration::ZERO
+        } else {
+            self.peer_extra(msg.from, msg.to, s.now())
+        };
         let id = self.net.msgs.insert(msg);
         if from == to {
-            s.schedule_in(SimDuration::ZERO, Ev::Deliver(id));
+            let at = self.in_peer_order(msg.from, msg.to, s.now() + extra);
+            s.schedule_at(at, Ev::Deliver(id));
             return;
         }
         let now = s.now();
@@ -188,9 +212,27 @@ impl EtcdModel {
         let d = *d;
         // A link is a TCP stream: a message never overtakes an earlier one on the same link.
         let last = &mut net.link_last[link];
-        let at = (done + d).max(*last);
+        let at = (done + d + extra).max(*last);
         *last = at;
+        let at = self.in_peer_order(msg.from, msg.to, at);
         s.schedule_at(at, Ev::Deliver(id));
+    }
+
+    /// With latency steps in the timeline, a raft message arriving at `at` arrives no earlier
+    /// than the one before it from the same member to the same peer (rafthttp's stream is one
+    /// TCP connection), so a delay that ends does not let later messages overtake.
+    fn in_peer_order(&mut self, from: Node, to: Node, at: SimTime) -> SimTime {
+        let (Node::Member(a), Node::Member(b)) = (from, to) else {
+            return at;
+        };
+        if self.net.peer_order.is_empty() {
+            return at;
+        }
+        let n = usize::from(self.p.members());
+        let last = &mut self.net.peer_order[a.index() * n + b.index()];
+        let at = at.max(*last);
+        *last = at;
+        at
     }
 
     /// Message `id` reaches its destination process.

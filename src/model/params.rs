@@ -487,8 +487,8 @@ pub struct Workload {
 }
 
 impl Workload {
-    /// Whether raft's clock runs: when the timeline stops, kills, cuts off or stalls the disk
-    /// of a member, so that a leader can be lost and elected. Without one no member ever misses a heartbeat for an election
+    /// Whether raft's clock runs: when the timeline stops, kills, cuts off, slows the links or
+    /// stalls the disk of a member, so that a leader can be lost and elected. Without one no member ever misses a heartbeat for an election
     /// timeout, so heartbeats and ticks would change nothing but cost events; they are left
     /// out, and the ReadIndex heartbeats alone are simulated.
     pub fn elections(&self) -> bool {
@@ -548,4 +548,11 @@ pub enum Change {
     /// The member is cut off from the other members for the given time: every raft message
     /// between it and a peer is lost, both ways (its clients still reach it).
     Partition(MemberId, crate::engine::SimDuration),
+    /// Every raft message between the member and a peer takes this much longer, one way, for
+    /// the given time (messages keep their order).
+    Latency(
+        MemberId,
+        crate::engine::SimDuration,
+        crate::engine::SimDuration,
+    ),
 }

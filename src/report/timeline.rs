@@ -99,7 +99,7 @@ impl Row for IntervalCsv {
 pub struct Event {
     /// What happened, in words (`pause member1 3s`, `write_rate to 1000/s`).
     pub label: String,
-    /// `pause`, `kill`, `defrag`, `fsync`, `partition`, `write_rate` or `expensive_rate`.
+    /// `pause`, `kill`, `defrag`, `fsync`, `partition`, `latency`, `write_rate` or `expensive_rate`.
     pub kind: &'static str,
     /// The member it concerns (empty for a rate step).
     pub member: String,
@@ -155,6 +155,18 @@ pub fn events(steps: &[Step]) -> Vec<Event> {
                     format!("fsync x{factor} member{} {}s", m.0, rounded(secs(d)))
                 },
                 kind: "fsync",
+                member: format!("member{}", m.0),
+                at_s: secs(s.at),
+                end_s: secs(s.at + d),
+            }),
+            Change::Latency(m, extra, d) => out.push(Event {
+                label: format!(
+                    "latency +{}ms member{} {}s",
+                    rounded(extra.as_secs_f64() * 1e3),
+                    m.0,
+                    rounded(secs(d))
+                ),
+                kind: "latency",
                 member: format!("member{}", m.0),
                 at_s: secs(s.at),
                 end_s: secs(s.at + d),

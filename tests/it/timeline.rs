@@ -137,7 +137,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync and partition",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition and latency",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -149,7 +149,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, partition, fsync_factor, restart_after_s, for_s)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, partition, latency, extra_ms, fsync_factor, restart_after_s, for_s)",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nkill = \"member0\"\nrestart_after_s = 3.0\n",
@@ -185,7 +185,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfor_s = 1.0\n",
-            "workload.timeline[0].for_s: is the length of a pause, a defrag, an fsync spell or a partition; set it with one of them",
+            "workload.timeline[0].for_s: is the length of a pause, a defrag, an fsync spell, a partition or a latency step; set it with one of them",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n[[workload.timeline]]\nat_s = 1.5\npause = \"member2\"\nfor_s = 1.0\n",
@@ -193,7 +193,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
-            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync and partition",
+            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition and latency",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nfsync = \"member1\"\nfsync_factor = 0.5\nfor_s = 1.0\n",
@@ -202,6 +202,10 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nfsync_factor = 2.0\n",
             "workload.timeline[0].fsync_factor: goes with fsync",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nlatency = \"member1\"\nfor_s = 1.0\n",
+            "workload.timeline[0].extra_ms: a latency step needs its extra one-way delay in ms",
         ),
         (
             "interval_s = 0.001\n",
@@ -773,5 +777,53 @@ mod partition {
             .map(|iv| iv.reads)
             .collect();
         assert!(during.iter().all(|&n| n > 100), "{during:?}");
+    }
+}
+
+mod latency {
+    //! A member's peer links slowed (every CPU cost zero, RTT 200 µs, member 0 leads).
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, MemberId};
+
+    const MS: u64 = 1_000_000;
+
+    /// Linearizable reads at 10 ms and 200 ms on `member` while member 2's peer links take
+    /// 20 ms more each way from 5 to 105 ms: their latencies (ms).
+    fn reads(member: u8) -> Vec<f64> {
+        let p = zero_cost(3, 200.0, "");
+        let mut w = workload(
+            Consistency::Linearizable,
+            vec![member],
+            Arrivals::Scripted {
+                at_ns: vec![10 * MS, 200 * MS],
+                puts: vec![false; 2],
+            },
+            2,
+        );
+        w.timeline = vec![Step {
+            at: SimDuration(5 * MS),
+            change: Change::Latency(MemberId(2), SimDuration(20 * MS), SimDuration(100 * MS)),
+        }];
+        let r = run(&p, &w, 1);
+        let mut recs = r.records.clone();
+        recs.sort_by_key(|x| x.seq);
+        recs.iter()
+            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+            .collect()
+    }
+
+    /// Member 2's ReadIndex goes to the leader and its answer comes back over the slowed
+    /// links: 40 ms more. Member 1's reads do not wait: the leader and member 1 are a quorum
+    /// for the heartbeat round. After the spell both are quick again.
+    #[test]
+    fn a_slow_link_slows_the_members_reads_and_not_the_quorums() {
+        let slow = reads(2);
+        let fast = reads(1);
+        println!("member 2 {slow:?}, member 1 {fast:?}");
+        assert!((40.0..41.5).contains(&slow[0]), "{slow:?}");
+        assert!(slow[1] < 1.5, "{slow:?}");
+        assert!(fast.iter().all(|&ms| ms < 1.5), "{fast:?}");
     }
 }

@@ -152,7 +152,8 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   response on the same interface, where TCP would interleave the two connections' packets.
 - **Heartbeats and elections** (`src/model/election.rs`): raft's clock (the leader's heartbeat
   every tick, randomized election timeouts, CheckQuorum; no pre-vote, as etcd 3.4's default)
-  runs only when a timeline stops, kills, cuts off or stalls the disk of a member; otherwise heartbeats are sent for ReadIndex rounds only, so an idle cluster
+  runs only when a timeline stops, kills, cuts off, slows the links of or stalls the disk of a
+  member; otherwise heartbeats are sent for ReadIndex rounds only, so an idle cluster
   costs nothing. A new leader starts replicating from what each follower holds, without raft's
   probe. A killed member does not restart; a proposal lost in a leader change waits for its
   client's deadline (etcd's own 7 s proposal timeout is not modelled). Faults over time
