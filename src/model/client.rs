@@ -160,7 +160,7 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
     for (i, at) in steps.into_iter().enumerate() {
         sim.schedule_at(SimTime::ZERO + at, Ev::Timeline(i as u32));
     }
-    if sim.model.w.elections() {
+    if sim.model.elections {
         for (m, phase) in sim.model.raft_clock_phases() {
             sim.schedule_at(SimTime::ZERO + phase, Ev::RaftTick(m));
         }

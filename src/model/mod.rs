@@ -95,6 +95,8 @@ pub struct EtcdModel {
     leader_changes: Vec<LeaderChange>,
     /// Calls retried after Unavailable.
     retries: u64,
+    /// Raft's clock and the read loop's timers run (`Workload::elections`, once for the run).
+    elections: bool,
     /// Request slots that ended for their client but are still referenced (a member still
     /// serves them, or a killed one holds them forever).
     abandoned_live: u64,
@@ -157,6 +159,7 @@ impl EtcdModel {
             leader_changes: Vec::new(),
             retries: 0,
             abandoned_live: 0,
+            elections: w.elections(),
             m: Metrics::new(),
             rates: timeline::Rates::new(w.write_rate, w.expensive_rate),
             intervals: w.interval.map(timeline::Intervals::new),

@@ -153,7 +153,7 @@ impl EtcdModel {
     /// timeouts).
     fn send_read_index(&mut self, m: MemberId, ctx: u32, s: &mut Scheduler<PackedEv>) {
         self.raft_submit(m, RaftInput::ReadIndexLocal { ctx }, s);
-        if self.w.elections() {
+        if self.elections {
             let at = s.now() + READ_INDEX_RETRY;
             let rt = self.p.raft_timing;
             let req_timeout =
@@ -195,14 +195,7 @@ impl EtcdModel {
             return;
         }
         if error {
-            rl.retry_at = None;
-            rl.error_at = None;
-            let mut round = std::mem::take(&mut rl.round);
-            for id in round.drain(..) {
-                self.read_failed_unavailable(id, s);
-            }
-            self.members[m].read_loop.round = round;
-            self.next_round(m, s);
+            self.fail_round(m, s);
         } else {
             self.send_read_index(m, ctx, s);
         }
@@ -232,10 +225,16 @@ impl EtcdModel {
     /// index fails with `ErrLeaderChanged` ("etcdserver: leader changed", gRPC Unavailable,
     /// which clientv3 retries), and the loop goes on to the next round.
     pub(super) fn leader_changed(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        let rl = &mut self.members[m].read_loop;
-        if rl.step != Step::AwaitState {
-            return;
+        if self.members[m].read_loop.step == Step::AwaitState {
+            self.fail_round(m, s);
         }
+    }
+
+    /// The round waiting for its read index fails (`nr.notify(err)`): every read of it answers
+    /// with the error, and the loop goes on to the next round.
+    fn fail_round(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let rl = &mut self.members[m].read_loop;
+        debug_assert_eq!(rl.step, Step::AwaitState);
         rl.retry_at = None;
         rl.error_at = None;
         rl.timer_due = false;
@@ -243,8 +242,7 @@ impl EtcdModel {
         for id in round.drain(..) {
             self.read_failed_unavailable(id, s);
         }
-        let rl = &mut self.members[m].read_loop;
-        rl.round = round;
+        self.members[m].read_loop.round = round;
         self.next_round(m, s);
     }
 

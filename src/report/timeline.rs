@@ -319,8 +319,9 @@ fn recovery_from(ivs: &[IntervalRow], t0: f64, span_end: f64, pre: f64) -> f64 {
         .map_or(f64::NAN, |&k| ivs[k].start_s - t0)
 }
 
-/// The rows of `events.csv` for one run: its intervals `ivs` (only whole ones are used), its
-/// events, the end of its warm-up, and the leaders elected (when, in seconds, and who).
+/// The rows of `events.csv` and of `event-stages.csv` for one run: its intervals `ivs` (only
+/// whole ones are used), its events, the end of its warm-up, and the leaders elected (when, in
+/// seconds, and who).
 pub fn event_rows(
     (point, replication): (usize, usize),
     axes: &[(String, String)],
@@ -328,7 +329,7 @@ pub fn event_rows(
     evs: &[Event],
     warmup_s: f64,
     leaders: &[(f64, String)],
-) -> Vec<EventCsv> {
+) -> (Vec<EventCsv>, Vec<EventStageCsv>) {
     let whole: Vec<IntervalRow> = ivs
         .iter()
         .filter(|iv| {
@@ -341,7 +342,7 @@ pub fn event_rows(
         .collect();
     let ivs = &whole[..];
     let window_end = ivs.last().map_or(0.0, |iv| iv.start_s + iv.span_s);
-    let mut rows = Vec::new();
+    let (mut rows, mut stage_rows) = (Vec::new(), Vec::new());
     for (i, e) in evs.iter().enumerate() {
         let prev_end = if i > 0 {
             evs[i - 1].at_s.max(evs[i - 1].end_s.min(window_end))
@@ -355,15 +356,17 @@ pub fn event_rows(
                 .map(IntervalRow::read_rate)
                 .collect()
         };
-        let mut pre = steady(prev_end, e.at_s);
+        let mut window = (prev_end, e.at_s);
+        let mut pre = steady(window.0, window.1);
         if pre.len() < 3 && i > 0 {
             // Too little quiet time since the previous event: the steady state before the first.
-            pre = steady(warmup_s, evs[0].at_s);
+            window = (warmup_s, evs[0].at_s);
+            pre = steady(window.0, window.1);
         }
-        let pre = if pre.len() >= 3 {
-            median(pre)
+        let (pre, steady_window) = if pre.len() >= 3 {
+            (median(pre), Some(window))
         } else {
-            f64::NAN
+            (f64::NAN, None)
         };
         let span: Vec<&IntervalRow> = ivs
             .iter()
@@ -427,8 +430,23 @@ pub fn event_rows(
             new_leader: elected.map(|(_, m)| m.clone()).unwrap_or_default(),
             new_leader_s: Fixed::new(elected.map_or(f64::NAN, |(t, _)| t - e.at_s)),
         });
+        // Explained: the event's window runs to the later of its end and its recovery (1 s when
+        // it has neither), within its span.
+        let mut to = e
+            .end_s
+            .max(e.at_s + if recovery.is_nan() { 0.0 } else { recovery });
+        if to <= e.at_s + 1e-9 {
+            to = e.at_s + 1.0;
+        }
+        let during = (e.at_s, to.min(span_end));
+        stage_rows.extend(stage_rows_of(
+            &rows[rows.len() - 1],
+            ivs,
+            steady_window,
+            during,
+        ));
     }
-    rows
+    (rows, stage_rows)
 }
 
 /// Where reads' time went during an event against before it, for one stage: a row of
@@ -499,56 +517,38 @@ fn stage_sums(ivs: &[IntervalRow], from: f64, to: f64) -> ([u64; Stage::COUNT], 
     (sums, n)
 }
 
-/// `explain` over each event of one run: for every stage that either window spent time in, the
-/// mean time per read of the reads that ended during the event, against the reads that ended
-/// in the steady window before it. The event's window runs from its start to the later of its
-/// end and its recovery (1 s when it has neither), at most to the next event; the steady
-/// window is the one `pre_median_rps` is the median of.
-pub fn event_stage_rows(
-    rows: &[EventCsv],
+/// `explain` over one event (`row`): for every stage that either window spent time in, the
+/// mean time per read of the reads that ended in the `during` window, against the reads that
+/// ended in the `steady` one (the window `pre_median_rps` is the median of; none: too little
+/// quiet time, and the steady columns are empty).
+fn stage_rows_of(
+    row: &EventCsv,
     ivs: &[IntervalRow],
-    warmup_s: f64,
+    steady: Option<(f64, f64)>,
+    during: (f64, f64),
 ) -> Vec<EventStageCsv> {
-    let mut out = Vec::new();
-    for (i, e) in rows.iter().enumerate() {
-        let (at, end) = (e.at_s.0, e.end_s.0);
-        let next = rows.get(i + 1).map_or(f64::INFINITY, |n| n.at_s.0);
-        let recovered = if e.recovery_s.0.is_nan() {
-            0.0
+    let (before, sn) = steady.map_or(([0; Stage::COUNT], 0), |(a, b)| stage_sums(ivs, a, b));
+    let (dur, dn) = stage_sums(ivs, during.0, during.1);
+    let per = |x: u64, n: u64| {
+        if n > 0 {
+            x as f64 / n as f64 / 1e6
         } else {
-            e.recovery_s.0
-        };
-        let mut to = end.max(at + recovered);
-        if to <= at + 1e-9 {
-            to = at + 1.0;
+            f64::NAN
         }
-        let to = to.min(next);
-        let from_steady = if i > 0 {
-            rows[i - 1].at_s.0.max(rows[i - 1].end_s.0)
-        } else {
-            warmup_s
-        };
-        let (steady, sn) = stage_sums(ivs, from_steady, at);
-        let (during, dn) = stage_sums(ivs, at, to);
-        let per = |x: u64, n: u64| {
-            if n > 0 {
-                x as f64 / n as f64 / 1e6
-            } else {
-                f64::NAN
-            }
-        };
-        for (k, stage) in Stage::ALL.iter().enumerate() {
-            if steady[k] == 0 && during[k] == 0 {
-                continue;
-            }
-            let (a, b) = (per(steady[k], sn), per(during[k], dn));
-            out.push(EventStageCsv {
-                point: e.point,
-                replication: e.replication,
-                axes: e.axes.clone(),
-                event: e.event.clone(),
-                from_s: Fixed::new(at),
-                to_s: Fixed::new(to),
+    };
+    Stage::ALL
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| before[k] > 0 || dur[k] > 0)
+        .map(|(k, stage)| {
+            let (a, b) = (per(before[k], sn), per(dur[k], dn));
+            EventStageCsv {
+                point: row.point,
+                replication: row.replication,
+                axes: row.axes.clone(),
+                event: row.event.clone(),
+                from_s: Fixed::new(during.0),
+                to_s: Fixed::new(during.1),
                 stage: stage.name().to_string(),
                 kind: stage.kind().to_string(),
                 steady_reads: sn,
@@ -556,10 +556,9 @@ pub fn event_stage_rows(
                 during_reads: dn,
                 during_ms: Fixed::new(b),
                 change_ms: Fixed::new(b - a),
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect()
 }
 
 /// A point's series name on the timeline charts: its events, then the other axes it sets.
@@ -736,7 +735,7 @@ mod tests {
             at_s: 2.0,
             end_s: 2.5,
         };
-        let rows = event_rows((0, 0), &[], &ivs, &[ev], 0.5, &[]);
+        let (rows, _) = event_rows((0, 0), &[], &ivs, &[ev], 0.5, &[]);
         let r = &rows[0];
         assert_eq!(r.pre_median_rps.0, 1000.0);
         assert_eq!(r.min_rps.0, 0.0);
@@ -757,8 +756,44 @@ mod tests {
                 rate: 10.0,
             },
         }]);
-        let rows = event_rows((0, 0), &[], &ivs, &evs, 0.5, &[]);
+        let (rows, _) = event_rows((0, 0), &[], &ivs, &evs, 0.5, &[]);
         assert_eq!(rows[0].recovery_s.0, 0.0);
         assert_eq!(rows[0].event, "write_rate to 10/s");
+    }
+
+    /// Explained over the event: before it each read spends 1 ms in the read-index batch wait;
+    /// during the 0.5 s pause each spends 100 ms there (and reads are fewer). The steady window
+    /// is the one `pre_median_rps` is the median of, the event's runs to its end.
+    #[test]
+    fn an_events_stages_are_set_against_the_steady_window_before_it() {
+        let k = Stage::ReadIndexBatch as usize;
+        let ivs: Vec<IntervalRow> = (0..40)
+            .map(|j| {
+                let t = j as f64 * 0.1;
+                let out = (2.0..2.5).contains(&(t + 1e-9));
+                let (n, ms) = if out { (10, 100) } else { (100, 1) };
+                let mut row = iv(t, n, 0);
+                row.read_ends = n;
+                row.read_stages_ns[k] = n * ms * 1_000_000;
+                row
+            })
+            .collect();
+        let ev = Event {
+            label: "pause member1 0.5s".into(),
+            kind: "pause",
+            member: "member1".into(),
+            at_s: 2.0,
+            end_s: 2.5,
+        };
+        let (_, stages) = event_rows((0, 0), &[], &ivs, &[ev], 0.5, &[]);
+        let row = stages
+            .iter()
+            .find(|r| r.stage == "readindex_batch_wait")
+            .expect("the stage that took time");
+        assert_eq!(stages.len(), 1, "only stages with time: {stages:?}");
+        assert_eq!((row.steady_reads, row.during_reads), (1500, 50));
+        assert!((row.steady_ms.0 - 1.0).abs() < 1e-9, "{row:?}");
+        assert!((row.during_ms.0 - 100.0).abs() < 1e-9, "{row:?}");
+        assert!((row.from_s.0, row.to_s.0) == (2.0, 2.5), "{row:?}");
     }
 }

@@ -255,7 +255,7 @@ fn run_and_journal(
         ));
     }
     let w = &p.jobs[i].workload;
-    let events = timeline::event_rows(
+    let (events, stages) = timeline::event_rows(
         (i, rep),
         &row.axes,
         &r.intervals,
@@ -266,7 +266,6 @@ fn run_and_journal(
             .map(|lc| (lc.at_ns as f64 / 1e9, format!("member{}", lc.leader.0)))
             .collect::<Vec<_>>(),
     );
-    let stages = timeline::event_stage_rows(&events, &r.intervals, w.warmup_time.as_secs_f64());
     let line = table::csv_line(&table::cells(&row));
     let mut j = journal
         .lock()

@@ -229,6 +229,16 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     assert!(err.contains("cannot be sharded or resumed yet"), "{err}");
 }
 
+/// The latencies (ms) of a run's recorded requests, in issue order; all `n` must have ended.
+fn latencies_ms(r: &etcdsim::model::RunResult, n: usize) -> Vec<f64> {
+    let mut recs = r.records.clone();
+    recs.sort_by_key(|x| x.seq);
+    assert_eq!(recs.len(), n, "{recs:?}");
+    recs.iter()
+        .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+        .collect()
+}
+
 mod scripted {
     //! Pauses in scripted scenarios with exact timelines (every CPU cost zero, RTT 200 µs,
     //! member 0 leads).
@@ -246,12 +256,7 @@ mod scripted {
 
     /// The latencies of a run's recorded requests, in issue order (all three must have ended).
     fn latencies(r: &etcdsim::model::RunResult) -> Vec<f64> {
-        let mut recs = r.records.clone();
-        recs.sort_by_key(|x| x.seq);
-        assert_eq!(recs.len(), 3);
-        recs.iter()
-            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
-            .collect()
+        super::latencies_ms(r, 3)
     }
 
     /// Reads at 0, 10 and 40 ms to `member`, under `timeline`, with a deadline of `timeout_ms`.
@@ -684,13 +689,7 @@ mod fsync {
             at: SimDuration(5 * MS),
             change: Change::Fsync(MemberId(member), factor, SimDuration(20 * MS)),
         }];
-        let r = run(&p, &w, 1);
-        let mut recs = r.records.clone();
-        recs.sort_by_key(|x| x.seq);
-        assert_eq!(recs.len(), 2, "{recs:?}");
-        recs.iter()
-            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
-            .collect()
+        super::latencies_ms(&run(&p, &w, 1), 2)
     }
 
     /// The leader's stalled WAL holds the put until the stall ends (25 ms), and the read
@@ -806,12 +805,7 @@ mod latency {
             at: SimDuration(5 * MS),
             change: Change::Latency(MemberId(2), SimDuration(20 * MS), SimDuration(100 * MS)),
         }];
-        let r = run(&p, &w, 1);
-        let mut recs = r.records.clone();
-        recs.sort_by_key(|x| x.seq);
-        recs.iter()
-            .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
-            .collect()
+        super::latencies_ms(&run(&p, &w, 1), 2)
     }
 
     /// Member 2's ReadIndex goes to the leader and its answer comes back over the slowed
