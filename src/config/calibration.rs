@@ -296,6 +296,9 @@ pub struct ReferenceRow {
     pub qps_spread: Option<(f64, f64)>,
     /// Measured CPU per request of the workload, in µs, where the reference has it.
     pub cpu_us: CpuPerRequest,
+    /// Measured means of etcd's WAL fdatasync and backend commit histograms over the window,
+    /// in ms, for rows that write (a read-only row's are since its members started).
+    pub disk_ms: (Option<f64>, Option<f64>),
     /// Why the row cannot be simulated, if it cannot (it is then reported, not simulated).
     pub unsupported: Option<String>,
 }
@@ -492,6 +495,7 @@ impl Record<'_> {
             p99_ms: None,
             qps_spread: None,
             cpu_us: CpuPerRequest::default(),
+            disk_ms: (None, None),
             unsupported: None,
         })
     }
@@ -606,6 +610,7 @@ impl Record<'_> {
         } else {
             (self.num("qps")?, self.num("latency_ms_mean")?)
         };
+        let kind_writes = read < 1.0 || self.opt("write_rate")?.is_some_and(|r| r > 0.0);
         Ok(ReferenceRow {
             line: self.line,
             label: self.get("case")?.to_string(),
@@ -619,6 +624,14 @@ impl Record<'_> {
                 leader: self.opt("leader_cpu_us_per_req")?,
                 follower: self.opt("follower_cpu_us_per_req")?.filter(|_| members > 1),
                 client: self.opt("client_cpu_us_per_req")?,
+            },
+            disk_ms: if kind_writes {
+                (
+                    self.opt("wal_fsync_ms_mean")?,
+                    self.opt("backend_commit_ms_mean")?,
+                )
+            } else {
+                (None, None)
             },
             unsupported,
         })

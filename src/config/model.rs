@@ -16,10 +16,11 @@ use serde::Deserialize;
 use super::ConfigError;
 use super::dist::{DistError, DistSpec};
 use super::variant::Override;
+use crate::engine::SimDuration;
 use crate::engine::dist::Dist;
 use crate::model::{
-    Balancer, ClientCosts, ClusterParams, Host, HostId, Id, Mechanisms, MemberCosts, MemberId,
-    MessageSizes, ProxyParams, RaftTiming, RbacLock, WriteParams,
+    Balancer, ClientCosts, ClusterParams, FsyncCpu, Host, HostId, Id, Mechanisms, MemberCosts,
+    MemberId, MessageSizes, ProxyParams, RaftTiming, RbacLock, WriteParams,
 };
 
 /// The reference model's file in the repository: etcd's published benchmark hardware.
@@ -635,6 +636,14 @@ pub struct DiskSection {
     /// The fdatasync's extra ns per byte made durable.
     #[serde(default)]
     pub fsync_ns_per_byte: f64,
+    /// The CPU an fdatasync costs the thread that calls it (system time inside the call: the
+    /// page writeback, submitting the bios and the flush), part of `fsync_us`.
+    #[serde(default)]
+    pub fsync_cpu_us: f64,
+    /// The CPU an fdatasync costs the kernel elsewhere (its completion interrupt, softirq and
+    /// kworkers), charged to no process, part of `fsync_us`.
+    #[serde(default)]
+    pub fsync_kernel_us: f64,
     /// The members on one host share its disk (with a placement of several members per host).
     #[serde(default)]
     pub shared: bool,
@@ -642,11 +651,41 @@ pub struct DiskSection {
 fn d_fsync() -> Cost {
     Cost::Constant(1_000.0)
 }
+impl DiskSection {
+    /// The fdatasync's CPU: the caller's and the kernel's, which together must leave the
+    /// device part of its latency.
+    fn fsync_cpu(&self, file: &str) -> Result<FsyncCpu, ConfigError> {
+        let caller = non_negative(file, "disk.fsync_cpu_us", self.fsync_cpu_us)?;
+        let kernel = non_negative(file, "disk.fsync_kernel_us", self.fsync_kernel_us)?;
+        let mean_us = cost(file, "disk.fsync_us", &self.fsync_us)?.mean_ns() / 1e3;
+        if caller + kernel > 0.0 && caller + kernel >= mean_us {
+            return Err(ConfigError::invalid(
+                file,
+                "disk.fsync_cpu_us",
+                format!(
+                    "disk.fsync_cpu_us + disk.fsync_kernel_us must be less than disk.fsync_us's \
+                     mean ({mean_us} µs): they are parts of it, beside the device's (got {caller} + {kernel})"
+                ),
+            ));
+        }
+        Ok(FsyncCpu {
+            caller: SimDuration::from_nanos_f64(caller * 1e3),
+            kernel: SimDuration::from_nanos_f64(kernel * 1e3),
+            device_share: if mean_us > 0.0 {
+                1.0 - (caller + kernel) / mean_us
+            } else {
+                1.0
+            },
+        })
+    }
+}
 impl Default for DiskSection {
     fn default() -> Self {
         DiskSection {
             fsync_us: d_fsync(),
             fsync_ns_per_byte: 0.0,
+            fsync_cpu_us: 0.0,
+            fsync_kernel_us: 0.0,
             shared: false,
         }
     }
@@ -855,6 +894,7 @@ impl ModelFile {
                 "disk.fsync_ns_per_byte",
                 self.disk.fsync_ns_per_byte,
             )?,
+            fsync_cpu: self.disk.fsync_cpu(file)?,
             shared_disk: self.disk.shared,
             write: self.write.validate(file)?,
             go: self.go.validate(file)?,

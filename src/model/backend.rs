@@ -28,8 +28,12 @@ enum CommitStep {
     Cpu,
     /// The first fdatasync.
     Sync1,
+    /// Back from the first: its thread, once it has a P and a core, makes the second call.
+    Call2,
     /// The second fdatasync.
     Sync2,
+    /// Back from the second: once it runs, it unlocks.
+    Done,
 }
 
 /// One member's backend.
@@ -128,44 +132,71 @@ impl EtcdModel {
     pub(super) fn backend_commit_cost(&mut self, m: MemberId) -> SimDuration {
         let n = self.members[m].backend.pending_writes;
         let c = &self.p.member_costs;
-        c.backend_commit.sample(&mut self.rng_cpu)
-            + SimDuration::from_nanos_f64(c.backend_commit_ns_per_write * n as f64)
-    }
-
-    /// The commit's CPU work is done: two fdatasyncs follow.
-    pub(super) fn backend_commit_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        self.members[m].backend.commit_step = CommitStep::Sync1;
-        // The first fdatasync makes the dirty pages durable: about the bytes the pending
-        // writes put (bolt's leaves, written in page-sized pieces).
-        let bytes = self.members[m].backend.pending_writes * u64::from(self.entry_bytes());
-        self.disk(m, DiskJob::Bolt, bytes, s);
-    }
-
-    /// One of the commit's fdatasyncs is done.
-    pub(super) fn bolt_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         match self.members[m].backend.commit_step {
-            CommitStep::Sync1 => {
+            // Rebalance, spill and the first fdatasync's system time.
+            CommitStep::Cpu => {
+                c.backend_commit.sample(&mut self.rng_cpu)
+                    + SimDuration::from_nanos_f64(c.backend_commit_ns_per_write * n as f64)
+                    + self.p.fsync_cpu.caller
+            }
+            // The second fdatasync's system time.
+            CommitStep::Call2 => self.p.fsync_cpu.caller,
+            // Returned from the second: the rest of `tx.Commit` and the unlocks.
+            CommitStep::Done => SimDuration::ZERO,
+            other => unreachable!("no commit burst in step {other:?}"),
+        }
+    }
+
+    /// The commit goroutine's burst is done: its rebalance and spill (the first fdatasync
+    /// follows), or its call of the second fdatasync, or the commit's end.
+    pub(super) fn backend_commit_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        match self.members[m].backend.commit_step {
+            CommitStep::Cpu => {
+                self.members[m].backend.commit_step = CommitStep::Sync1;
+                // The first fdatasync makes the dirty pages durable: about the bytes the
+                // pending writes put (bolt's leaves, written in page-sized pieces).
+                let bytes = self.members[m].backend.pending_writes * u64::from(self.entry_bytes());
+                self.disk(m, DiskJob::Bolt, bytes, s);
+            }
+            CommitStep::Call2 => {
                 // The second makes the meta page durable.
                 self.members[m].backend.commit_step = CommitStep::Sync2;
                 self.disk(m, DiskJob::Bolt, BOLT_PAGE_BYTES, s);
             }
-            CommitStep::Sync2 => {
-                let be = &mut self.members[m].backend;
-                let (start, n) = (be.commit_start, be.pending_writes);
-                be.commit_step = CommitStep::Idle;
-                be.pending_writes = 0;
-                be.buffer_version += 1;
-                let timer = std::mem::take(&mut be.timer_commit);
-                self.trace.activity(m, "backend commit", start, s.now(), n);
-                self.m.backend_commits += 1;
-                if timer {
-                    s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
-                }
-                self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
-                self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
-            }
-            other => unreachable!("bolt fsync in commit step {other:?}"),
+            CommitStep::Done => self.backend_commit_done(m, s),
+            other => unreachable!("no commit burst in step {other:?}"),
         }
+    }
+
+    /// One of the commit's fdatasyncs returned: its goroutine goes on once it has a P (and a
+    /// core) again.
+    pub(super) fn bolt_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let be = &mut self.members[m].backend;
+        be.commit_step = match be.commit_step {
+            CommitStep::Sync1 => CommitStep::Call2,
+            CommitStep::Sync2 => CommitStep::Done,
+            other => unreachable!("bolt fsync in commit step {other:?}"),
+        };
+        self.go(self.member_proc(m), CpuJob::BackendCommit(m), s);
+    }
+
+    /// Member `m`'s backend commit ends: the buffer is durable, the locks are released.
+    fn backend_commit_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        let be = &mut self.members[m].backend;
+        let (start, n) = (be.commit_start, be.pending_writes);
+        be.commit_step = CommitStep::Idle;
+        be.pending_writes = 0;
+        be.buffer_version += 1;
+        let timer = std::mem::take(&mut be.timer_commit);
+        self.trace.activity(m, "backend commit", start, s.now(), n);
+        self.m.backend_commits += 1;
+        self.m.timed_commits += 1;
+        self.m.backend_commit_ns += u128::from((s.now() - start).0);
+        if timer {
+            s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
+        }
+        self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
+        self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
     }
 }
 

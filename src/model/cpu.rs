@@ -17,6 +17,10 @@
 //!   P and core, as a goroutine does until it blocks; only bcrypt yields, every 10 ms, as Go
 //!   preempts it.
 //!
+//! The kernel uses the cores too: an fdatasync's completion work (`disk.rs`) takes the next
+//! core freed, ahead of every waiting P, and is charged to no process, as an interrupt, its
+//! softirq and a woken kworker are not in `/proc/<pid>/stat`.
+//!
 //! A process can be paused and resumed (SIGSTOP, SIGCONT): its threads stop where they are. A
 //! burst in flight is cut and keeps what it had left, its core goes back to the host, and no
 //! thread of the process runs (a P granted a core gives it back at once, a thread wake-up and
@@ -24,8 +28,8 @@
 //! run queues, as in a stopped Go process.
 
 use super::EtcdModel;
-use super::event::{CpuJob, Ev, PackedEv};
-use super::ids::{HostId, IdVec, ProcId};
+use super::event::{CpuJob, DiskJob, Ev, PackedEv};
+use super::ids::{HostId, IdVec, MemberId, ProcId};
 use super::stage::Stage;
 use crate::engine::{Scheduler, Servers, SimDuration, SimTime};
 use crate::goruntime::{GoSched, PId, Wake};
@@ -89,9 +93,18 @@ struct GoProc {
     sysmon_deferred: bool,
 }
 
+/// Who holds, or waits for, one of a host's cores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CoreUser {
+    /// A P of a Go process (its thread).
+    P(ProcId, PId),
+    /// The kernel, completing member `m`'s fdatasync.
+    Kernel(MemberId, DiskJob),
+}
+
 /// Every Go process and every host's cores.
 pub struct Procs {
-    cores: IdVec<HostId, Servers<(ProcId, PId)>>,
+    cores: IdVec<HostId, Servers<CoreUser>>,
     procs: IdVec<ProcId, GoProc>,
     /// The P whose goroutine's burst the model is handling: the readier of what it readies.
     current: Option<(ProcId, PId)>,
@@ -263,7 +276,10 @@ impl EtcdModel {
             return;
         }
         let host = self.cpu.procs[proc].host;
-        if self.cpu.cores[host].acquire(s.now(), (proc, p)).is_some() {
+        if self.cpu.cores[host]
+            .acquire(s.now(), CoreUser::P(proc, p))
+            .is_some()
+        {
             self.core_granted(proc, p, s);
         }
     }
@@ -344,19 +360,66 @@ impl EtcdModel {
             return;
         }
         let host = self.cpu.procs[proc].host;
-        if self.cpu.cores[host].acquire(s.now(), (proc, p)).is_some() {
+        if self.cpu.cores[host]
+            .acquire(s.now(), CoreUser::P(proc, p))
+            .is_some()
+        {
             self.core_granted(proc, p, s);
         }
     }
 
-    /// P `p` of `proc` gives its core back; the next waiting P takes it.
+    /// P `p` of `proc` gives its core back; the next waiting P, or the kernel, takes it.
     fn release_core(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
         self.cpu.procs[proc].ps[usize::from(p.0)].core = false;
         let host = self.cpu.procs[proc].host;
-        if let Some(((np, nq), _)) = self.cpu.cores[host].release(s.now()) {
-            let prev = self.cpu.current.replace((np, nq));
-            self.core_granted(np, nq, s);
-            self.cpu.current = prev;
+        self.core_freed(host, s);
+    }
+
+    /// One of `host`'s cores was given back: the next waiting user takes it.
+    fn core_freed(&mut self, host: HostId, s: &mut Scheduler<PackedEv>) {
+        match self.cpu.cores[host].release(s.now()) {
+            Some((CoreUser::P(np, nq), _)) => {
+                let prev = self.cpu.current.replace((np, nq));
+                self.core_granted(np, nq, s);
+                self.cpu.current = prev;
+            }
+            Some((CoreUser::Kernel(m, job), _)) => {
+                s.schedule_in(self.p.fsync_cpu.kernel, Ev::FsyncKernelDone(m, job));
+            }
+            None => {}
+        }
+    }
+
+    /// The kernel completes member `m`'s fdatasync `job` (the device is done): on a core of
+    /// the member's host, at once if one is idle, else on the next one freed, ahead of every
+    /// waiting thread.
+    pub(super) fn kernel_fsync_work(
+        &mut self,
+        m: MemberId,
+        job: DiskJob,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        let host = self.p.member_host[usize::from(m.0)];
+        if self.cpu.cores[host]
+            .acquire_urgent(s.now(), CoreUser::Kernel(m, job))
+            .is_some()
+        {
+            s.schedule_in(self.p.fsync_cpu.kernel, Ev::FsyncKernelDone(m, job));
+        }
+    }
+
+    /// The kernel finished completing member `m`'s fdatasync `job`: it gives its core back,
+    /// and the call returns to its thread (a killed member's thread is gone).
+    pub(super) fn kernel_fsync_done(
+        &mut self,
+        m: MemberId,
+        job: DiskJob,
+        s: &mut Scheduler<PackedEv>,
+    ) {
+        let host = self.p.member_host[usize::from(m.0)];
+        self.core_freed(host, s);
+        if !self.members[m].dead {
+            self.fsync_returned(m, job, s);
         }
     }
 
@@ -369,8 +432,7 @@ impl EtcdModel {
             CpuJob::Req(id) => self.req_cpu_start(id, s),
             CpuJob::RaftStep(..) => self.p.member_costs.raft_step.sample(&mut self.rng_cpu),
             CpuJob::Ready(m) => {
-                self.ready_on_core(m, s);
-                self.p.member_costs.ready.sample(&mut self.rng_cpu)
+                self.ready_on_core(m, s) + self.p.member_costs.ready.sample(&mut self.rng_cpu)
             }
             CpuJob::Apply(m) => self.apply_cost(m),
             CpuJob::BackendCommit(m) => self.backend_commit_cost(m),
@@ -454,7 +516,10 @@ impl EtcdModel {
                 {
                     self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(g);
                     self.release_core(proc, p, s);
-                    if self.cpu.cores[host].acquire(now, (proc, p)).is_some() {
+                    if self.cpu.cores[host]
+                        .acquire(now, CoreUser::P(proc, p))
+                        .is_some()
+                    {
                         self.core_granted(proc, p, s);
                     }
                 } else {
@@ -535,7 +600,10 @@ impl EtcdModel {
             }
             slot.wants_core = false;
             let p = PId(i as u8);
-            if self.cpu.cores[host].acquire(s.now(), (proc, p)).is_some() {
+            if self.cpu.cores[host]
+                .acquire(s.now(), CoreUser::P(proc, p))
+                .is_some()
+            {
                 self.core_granted(proc, p, s);
             }
         }

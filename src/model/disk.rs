@@ -2,6 +2,18 @@
 //! FIFO order, each taking a draw of the disk's fdatasync latency plus the time to write the
 //! bytes it makes durable.
 //!
+//! An fdatasync's measured latency (`disk.fsync_us`, on an idle machine) holds CPU as well as
+//! the device's time ([`super::params::FsyncCpu`]): the caller's system time, which the
+//! calling goroutine's burst carries before the disk operation is queued, and the kernel's
+//! completion work after the device, which takes one of the host's cores ahead of every
+//! waiting thread (an interrupt, its softirq, a woken kworker) and is charged to no process
+//! (`cpu.rs`). The device takes the rest of each draw. So on a busy host an fdatasync takes
+//! longer than its device does (`harness/tools/fsync_sizes.py` measured this machine's mean
+//! going from 202 to 322 µs beside two busy loops), and a shared disk's device, which queues,
+//! is busy for less than the whole latency: with three writers the reference machine's disk
+//! ran about 10,000 syncs/s at about 290 µs each, three times what one writer at 215 µs gets
+//! (`harness/tools/fsync_cpu.py`).
+//!
 //! Each member has a disk of its own, or (`disk.shared = true`) the members on one host share
 //! its disk: their data directories are on one file system, and fdatasyncs on one ext4 file
 //! system take turns (its journal commits one transaction at a time), so one member's WAL
@@ -10,7 +22,7 @@
 use super::EtcdModel;
 use super::event::{DiskJob, Ev, PackedEv};
 use super::ids::{IdVec, MemberId};
-use crate::engine::{Scheduler, Servers, SimTime};
+use crate::engine::{Scheduler, Servers, SimDuration, SimTime};
 
 /// One disk.
 pub struct Disk {
@@ -41,6 +53,8 @@ impl Disk {
 pub struct Disks {
     disks: Vec<Disk>,
     of: IdVec<MemberId, usize>,
+    /// When each member's WAL fdatasync in hand was queued (for etcd's histogram).
+    wal_since: IdVec<MemberId, SimTime>,
 }
 
 impl Disks {
@@ -64,8 +78,14 @@ impl Disks {
             .collect();
         Disks {
             disks: keys.iter().map(|_| Disk::new()).collect(),
+            wal_since: hosts.iter().map(|_| SimTime::ZERO).collect(),
             of,
         }
+    }
+
+    /// When member `m`'s WAL fdatasync in hand was queued.
+    pub fn wal_since(&self, m: MemberId) -> SimTime {
+        self.wal_since[m]
     }
 
     /// Fraction of time member `m`'s disk was busy since the last reset.
@@ -91,6 +111,9 @@ impl EtcdModel {
         s: &mut Scheduler<PackedEv>,
     ) {
         let d = self.disks.of[m];
+        if job == DiskJob::Wal {
+            self.disks.wal_since[m] = s.now();
+        }
         if let Some(op) = self.disks.disks[d].queue.acquire(s.now(), (m, job, bytes)) {
             self.start_disk(d, op, s);
         }
@@ -104,11 +127,12 @@ impl EtcdModel {
     ) {
         let now = s.now();
         self.disks.disks[d].start = now;
-        let t = self.p.fsync.sample(&mut self.rng_disk)
-            + crate::engine::SimDuration::from_nanos_f64(self.p.fsync_ns_per_byte * bytes as f64);
+        let draw = self.p.fsync.sample(&mut self.rng_disk);
+        let t = SimDuration::from_nanos_f64(draw.0 as f64 * self.p.fsync_cpu.device_share)
+            + SimDuration::from_nanos_f64(self.p.fsync_ns_per_byte * bytes as f64);
         let done = match self.disks.disks[d].spell_at(now) {
             Some((until, f)) if f.is_infinite() => (now + t).max(until),
-            Some((_, f)) => now + crate::engine::SimDuration::from_nanos_f64(t.0 as f64 * f),
+            Some((_, f)) => now + SimDuration::from_nanos_f64(t.0 as f64 * f),
             None => now + t,
         };
         s.schedule_at(done, Ev::DiskDone(m, job));
@@ -116,19 +140,13 @@ impl EtcdModel {
 
     /// Member `m`'s disk is slow by `factor` (infinite: stalled) for `d` from now: an
     /// fdatasync in progress during a stall completes when it ends.
-    pub(super) fn disk_spell(
-        &mut self,
-        m: MemberId,
-        factor: f64,
-        d: crate::engine::SimDuration,
-        now: SimTime,
-    ) {
+    pub(super) fn disk_spell(&mut self, m: MemberId, factor: f64, d: SimDuration, now: SimTime) {
         let disk = self.disks.of[m];
         self.disks.disks[disk].spell = Some((now + d, factor));
     }
 
-    /// A disk operation of member `m` finished (unless a stall holds it: then it finishes
-    /// when the stall ends).
+    /// A disk operation of member `m` finished on the device (unless a stall holds it: then
+    /// it finishes when the stall ends); the kernel's completion work follows.
     pub(super) fn disk_done(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
         let d = self.disks.of[m];
         if let Some((until, f)) = self.disks.disks[d].spell_at(s.now()) {
@@ -146,6 +164,20 @@ impl EtcdModel {
         if let Some((next, _)) = self.disks.disks[d].queue.release(s.now()) {
             self.start_disk(d, next, s);
         }
+        if self.p.fsync_cpu.kernel > SimDuration::ZERO {
+            self.kernel_fsync_work(m, job, s);
+        } else {
+            self.fsync_returned(m, job, s);
+        }
+    }
+
+    /// Member `m`'s fdatasync returns to its caller: the device and the kernel are done.
+    pub(super) fn fsync_returned(
+        &mut self,
+        m: MemberId,
+        job: DiskJob,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         match job {
             DiskJob::Wal => self.wal_synced(m, s),
             DiskJob::Bolt => self.bolt_synced(m, s),

@@ -125,6 +125,8 @@ pub enum Ev {
     RaftTick(MemberId),
     /// Member `m`'s read loop's ReadIndex retry timer, for round `u32` (`readloop.rs`).
     ReadIndexRetry(MemberId, u32),
+    /// The kernel finished completing member `m`'s fdatasync on a core (`cpu.rs`).
+    FsyncKernelDone(MemberId, DiskJob),
 }
 
 impl Ev {
@@ -147,6 +149,7 @@ impl Ev {
             Ev::ClientTimer(_) => 13,
             Ev::RaftTick(_) => 14,
             Ev::ReadIndexRetry(..) => 15,
+            Ev::FsyncKernelDone(..) => 16,
         }
     }
 }
@@ -156,7 +159,7 @@ impl Ev {
 /// The model schedules [`Ev`]s (the scheduler converts them) and unpacks each event it handles,
 /// so the enum never travels through the queue. Stored as an enum, its niche-packed 16-byte
 /// layout made the compiler copy it through the stack in overlapping pieces on every pop, and
-/// the reloads stalled on store forwarding. `head` holds, from bit 0: the kind (4 bits), the
+/// the reloads stalled on store forwarding. `head` holds, from bit 0: the kind (5 bits), the
 /// disk job's or lock's kind (1, bit 7), then the member or the P (bits 16–23) and the process
 /// (bits 24–31); `id` holds the one 32-bit field an event may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,6 +168,7 @@ pub struct PackedEv {
     id: u32,
 }
 
+const KIND_MASK: u32 = 0x1F;
 const SUB_SHIFT: u32 = 7;
 const MEMBER_SHIFT: u32 = 16;
 const PROC_SHIFT: u32 = 24;
@@ -185,7 +189,7 @@ impl From<Ev> for PackedEv {
             Ev::CpuDone(proc, p, n) => (at(p.0, proc), n),
             Ev::ThreadWake(proc, p) => (at(p.0, proc), 0),
             Ev::Sysmon(proc) => (at(0, proc), 0),
-            Ev::DiskDone(m, job) => {
+            Ev::DiskDone(m, job) | Ev::FsyncKernelDone(m, job) => {
                 let sub = match job {
                     DiskJob::Wal => 0,
                     DiskJob::Bolt => 1,
@@ -215,20 +219,18 @@ impl PackedEv {
         let member = MemberId(low);
         let proc = ProcId((head >> PROC_SHIFT) as u8);
         let sub = (head >> SUB_SHIFT) & 1;
-        match head & 0xF {
+        let job = if sub == 0 {
+            DiskJob::Wal
+        } else {
+            DiskJob::Bolt
+        };
+        match head & KIND_MASK {
             0 => Ev::ClientNext(ClientId(id)),
             1 => Ev::ClientGo(ClientId(id)),
             2 => Ev::OpenArrival,
             3 => Ev::CpuDone(proc, PId(low), id),
             4 => Ev::Deliver(MsgId(id)),
-            5 => Ev::DiskDone(
-                member,
-                if sub == 0 {
-                    DiskJob::Wal
-                } else {
-                    DiskJob::Bolt
-                },
-            ),
+            5 => Ev::DiskDone(member, job),
             6 => Ev::BackendTick(member),
             7 => Ev::WriteArrival(id),
             8 => Ev::ExpensiveArrival(id),
@@ -245,7 +247,8 @@ impl PackedEv {
             12 => Ev::Timeline(id),
             13 => Ev::ClientTimer(ReqId(id)),
             14 => Ev::RaftTick(member),
-            _ => Ev::ReadIndexRetry(member, id),
+            15 => Ev::ReadIndexRetry(member, id),
+            _ => Ev::FsyncKernelDone(member, job),
         }
     }
 }
@@ -253,7 +256,7 @@ impl PackedEv {
 impl Event for PackedEv {
     #[inline(always)]
     fn kind(&self) -> u32 {
-        self.head & 0xF
+        self.head & KIND_MASK
     }
 }
 
@@ -289,6 +292,8 @@ mod tests {
             Ev::RaftTick(m),
             Ev::ReadIndexRetry(m, x),
             Ev::ReadIndexRetry(MemberId(1), 7),
+            Ev::FsyncKernelDone(m, DiskJob::Bolt),
+            Ev::FsyncKernelDone(MemberId(2), DiskJob::Wal),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -297,6 +302,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 16, "every kind is covered");
+        assert_eq!(kinds.len(), 17, "every kind is covered");
     }
 }

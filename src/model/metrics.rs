@@ -95,6 +95,18 @@ pub struct Metrics {
     pub stage_sum_mismatches: u64,
     /// Backend commits, all members together.
     pub backend_commits: u64,
+    /// Backend commits in the measured window, and their total time, from the commit
+    /// goroutine taking the batch transaction's lock to the second fdatasync's end (etcd's
+    /// `backend_commit_duration_seconds`).
+    pub timed_commits: u64,
+    /// Their total time.
+    pub backend_commit_ns: u128,
+    /// WAL fdatasyncs in the measured window, all members together, and their total time as etcd's
+    /// `wal_fsync_duration_seconds` times them: the call's system time, the wait for the disk,
+    /// the device and the kernel's completion (not the wait for a P after it returns).
+    pub wal_fsyncs: u64,
+    /// Their total time.
+    pub wal_fsync_ns: u128,
     /// ReadIndex rounds completed.
     pub rounds: u64,
     /// Reads those rounds released.
@@ -114,12 +126,34 @@ impl Metrics {
             last_end: SimTime::ZERO,
             stage_sum_mismatches: 0,
             backend_commits: 0,
+            timed_commits: 0,
+            backend_commit_ns: 0,
+            wal_fsyncs: 0,
+            wal_fsync_ns: 0,
             rounds: 0,
             reads_in_rounds: 0,
             hop_sum_ns: [0; RoundHop::COUNT],
             hop_hist: (0..RoundHop::COUNT).map(|_| Histogram::new()).collect(),
             hop_rounds: 0,
         }
+    }
+
+    /// The means of etcd's two disk histograms over the measured window, in ms: the WAL
+    /// fdatasync and the backend commit (`None` without any).
+    pub fn disk_means_ms(&self) -> (Option<f64>, Option<f64>) {
+        let mean = |ns: u128, n: u64| (n > 0).then(|| ns as f64 / n as f64 * 1e-6);
+        (
+            mean(self.wal_fsync_ns, self.wal_fsyncs),
+            mean(self.backend_commit_ns, self.timed_commits),
+        )
+    }
+
+    /// Forgets the disk histograms: the measured window starts.
+    pub fn reset_disk(&mut self) {
+        self.timed_commits = 0;
+        self.backend_commit_ns = 0;
+        self.wal_fsyncs = 0;
+        self.wal_fsync_ns = 0;
     }
 
     /// A measured round's hops took `hops_ns`.

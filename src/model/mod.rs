@@ -204,6 +204,7 @@ impl EtcdModel {
             m.reset_stats(now);
         }
         self.disks.reset_stats(now);
+        self.m.reset_disk();
         self.clients.reset_stats();
     }
 
@@ -311,7 +312,7 @@ impl Model for EtcdModel {
         // What readies goroutines that no goroutine of their process readies.
         self.cpu.set_outside(match ev {
             Ev::Deliver(_) => Outside::Network,
-            Ev::DiskDone(..) => Outside::Syscall,
+            Ev::DiskDone(..) | Ev::FsyncKernelDone(..) => Outside::Syscall,
             _ => Outside::Timer,
         });
         match ev {
@@ -355,6 +356,7 @@ impl Model for EtcdModel {
             Ev::ClientTimer(id) => self.client_timer(id, s),
             Ev::RaftTick(m) => self.raft_ticker(m, s),
             Ev::ReadIndexRetry(m, ctx) => self.read_index_retry(m, ctx, s),
+            Ev::FsyncKernelDone(m, job) => self.kernel_fsync_done(m, job, s),
         }
     }
 }
@@ -415,6 +417,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
             .collect(),
         bottleneck,
         backend_commits: m.backend_commits,
+        disk_ms: m.disk_means_ms(),
         readindex_rounds: m.rounds,
         reads_per_round: m.reads_in_rounds as f64 / m.rounds.max(1) as f64,
         round_hops: m.hop_summary(),

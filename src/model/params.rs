@@ -2,6 +2,7 @@
 //! here (the `config` module turns files into these), and every value is already checked.
 
 use super::ids::{HostId, MemberId};
+use crate::engine::SimDuration;
 use crate::engine::dist::Dist;
 
 /// etcd's behaviour that changed between releases, as independent switches.
@@ -274,6 +275,8 @@ pub struct ClusterParams {
     pub fsync: Dist,
     /// The fdatasync's extra time per byte it makes durable (the data written since the last).
     pub fsync_ns_per_byte: f64,
+    /// The CPU parts of an fdatasync's latency.
+    pub fsync_cpu: FsyncCpu,
     /// The members on one host share its disk (one file system, whose journal commits take
     /// turns), instead of each having its own.
     pub shared_disk: bool,
@@ -555,4 +558,28 @@ pub enum Change {
         crate::engine::SimDuration,
         crate::engine::SimDuration,
     ),
+}
+
+/// The CPU inside an fdatasync's measured latency (`disk.fsync_cpu_us`, `disk.fsync_kernel_us`):
+/// on an idle machine it adds to the device's time, on a busy one it waits for a core.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FsyncCpu {
+    /// System time of the calling thread, before the device works: charged to its process.
+    pub caller: SimDuration,
+    /// The kernel's completion work after the device (interrupt, softirq, kworker): on a core
+    /// of the host, charged to no process.
+    pub kernel: SimDuration,
+    /// The share of a drawn fdatasync latency that is the device's: 1 − (caller + kernel) /
+    /// mean, so that on an idle machine the whole takes `disk.fsync_us` as measured.
+    pub device_share: f64,
+}
+
+impl Default for FsyncCpu {
+    fn default() -> Self {
+        FsyncCpu {
+            caller: SimDuration::ZERO,
+            kernel: SimDuration::ZERO,
+            device_share: 1.0,
+        }
+    }
 }

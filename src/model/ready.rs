@@ -11,7 +11,7 @@ use super::event::{CpuJob, DiskJob, PackedEv};
 use super::ids::MemberId;
 use super::net::Msg;
 use super::raft::{ReadyContent, Role};
-use crate::engine::Scheduler;
+use crate::engine::{Scheduler, SimDuration};
 
 /// A WAL record's framing and the hard state (term, vote, commit) beside the entries.
 const HARD_STATE_BYTES: u64 = 64;
@@ -29,6 +29,8 @@ pub struct ReadyLoop {
     persist: bool,
     /// Bytes of the entries it persists (and the hard state).
     persist_bytes: u64,
+    /// Its WAL fdatasync returned: the loop's next burst sends (a follower) and finishes it.
+    synced: bool,
 }
 
 impl EtcdModel {
@@ -50,14 +52,27 @@ impl EtcdModel {
         let content = mem.raft.take_ready(&mut rl.msgs);
         rl.persist = content.persist;
         rl.persist_bytes = bytes;
+        rl.synced = false;
         rl.content = Some(content);
         self.go(self.member_proc(m), CpuJob::Ready(m), s);
     }
 
     /// The Ready loop of `m` is on a core with its Ready: it hands the last ReadState to the
     /// read loop and the committed entries to the apply goroutine, and the leader sends its
-    /// messages before persisting.
-    pub(super) fn ready_on_core(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+    /// messages before persisting. Returns the CPU of the WAL fdatasync's call that the
+    /// burst carries, when it persists (`disk.rs`).
+    pub(super) fn ready_on_core(
+        &mut self,
+        m: MemberId,
+        s: &mut Scheduler<PackedEv>,
+    ) -> SimDuration {
+        if self.members[m].ready.synced {
+            // Back from the WAL fdatasync, on a core again: etcd's histogram stops here.
+            let took = s.now() - self.disks.wal_since(m) + self.p.fsync_cpu.caller;
+            self.m.wal_fsyncs += 1;
+            self.m.wal_fsync_ns += u128::from(took.0);
+            return SimDuration::ZERO;
+        }
         let content = self.members[m]
             .ready
             .content
@@ -75,6 +90,11 @@ impl EtcdModel {
         if self.members[m].raft.role == Role::Leader {
             self.flush_ready_msgs(m, s);
         }
+        if self.members[m].ready.persist {
+            self.p.fsync_cpu.caller
+        } else {
+            SimDuration::ZERO
+        }
     }
 
     fn flush_ready_msgs(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
@@ -88,7 +108,9 @@ impl EtcdModel {
     /// The Ready loop of `m` has handled its Ready on a core: it persists new entries (one WAL
     /// fdatasync), or finishes at once.
     pub(super) fn ready_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        if self.members[m].ready.persist {
+        if self.members[m].ready.synced {
+            self.ready_done(m, s);
+        } else if self.members[m].ready.persist {
             let bytes = self.members[m].ready.persist_bytes;
             self.disk(m, DiskJob::Wal, bytes, s);
         } else {
@@ -96,9 +118,11 @@ impl EtcdModel {
         }
     }
 
-    /// The WAL fdatasync of `m`'s Ready is done.
+    /// The WAL fdatasync of `m`'s Ready returned: the loop goes on once its thread has a P
+    /// and a core (`exitsyscall`), to send (a follower) and finish the Ready.
     pub(super) fn wal_synced(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        self.ready_done(m, s);
+        self.members[m].ready.synced = true;
+        self.go(self.member_proc(m), CpuJob::Ready(m), s);
     }
 
     /// The Ready loop of `m` finished a Ready: a follower sends now (after persisting; a

@@ -296,6 +296,10 @@ pub struct RunResult {
     pub bottleneck: String,
     /// Backend (bolt) commits, all members together.
     pub backend_commits: u64,
+    /// Means over the measured window of etcd's disk histograms, in ms: the WAL fdatasync
+    /// (`wal_fsync_duration_seconds`) and the backend commit
+    /// (`backend_commit_duration_seconds`), all members pooled; `None` without any.
+    pub disk_ms: (Option<f64>, Option<f64>),
     /// ReadIndex rounds completed and the mean number of reads each released.
     pub readindex_rounds: u64,
     /// Mean reads released per ReadIndex round.

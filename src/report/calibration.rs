@@ -40,6 +40,9 @@ pub struct RowFit {
     pub p99_ms: (Option<f64>, f64),
     /// CPU per request of the leader, a follower and the client.
     pub cpu: [CpuFit; 3],
+    /// Means of etcd's WAL fdatasync and backend commit histograms in ms, measured (where the
+    /// reference has them, for rows that write) and predicted.
+    pub disk_ms: [(Option<f64>, Option<f64>); 2],
     /// The row is one the fit uses.
     pub fitted: bool,
 }
@@ -138,6 +141,7 @@ mod tests {
             bottleneck: "member0_cpu".into(),
             p99_ms: (None, 1.0),
             cpu: [CpuFit::default(); 3],
+            disk_ms: [(None, None); 2],
             fitted: true,
         };
         assert_eq!(

@@ -59,6 +59,21 @@ fn each_model_rule_names_its_key_and_rule() {
             "write.max_apply_lag_entries",
             "at least 1",
         ),
+        (&["disk.fsync_cpu_us=-1"], "disk.fsync_cpu_us", ">= 0"),
+        (
+            &["disk.fsync_kernel_us=nan"],
+            "disk.fsync_kernel_us",
+            ">= 0",
+        ),
+        (
+            &[
+                "disk.fsync_us=100",
+                "disk.fsync_cpu_us=60",
+                "disk.fsync_kernel_us=40",
+            ],
+            "disk.fsync_cpu_us",
+            "must be less than disk.fsync_us's mean (100 µs)",
+        ),
     ];
     for (overrides, key, rule) in cases {
         let (k, r) = model_error(overrides);

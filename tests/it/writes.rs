@@ -58,6 +58,75 @@ fn a_put_commits_after_a_follower_fsync_and_answers_after_apply() {
     assert_eq!(r.writes.completed, 1);
 }
 
+/// An fdatasync's measured latency holds CPU (`disk.fsync_cpu_us`, the caller's system time,
+/// and `disk.fsync_kernel_us`, the kernel's completion work): on idle cores the parts add up
+/// to the same 1 ms, so the put of the test above takes exactly as long, and etcd's WAL
+/// histogram reads 1 ms. The caller's 300 µs is charged to the member's process, the kernel's
+/// 200 µs to none: the leader's CPU is its one WAL fdatasync's call and nothing else.
+#[test]
+fn an_fsyncs_cpu_parts_leave_its_idle_latency_and_charge_only_the_caller() {
+    let put = |disk: &str| {
+        let p = zero_cost(3, 200.0, disk);
+        let w = workload(
+            Consistency::Linearizable,
+            vec![0],
+            scripted(vec![0], vec![true]),
+            1,
+        );
+        run(&p, &w, 1)
+    };
+    let whole = put("[disk]\nfsync_us = 1000\n");
+    let parts = put("[disk]\nfsync_us = 1000\nfsync_cpu_us = 300\nfsync_kernel_us = 200\n");
+    let latency = |r: &etcdsim::model::RunResult| r.records[0].end_ns - r.records[0].start_ns;
+    // 0.1 to the leader, MsgApp 0.1, follower fsync 1.0, MsgAppResp 0.1, back 0.1.
+    assert_eq!(latency(&whole), 1_400 * US);
+    assert_eq!(latency(&parts), 1_400 * US);
+    let wal_ms = parts.disk_ms.0.expect("three WAL fdatasyncs were timed");
+    assert!((wal_ms - 1.0).abs() < 1e-9, "{wal_ms} ms");
+    let cpu_us = |r: &etcdsim::model::RunResult, name: &str| {
+        r.process_cpu_s.iter().find(|(n, _)| n == name).unwrap().1 * 1e6
+    };
+    assert!((cpu_us(&parts, "member0") - 300.0).abs() < 1e-6);
+    assert_eq!(cpu_us(&whole, "member0"), 0.0);
+}
+
+/// With every process on one host of one core (messages between them take no time), the
+/// fdatasyncs' CPU parts queue for it. Without CPU parts the put takes its followers' 1 ms
+/// fdatasync. With them: the leader's Ready holds the core for its call's 300 µs (0–0.3 ms)
+/// while its MsgApp has reached both followers, whose calls follow (0.3–0.6, 0.6–0.9 ms); the
+/// first follower's device runs 0.6–1.1 ms, and its kernel completion waits behind the
+/// leader's (0.9–1.1 ms) for 1.1–1.3 ms: the put commits and answers at 1.3 ms, and etcd's
+/// WAL histogram holds the waits.
+#[test]
+fn on_a_busy_core_an_fsyncs_cpu_parts_wait_and_lengthen_it() {
+    let one_core = "[placement]\nhosts = [{ name = \"box\", cores = 1, nic_bandwidth_gbps = inf }]\nmembers = [\"box\"]\nclient = \"box\"\n";
+    let put = |disk: &str| {
+        let p = zero_cost(3, 200.0, &format!("{disk}{one_core}"));
+        let w = workload(
+            Consistency::Linearizable,
+            vec![0],
+            scripted(vec![0], vec![true]),
+            1,
+        );
+        let r = run(&p, &w, 1);
+        (
+            r.records[0].end_ns - r.records[0].start_ns,
+            r.disk_ms.0.unwrap(),
+        )
+    };
+    let (whole, whole_wal) = put("[disk]\nfsync_us = 1000\n");
+    let (parts, parts_wal) =
+        put("[disk]\nfsync_us = 1000\nfsync_cpu_us = 300\nfsync_kernel_us = 200\n");
+    println!("one core: {whole} ns and {parts} ns; WAL {whole_wal} and {parts_wal} ms");
+    assert_eq!(whole, 1_000 * US);
+    assert!((whole_wal - 1.0).abs() < 1e-9);
+    assert_eq!(parts, 1_300 * US);
+    assert!(
+        parts_wal > 1.1,
+        "the histogram holds the waits: {parts_wal} ms"
+    );
+}
+
 /// The backend commits 100 ms after the first pending write, holding the read-tx lock across
 /// two 10 ms fdatasyncs (100–120 ms). A read that opens its transaction at 105 ms waits 15 ms;
 /// one at 125 ms does not wait.

@@ -159,8 +159,12 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   client's deadline (etcd's own 7 s proposal timeout is not modelled). Faults over time
   against real etcd on this machine: section 4 and `docs/faults.md`.
 - **Disks**: one per member, or one shared by the members of a host (`disk.shared`), FIFO, an
-  fdatasync costing a draw of its latency plus a time per byte. An fdatasync takes no CPU, and
-  its latency does not grow with the CPU's load (section 3 measures that it does).
+  fdatasync costing a draw of its latency plus a time per byte. The CPU inside that latency
+  (`disk.fsync_cpu_us`, the caller's; `disk.fsync_kernel_us`, the kernel's completion, charged
+  to no process) waits for a core, so a busy host's fdatasyncs take longer; a fixed cost per
+  call, not per byte, and the kernel's part takes the next core freed rather than preempting
+  one as an interrupt does. Concurrent fdatasyncs on one file system are not merged (the
+  block layer can merge flushes; this machine's three-writer probe reads as FIFO).
 - **The backend batch limit** (10,000 writes) triggers a commit, but the put that reaches it does
   not wait for that commit as etcd's does.
 - **`--sequential-keys`** has no effect: key placement in the B-tree is not modelled beyond its
