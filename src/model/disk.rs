@@ -164,7 +164,10 @@ impl EtcdModel {
         if let Some((next, _)) = self.disks.disks[d].queue.release(s.now()) {
             self.start_disk(d, next, s);
         }
-        if self.p.fsync_cpu.kernel > SimDuration::ZERO {
+        if self.members[m].dead {
+            // A killed member's call has no thread to return to; the disk goes on for the
+            // members that share it.
+        } else if self.p.fsync_cpu.kernel > SimDuration::ZERO {
             self.kernel_fsync_work(m, job, s);
         } else {
             self.fsync_returned(m, job, s);

@@ -323,11 +323,9 @@ impl Model for EtcdModel {
             Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
-            // A killed member's disk, timers and locks do nothing more.
-            Ev::DiskDone(m, _)
-            | Ev::BackendTick(m)
-            | Ev::LockWake(m, _)
-            | Ev::ReadIndexRetry(m, _)
+            // A killed member's timers and locks do nothing more (its disk finishes the
+            // operation in progress, for the members that share it: `disk_done`).
+            Ev::BackendTick(m) | Ev::LockWake(m, _) | Ev::ReadIndexRetry(m, _)
                 if self.members[m].dead => {}
             Ev::DiskDone(m, job) => self.disk_done(m, job, s),
             Ev::BackendTick(m) => self.backend_tick(m, s),

@@ -424,6 +424,47 @@ mod elections {
         run(&p, &w, seed)
     }
 
+    /// Three members on one host sharing its disk (each fdatasync 1 ms): a put through member
+    /// 1 at 199.5 ms puts the leader's WAL fdatasync on the disk, and member 0 (the leader) is
+    /// killed at 200 ms, in the middle of it. The dead member's operation still ends and the
+    /// disk goes on for the members that share it: a put at 3 s, after the election, commits.
+    #[test]
+    fn a_killed_member_does_not_hold_the_disk_it_shares() {
+        let p = zero_cost(
+            3,
+            200.0,
+            "[disk]\nfsync_us = 1000\nshared = true\n[placement]\nhosts = [{ name = \"box\", cores = 8, nic_bandwidth_gbps = inf }]\nmembers = [\"box\"]\nclient = \"box\"\n",
+        );
+        let mut w = workload(
+            Consistency::Linearizable,
+            vec![1],
+            Arrivals::Scripted {
+                at_ns: vec![199_500_000, 3_000 * MS],
+                puts: vec![true, true],
+            },
+            2,
+        );
+        w.timeline = vec![Step {
+            at: SimDuration(KILL_MS * MS),
+            change: Change::Kill(MemberId(0)),
+        }];
+        w.request_timeout = Some(SimDuration(1_000 * MS));
+        let r = run(&p, &w, 1);
+        println!(
+            "leader changes {}, puts completed {}, failed {}",
+            r.leader_changes.len(),
+            r.writes.completed,
+            r.writes.failed
+        );
+        assert!(!r.leader_changes.is_empty());
+        let late = r
+            .records
+            .iter()
+            .find(|x| x.seq == 1)
+            .expect("the put at 3 s ended");
+        assert!(late.end_ns < 3_010 * MS, "it commits at once: {late:?}");
+    }
+
     /// After the leader is killed, a follower campaigns once it has heard nothing for its
     /// randomized election timeout, 10 to 19 ticks after its last heartbeat; the other
     /// follower votes for it unless it heard from the leader within the last 10 ticks (the
