@@ -10,6 +10,7 @@ pub mod benchmark_output;
 pub mod calibration;
 pub mod dist;
 pub mod experiment;
+pub mod fault_intervals;
 pub mod limits;
 pub mod messages;
 pub mod model;

@@ -1,10 +1,10 @@
 //! Section 4 of docs/validation.md: scripted faults in the model beside the same faults injected
 //! into real etcd on this machine, as per-interval read throughput side by side.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use crate::config::fault_intervals::{MeasuredInterval, parse_intervals};
 use crate::config::limits::Limits;
 use crate::error::Error;
 use crate::model;
@@ -73,43 +73,19 @@ fn binned(pairs: impl Iterator<Item = (f64, f64)>) -> Vec<f64> {
 }
 
 /// The harness's intervals of `case`, first repetition: (start s, reads).
-fn measured(rows: &[BTreeMap<String, String>], case: &str) -> Vec<(f64, f64)> {
+fn measured(rows: &[MeasuredInterval], case: &str) -> Vec<(f64, f64)> {
     rows.iter()
-        .filter(|r| r.get("case").map(String::as_str) == Some(case))
-        .filter(|r| r.get("rep").map(String::as_str) == Some("1"))
-        .filter_map(|r| {
-            let t = r.get("t_start_s")?.parse().ok()?;
-            let n = r.get("reads")?.parse().ok()?;
-            Some((t, n))
-        })
+        .filter(|r| r.case == case && r.rep == 1)
+        .map(|r| (r.t_start_s, r.reads as f64))
         .collect()
 }
 
-/// Every row of the harness's CSV files, as column → cell (comment lines skipped).
-fn read_measured(paths: &[PathBuf]) -> Result<Vec<BTreeMap<String, String>>, Error> {
+/// Every interval of the harness's CSV files.
+fn read_measured(paths: &[PathBuf]) -> Result<Vec<MeasuredInterval>, Error> {
     let mut out = Vec::new();
     for path in paths {
         let text = super::super::files::read_as(path, "the measured fault intervals")?;
-        let body: String = text
-            .lines()
-            .filter(|l| !l.starts_with('#'))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        let mut rd = csv::Reader::from_reader(body.as_bytes());
-        let header = rd
-            .headers()
-            .map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?
-            .clone();
-        for rec in rd.records() {
-            let rec = rec.map_err(|e| Error::Internal(format!("{}: {e}", path.display())))?;
-            out.push(
-                header
-                    .iter()
-                    .zip(rec.iter())
-                    .map(|(h, v)| (h.to_string(), v.to_string()))
-                    .collect(),
-            );
-        }
+        out.extend(parse_intervals(&path.display().to_string(), &text)?);
     }
     Ok(out)
 }
