@@ -18,6 +18,8 @@
 //! seed = 1
 //! max_evals = 120
 //! latency_weight = 1.0        # weight of the latency errors against the throughput errors
+//! cpu_weight = 0.5            # … of the CPU per request (harness rows that measured it)
+//! disk_weight = 0.5           # … of etcd's disk histograms (harness rows that write)
 //! exclude = ["read s, 1000 clients"]   # rows reported but left out of the objective
 //! [params]                    # model keys that may move, with bounds (a distribution's mean
 //! "client.loop_us" = { min = 10, max = 80 }          # keeps its shape: its p99 scales too)
@@ -70,6 +72,10 @@ pub struct CalibrationFile {
     /// measured them, against the throughput errors.
     #[serde(default)]
     pub cpu_weight: f64,
+    /// Weight of the errors of etcd's disk histograms (the WAL fdatasync's and the backend
+    /// commit's means), where the reference measured them on a row that writes.
+    #[serde(default)]
+    pub disk_weight: f64,
     /// The parameters that may move.
     pub params: toml::Table,
     /// Caps on each run, as in experiment files.
@@ -234,12 +240,18 @@ impl CalibrationFile {
                 "must be at least 1",
             ));
         }
-        if !(self.latency_weight.is_finite() && self.latency_weight >= 0.0) {
-            return Err(ConfigError::invalid(
-                file,
-                "latency_weight",
-                format!("must be a finite number >= 0 (got {})", self.latency_weight),
-            ));
+        for (key, w) in [
+            ("latency_weight", self.latency_weight),
+            ("cpu_weight", self.cpu_weight),
+            ("disk_weight", self.disk_weight),
+        ] {
+            if !(w.is_finite() && w >= 0.0) {
+                return Err(ConfigError::invalid(
+                    file,
+                    key,
+                    format!("must be a finite number >= 0 (got {w})"),
+                ));
+            }
         }
         self.params
             .iter()
@@ -641,6 +653,24 @@ impl Record<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_negative_weight_names_its_key() {
+        for key in ["latency_weight", "cpu_weight", "disk_weight"] {
+            let text = format!(
+                "model = \"m.toml\"\nreference = \"r.csv\"\n{key} = -1\n[params]\n\"client.loop_us\" = {{ min = 1, max = 2 }}\n"
+            );
+            let e = parse("c.toml", &text)
+                .unwrap()
+                .free_params("c.toml")
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                e,
+                format!("c.toml: {key}: must be a finite number >= 0 (got -1)")
+            );
+        }
+    }
 
     const CSV: &str = "# comment\nkind,requests,key_size_bytes,value_size_bytes,conns,clients,consistency,target,qps,latency_ms_mean,server_rss_mb\nread,10000,8,256,1,1,linearizable,all members,1353,0.7,\nwrite,100000,8,256,100,1000,,leader only,44341,22,124\n";
 

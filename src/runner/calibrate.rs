@@ -139,8 +139,9 @@ pub const CPU_FLOOR_US: f64 = 10.0;
 
 /// The objective over the rows the fit uses: squared log errors of throughput, plus
 /// `latency_weight` × those of latency, plus `cpu_weight` × those of each measured CPU per
-/// request (above [`CPU_FLOOR_US`]).
-pub fn objective(fits: &[RowFit], latency_weight: f64, cpu_weight: f64) -> f64 {
+/// request (above [`CPU_FLOOR_US`]), plus `disk_weight` × those of each measured disk histogram
+/// mean (etcd's WAL fdatasync and backend commit, on rows that write).
+pub fn objective(fits: &[RowFit], w: Weights) -> f64 {
     fits.iter()
         .filter(|f| f.fitted)
         .map(|f| {
@@ -155,9 +156,28 @@ pub fn objective(fits: &[RowFit], latency_weight: f64, cpu_weight: f64) -> f64 {
                 })
                 .map(|e| e * e)
                 .sum();
-            q * q + latency_weight * l * l + cpu_weight * c
+            let d: f64 = f
+                .disk_ms
+                .iter()
+                .filter_map(|&(m, p)| match (m, p) {
+                    (Some(m), Some(p)) if m > 0.0 => Some((p.max(1e-9) / m).ln().powi(2)),
+                    _ => None,
+                })
+                .sum();
+            q * q + w.latency * l * l + w.cpu * c + w.disk * d
         })
         .sum()
+}
+
+/// The objective's weights, against the throughput errors'.
+#[derive(Debug, Clone, Copy)]
+pub struct Weights {
+    /// Of the mean latency's errors.
+    pub latency: f64,
+    /// Of each measured CPU per request's.
+    pub cpu: f64,
+    /// Of each measured disk histogram mean's.
+    pub disk: f64,
 }
 
 /// The inputs of a calibration, loaded and checked.
@@ -286,7 +306,14 @@ impl Loaded {
 
     /// The objective at `fits`.
     pub fn objective(&self, fits: &[RowFit]) -> f64 {
-        objective(fits, self.cal.latency_weight, self.cal.cpu_weight)
+        objective(
+            fits,
+            Weights {
+                latency: self.cal.latency_weight,
+                cpu: self.cal.cpu_weight,
+                disk: self.cal.disk_weight,
+            },
+        )
     }
 
     /// The table for these rows: the published layout, or the grid's with CPU and the fit
@@ -440,5 +467,41 @@ fn search(l: &Loaded, max_evals: usize, t0: Instant) -> Result<Minimum, Error> {
     match failure {
         Some(e) => Err(e),
         None => Ok(m),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(disk_ms: [(Option<f64>, Option<f64>); 2]) -> RowFit {
+        RowFit {
+            label: "put".into(),
+            measured_qps: 100.0,
+            qps: 100.0,
+            measured_latency_ms: 1.0,
+            latency_ms: 1.0,
+            bottleneck: String::new(),
+            p99_ms: (None, 1.0),
+            cpu: Default::default(),
+            disk_ms,
+            fitted: true,
+        }
+    }
+
+    /// The disk histograms weigh in only where both sides have them, as squared log errors.
+    #[test]
+    fn the_objective_weighs_the_disk_histograms_where_measured() {
+        let w = |disk| Weights {
+            latency: 1.0,
+            cpu: 0.5,
+            disk,
+        };
+        let twice = row([(Some(1.0), Some(2.0)), (None, Some(9.0))]);
+        let exact = (2.0f64).ln().powi(2);
+        assert!((objective(std::slice::from_ref(&twice), w(0.5)) - 0.5 * exact).abs() < 1e-12);
+        assert_eq!(objective(&[twice], w(0.0)), 0.0);
+        let unmeasured = row([(None, Some(2.0)), (None, None)]);
+        assert_eq!(objective(&[unmeasured], w(1.0)), 0.0);
     }
 }
