@@ -386,7 +386,7 @@ pub fn reference_row(
         p99_ms: r.percentile_s(99.0).map(|s| s * 1e3),
         qps_spread: None,
         cpu_us: CpuPerRequest::default(),
-        disk_ms: (None, None),
+        disk_ms: Default::default(),
         unsupported: None,
     })
 }

@@ -310,7 +310,7 @@ pub struct ReferenceRow {
     pub cpu_us: CpuPerRequest,
     /// Measured means of etcd's WAL fdatasync and backend commit histograms over the window,
     /// in ms, for rows that write (a read-only row's are since its members started).
-    pub disk_ms: (Option<f64>, Option<f64>),
+    pub disk_ms: crate::model::DiskMeans,
     /// Why the row cannot be simulated, if it cannot (it is then reported, not simulated).
     pub unsupported: Option<String>,
 }
@@ -507,7 +507,7 @@ impl Record<'_> {
             p99_ms: None,
             qps_spread: None,
             cpu_us: CpuPerRequest::default(),
-            disk_ms: (None, None),
+            disk_ms: Default::default(),
             unsupported: None,
         })
     }
@@ -638,12 +638,12 @@ impl Record<'_> {
                 client: self.opt("client_cpu_us_per_req")?,
             },
             disk_ms: if kind_writes {
-                (
-                    self.opt("wal_fsync_ms_mean")?,
-                    self.opt("backend_commit_ms_mean")?,
-                )
+                crate::model::DiskMeans {
+                    wal_fsync_ms: self.opt("wal_fsync_ms_mean")?,
+                    backend_commit_ms: self.opt("backend_commit_ms_mean")?,
+                }
             } else {
-                (None, None)
+                Default::default()
             },
             unsupported,
         })

@@ -140,12 +140,12 @@ impl Metrics {
 
     /// The means of etcd's two disk histograms over the measured window, in ms: the WAL
     /// fdatasync and the backend commit (`None` without any).
-    pub fn disk_means_ms(&self) -> (Option<f64>, Option<f64>) {
+    pub fn disk_means_ms(&self) -> super::result::DiskMeans {
         let mean = |ns: u128, n: u64| (n > 0).then(|| ns as f64 / n as f64 * 1e-6);
-        (
-            mean(self.wal_fsync_ns, self.wal_fsyncs),
-            mean(self.backend_commit_ns, self.timed_commits),
-        )
+        super::result::DiskMeans {
+            wal_fsync_ms: mean(self.wal_fsync_ns, self.wal_fsyncs),
+            backend_commit_ms: mean(self.backend_commit_ns, self.timed_commits),
+        }
     }
 
     /// Forgets the disk histograms: the measured window starts.

@@ -299,7 +299,7 @@ pub struct RunResult {
     /// Means over the measured window of etcd's disk histograms, in ms: the WAL fdatasync
     /// (`wal_fsync_duration_seconds`) and the backend commit
     /// (`backend_commit_duration_seconds`), all members pooled; `None` without any.
-    pub disk_ms: (Option<f64>, Option<f64>),
+    pub disk_ms: DiskMeans,
     /// ReadIndex rounds completed and the mean number of reads each released.
     pub readindex_rounds: u64,
     /// Mean reads released per ReadIndex round.
@@ -437,5 +437,25 @@ impl IntervalRow {
         } else {
             0.0
         }
+    }
+}
+
+/// The means of etcd's two disk histograms over a window, in ms, all members pooled (`None`
+/// where nothing was timed).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DiskMeans {
+    /// `wal_fsync_duration_seconds`.
+    pub wal_fsync_ms: Option<f64>,
+    /// `backend_commit_duration_seconds`.
+    pub backend_commit_ms: Option<f64>,
+}
+
+impl DiskMeans {
+    /// Each histogram's mean here beside `predicted`'s: `[WAL fsync, backend commit]`.
+    pub fn beside(self, predicted: DiskMeans) -> [(Option<f64>, Option<f64>); 2] {
+        [
+            (self.wal_fsync_ms, predicted.wal_fsync_ms),
+            (self.backend_commit_ms, predicted.backend_commit_ms),
+        ]
     }
 }

@@ -122,14 +122,14 @@ pub fn additions(r: &RunResult) -> String {
     for (name, u) in &r.utilization {
         let _ = writeln!(o, "  {name:<24} {:>6.1}%", u * 100.0);
     }
-    if let (Some(wal), commit) = r.disk_ms {
+    if let Some(wal) = r.disk_ms.wal_fsync_ms {
         // What etcd's two disk histograms would read, all members pooled.
         let _ = writeln!(
             o,
             "\nDisk (as etcd's histograms time it, mean over members):"
         );
         let _ = writeln!(o, "  {:<24} {wal:>9.4} ms", "wal_fsync_duration");
-        if let Some(c) = commit {
+        if let Some(c) = r.disk_ms.backend_commit_ms {
             let _ = writeln!(o, "  {:<24} {c:>9.4} ms", "backend_commit_duration");
         }
     }

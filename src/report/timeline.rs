@@ -719,6 +719,17 @@ mod tests {
 
     /// 1000 reads/s, nothing for 0.5 s from 2 s on, then 1000/s again: the smoothed throughput
     /// (5 intervals) is back at 90% from the interval at 2.5 s.
+    /// Member 1 paused from 2.0 to 2.5 s.
+    fn pause_2_to_2_5() -> Event {
+        Event {
+            label: "pause member1 0.5s".into(),
+            kind: "pause",
+            member: "member1".into(),
+            at_s: 2.0,
+            end_s: 2.5,
+        }
+    }
+
     #[test]
     fn an_outage_recovers_when_the_smoothed_rate_is_back() {
         let ivs: Vec<IntervalRow> = (0..40)
@@ -728,13 +739,7 @@ mod tests {
                 iv(t, if out { 0 } else { 100 }, u64::from(k == 22))
             })
             .collect();
-        let ev = Event {
-            label: "pause member1 0.5s".into(),
-            kind: "pause",
-            member: "member1".into(),
-            at_s: 2.0,
-            end_s: 2.5,
-        };
+        let ev = pause_2_to_2_5();
         let (rows, _) = event_rows((0, 0), &[], &ivs, &[ev], 0.5, &[]);
         let r = &rows[0];
         assert_eq!(r.pre_median_rps.0, 1000.0);
@@ -778,13 +783,7 @@ mod tests {
                 row
             })
             .collect();
-        let ev = Event {
-            label: "pause member1 0.5s".into(),
-            kind: "pause",
-            member: "member1".into(),
-            at_s: 2.0,
-            end_s: 2.5,
-        };
+        let ev = pause_2_to_2_5();
         let (_, stages) = event_rows((0, 0), &[], &ivs, &[ev], 0.5, &[]);
         let row = stages
             .iter()

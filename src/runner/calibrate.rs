@@ -86,7 +86,7 @@ pub fn evaluate(
                 bottleneck: r.bottleneck.clone(),
                 p99_ms: (row.p99_ms, op.latency.quantile(0.99) as f64 * 1e-6),
                 cpu: cpu_per_request(&r, &row.cpu_us),
-                disk_ms: [(row.disk_ms.0, r.disk_ms.0), (row.disk_ms.1, r.disk_ms.1)],
+                disk_ms: row.disk_ms.beside(r.disk_ms),
                 fitted: fit(row),
             })
         })

@@ -81,7 +81,10 @@ fn an_fsyncs_cpu_parts_leave_its_idle_latency_and_charge_only_the_caller() {
     // 0.1 to the leader, MsgApp 0.1, follower fsync 1.0, MsgAppResp 0.1, back 0.1.
     assert_eq!(latency(&whole), 1_400 * US);
     assert_eq!(latency(&parts), 1_400 * US);
-    let wal_ms = parts.disk_ms.0.expect("three WAL fdatasyncs were timed");
+    let wal_ms = parts
+        .disk_ms
+        .wal_fsync_ms
+        .expect("three WAL fdatasyncs were timed");
     assert!((wal_ms - 1.0).abs() < 1e-9, "{wal_ms} ms");
     let cpu_us = |r: &etcdsim::model::RunResult, name: &str| {
         r.process_cpu_s.iter().find(|(n, _)| n == name).unwrap().1 * 1e6
@@ -111,7 +114,7 @@ fn on_a_busy_core_an_fsyncs_cpu_parts_wait_and_lengthen_it() {
         let r = run(&p, &w, 1);
         (
             r.records[0].end_ns - r.records[0].start_ns,
-            r.disk_ms.0.unwrap(),
+            r.disk_ms.wal_fsync_ms.unwrap(),
         )
     };
     let (whole, whole_wal) = put("[disk]\nfsync_us = 1000\n");
