@@ -22,6 +22,8 @@ CASES = {
     ("pause member0 3s", ""): "f-leader-pause",
     ("kill member0", ""): "f-leader-kill-norestart-pinned",
     ("kill member0", "round-robin"): "f-leader-kill-norestart-balanced",
+    ("kill member0, restart after 3s", ""): "f-leader-kill-pinned",
+    ("kill member0, restart after 3s", "round-robin"): "f-leader-kill-balanced",
 }
 
 

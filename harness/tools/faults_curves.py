@@ -20,6 +20,8 @@ CASES = [
     ("3", "f-leader-pause", "the leader paused from 3 to 6 s"),
     ("4", "f-leader-kill-norestart-pinned", "the leader killed at 3 s, pinned clients"),
     ("5", "f-leader-kill-norestart-balanced", "the leader killed at 3 s, round-robin clients"),
+    ("9", "f-leader-kill-pinned", "the leader killed at 3 s, started again at 6 s, pinned clients"),
+    ("10", "f-leader-kill-balanced", "the same, round-robin (balanced) clients"),
 ]
 BIN = 0.5
 FROM, TO = 2.0, 9.0

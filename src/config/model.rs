@@ -366,6 +366,13 @@ pub struct ClusterSection {
     /// etcd's `--election-timeout`, ms.
     #[serde(default = "default_election_ms")]
     pub election_timeout_ms: f64,
+    /// A member's process, started again after a kill, until its raft node runs, ms (`model/restart.rs`).
+    #[serde(default = "default_start_ms")]
+    pub start_ms: f64,
+}
+
+fn default_start_ms() -> f64 {
+    crate::model::params::DEFAULT_START_UP_S * 1e3
 }
 
 fn default_heartbeat_ms() -> f64 {
@@ -399,9 +406,18 @@ fn raft_timing(file: &str, c: &ClusterSection) -> Result<RaftTiming, ConfigError
             ),
         ));
     }
+    let start = c.start_ms;
+    if !(start.is_finite() && start > 0.0 && start <= 600_000.0) {
+        return Err(ConfigError::invalid(
+            file,
+            "cluster.start_ms",
+            format!("must be a number of milliseconds above 0, up to 600000 (got {start})"),
+        ));
+    }
     Ok(RaftTiming {
         tick: crate::engine::SimDuration::from_secs_f64(hb / 1e3),
         election_ticks: (el / hb).floor() as u32,
+        start_up: crate::engine::SimDuration::from_secs_f64(start / 1e3),
     })
 }
 

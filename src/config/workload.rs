@@ -128,7 +128,7 @@ pub struct TimelineSpec {
     /// With `fsync`: each fdatasync takes this many times longer (absent: they stall).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync_factor: Option<f64>,
-    /// Restarting a killed member: refused, with why (not simulated yet).
+    /// With `kill`: the member's process is started again this many seconds after the kill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_after_s: Option<f64>,
     /// How long the pause lasts, or the defragmentation's copy takes, seconds.
@@ -542,10 +542,10 @@ impl WorkloadSpec {
                     ));
                 }
             }
-            if t.restart_after_s.is_some() {
+            if t.restart_after_s.is_some() && t.kill.is_none() {
                 return Err(bad(
                     "restart_after_s",
-                    "restarting a killed member (WAL replay, catching up) is not simulated yet: a killed member stays down to the end of the run".into(),
+                    "goes with kill = \"memberN\"".into(),
                 ));
             }
             if let Some(name) = &t.kill {
@@ -559,9 +559,23 @@ impl WorkloadSpec {
                 if t.for_s.is_some() {
                     return Err(bad(
                         "for_s",
-                        "is the length of a pause or a defrag; a killed member stays down".into(),
+                        "is the length of a pause or a defrag; a killed member stays down, or restart_after_s starts it again".into(),
                     ));
                 }
+                let down_until = match t.restart_after_s {
+                    None => f64::INFINITY,
+                    Some(r) if r.is_finite() && r > 0.0 && t.at_s + r <= MAX_SIM_TIME_S => {
+                        t.at_s + r
+                    }
+                    Some(r) => {
+                        return Err(bad(
+                            "restart_after_s",
+                            format!(
+                                "must be a number of seconds above 0, ending by 1e9 s (got {r})"
+                            ),
+                        ));
+                    }
+                };
                 if let Some(&(_, other, from, _, _)) = spans
                     .iter()
                     .find(|&&(sm, _, _, to, _)| sm == m && t.at_s < to)
@@ -574,11 +588,17 @@ impl WorkloadSpec {
                         ),
                     ));
                 }
-                spans.push((m, "kill", t.at_s, f64::INFINITY, i));
+                spans.push((m, "kill", t.at_s, down_until, i));
                 steps.push(Step {
                     at,
                     change: Change::Kill(m),
                 });
+                if down_until.is_finite() {
+                    steps.push(Step {
+                        at: SimDuration::from_secs_f64(down_until),
+                        change: Change::Restart(m),
+                    });
+                }
                 continue;
             }
             let on_member = t
@@ -630,8 +650,10 @@ impl WorkloadSpec {
             if let Some(&(_, other, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
                 sm == m && (sw == what || sw == "kill") && t.at_s < to && from < t.at_s + d
             }) {
-                let rule = if other == "kill" {
+                let rule = if other == "kill" && to.is_infinite() {
                     format!("member{} is killed at {from} s and stays down", m.0)
+                } else if other == "kill" {
+                    format!("member{} is down from {from} s to {to} s then", m.0)
                 } else {
                     format!(
                         "member{} has a {other} from {from} s to {to} s then: a member's {what}s must not overlap",

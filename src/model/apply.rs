@@ -264,6 +264,9 @@ impl EtcdModel {
         if n > 0 {
             self.trace.activity(m, "apply", start, s.now(), n);
         }
+        if !self.members[m].serving {
+            self.check_serving(m, s);
+        }
         // applyWait.Trigger: the read loop's round waiting on this index is released now.
         if self.members[m].read_loop.released_by(applied) {
             self.read_index_applied(m, s);

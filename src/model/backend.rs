@@ -94,7 +94,10 @@ impl EtcdModel {
             be.timer_commit = true;
             self.start_backend_commit(m, s);
         } else {
-            s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
+            s.schedule_in(
+                self.p.write.batch_interval,
+                Ev::BackendTick(m, self.members[m].life),
+            );
         }
     }
 
@@ -193,7 +196,10 @@ impl EtcdModel {
         self.m.timed_commits += 1;
         self.m.backend_commit_ns += u128::from((s.now() - start).0);
         if timer {
-            s.schedule_in(self.p.write.batch_interval, Ev::BackendTick(m));
+            s.schedule_in(
+                self.p.write.batch_interval,
+                Ev::BackendTick(m, self.members[m].life),
+            );
         }
         self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
         self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);

@@ -19,7 +19,7 @@ use rand::Rng;
 use rand_distr::Exp1;
 
 use super::EtcdModel;
-use super::event::{CpuJob, Ev, PackedEv};
+use super::event::{CpuJob, Ev, Life, PackedEv};
 use super::ids::{ClientId, ConnId, Id, IdVec, MemberId, ReqId};
 use super::params::{Arrivals, AuthMode, Balancer, EndpointPolicy, Workload};
 use super::request::Req;
@@ -70,6 +70,11 @@ pub struct Clients {
 }
 
 impl Clients {
+    /// The member pinned connection `conn` dials (`Balancer::Pinned`).
+    pub fn conn_pin(&self, conn: ConnId) -> MemberId {
+        self.conn_pin[conn]
+    }
+
     /// Connection state for workload `w`; pinned endpoints and round-robin starts are drawn
     /// from `rng`, which the clients then keep.
     pub fn new(w: &Workload, mut rng: SimRng) -> Clients {
@@ -162,12 +167,12 @@ pub fn start(sim: &mut Simulation<EtcdModel>) {
     }
     if sim.model.elections {
         for (m, phase) in sim.model.raft_clock_phases() {
-            sim.schedule_at(SimTime::ZERO + phase, Ev::RaftTick(m));
+            sim.schedule_at(SimTime::ZERO + phase, Ev::RaftTick(m, Life(0)));
         }
     }
     let interval = sim.model.p.write.batch_interval;
     for member in sim.model.p.member_ids() {
-        sim.schedule_at(SimTime::ZERO + interval, Ev::BackendTick(member));
+        sim.schedule_at(SimTime::ZERO + interval, Ev::BackendTick(member, Life(0)));
     }
     match sim.model.w.arrivals {
         Arrivals::Closed { .. } => {

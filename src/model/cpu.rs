@@ -28,8 +28,8 @@
 //! run queues, as in a stopped Go process.
 
 use super::EtcdModel;
-use super::event::{CpuJob, DiskJob, Ev, PackedEv};
-use super::ids::{HostId, IdVec, MemberId, ProcId};
+use super::event::{CpuJob, DiskJob, Ev, Life, PackedEv};
+use super::ids::{HostId, Id, IdVec, MemberId, ProcId};
 use super::stage::Stage;
 use crate::engine::{Scheduler, Servers, SimDuration, SimTime};
 use crate::goruntime::{GoSched, PId, Wake};
@@ -79,6 +79,8 @@ struct Queued {
 /// One Go process.
 struct GoProc {
     host: HostId,
+    /// The process it reports as: itself, or the one a restarted member's replaced.
+    owner: ProcId,
     sched: GoSched<Queued>,
     ps: Vec<PSlot>,
     /// A sysmon look is scheduled.
@@ -93,13 +95,29 @@ struct GoProc {
     sysmon_deferred: bool,
 }
 
+impl GoProc {
+    fn new(spec: ProcSpec, owner: ProcId, thread_wake: SimDuration) -> GoProc {
+        GoProc {
+            host: spec.host,
+            owner,
+            sched: GoSched::new(spec.gomaxprocs, thread_wake),
+            ps: vec![PSlot::default(); usize::from(spec.gomaxprocs)],
+            sysmon_pending: false,
+            busy: SimDuration::ZERO,
+            paused: false,
+            deferred_wakes: Vec::new(),
+            sysmon_deferred: false,
+        }
+    }
+}
+
 /// Who holds, or waits for, one of a host's cores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CoreUser {
     /// A P of a Go process (its thread).
     P(ProcId, PId),
-    /// The kernel, completing member `m`'s fdatasync.
-    Kernel(MemberId, DiskJob),
+    /// The kernel, completing an fdatasync of member `m`'s life.
+    Kernel(MemberId, DiskJob, Life),
 }
 
 /// Every Go process and every host's cores.
@@ -139,16 +157,8 @@ impl Procs {
         Procs {
             cores: cores.map(|c| Servers::new(c, SimTime::ZERO)).collect(),
             procs: procs
-                .map(|p| GoProc {
-                    host: p.host,
-                    sched: GoSched::new(p.gomaxprocs, thread_wake),
-                    ps: vec![PSlot::default(); usize::from(p.gomaxprocs)],
-                    sysmon_pending: false,
-                    busy: SimDuration::ZERO,
-                    paused: false,
-                    deferred_wakes: Vec::new(),
-                    sysmon_deferred: false,
-                })
+                .enumerate()
+                .map(|(i, p)| GoProc::new(p, ProcId(i as u8), thread_wake))
                 .collect(),
             current: None,
             held: None,
@@ -190,9 +200,30 @@ impl Procs {
             .collect()
     }
 
-    /// CPU each process's goroutines used since the last reset, in process order.
-    pub fn process_cpu(&self) -> impl Iterator<Item = SimDuration> + '_ {
-        self.procs.iter().map(|p| p.busy)
+    /// CPU each process's goroutines used since the last reset, in process order (a
+    /// restarted member's runs added together).
+    pub fn process_cpu(&self) -> Vec<SimDuration> {
+        let first_runs = self
+            .procs
+            .ids()
+            .filter(|&i| self.procs[i].owner == i)
+            .count();
+        let mut out = vec![SimDuration::ZERO; first_runs];
+        for p in self.procs.iter() {
+            out[p.owner.index()] += p.busy;
+        }
+        out
+    }
+
+    /// Starts process `spec` (a killed member started again), reported as `owner`; returns
+    /// its id. The old process stays, stopped for good, so that nothing of its run (a burst's
+    /// end, a thread's wake-up, a P waiting for a core) can touch the new one.
+    pub fn spawn(&mut self, spec: ProcSpec, owner: ProcId, thread_wake: SimDuration) -> ProcId {
+        assert!(
+            self.procs.len() < usize::from(u8::MAX),
+            "at most 255 processes"
+        );
+        self.procs.push(GoProc::new(spec, owner, thread_wake))
     }
 
     /// What readies goroutines from now on, outside any goroutine's burst.
@@ -383,8 +414,8 @@ impl EtcdModel {
                 self.core_granted(np, nq, s);
                 self.cpu.current = prev;
             }
-            Some((CoreUser::Kernel(m, job), _)) => {
-                s.schedule_in(self.p.fsync_cpu.kernel, Ev::FsyncKernelDone(m, job));
+            Some((CoreUser::Kernel(m, job, life), _)) => {
+                s.schedule_in(self.p.fsync_cpu.kernel, Ev::FsyncKernelDone(m, job, life));
             }
             None => {}
         }
@@ -397,14 +428,15 @@ impl EtcdModel {
         &mut self,
         m: MemberId,
         job: DiskJob,
+        life: Life,
         s: &mut Scheduler<PackedEv>,
     ) {
         let host = self.p.member_host[usize::from(m.0)];
         if self.cpu.cores[host]
-            .acquire_urgent(s.now(), CoreUser::Kernel(m, job))
+            .acquire_urgent(s.now(), CoreUser::Kernel(m, job, life))
             .is_some()
         {
-            s.schedule_in(self.p.fsync_cpu.kernel, Ev::FsyncKernelDone(m, job));
+            s.schedule_in(self.p.fsync_cpu.kernel, Ev::FsyncKernelDone(m, job, life));
         }
     }
 
@@ -414,11 +446,12 @@ impl EtcdModel {
         &mut self,
         m: MemberId,
         job: DiskJob,
+        life: Life,
         s: &mut Scheduler<PackedEv>,
     ) {
         let host = self.p.member_host[usize::from(m.0)];
         self.core_freed(host, s);
-        if !self.members[m].dead {
+        if !self.members[m].dead && self.members[m].life == life {
             self.fsync_returned(m, job, s);
         }
     }

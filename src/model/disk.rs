@@ -20,14 +20,15 @@
 //! sync waits behind another's.
 
 use super::EtcdModel;
-use super::event::{DiskJob, Ev, PackedEv};
+use super::event::{DiskJob, Ev, Life, PackedEv};
 use super::ids::{IdVec, MemberId};
 use crate::engine::{Scheduler, Servers, SimDuration, SimTime};
 
 /// One disk.
 pub struct Disk {
-    /// Operations in progress and waiting: the member each is for, and its bytes.
-    queue: Servers<(MemberId, DiskJob, u64)>,
+    /// Operations in progress and waiting: the member (and its life) each is for, and its
+    /// bytes.
+    queue: Servers<(MemberId, DiskJob, u64, Life)>,
     /// When the operation in progress began (for traces).
     start: SimTime,
     /// A timeline's slow or stalled spell: until when, and the factor (infinite: a stall).
@@ -114,7 +115,11 @@ impl EtcdModel {
         if job == DiskJob::Wal {
             self.disks.wal_since[m] = s.now();
         }
-        if let Some(op) = self.disks.disks[d].queue.acquire(s.now(), (m, job, bytes)) {
+        let life = self.members[m].life;
+        if let Some(op) = self.disks.disks[d]
+            .queue
+            .acquire(s.now(), (m, job, bytes, life))
+        {
             self.start_disk(d, op, s);
         }
     }
@@ -122,7 +127,7 @@ impl EtcdModel {
     fn start_disk(
         &mut self,
         d: usize,
-        (m, job, bytes): (MemberId, DiskJob, u64),
+        (m, job, bytes, life): (MemberId, DiskJob, u64, Life),
         s: &mut Scheduler<PackedEv>,
     ) {
         let now = s.now();
@@ -135,7 +140,7 @@ impl EtcdModel {
             Some((_, f)) => now + SimDuration::from_nanos_f64(t.0 as f64 * f),
             None => now + t,
         };
-        s.schedule_at(done, Ev::DiskDone(m, job));
+        s.schedule_at(done, Ev::DiskDone(m, job, life));
     }
 
     /// Member `m`'s disk is slow by `factor` (infinite: stalled) for `d` from now: an
@@ -147,11 +152,17 @@ impl EtcdModel {
 
     /// A disk operation of member `m` finished on the device (unless a stall holds it: then
     /// it finishes when the stall ends); the kernel's completion work follows.
-    pub(super) fn disk_done(&mut self, m: MemberId, job: DiskJob, s: &mut Scheduler<PackedEv>) {
+    pub(super) fn disk_done(
+        &mut self,
+        m: MemberId,
+        job: DiskJob,
+        life: Life,
+        s: &mut Scheduler<PackedEv>,
+    ) {
         let d = self.disks.of[m];
         if let Some((until, f)) = self.disks.disks[d].spell_at(s.now()) {
             if f.is_infinite() {
-                s.schedule_at(until, Ev::DiskDone(m, job));
+                s.schedule_at(until, Ev::DiskDone(m, job, life));
                 return;
             }
         }
@@ -164,11 +175,11 @@ impl EtcdModel {
         if let Some((next, _)) = self.disks.disks[d].queue.release(s.now()) {
             self.start_disk(d, next, s);
         }
-        if self.members[m].dead {
-            // A killed member's call has no thread to return to; the disk goes on for the
-            // members that share it.
+        if self.members[m].dead || self.members[m].life != life {
+            // A killed member's call has no thread to return to (nor has one of its earlier
+            // life); the disk goes on for the members that share it.
         } else if self.p.fsync_cpu.kernel > SimDuration::ZERO {
-            self.kernel_fsync_work(m, job, s);
+            self.kernel_fsync_work(m, job, life, s);
         } else {
             self.fsync_returned(m, job, s);
         }

@@ -50,7 +50,7 @@ impl EtcdModel {
     }
 
     /// `resetRandomizedElectionTimeout`: `ElectionTick + rand(ElectionTick)` ticks.
-    fn draw_election_timeout(&mut self) -> u32 {
+    pub(super) fn draw_election_timeout(&mut self) -> u32 {
         let e = self.p.raft_timing.election_ticks;
         e + self.rng_raft.random_range(0..e)
     }
@@ -61,7 +61,10 @@ impl EtcdModel {
         if self.members[m].dead {
             return;
         }
-        s.schedule_in(self.p.raft_timing.tick, Ev::RaftTick(m));
+        s.schedule_in(
+            self.p.raft_timing.tick,
+            Ev::RaftTick(m, self.members[m].life),
+        );
         if !std::mem::replace(&mut self.members[m].raft.tick_pending, true) {
             self.raft_submit(m, RaftInput::Tick, s);
         }
@@ -179,6 +182,7 @@ impl EtcdModel {
         r.forget_reads();
         for (x, &h) in held.iter().enumerate() {
             r.match_index[MemberId(x as u8)] = h;
+            r.next_index[MemberId(x as u8)] = h + 1;
         }
         let term = r.term;
         r.term_start = last + 1;
@@ -219,6 +223,7 @@ impl EtcdModel {
                 let kind = MsgKind::AppResp {
                     from: m,
                     index: r.last_index,
+                    reject: false,
                 };
                 let resp = self.raft_msg(m, from, kind);
                 self.members[m].raft.out_msgs.push(resp);

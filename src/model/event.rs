@@ -68,6 +68,12 @@ pub enum RaftInput {
     Tick,
 }
 
+/// A member's life: which run of its process (0 until a killed member is started again, then
+/// one more at each start). A member's timers, disk completions and lock wake-ups carry the
+/// life that scheduled them, so that those of a killed process do nothing in the next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Life(pub u32);
+
 /// A disk operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DiskJob {
@@ -101,17 +107,17 @@ pub enum Ev {
     CpuDone(ProcId, PId, u32),
     /// A message arrives at its destination.
     Deliver(MsgId),
-    /// A disk operation of member `m` finished.
-    DiskDone(MemberId, DiskJob),
-    /// Member `m`'s backend commit timer.
-    BackendTick(MemberId),
+    /// A disk operation of member `m`'s life finished.
+    DiskDone(MemberId, DiskJob, Life),
+    /// Member `m`'s backend commit timer, of a life.
+    BackendTick(MemberId, Life),
     /// The next background put, of the arrival stream numbered `u32` (a rate change starts a
     /// new stream).
     WriteArrival(u32),
     /// The next expensive read, of the arrival stream numbered `u32`.
     ExpensiveArrival(u32),
     /// Member `m`'s lock asked to be woken when its announced readers have left.
-    LockWake(MemberId, RwLockName),
+    LockWake(MemberId, RwLockName, Life),
     /// The parked thread of P `p` of process `proc`, woken earlier, runs.
     ThreadWake(ProcId, PId),
     /// Process `proc`'s sysmon looks at the network poller.
@@ -122,11 +128,14 @@ pub enum Ev {
     /// Request `r`'s client-side deadline is due, or its retry's backoff has passed.
     ClientTimer(ReqId),
     /// Member `m`'s raft ticker fires (`election.rs`).
-    RaftTick(MemberId),
+    RaftTick(MemberId, Life),
     /// Member `m`'s read loop's ReadIndex retry timer, for round `u32` (`readloop.rs`).
     ReadIndexRetry(MemberId, u32),
     /// The kernel finished completing member `m`'s fdatasync on a core (`cpu.rs`).
-    FsyncKernelDone(MemberId, DiskJob),
+    FsyncKernelDone(MemberId, DiskJob, Life),
+    /// clientv3's connection `ConnId` tries again to connect to member `m` (gRPC's
+    /// reconnect backoff, `request/subconn.rs`).
+    Reconnect(ConnId, MemberId),
 }
 
 impl Ev {
@@ -139,7 +148,7 @@ impl Ev {
             Ev::CpuDone(..) => 3,
             Ev::Deliver(_) => 4,
             Ev::DiskDone(..) => 5,
-            Ev::BackendTick(_) => 6,
+            Ev::BackendTick(..) => 6,
             Ev::WriteArrival(_) => 7,
             Ev::ExpensiveArrival(_) => 8,
             Ev::LockWake(..) => 9,
@@ -147,9 +156,10 @@ impl Ev {
             Ev::Sysmon(_) => 11,
             Ev::Timeline(_) => 12,
             Ev::ClientTimer(_) => 13,
-            Ev::RaftTick(_) => 14,
+            Ev::RaftTick(..) => 14,
             Ev::ReadIndexRetry(..) => 15,
             Ev::FsyncKernelDone(..) => 16,
+            Ev::Reconnect(..) => 17,
         }
     }
 }
@@ -189,21 +199,22 @@ impl From<Ev> for PackedEv {
             Ev::CpuDone(proc, p, n) => (at(p.0, proc), n),
             Ev::ThreadWake(proc, p) => (at(p.0, proc), 0),
             Ev::Sysmon(proc) => (at(0, proc), 0),
-            Ev::DiskDone(m, job) | Ev::FsyncKernelDone(m, job) => {
+            Ev::DiskDone(m, job, life) | Ev::FsyncKernelDone(m, job, life) => {
                 let sub = match job {
                     DiskJob::Wal => 0,
                     DiskJob::Bolt => 1,
                 };
-                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
+                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, life.0)
             }
-            Ev::BackendTick(m) | Ev::RaftTick(m) => (at(m.0, ProcId(0)), 0),
+            Ev::BackendTick(m, life) | Ev::RaftTick(m, life) => (at(m.0, ProcId(0)), life.0),
             Ev::ReadIndexRetry(m, ctx) => (at(m.0, ProcId(0)), ctx),
-            Ev::LockWake(m, lock) => {
+            Ev::Reconnect(c, m) => (at(m.0, ProcId(0)), c.0),
+            Ev::LockWake(m, lock, life) => {
                 let sub = match lock {
                     RwLockName::Index => 0,
                     RwLockName::ReadTx => 1,
                 };
-                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, 0)
+                (at(m.0, ProcId(0)) | sub << SUB_SHIFT, life.0)
             }
         };
         PackedEv { head, id }
@@ -230,8 +241,8 @@ impl PackedEv {
             2 => Ev::OpenArrival,
             3 => Ev::CpuDone(proc, PId(low), id),
             4 => Ev::Deliver(MsgId(id)),
-            5 => Ev::DiskDone(member, job),
-            6 => Ev::BackendTick(member),
+            5 => Ev::DiskDone(member, job, Life(id)),
+            6 => Ev::BackendTick(member, Life(id)),
             7 => Ev::WriteArrival(id),
             8 => Ev::ExpensiveArrival(id),
             9 => Ev::LockWake(
@@ -241,14 +252,16 @@ impl PackedEv {
                 } else {
                     RwLockName::ReadTx
                 },
+                Life(id),
             ),
             10 => Ev::ThreadWake(proc, PId(low)),
             11 => Ev::Sysmon(proc),
             12 => Ev::Timeline(id),
             13 => Ev::ClientTimer(ReqId(id)),
-            14 => Ev::RaftTick(member),
+            14 => Ev::RaftTick(member, Life(id)),
             15 => Ev::ReadIndexRetry(member, id),
-            _ => Ev::FsyncKernelDone(member, job),
+            16 => Ev::FsyncKernelDone(member, job, Life(id)),
+            _ => Ev::Reconnect(ConnId(id), member),
         }
     }
 }
@@ -277,23 +290,25 @@ mod tests {
             Ev::CpuDone(pr, p, x),
             Ev::CpuDone(ProcId(0), PId(3), 9),
             Ev::Deliver(MsgId(x)),
-            Ev::DiskDone(m, DiskJob::Wal),
-            Ev::DiskDone(MemberId(3), DiskJob::Bolt),
-            Ev::BackendTick(m),
+            Ev::DiskDone(m, DiskJob::Wal, Life(x)),
+            Ev::DiskDone(MemberId(3), DiskJob::Bolt, Life(0)),
+            Ev::BackendTick(m, Life(x)),
             Ev::WriteArrival(x),
             Ev::ExpensiveArrival(3),
-            Ev::LockWake(m, RwLockName::Index),
-            Ev::LockWake(MemberId(2), RwLockName::ReadTx),
+            Ev::LockWake(m, RwLockName::Index, Life(x)),
+            Ev::LockWake(MemberId(2), RwLockName::ReadTx, Life(1)),
             Ev::ThreadWake(pr, p),
             Ev::ThreadWake(ProcId(1), PId(0)),
             Ev::Sysmon(pr),
             Ev::Timeline(x),
             Ev::ClientTimer(ReqId(x)),
-            Ev::RaftTick(m),
+            Ev::RaftTick(m, Life(x)),
             Ev::ReadIndexRetry(m, x),
             Ev::ReadIndexRetry(MemberId(1), 7),
-            Ev::FsyncKernelDone(m, DiskJob::Bolt),
-            Ev::FsyncKernelDone(MemberId(2), DiskJob::Wal),
+            Ev::FsyncKernelDone(m, DiskJob::Bolt, Life(x)),
+            Ev::FsyncKernelDone(MemberId(2), DiskJob::Wal, Life(2)),
+            Ev::Reconnect(ConnId(x), m),
+            Ev::Reconnect(ConnId(0), MemberId(1)),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -302,6 +317,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 17, "every kind is covered");
+        assert_eq!(kinds.len(), 18, "every kind is covered");
     }
 }

@@ -51,6 +51,14 @@ impl Grpc {
         }
     }
 
+    /// Member `m`'s process was started again: its ends of every transport start idle (what
+    /// they held was the killed process's).
+    pub fn reset_member(&mut self, m: super::ids::MemberId) {
+        for conn in self.ends.chunks_mut(self.members) {
+            conn[m.index()][1] = Ends::default();
+        }
+    }
+
     fn ends(&mut self, t: Transport) -> &mut Ends {
         let i = t.conn.index() * self.members + t.member.index();
         &mut self.ends[i][match t.end {

@@ -103,6 +103,12 @@ impl<I: Id, T> IdVec<I, T> {
         self.items.iter_mut()
     }
 
+    /// Adds `x` at the next id, which it returns.
+    pub fn push(&mut self, x: T) -> I {
+        self.items.push(x);
+        I::from_index(self.items.len() - 1)
+    }
+
     /// Every id, in order.
     pub fn ids(&self) -> impl Iterator<Item = I> + use<I, T> {
         (0..self.items.len()).map(I::from_index)

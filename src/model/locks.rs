@@ -15,7 +15,7 @@
 //! same step, so no caller can forget one.
 
 use super::EtcdModel;
-use super::event::{Ev, PackedEv, RwLockName};
+use super::event::{Ev, Life, PackedEv, RwLockName};
 use super::ids::{MemberId, ReqId};
 use crate::engine::{RwLock, Scheduler, Servers, SimDuration, SimTime};
 
@@ -94,9 +94,12 @@ impl Locks {
     }
 
     /// The wake-ups the reader–writer locks ask for, as events.
-    fn wakes(&mut self, m: MemberId) -> [Option<(SimTime, Ev)>; 2] {
-        [RwLockName::Index, RwLockName::ReadTx]
-            .map(|l| self.rw(l).take_wake().map(|t| (t, Ev::LockWake(m, l))))
+    fn wakes(&mut self, m: MemberId, life: Life) -> [Option<(SimTime, Ev)>; 2] {
+        [RwLockName::Index, RwLockName::ReadTx].map(|l| {
+            self.rw(l)
+                .take_wake()
+                .map(|t| (t, Ev::LockWake(m, l, life)))
+        })
     }
 }
 
@@ -164,7 +167,8 @@ impl EtcdModel {
     }
 
     fn schedule_lock_wakes(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        for (t, ev) in self.members[m].locks.wakes(m).into_iter().flatten() {
+        let life = self.members[m].life;
+        for (t, ev) in self.members[m].locks.wakes(m, life).into_iter().flatten() {
             s.schedule_at(t, ev);
         }
     }

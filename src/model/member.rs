@@ -3,6 +3,7 @@
 
 use super::apply::ApplyLoop;
 use super::backend::Backend;
+use super::event::Life;
 use super::ids::{HostId, MemberId};
 use super::locks::Locks;
 use super::raft::RaftNode;
@@ -29,8 +30,17 @@ pub struct Member {
     pub locks: Locks,
     /// Its rafthttp streams.
     pub transport: Transport,
-    /// Killed (SIGKILL): it never runs again, and what is sent to it is lost.
+    /// Killed (SIGKILL): it does not run until it is started again, and what is sent to it
+    /// meanwhile is lost.
     pub dead: bool,
+    /// Which run of its process this is (`restart.rs`).
+    pub life: Life,
+    /// Killed, its process started again: it listens, and clients' tries to connect wait
+    /// until it serves.
+    pub listening: bool,
+    /// It serves its gRPC API (a member killed and started again: once it has published
+    /// itself, `restart.rs`).
+    pub serving: bool,
     /// Cut off from its peers until then (a timeline's partition).
     pub cut_until: crate::engine::SimTime,
     /// Its peer links' extra one-way delay, and until when (a timeline's latency step).
@@ -44,6 +54,9 @@ impl Member {
         Member {
             host,
             dead: false,
+            life: Life(0),
+            listening: true,
+            serving: true,
             cut_until: SimTime::ZERO,
             slow_links: (crate::engine::SimDuration::ZERO, SimTime::ZERO),
             raft: RaftNode::new(index, members, leader, me),
@@ -54,6 +67,23 @@ impl Member {
             locks: Locks::new(SimTime::ZERO),
             transport: Transport::new(members),
         }
+    }
+
+    /// Member `me` (of `members`) killed and started again: its parts start over from what it
+    /// persisted (`restart.rs`), in a new life, measured from `since`.
+    pub fn restart(&mut self, me: MemberId, members: usize, since: SimTime) {
+        self.raft = self.raft.restarted(members, me);
+        self.ready = ReadyLoop::default();
+        self.read_loop = ReadLoop::after(&self.read_loop);
+        self.apply = ApplyLoop::new(self.raft.commit);
+        self.backend = Backend::new();
+        self.locks = Locks::new(since);
+        self.transport = Transport::new(members);
+        self.life = Life(self.life.0 + 1);
+        self.dead = false;
+        self.listening = true;
+        self.serving = false;
+        self.reset_stats(since);
     }
 
     /// Forgets utilization history.

@@ -39,6 +39,7 @@ mod readloop;
 mod ready;
 mod replication;
 mod request;
+mod restart;
 mod result;
 pub mod stage;
 mod stream;
@@ -91,6 +92,12 @@ pub struct EtcdModel {
     rng_raft: SimRng,
     /// clientv3's retry backoff jitter.
     rng_retry: SimRng,
+    /// gRPC's reconnect backoff jitter.
+    rng_reconnect: SimRng,
+    /// clientv3's subconnections to the members.
+    subconns: request::subconn::SubConns,
+    /// Each member's process (a new one when a killed member is started again).
+    member_procs: IdVec<MemberId, ProcId>,
     /// Leaders elected during the run.
     leader_changes: Vec<LeaderChange>,
     /// Calls retried after Unavailable.
@@ -156,6 +163,9 @@ impl EtcdModel {
             rng_disk: rng::stream(seed, 4),
             rng_raft: rng::stream(seed, 8),
             rng_retry: rng::stream(seed, 9),
+            rng_reconnect: rng::stream(seed, 10),
+            subconns: request::subconn::SubConns::new(w.conns, p.members().into()),
+            member_procs: p.member_ids().map(|m| ProcId(m.0)).collect(),
             leader_changes: Vec::new(),
             retries: 0,
             abandoned_live: 0,
@@ -174,7 +184,7 @@ impl EtcdModel {
 
     /// Member `m`'s process.
     fn member_proc(&self, m: MemberId) -> ProcId {
-        ProcId(m.0)
+        self.member_procs[m]
     }
 
     /// The client's process.
@@ -254,7 +264,7 @@ impl EtcdModel {
 
 /// The Go processes of cluster `p`: each member, the client, then the proxy (if any), with
 /// their hosts and GOMAXPROCS (a process's host's cores unless set).
-fn process_specs(p: &ClusterParams) -> Vec<ProcSpec> {
+pub(super) fn process_specs(p: &ClusterParams) -> Vec<ProcSpec> {
     let procs = |host: HostId, set: u8| ProcSpec {
         host,
         gomaxprocs: if set > 0 {
@@ -323,18 +333,23 @@ impl Model for EtcdModel {
             Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
             Ev::Deliver(msg) => self.deliver(msg, s),
-            // A killed member's timers and locks do nothing more (its disk finishes the
-            // operation in progress, for the members that share it: `disk_done`).
-            Ev::BackendTick(m) | Ev::LockWake(m, _) | Ev::ReadIndexRetry(m, _)
-                if self.members[m].dead => {}
-            Ev::DiskDone(m, job) => self.disk_done(m, job, s),
-            Ev::BackendTick(m) => self.backend_tick(m, s),
+            // A killed member's timers and locks do nothing more, nor do those of a life
+            // before its restart (its disk finishes the operation in progress, for the
+            // members that share it: `disk_done`).
+            Ev::BackendTick(m, life) | Ev::LockWake(m, _, life) | Ev::RaftTick(m, life)
+                if self.members[m].dead || self.members[m].life != life => {}
+            Ev::ReadIndexRetry(m, _) if self.members[m].dead => {}
+            Ev::DiskDone(m, job, life) => self.disk_done(m, job, life, s),
+            Ev::BackendTick(m, _) => self.backend_tick(m, s),
             Ev::WriteArrival(epoch) => self.background_arrival(Stream::Writes, epoch, s),
             Ev::ExpensiveArrival(epoch) => self.background_arrival(Stream::Expensive, epoch, s),
             Ev::Timeline(step) if step & timeline::STEP_END != 0 => {
                 match self.w.timeline[(step & !timeline::STEP_END) as usize].change {
                     Change::Defrag(m, _) => self.defrag_done(m, s),
-                    c => unreachable!("only a defragmentation schedules its end, not {c:?}"),
+                    Change::Restart(m) => self.restart_run(m, s),
+                    c => unreachable!(
+                        "only a defragmentation and a restart schedule their end, not {c:?}"
+                    ),
                 }
             }
             Ev::Timeline(step) => match self.w.timeline[step as usize].change {
@@ -345,16 +360,18 @@ impl Model for EtcdModel {
                     self.read_loop_resumed(m, s);
                 }
                 Change::Kill(m) => self.kill(m, s),
+                Change::Restart(m) => self.restart_begin(step, m, s),
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
                 Change::Fsync(m, factor, d) => self.disk_spell(m, factor, d, s.now()),
                 Change::Partition(m, d) => self.members[m].cut_until = s.now() + d,
                 Change::Latency(m, extra, d) => self.members[m].slow_links = (extra, s.now() + d),
             },
-            Ev::LockWake(m, lock) => self.lock_wake(m, lock, s),
+            Ev::LockWake(m, lock, _) => self.lock_wake(m, lock, s),
             Ev::ClientTimer(id) => self.client_timer(id, s),
-            Ev::RaftTick(m) => self.raft_ticker(m, s),
+            Ev::RaftTick(m, _) => self.raft_ticker(m, s),
             Ev::ReadIndexRetry(m, ctx) => self.read_index_retry(m, ctx, s),
-            Ev::FsyncKernelDone(m, job) => self.kernel_fsync_done(m, job, s),
+            Ev::FsyncKernelDone(m, job, life) => self.kernel_fsync_done(m, job, life, s),
+            Ev::Reconnect(conn, m) => self.reconnect_attempt(conn, m, s),
         }
     }
 }
@@ -411,7 +428,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         utilization,
         process_cpu_s: process_names(p)
             .into_iter()
-            .zip(model.cpu.process_cpu().map(|d| d.as_secs_f64()))
+            .zip(model.cpu.process_cpu().into_iter().map(|d| d.as_secs_f64()))
             .collect(),
         bottleneck,
         backend_commits: m.backend_commits,

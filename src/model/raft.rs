@@ -115,8 +115,11 @@ pub struct RaftNode {
     pub commit: u64,
     /// The last committed index handed to a Ready for applying.
     apply_sent: u64,
-    /// Leader only: the highest index each member is known to hold.
+    /// Leader only: the highest index each member is known to hold (`Progress.Match`).
     pub match_index: IdVec<MemberId, u64>,
+    /// Leader only: the next index to send each member (`Progress.Next`): past what was sent,
+    /// whether or not it arrived; a rejection moves it back.
+    pub next_index: IdVec<MemberId, u64>,
     read_only: VecDeque<PendingRead>,
 }
 
@@ -151,8 +154,25 @@ impl RaftNode {
             commit: index,
             apply_sent: index,
             match_index: IdVec::from_vec(vec![index; members]),
+            next_index: IdVec::from_vec(vec![index + 1; members]),
             read_only: VecDeque::new(),
         }
+    }
+
+    /// The node member `me` (of `members`) starts with when its process is started again: its
+    /// persisted term, vote and log, every committed entry applied, a follower that knows no
+    /// leader (its randomized election timeout is for the caller to draw).
+    pub fn restarted(&self, members: usize, me: MemberId) -> RaftNode {
+        let last = self.persisted_to;
+        let mut r = RaftNode::new(self.commit.min(last), members, me, me);
+        r.term = self.term;
+        r.vote = self.vote;
+        r.role = Role::Follower;
+        r.lead = None;
+        r.lead_reported = None;
+        r.last_index = last;
+        r.persisted_to = last;
+        r
     }
 
     /// The entries a Ready would persist now: `lo..=hi` (none when `hi < lo`).
@@ -252,6 +272,9 @@ impl EtcdModel {
         s: &mut Scheduler<PackedEv>,
     ) {
         self.raft_process(m, input, s);
+        if !self.members[m].serving {
+            self.check_serving(m, s);
+        }
         if let Some((next, _)) = self.members[m].raft.goroutine.release(s.now()) {
             self.go(self.member_proc(m), CpuJob::RaftStep(m, next), s);
         }
@@ -326,10 +349,23 @@ impl EtcdModel {
                     MsgKind::App { lo, hi, commit } => {
                         self.follower_append(m, from, lo, hi, commit, now)
                     }
-                    MsgKind::AppResp { from, index } if leader => {
-                        self.leader_ack_append(m, from, index, now)
-                    }
+                    MsgKind::AppResp {
+                        from,
+                        index,
+                        reject: false,
+                    } if leader => self.leader_ack_append(m, from, index, now),
+                    MsgKind::AppResp {
+                        from,
+                        index,
+                        reject: true,
+                    } if leader => self.leader_append_rejected(m, from, index),
                     MsgKind::HeartbeatResp { from, origin, ctx } if leader => {
+                        // `stepLeader`: a peer that lacks entries gets an append (from its
+                        // `Next`, so empty when all it lacks is in flight), then the ack.
+                        let lr = &self.members[m].raft;
+                        if lr.match_index[from] < lr.last_index {
+                            self.send_append(m, from);
+                        }
                         self.leader_ack(m, from, origin, ctx, now)
                     }
                     MsgKind::ReadIndexResp { ctx, index } => {

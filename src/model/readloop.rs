@@ -68,6 +68,15 @@ pub struct ReadLoop {
 const READ_INDEX_RETRY: SimDuration = SimDuration(500_000_000);
 
 impl ReadLoop {
+    /// The loop of a member's next process: idle, its rounds numbered on from `old`'s so that
+    /// a timer of `old`'s round is out of date.
+    pub fn after(old: &ReadLoop) -> ReadLoop {
+        ReadLoop {
+            ctx: old.ctx.wrapping_add(1),
+            ..ReadLoop::default()
+        }
+    }
+
     /// The round `ctx` reached milestone `at` (a [`RoundHop::end`]) at `now`, if it is the round in
     /// flight and the milestone is not reached yet.
     pub fn mark(&mut self, ctx: u32, at: usize, now: SimTime) {

@@ -112,6 +112,13 @@ impl EtcdModel {
         self.w.put.key_bytes + self.w.put.value_bytes + self.p.sizes.entry_overhead
     }
 
+    /// Bytes of the log's entries `lo..=hi` (none when `hi < lo`).
+    fn entry_range_bytes(&self, lo: u64, hi: u64) -> u32 {
+        (lo..=hi)
+            .map(|i| self.log.get(i).map_or(0, |e| e.bytes))
+            .sum()
+    }
+
     /// Leader `leader` appends `origin`'s proposal for request `req` and replicates it.
     pub(super) fn leader_append(
         &mut self,
@@ -164,23 +171,36 @@ impl EtcdModel {
     /// Queues (or extends) the leader's MsgApp to `peer` with entries `lo..=hi` (none when
     /// `lo > hi`) and the current commit index.
     pub(super) fn queue_app(&mut self, leader: MemberId, peer: MemberId, lo: u64, hi: u64) {
-        let add: u32 = (lo..=hi)
-            .map(|i| self.log.get(i).map_or(0, |e| e.bytes))
-            .sum();
         let host = self.members[leader].host;
+        let pending = self.members[leader].raft.pending_app[peer].and_then(|pos| {
+            match self.members[leader].raft.out_msgs[pos].kind {
+                MsgKind::App { lo: l, hi: h, .. } => Some((pos, l, h)),
+                _ => None,
+            }
+        });
+        // The entries the message carries once this is added, and the bytes they add.
+        let (nlo, nhi, add) = match pending {
+            Some((_, l, h)) if h >= l && hi >= lo => {
+                let (nlo, nhi) = (l.min(lo), h.max(hi));
+                let add = self.entry_range_bytes(nlo, l - 1) + self.entry_range_bytes(h + 1, nhi);
+                (nlo, nhi, add)
+            }
+            Some((_, l, h)) if h >= l => (l, h, 0),
+            _ => (lo, hi, self.entry_range_bytes(lo, hi)),
+        };
         let lr = &mut self.members[leader].raft;
         let commit = lr.commit;
-        if let Some(pos) = lr.pending_app[peer] {
-            if let MsgKind::App { lo: l, hi: h, .. } = lr.out_msgs[pos].kind {
-                let (nlo, nhi) = if h < l { (lo, hi) } else { (l, hi.max(h)) };
-                lr.out_msgs[pos].kind = MsgKind::App {
-                    lo: nlo,
-                    hi: nhi,
-                    commit,
-                };
-                lr.out_msgs[pos].bytes += add;
-                return;
-            }
+        if hi >= lo {
+            lr.next_index[peer] = lr.next_index[peer].max(hi + 1);
+        }
+        if let Some((pos, ..)) = pending {
+            lr.out_msgs[pos].kind = MsgKind::App {
+                lo: nlo,
+                hi: nhi,
+                commit,
+            };
+            lr.out_msgs[pos].bytes += add;
+            return;
         }
         let msg = Msg {
             from_host: host,
@@ -206,10 +226,13 @@ impl EtcdModel {
     ) {
         let resp_bytes = self.p.sizes.raft_message;
         let mem = &mut self.members[m];
-        // Entries that do not follow on from its log are refused (raft's index check); the
-        // new leader's probe that would find where they diverge is not simulated, as leaders
-        // start from what each follower holds (`election.rs`).
-        if hi >= lo && lo <= mem.raft.last_index + 1 {
+        // An append that does not follow on from its log (its previous index is past the
+        // last one held: entries sent while this member was down or cut off were lost) is
+        // rejected with the last index as the hint (`handleAppendEntries`), and the leader
+        // sends again from there. Where logs diverge after an election, the new leader starts
+        // from what each follower holds instead of probing back (`election.rs`).
+        let reject = lo > mem.raft.last_index + 1;
+        if !reject && hi >= lo {
             mem.raft.last_index = mem.raft.last_index.max(hi);
         }
         let index = mem.raft.last_index;
@@ -217,12 +240,38 @@ impl EtcdModel {
             from_host: mem.host,
             from: Node::Member(m),
             to: Node::Member(leader),
-            kind: MsgKind::AppResp { from: m, index },
+            kind: MsgKind::AppResp {
+                from: m,
+                index,
+                reject,
+            },
             bytes: resp_bytes,
             term: mem.raft.term,
         };
         mem.raft.out_msgs.push(resp);
-        self.commit_to(m, commit.min(index), now);
+        if !reject {
+            self.commit_to(m, commit.min(index), now);
+        }
+    }
+
+    /// `sendAppend`: leader `leader` sends `peer` its entries from `Progress.Next` on (none,
+    /// only the commit index, when it was sent everything).
+    pub(super) fn send_append(&mut self, leader: MemberId, peer: MemberId) {
+        let lr = &self.members[leader].raft;
+        let (next, last) = (lr.next_index[peer], lr.last_index);
+        self.queue_app(leader, peer, next, last);
+    }
+
+    /// `peer` rejected an append, holding the log up to `hint`: the leader sends again from
+    /// `hint + 1` (`MaybeDecrTo`). A rejection of an append sent before the last one moved
+    /// `Next` back is stale, and ignored.
+    pub(super) fn leader_append_rejected(&mut self, leader: MemberId, peer: MemberId, hint: u64) {
+        let lr = &mut self.members[leader].raft;
+        if lr.next_index[peer] <= hint + 1 {
+            return;
+        }
+        lr.next_index[peer] = hint.max(lr.match_index[peer]) + 1;
+        self.send_append(leader, peer);
     }
 
     /// Leader `leader` learns that `from` holds the log up to `index`; a quorum commits.

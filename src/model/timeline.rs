@@ -17,9 +17,9 @@
 //! A run without steps schedules, draws and records exactly what it did before timelines
 //! existed.
 //!
-//! Not simulated yet: elections (so a pause of the leader is limited to less than the election
-//! timeout, which triggers none), crashes, slow disks, partitions, compaction, clientv3's
-//! retries; they are the rest of issue 20.
+//! Elections are `election.rs`'s, kills and clientv3's retries `request/retry.rs`'s, a killed
+//! member's restart `restart.rs`'s, slow disks `disk.rs`'s, partitions and slow links
+//! `net.rs`'s. Not simulated yet: compaction.
 
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;

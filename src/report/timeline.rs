@@ -178,14 +178,29 @@ pub fn events(steps: &[Step]) -> Vec<Event> {
                 at_s: secs(s.at),
                 end_s: secs(s.at + d),
             }),
-            Change::Kill(m) => out.push(Event {
-                label: format!("kill member{}", m.0),
-                kind: "kill",
-                member: format!("member{}", m.0),
-                at_s: secs(s.at),
-                end_s: secs(s.at),
-            }),
-            Change::Resume(_) => {}
+            Change::Kill(m) => {
+                // A kill with a restart ends when the process is started again, as the
+                // harness's row "kill leader, restart after 3s" does.
+                let restart = steps[i + 1..]
+                    .iter()
+                    .find(|r| r.change == Change::Restart(m))
+                    .map(|r| secs(r.at));
+                out.push(Event {
+                    label: match restart {
+                        Some(r) => format!(
+                            "kill member{}, restart after {}s",
+                            m.0,
+                            rounded(r - secs(s.at))
+                        ),
+                        None => format!("kill member{}", m.0),
+                    },
+                    kind: "kill",
+                    member: format!("member{}", m.0),
+                    at_s: secs(s.at),
+                    end_s: restart.unwrap_or(secs(s.at)),
+                })
+            }
+            Change::Resume(_) | Change::Restart(_) => {}
         }
     }
     out

@@ -21,6 +21,7 @@ pub mod proxy;
 mod put;
 mod range;
 mod retry;
+pub mod subconn;
 
 use super::EtcdModel;
 use super::event::{CpuJob, End, Ev, PackedEv};

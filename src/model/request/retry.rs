@@ -110,16 +110,15 @@ impl EtcdModel {
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 
-    /// Call `id` is to be sent to a member that is down: it waits for the connection (which,
-    /// a killed member never restarting, only its deadline ends). Returns whether it waits.
+    /// Call `id` is to be sent on a subconnection that is down: it waits for one to be ready
+    /// (`subconn.rs`), or for its deadline. Returns whether it waits.
     pub(super) fn wait_for_ready(&mut self, id: ReqId, now: SimTime) -> bool {
-        let m = self.reqs[id].member;
-        if !self.members[m].dead {
+        let (m, conn) = (self.reqs[id].member, self.reqs[id].conn);
+        if self.subconns.ready(conn, m) {
             return false;
         }
-        let conn = self.reqs[id].conn;
         let alt = self.pick_live_member(conn);
-        if !self.members[alt].dead {
+        if self.subconns.ready(conn, alt) {
             self.reqs[id].member = alt;
             return false;
         }
@@ -138,11 +137,16 @@ impl EtcdModel {
         self.unavailable_at_client(id, s);
     }
 
-    /// Member `m` is killed (SIGKILL): its process never runs again, and every call it holds
-    /// fails with Unavailable at its client (see the module doc).
+    /// Member `m` is killed (SIGKILL): its process never runs again, every call it holds
+    /// fails with Unavailable at its client (see the module doc), and its clients'
+    /// subconnections to it are lost.
     pub(in super::super) fn kill(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        self.members[m].dead = true;
+        let mem = &mut self.members[m];
+        mem.dead = true;
+        mem.listening = false;
+        mem.serving = false;
         self.pause(self.member_proc(m), s);
+        self.subconns_lost(m, s);
         let held: Vec<ReqId> = self
             .reqs
             .live_ids()
@@ -188,8 +192,8 @@ impl EtcdModel {
         }
     }
 
-    /// The member a new attempt on `conn` goes to: the balancer's pick, skipping members that
-    /// are down when it can choose (round-robin).
+    /// The member a new attempt on `conn` goes to: the balancer's pick, skipping members whose
+    /// subconnection is down when it can choose (round-robin).
     pub(in super::super) fn pick_live_member(
         &mut self,
         conn: super::super::ids::ConnId,
@@ -198,7 +202,7 @@ impl EtcdModel {
         let mut m = self.pick_member(conn);
         if matches!(self.w.policy, EndpointPolicy::Client(Balancer::RoundRobin)) {
             for _ in 1..n {
-                if !self.members[m].dead {
+                if self.subconns.ready(conn, m) {
                     break;
                 }
                 m = self.pick_member(conn);

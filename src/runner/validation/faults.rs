@@ -52,6 +52,18 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "f-leader-kill-norestart-balanced",
         "the leader killed at 3 s, round-robin clients",
     ),
+    (
+        "kill member0, restart after 3s",
+        "",
+        "f-leader-kill-pinned",
+        "the leader killed at 3 s and started again at 6 s, pinned clients",
+    ),
+    (
+        "kill member0, restart after 3s",
+        "round-robin",
+        "f-leader-kill-balanced",
+        "the leader killed at 3 s and started again at 6 s, round-robin clients",
+    ),
 ];
 
 /// Bins of the curves (s): from, to, width.
