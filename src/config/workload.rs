@@ -136,6 +136,9 @@ pub struct TimelineSpec {
     pub for_s: Option<f64>,
 }
 
+/// The most restarts (`kill` with `restart_after_s`) one timeline may script.
+const MAX_RESTARTS: usize = 200;
+
 /// The width of the intervals a run records when it has a timeline and names none.
 const DEFAULT_INTERVAL_S: f64 = 1.0;
 
@@ -576,24 +579,44 @@ impl WorkloadSpec {
                         ));
                     }
                 };
-                if let Some(&(_, other, from, _, _)) = spans
+                // Down until its raft node runs again: the restart's step plus the model's
+                // start-up time. Spans that touch a kill's are refused (closed intervals), so
+                // that nothing acts on a member while it starts.
+                let down_end = down_until + p.raft_timing.start_up.as_secs_f64();
+                if let Some(&(_, other, from, to, _)) = spans
                     .iter()
-                    .find(|&&(sm, _, _, to, _)| sm == m && t.at_s < to)
+                    .find(|&&(sm, _, from, to, _)| sm == m && from <= down_end && t.at_s <= to)
                 {
-                    return Err(bad(
-                        "at_s",
+                    let rule = if other == "kill" {
+                        format!("member{} is down from {from} s to {to} s then", m.0)
+                    } else {
                         format!(
                             "member{} has a {other} from {from} s on: kill it after that ends",
                             m.0
-                        ),
-                    ));
+                        )
+                    };
+                    return Err(bad("at_s", rule));
                 }
-                spans.push((m, "kill", t.at_s, down_until, i));
+                spans.push((m, "kill", t.at_s, down_end, i));
                 steps.push(Step {
                     at,
                     change: Change::Kill(m),
                 });
                 if down_until.is_finite() {
+                    // Each start is a new Go process, and a run's processes are counted in
+                    // a byte.
+                    let restarts = steps
+                        .iter()
+                        .filter(|s| matches!(s.change, Change::Restart(_)))
+                        .count();
+                    if restarts >= MAX_RESTARTS {
+                        return Err(bad(
+                            "restart_after_s",
+                            format!(
+                                "a timeline starts killed members again at most {MAX_RESTARTS} times"
+                            ),
+                        ));
+                    }
                     steps.push(Step {
                         at: SimDuration::from_secs_f64(down_until),
                         change: Change::Restart(m),
@@ -648,7 +671,9 @@ impl WorkloadSpec {
                 ));
             }
             if let Some(&(_, other, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
-                sm == m && (sw == what || sw == "kill") && t.at_s < to && from < t.at_s + d
+                sm == m
+                    && ((sw == what && t.at_s < to && from < t.at_s + d)
+                        || (sw == "kill" && t.at_s <= to && from <= t.at_s + d))
             }) {
                 let rule = if other == "kill" && to.is_infinite() {
                     format!("member{} is killed at {from} s and stays down", m.0)

@@ -615,7 +615,7 @@ impl EtcdModel {
             let left = slot.burst_end - now;
             slot.frozen = Some(left);
             slot.burst_no = slot.burst_no.wrapping_add(1);
-            pr.busy = SimDuration(pr.busy.0 - left.0);
+            pr.busy = SimDuration(pr.busy.0.saturating_sub(left.0));
             self.release_core(proc, PId(i as u8), s);
         }
     }

@@ -183,6 +183,7 @@ impl EtcdModel {
         for (x, &h) in held.iter().enumerate() {
             r.match_index[MemberId(x as u8)] = h;
             r.next_index[MemberId(x as u8)] = h + 1;
+            r.probing[MemberId(x as u8)] = false;
         }
         let term = r.term;
         r.term_start = last + 1;
@@ -223,7 +224,7 @@ impl EtcdModel {
                 let kind = MsgKind::AppResp {
                     from: m,
                     index: r.last_index,
-                    reject: false,
+                    reject: None,
                 };
                 let resp = self.raft_msg(m, from, kind);
                 self.members[m].raft.out_msgs.push(resp);

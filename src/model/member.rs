@@ -41,6 +41,9 @@ pub struct Member {
     /// It serves its gRPC API (a member killed and started again: once it has published
     /// itself, `restart.rs`).
     pub serving: bool,
+    /// Started again: its publish entry goes after this index, the leader's last when it
+    /// learnt of the leader (`restart.rs`).
+    pub publish_after: Option<u64>,
     /// Cut off from its peers until then (a timeline's partition).
     pub cut_until: crate::engine::SimTime,
     /// Its peer links' extra one-way delay, and until when (a timeline's latency step).
@@ -57,6 +60,7 @@ impl Member {
             life: Life(0),
             listening: true,
             serving: true,
+            publish_after: None,
             cut_until: SimTime::ZERO,
             slow_links: (crate::engine::SimDuration::ZERO, SimTime::ZERO),
             raft: RaftNode::new(index, members, leader, me),
@@ -83,6 +87,7 @@ impl Member {
         self.dead = false;
         self.listening = true;
         self.serving = false;
+        self.publish_after = None;
         self.reset_stats(since);
     }
 

@@ -53,12 +53,13 @@ pub enum MsgKind {
     /// `MsgApp`: entries `lo..=hi` (none when `lo > hi`) and the leader's commit index.
     App { lo: u64, hi: u64, commit: u64 },
     /// `MsgAppResp`: `from` holds the log up to `index` (or, to a leader of an older term,
-    /// only the sender's term: that leader steps down). `reject`: the append did not follow on
-    /// from its log, and `index` is raft's `RejectHint` (its last index).
+    /// only the sender's term: that leader steps down). `reject`: the append whose previous
+    /// index it names did not follow on from its log, and `index` is raft's `RejectHint` (its
+    /// last index).
     AppResp {
         from: MemberId,
         index: u64,
-        reject: bool,
+        reject: Option<u64>,
     },
     /// `MsgVote`: a candidate asks for a vote, with its log's last index and that entry's term.
     Vote { last_index: u64, last_term: u32 },

@@ -120,6 +120,10 @@ pub struct RaftNode {
     /// Leader only: the next index to send each member (`Progress.Next`): past what was sent,
     /// whether or not it arrived; a rejection moves it back.
     pub next_index: IdVec<MemberId, u64>,
+    /// Leader only: the peers in raft's probe state (`StateProbe`), after a rejection: the
+    /// leader sends them nothing new until one of its appends is acknowledged, only again what
+    /// they lack at each heartbeat answer, and `Next` does not move past what was sent.
+    pub probing: IdVec<MemberId, bool>,
     read_only: VecDeque<PendingRead>,
 }
 
@@ -155,6 +159,7 @@ impl RaftNode {
             apply_sent: index,
             match_index: IdVec::from_vec(vec![index; members]),
             next_index: IdVec::from_vec(vec![index + 1; members]),
+            probing: IdVec::from_vec(vec![false; members]),
             read_only: VecDeque::new(),
         }
     }
@@ -352,13 +357,13 @@ impl EtcdModel {
                     MsgKind::AppResp {
                         from,
                         index,
-                        reject: false,
+                        reject: None,
                     } if leader => self.leader_ack_append(m, from, index, now),
                     MsgKind::AppResp {
                         from,
                         index,
-                        reject: true,
-                    } if leader => self.leader_append_rejected(m, from, index),
+                        reject: Some(rejected),
+                    } if leader => self.leader_append_rejected(m, from, rejected, index),
                     MsgKind::HeartbeatResp { from, origin, ctx } if leader => {
                         // `stepLeader`: a peer that lacks entries gets an append (from its
                         // `Next`, so empty when all it lacks is in flight), then the ack.

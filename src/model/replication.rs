@@ -159,7 +159,8 @@ impl EtcdModel {
         lr.last_index = index;
         lr.match_index[leader] = index;
         for peer in self.p.member_ids() {
-            if peer != leader {
+            // A probed peer is sent nothing new until it answers (`IsPaused`).
+            if peer != leader && !self.members[leader].raft.probing[peer] {
                 self.queue_app(leader, peer, index, index);
             }
         }
@@ -190,7 +191,8 @@ impl EtcdModel {
         };
         let lr = &mut self.members[leader].raft;
         let commit = lr.commit;
-        if hi >= lo {
+        if hi >= lo && !lr.probing[peer] {
+            // Replicating, `Next` moves past what is sent (`OptimisticUpdate`); probing, not.
             lr.next_index[peer] = lr.next_index[peer].max(hi + 1);
         }
         if let Some((pos, ..)) = pending {
@@ -231,8 +233,8 @@ impl EtcdModel {
         // rejected with the last index as the hint (`handleAppendEntries`), and the leader
         // sends again from there. Where logs diverge after an election, the new leader starts
         // from what each follower holds instead of probing back (`election.rs`).
-        let reject = lo > mem.raft.last_index + 1;
-        if !reject && hi >= lo {
+        let reject = (lo > mem.raft.last_index + 1).then_some(lo - 1);
+        if reject.is_none() && hi >= lo {
             mem.raft.last_index = mem.raft.last_index.max(hi);
         }
         let index = mem.raft.last_index;
@@ -249,7 +251,7 @@ impl EtcdModel {
             term: mem.raft.term,
         };
         mem.raft.out_msgs.push(resp);
-        if !reject {
+        if reject.is_none() {
             self.commit_to(m, commit.min(index), now);
         }
     }
@@ -262,15 +264,31 @@ impl EtcdModel {
         self.queue_app(leader, peer, next, last);
     }
 
-    /// `peer` rejected an append, holding the log up to `hint`: the leader sends again from
-    /// `hint + 1` (`MaybeDecrTo`). A rejection of an append sent before the last one moved
-    /// `Next` back is stale, and ignored.
-    pub(super) fn leader_append_rejected(&mut self, leader: MemberId, peer: MemberId, hint: u64) {
+    /// `peer` rejected the append after index `rejected`, holding the log up to `hint`
+    /// (`stepLeader`'s `MaybeDecrTo`, then `sendAppend`). Replicating, the leader sends again
+    /// from `Match + 1` and probes; probing, it goes back to `hint + 1`. A rejection of an append
+    /// older than that (at or below `Match`; probing, of another than the one at `Next - 1`)
+    /// is stale, and ignored.
+    pub(super) fn leader_append_rejected(
+        &mut self,
+        leader: MemberId,
+        peer: MemberId,
+        rejected: u64,
+        hint: u64,
+    ) {
         let lr = &mut self.members[leader].raft;
-        if lr.next_index[peer] <= hint + 1 {
-            return;
+        if lr.probing[peer] {
+            if rejected + 1 != lr.next_index[peer] {
+                return;
+            }
+            lr.next_index[peer] = rejected.min(hint + 1).max(lr.match_index[peer] + 1);
+        } else {
+            if rejected <= lr.match_index[peer] {
+                return;
+            }
+            lr.next_index[peer] = lr.match_index[peer] + 1;
+            lr.probing[peer] = true;
         }
-        lr.next_index[peer] = hint.max(lr.match_index[peer]) + 1;
         self.send_append(leader, peer);
     }
 
@@ -282,8 +300,18 @@ impl EtcdModel {
         index: u64,
         now: SimTime,
     ) {
-        let mi = &mut self.members[leader].raft.match_index;
-        mi[from] = mi[from].max(index);
+        let lr = &mut self.members[leader].raft;
+        let updated = index > lr.match_index[from];
+        lr.match_index[from] = lr.match_index[from].max(index);
+        if updated && lr.probing[from] {
+            // `BecomeReplicate`, then what it still lacks (appended while it was probed).
+            lr.probing[from] = false;
+            lr.next_index[from] = index + 1;
+            if index < lr.last_index {
+                self.send_append(leader, from);
+            }
+        }
+        let mi = &self.members[leader].raft.match_index;
         if !self.p.is_voter(from) {
             return; // A learner's progress is tracked, but it does not vote.
         }
@@ -309,7 +337,7 @@ impl EtcdModel {
             // bcastAppend: tell every peer the new commit index at once.
             let last = self.members[leader].raft.last_index;
             for peer in self.p.member_ids() {
-                if peer != leader {
+                if peer != leader && !self.members[leader].raft.probing[peer] {
                     self.queue_app(leader, peer, last + 1, last);
                 }
             }

@@ -13,13 +13,16 @@
 //!   (`event::Life`), so the killed process's do nothing in the new one.
 //! - **Catching up** (`replication.rs`). The leader's next heartbeat reaches it, and its answer
 //!   shows it lacks entries, so the leader sends an append from its `Next`; that append does not
-//!   follow on (what was sent while the member was down was lost), it is rejected with the
-//!   member's last index, and the leader sends everything from there.
+//!   follow on (what was sent while the member was down was lost), it is rejected, and the
+//!   leader probes the member: it sends everything from its `Match + 1`, and nothing new until
+//!   that is acknowledged.
 //! - **Serving.** etcd serves its gRPC API only once the member has published itself through
 //!   raft and applied that entry (`EtcdServer.publish`, then `ReadyNotify`, then
-//!   `serveClients`). The model takes the first moment the member knows a leader and has
-//!   applied an entry of the current term as that point: the publish entry's own round (one
-//!   proposal through the leader, a millisecond or two on loopback) is not simulated.
+//!   `serveClients`). Its proposal goes to the leader it learns of, after the leader's last
+//!   entry; entries apply in order, so the member serves once it has applied every entry the
+//!   leader held when it learnt of it. The publish entry itself (one more proposal round, a
+//!   millisecond or two on loopback) is not simulated: the model takes the proposal to reach
+//!   the leader at once.
 //!
 //! Not simulated: etcd's election tick advance at start (`InitialElectionTickAdvance`, which
 //! fast-forwards the election clock once a peer is connected and matters only when there is
@@ -67,15 +70,24 @@ impl EtcdModel {
         self.check_serving(m, s);
     }
 
-    /// Whether restarted member `m` now serves clients: it knows a leader and has applied an
-    /// entry of the current term (see the module doc).
+    /// Whether restarted member `m` now serves clients: it has applied every entry before
+    /// its publish entry (see the module doc).
     pub(super) fn check_serving(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mem = &self.members[m];
-        if mem.serving
-            || mem.dead
-            || mem.raft.lead.is_none()
-            || self.log.term(mem.apply.applied) != mem.raft.term
-        {
+        if mem.serving || mem.dead {
+            return;
+        }
+        let publish = match (mem.publish_after, mem.raft.lead) {
+            (Some(i), _) => i,
+            (None, Some(l)) => {
+                // Its proposal reaches the leader now: it goes after the leader's last entry.
+                let i = self.members[l].raft.last_index;
+                self.members[m].publish_after = Some(i);
+                i
+            }
+            (None, None) => return,
+        };
+        if self.members[m].apply.applied < publish {
             return;
         }
         self.members[m].serving = true;

@@ -165,7 +165,11 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nkill = \"member2\"\nrestart_after_s = 2.0\n[[workload.timeline]]\nat_s = 2.0\npause = \"member2\"\nfor_s = 1.0\n",
-            "workload.timeline[1].at_s: member2 is down from 1 s to 3 s then",
+            "workload.timeline[1].at_s: member2 is down from 1 s to 3.032 s then",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nkill = \"member2\"\nrestart_after_s = 2.0\n[[workload.timeline]]\nat_s = 3.032\nkill = \"member2\"\n",
+            "workload.timeline[1].at_s: member2 is down from 1 s to 3.032 s then",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nkill = \"member2\"\n[[workload.timeline]]\nat_s = 2.0\npause = \"member2\"\nfor_s = 1.0\n",
@@ -628,6 +632,29 @@ mod elections {
         puts: f64,
         seed: u64,
     ) -> RunResult {
+        let timeline = vec![
+            Step {
+                at: SimDuration(KILL_MS * MS),
+                change: Change::Kill(MemberId(0)),
+            },
+            Step {
+                at: SimDuration(RESTART_MS * MS),
+                change: Change::Restart(MemberId(0)),
+            },
+        ];
+        restart_timeline(endpoints, policy, puts, timeline, 8.0, seed)
+    }
+
+    /// `timeline` run for `secs` under `puts` per second, read by one client on one connection
+    /// to `endpoints` at up to 100 reads/s.
+    fn restart_timeline(
+        endpoints: Vec<u8>,
+        policy: EndpointPolicy,
+        puts: f64,
+        timeline: Vec<Step>,
+        secs: f64,
+        seed: u64,
+    ) -> RunResult {
         let p = zero_cost(3, 200.0, "");
         let mut w = workload(
             Consistency::Linearizable,
@@ -639,17 +666,8 @@ mod elections {
         );
         w.policy = policy;
         w.write_rate = puts;
-        w.duration = Some(SimDuration::from_secs_f64(8.0));
-        w.timeline = vec![
-            Step {
-                at: SimDuration(KILL_MS * MS),
-                change: Change::Kill(MemberId(0)),
-            },
-            Step {
-                at: SimDuration(RESTART_MS * MS),
-                change: Change::Restart(MemberId(0)),
-            },
-        ];
+        w.duration = Some(SimDuration::from_secs_f64(secs));
+        w.timeline = timeline;
         run(&p, &w, seed)
     }
 
@@ -704,6 +722,49 @@ mod elections {
                 );
             }
         }
+    }
+
+    /// A member killed twice, started again after each: the second kill comes while its
+    /// clients' subconnections still back off from the first, so each keeps the one try it has
+    /// scheduled (a second chain of tries would come too often, and trips a debug assertion),
+    /// and the killed process's timers do nothing in either later life. Reads come back on it.
+    #[test]
+    fn a_member_killed_and_started_twice_comes_back_once_more() {
+        let at = |ms: u64, change| Step {
+            at: SimDuration(ms * MS),
+            change,
+        };
+        let timeline = vec![
+            // Its client's tries: at 0.2 and 1.2 s (both before the restart at 1.25 s), then
+            // between 2.48 and 3.12 s, after the second restart.
+            at(200, Change::Kill(MemberId(0))),
+            at(1_250, Change::Restart(MemberId(0))),
+            at(1_500, Change::Kill(MemberId(0))),
+            at(2_000, Change::Restart(MemberId(0))),
+        ];
+        let r = restart_timeline(
+            vec![0],
+            EndpointPolicy::PerConnection,
+            200.0,
+            timeline,
+            12.0,
+            3,
+        );
+        assert_eq!(r.reads.failed, 0, "{:?}", r.reads);
+        let back = r
+            .records
+            .iter()
+            .filter(|x| x.end_ns > 200 * MS + MS)
+            .map(|x| x.end_ns)
+            .min()
+            .expect("reads come back");
+        assert!(
+            (2_480 * MS..=3_130 * MS).contains(&back),
+            "back at {} ms, at the third try",
+            back / MS
+        );
+        let late = r.records.iter().filter(|x| x.end_ns > 6_000 * MS).count();
+        assert!(late > 100, "reads go on on member 0: {late}");
     }
 
     /// A round-robin client skips the killed member while its subconnection is down, and

@@ -19,7 +19,7 @@
 
 use super::super::EtcdModel;
 use super::super::event::{CpuJob, Ev, PackedEv};
-use super::super::ids::{MemberId, ReqId};
+use super::super::ids::{Id, MemberId, ReqId};
 use super::super::params::{Balancer, EndpointPolicy};
 use super::super::result::OpKind;
 use super::super::stage::Stage;
@@ -145,6 +145,8 @@ impl EtcdModel {
         mem.dead = true;
         mem.listening = false;
         mem.serving = false;
+        // A defragmentation in progress goes with the process (its locks with its parts).
+        self.defrags[m.index()] = super::super::timeline::Defrag::Idle;
         self.pause(self.member_proc(m), s);
         self.subconns_lost(m, s);
         let held: Vec<ReqId> = self

@@ -99,19 +99,26 @@ impl EtcdModel {
     }
 
     /// Member `m` was killed: every subconnection to it is lost; each tried again at once
-    /// (and failed: nothing listens) and waits for its next try.
+    /// (and failed: nothing listens) and waits for its next try. One still down from an
+    /// earlier kill keeps waiting for the try it has scheduled (each has at most one); one
+    /// whose try was waiting for the member to serve fails that try and backs off.
     pub(in super::super) fn subconns_lost(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         for c in 0..self.w.conns {
             let conn = ConnId(c);
             if !self.dials(conn, m) {
                 continue;
             }
+            let sc = *self.subconns.at(conn, m);
+            if sc.down && !sc.connecting {
+                continue;
+            }
+            let failures = if sc.down { sc.failures } else { 0 };
             *self.subconns.at(conn, m) = SubConn {
                 down: true,
-                failures: 0,
+                failures,
                 connecting: false,
             };
-            let wait = backoff(0, &mut self.rng_reconnect);
+            let wait = backoff(failures, &mut self.rng_reconnect);
             s.schedule_in(wait, Ev::Reconnect(conn, m));
         }
     }
