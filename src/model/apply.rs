@@ -229,7 +229,13 @@ impl EtcdModel {
     /// `now` belongs to `stage`.
     fn charge_own_put(&mut self, m: MemberId, stage: Stage, now: SimTime) {
         let idx = self.members[m].apply.next;
-        if let Some(e) = self.log.get(idx).copied().filter(|e| e.proposed_on(m)) {
+        let life = self.members[m].life;
+        if let Some(e) = self
+            .log
+            .get(idx)
+            .copied()
+            .filter(|e| e.proposed_on(m, life))
+        {
             self.enter(e.req, stage, now);
         }
     }
@@ -241,7 +247,7 @@ impl EtcdModel {
         }
         let full = self.members[m].backend.pending_writes >= self.p.write.batch_limit;
         if let Some(e) = self.log.get(idx).copied() {
-            if e.proposed_on(m) {
+            if e.proposed_on(m, self.members[m].life) {
                 self.put_applied(e.req, s);
             }
         }

@@ -8,6 +8,7 @@
 use std::collections::VecDeque;
 
 use super::EtcdModel;
+use super::event::Life;
 use super::ids::{MemberId, ReqId};
 use super::net::{Msg, MsgKind, Node};
 use super::stage::Stage;
@@ -18,6 +19,9 @@ use crate::engine::SimTime;
 pub struct EntryMeta {
     /// The member whose client is waiting for it (none: a new leader's empty entry).
     pub origin: Option<MemberId>,
+    /// The origin's life when it proposed: a member started again has no waiter for what its
+    /// killed process proposed.
+    pub life: Life,
     /// The request waiting for it.
     pub req: ReqId,
     /// Bytes of the entry (key, value, framing).
@@ -34,6 +38,7 @@ impl EntryMeta {
     pub fn empty(term: u32) -> EntryMeta {
         EntryMeta {
             origin: None,
+            life: Life(0),
             req: ReqId(u32::MAX),
             bytes: 0,
             auth: false,
@@ -41,9 +46,9 @@ impl EntryMeta {
         }
     }
 
-    /// Whether `m`'s client waits for it.
-    pub fn proposed_on(&self, m: MemberId) -> bool {
-        self.origin == Some(m)
+    /// Whether a client of `m` in its life `life` waits for it.
+    pub fn proposed_on(&self, m: MemberId, life: Life) -> bool {
+        self.origin == Some(m) && self.life == life
     }
 }
 
@@ -134,10 +139,12 @@ impl EtcdModel {
             self.entry_bytes()
         };
         let term = self.members[leader].raft.term;
+        let life = origin.map_or(Life(0), |o| self.members[o].life);
         self.append_entry(
             leader,
             EntryMeta {
                 origin,
+                life,
                 req,
                 bytes,
                 auth,
@@ -354,7 +361,7 @@ impl EtcdModel {
         self.members[m].raft.commit = c;
         for i in old + 1..=c {
             if let Some(e) = self.log.get(i).copied() {
-                if e.proposed_on(m) {
+                if e.proposed_on(m, self.members[m].life) {
                     self.enter(e.req, Stage::ApplyQueue, now);
                 }
             }
