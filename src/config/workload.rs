@@ -587,7 +587,9 @@ impl WorkloadSpec {
                     .iter()
                     .find(|&&(sm, _, from, to, _)| sm == m && from <= down_end && t.at_s <= to)
                 {
-                    let rule = if other == "kill" {
+                    let rule = if other == "kill" && to.is_infinite() {
+                        format!("member{} is killed at {from} s and stays down", m.0)
+                    } else if other == "kill" {
                         format!("member{} is down from {from} s to {to} s then", m.0)
                     } else {
                         format!(

@@ -305,7 +305,7 @@ impl EtcdModel {
                 }
             }
             RaftInput::Propose { req } if role == Role::Leader => {
-                self.leader_append(m, Some(m), req, now)
+                self.leader_append(m, Some(m), req, s)
             }
             RaftInput::Propose { req } => match lead {
                 Some(l) => {
@@ -349,7 +349,7 @@ impl EtcdModel {
                         self.commit_to(m, commit.min(last), now);
                     }
                     MsgKind::Prop { origin, req } if leader => {
-                        self.leader_append(m, Some(origin), req, now)
+                        self.leader_append(m, Some(origin), req, s)
                     }
                     MsgKind::App { lo, hi, commit } => {
                         self.follower_append(m, from, lo, hi, commit, now)

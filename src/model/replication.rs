@@ -125,13 +125,24 @@ impl EtcdModel {
     }
 
     /// Leader `leader` appends `origin`'s proposal for request `req` and replicates it.
+    ///
+    /// A leader that does not know yet that a later one has appended (it was paused or cut
+    /// off through an election) would append to a log the new leader overwrites: raft keeps
+    /// such an entry until the stale leader steps down, and it never commits. The shared log
+    /// cannot hold a diverging entry, so the proposal fails at once, as a dropped one does
+    /// (etcd would fail it at its deadline).
     pub(super) fn leader_append(
         &mut self,
         leader: MemberId,
         origin: Option<MemberId>,
         req: ReqId,
-        now: SimTime,
+        s: &mut crate::engine::Scheduler<super::event::PackedEv>,
     ) {
+        let now = s.now();
+        if self.log.next_index() != self.members[leader].raft.last_index + 1 {
+            self.proposal_dropped(req, s);
+            return;
+        }
         let auth = self.reqs[req].auth_pending;
         let bytes = if auth {
             self.p.sizes.request_overhead

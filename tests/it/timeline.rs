@@ -1,7 +1,7 @@
 //! Scripted timelines: a step in a background stream's rate happens at its time, and results
 //! are cut into intervals (`intervals.csv`) without changing the run.
 
-use super::support::{experiment, run, scratch};
+use super::support::{ROOT, experiment, run, scratch};
 
 /// The rows of `intervals.csv` in `dir` as (header, rows).
 fn intervals(dir: &std::path::Path) -> (Vec<String>, Vec<Vec<String>>) {
@@ -129,6 +129,44 @@ fn intervals_and_a_late_step_leave_the_run_unchanged() {
     assert!(!plain_iv && sliced_iv && late_iv);
     assert_eq!(plain, sliced);
     assert_eq!(plain, late);
+}
+
+/// Mixes of faults a randomized search over timelines found to break the model (debug
+/// assertions), on the loopback model: a leader paused through an election and resumed
+/// under writes proposes to a log a newer leader has appended to (the proposal now fails, as
+/// a dropped one does); a read's deadline passing while its process is paused in the middle
+/// of its index walk (its time is no longer charged twice). Both run to their end.
+#[test]
+fn fault_mixes_found_by_a_randomized_search_run_to_their_end() {
+    let d = scratch("timeline-fuzzed");
+    for (i, (balancer, timeout, timeline)) in [
+        (
+            "round-robin",
+            1.0,
+            r#"[{ at_s = 1.694, defrag = "member0", for_s = 1.211 }, { at_s = 3.153, fsync = "leader", for_s = 0.632 }, { at_s = 4.576, latency = "member1", extra_ms = 5.0, for_s = 0.212 }, { at_s = 4.810, pause = "leader", for_s = 1.219 }, { at_s = 5.072, write_rate = 1000.0 }]"#,
+        ),
+        (
+            "round-robin",
+            0.2,
+            r#"[{ at_s = 1.532, latency = "member1", extra_ms = 50.0, for_s = 0.586 }, { at_s = 2.737, pause = "member1", for_s = 0.306 }, { at_s = 3.888, fsync = "member0", for_s = 0.798 }, { at_s = 4.727, fsync = "member0", for_s = 0.143, fsync_factor = 10.0 }]"#,
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let exp = d.join(format!("fuzzed{i}.toml"));
+        std::fs::write(
+            &exp,
+            format!(
+                "name = \"fuzzed{i}\"\nmodel = \"{ROOT}/models/loopback-2vcpu.toml\"\nseed = {seed}\n[workload]\nclients = 16\nconns = 4\nduration_s = 7.0\ninterval_s = 0.1\nrequest_timeout_s = {timeout}\nwrite_rate = 100.0\nbalancer = \"{balancer}\"\ntimeline = {timeline}\n",
+                seed = [15, 28][i]
+            ),
+        )
+        .unwrap();
+        let out = d.join(format!("out{i}"));
+        let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(code, Some(0), "timeline {i}: {err}");
+    }
 }
 
 #[test]

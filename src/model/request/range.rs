@@ -135,8 +135,12 @@ impl EtcdModel {
     /// The walk's job ended: its last `encode` ns were response encoding, so the value fetch
     /// ended where encoding began, and the encoding is charged to gRPC.
     pub(super) fn value_fetched(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
-        let encode = self.reqs[id].split[2];
-        self.enter(id, Stage::Grpc, SimTime(s.now().0 - encode.0));
+        let r = &self.reqs[id];
+        // A deadline that passed during the job (its process paused, the burst cut and
+        // resumed) already charged the read's time up to it: nothing before that is charged
+        // again.
+        let fetched = SimTime(s.now().0 - r.split[2].0).max(r.mark);
+        self.enter(id, Stage::Grpc, fetched);
         self.respond(id, s);
     }
 }
