@@ -155,8 +155,10 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   runs only when a timeline stops, kills, cuts off, slows the links of or stalls the disk of a
   member; otherwise heartbeats are sent for ReadIndex rounds only, so an idle cluster
   costs nothing. A new leader starts replicating from what each follower holds, without raft's
-  probe. A killed member does not restart; a proposal lost in a leader change waits for its
-  client's deadline (etcd's own 7 s proposal timeout is not modelled). Faults over time
+  probe. A killed member can be started again (`src/model/restart.rs`) and catches up by
+  `MsgApp` only, never a snapshot. A stale leader's proposal fails at once; one lost in flight
+  in a leader change waits for its client's deadline (etcd's own 7 s proposal timeout is not
+  modelled). Faults over time
   against real etcd on this machine: section 4 and `docs/faults.md`.
 - **Disks**: one per member, or one shared by the members of a host (`disk.shared`), FIFO, an
   fdatasync costing a draw of its latency plus a time per byte. The CPU inside that latency
