@@ -489,6 +489,15 @@ impl WorkloadSpec {
         let mut steps = Vec::with_capacity(self.timeline.len());
         // (member, start, end, entry) of each pause and defragmentation, to check overlaps.
         let mut spans: Vec<(MemberId, &'static str, f64, f64, usize)> = Vec::new();
+        let mut restarts = 0;
+        // Why a step may not touch member `m` down from `from` to `to` (a kill's span).
+        let down_rule = |m: MemberId, from: f64, to: f64| {
+            if to.is_infinite() {
+                format!("member{} is killed at {from} s and stays down", m.0)
+            } else {
+                format!("member{} is down from {from} s to {to} s then", m.0)
+            }
+        };
         for (i, t) in self.timeline.iter().enumerate() {
             let bad = |k: &str, rule: String| bad_entry(i, k, rule);
             if !(t.at_s.is_finite() && (0.0..=MAX_SIM_TIME_S).contains(&t.at_s)) {
@@ -587,10 +596,8 @@ impl WorkloadSpec {
                     .iter()
                     .find(|&&(sm, _, from, to, _)| sm == m && from <= down_end && t.at_s <= to)
                 {
-                    let rule = if other == "kill" && to.is_infinite() {
-                        format!("member{} is killed at {from} s and stays down", m.0)
-                    } else if other == "kill" {
-                        format!("member{} is down from {from} s to {to} s then", m.0)
+                    let rule = if other == "kill" {
+                        down_rule(m, from, to)
                     } else {
                         format!(
                             "member{} has a {other} from {from} s on: kill it after that ends",
@@ -607,11 +614,8 @@ impl WorkloadSpec {
                 if down_until.is_finite() {
                     // Each start is a new Go process, and a run's processes are counted in
                     // a byte.
-                    let restarts = steps
-                        .iter()
-                        .filter(|s| matches!(s.change, Change::Restart(_)))
-                        .count();
-                    if restarts >= MAX_RESTARTS {
+                    restarts += 1;
+                    if restarts > MAX_RESTARTS {
                         return Err(bad(
                             "restart_after_s",
                             format!(
@@ -677,10 +681,8 @@ impl WorkloadSpec {
                     && ((sw == what && t.at_s < to && from < t.at_s + d)
                         || (sw == "kill" && t.at_s <= to && from <= t.at_s + d))
             }) {
-                let rule = if other == "kill" && to.is_infinite() {
-                    format!("member{} is killed at {from} s and stays down", m.0)
-                } else if other == "kill" {
-                    format!("member{} is down from {from} s to {to} s then", m.0)
+                let rule = if other == "kill" {
+                    down_rule(m, from, to)
                 } else {
                     format!(
                         "member{} has a {other} from {from} s to {to} s then: a member's {what}s must not overlap",

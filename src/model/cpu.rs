@@ -451,7 +451,7 @@ impl EtcdModel {
     ) {
         let host = self.p.member_host[usize::from(m.0)];
         self.core_freed(host, s);
-        if !self.members[m].dead && self.members[m].life == life {
+        if self.members[m].runs(life) {
             self.fsync_returned(m, job, s);
         }
     }

@@ -175,7 +175,7 @@ impl EtcdModel {
         if let Some((next, _)) = self.disks.disks[d].queue.release(s.now()) {
             self.start_disk(d, next, s);
         }
-        if self.members[m].dead || self.members[m].life != life {
+        if !self.members[m].runs(life) {
             // A killed member's call has no thread to return to (nor has one of its earlier
             // life); the disk goes on for the members that share it.
         } else if self.p.fsync_cpu.kernel > SimDuration::ZERO {

@@ -55,12 +55,10 @@ impl EtcdModel {
         e + self.rng_raft.random_range(0..e)
     }
 
-    /// Member `m`'s ticker fires: the tick waits for its node goroutine, unless one waits
-    /// already; the next is due one interval on.
+    /// Member `m`'s ticker fires (in the life that runs: `EtcdModel::handle` drops a killed
+    /// life's): the tick waits for its node goroutine, unless one waits already; the next is
+    /// due one interval on.
     pub(super) fn raft_ticker(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        if self.members[m].dead {
-            return;
-        }
         s.schedule_in(
             self.p.raft_timing.tick,
             Ev::RaftTick(m, self.members[m].life),

@@ -91,6 +91,12 @@ impl Member {
         self.reset_stats(since);
     }
 
+    /// Whether the member runs in life `life`: what that life scheduled still acts (a killed
+    /// process's timers, disk completions and lock wake-ups do nothing, in its next life too).
+    pub fn runs(&self, life: Life) -> bool {
+        !self.dead && self.life == life
+    }
+
     /// Forgets utilization history.
     pub fn reset_stats(&mut self, now: SimTime) {
         self.locks.reset_stats(now);

@@ -337,7 +337,7 @@ impl Model for EtcdModel {
             // before its restart (its disk finishes the operation in progress, for the
             // members that share it: `disk_done`).
             Ev::BackendTick(m, life) | Ev::LockWake(m, _, life) | Ev::RaftTick(m, life)
-                if self.members[m].dead || self.members[m].life != life => {}
+                if !self.members[m].runs(life) => {}
             Ev::ReadIndexRetry(m, _) if self.members[m].dead => {}
             Ev::DiskDone(m, job, life) => self.disk_done(m, job, life, s),
             Ev::BackendTick(m, _) => self.backend_tick(m, s),

@@ -273,6 +273,22 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         assert!(err.contains(expect), "{body}: {err}");
         assert!(!d.join("o").exists(), "nothing written: {body}");
     }
+    // Each restart is a Go process of its own: at most 200 in a timeline.
+    let restarts: String = (0..201)
+        .map(|i| {
+            format!(
+                "[[workload.timeline]]\nat_s = {}.0\nkill = \"member1\"\nrestart_after_s = 1.0\n",
+                2 * i
+            )
+        })
+        .collect();
+    let exp = experiment(&d, &format!("{WORKLOAD}{restarts}"));
+    let (code, _, err) = run(&["run", exp.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("workload.timeline[200].restart_after_s: a timeline starts killed members again at most 200 times"),
+        "{err}"
+    );
     let exp = experiment(&d, &format!("{WORKLOAD}interval_s = 0.5\n"));
     let (code, _, err) = run(&["run", exp.to_str().unwrap(), "--shard", "1/2"]);
     assert_eq!(code, Some(2), "{err}");
@@ -448,6 +464,21 @@ mod elections {
     const MS: u64 = 1_000_000;
     const KILL_MS: u64 = 200;
 
+    /// One closed-loop client (at most `rate_limit` requests/s) on one connection to
+    /// `endpoints`, reading for `secs`.
+    fn one_client(
+        c: Consistency,
+        endpoints: Vec<u8>,
+        policy: EndpointPolicy,
+        rate_limit: Option<f64>,
+        secs: f64,
+    ) -> etcdsim::model::Workload {
+        let mut w = workload(c, endpoints, Arrivals::Closed { rate_limit }, u64::MAX);
+        w.policy = policy;
+        w.duration = Some(SimDuration::from_secs_f64(secs));
+        w
+    }
+
     /// One closed-loop client reading from `endpoints` for `secs`, member 0 killed at 200 ms.
     fn kill_leader(
         c: Consistency,
@@ -458,14 +489,7 @@ mod elections {
         seed: u64,
     ) -> RunResult {
         let p = zero_cost(3, 200.0, "");
-        let mut w = workload(
-            c,
-            endpoints,
-            Arrivals::Closed { rate_limit: None },
-            u64::MAX,
-        );
-        w.policy = policy;
-        w.duration = Some(SimDuration::from_secs_f64(secs));
+        let mut w = one_client(c, endpoints, policy, None, secs);
         w.timeline = vec![Step {
             at: SimDuration(KILL_MS * MS),
             change: Change::Kill(MemberId(0)),
@@ -694,17 +718,14 @@ mod elections {
         seed: u64,
     ) -> RunResult {
         let p = zero_cost(3, 200.0, "");
-        let mut w = workload(
+        let mut w = one_client(
             Consistency::Linearizable,
             endpoints,
-            Arrivals::Closed {
-                rate_limit: Some(100.0),
-            },
-            u64::MAX,
+            policy,
+            Some(100.0),
+            secs,
         );
-        w.policy = policy;
         w.write_rate = puts;
-        w.duration = Some(SimDuration::from_secs_f64(secs));
         w.timeline = timeline;
         run(&p, &w, seed)
     }

@@ -138,9 +138,8 @@ impl EtcdModel {
     }
 
     /// Member `m` is killed (SIGKILL): its process does not run again (a restart starts a new
-    /// one, `restart.rs`), every call it holds
-    /// fails with Unavailable at its client (see the module doc), and its clients'
-    /// subconnections to it are lost.
+    /// one, `restart.rs`), every call it holds fails with Unavailable at its client (see the
+    /// module doc), and its clients' subconnections to it are lost.
     pub(in super::super) fn kill(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let mem = &mut self.members[m];
         mem.dead = true;
