@@ -24,6 +24,7 @@ CASES = {
     ("kill member0", "round-robin"): "f-leader-kill-norestart-balanced",
     ("kill member0, restart after 3s", ""): "f-leader-kill-pinned",
     ("kill member0, restart after 3s", "round-robin"): "f-leader-kill-balanced",
+    ("compact member0", ""): "f-compact",
 }
 
 
@@ -36,11 +37,17 @@ def values(rs, key):
     return " / ".join(r[key] or "–" for r in rs)
 
 
+def lasted(rs, start):
+    """How long each event lasted, from its start to its end (a compaction: until the call
+    returned)."""
+    return " / ".join(f"{float(r['end_s']) - float(r[start]):.3f}" for r in rs)
+
+
 def main():
     model = rows(sys.argv[1])
     real = [r for path in sys.argv[2:] for r in rows(path)]
-    print("| event | side | steady reads/s before | lowest | recovery s | reads lost (s) | failed | timed out | new leader after s |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| event | side | steady reads/s before | lowest | recovery s | reads lost (s) | failed | timed out | new leader after s | lasted s |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     seen = []
     for r in model:
         key = (r["event"], r.get("balancer", ""))
@@ -50,8 +57,8 @@ def main():
         m = [x for x in model if (x["event"], x.get("balancer", "")) == key]
         h = [x for x in real if x["case"] == CASES[key]]
         name = r["event"] + (" (" + key[1] + ")" if key[1] else "")
-        print(f"| {name} | model | {values(m, 'pre_median_rps')} | {values(m, 'min_rps')} | {values(m, 'recovery_s')} | {values(m, 'lost_s')} | {values(m, 'failed')} | {values(m, 'timeouts')} | {values(m, 'new_leader_s')} |")
-        print(f"| {CASES[key]} | real | {values(h, 'pre_median_rps')} | {values(h, 'min_rps')} | {values(h, 'recovery_s')} | {values(h, 'lost_s')} | {values(h, 'failed')} | {values(h, 'timeouts')} | {values(h, 'new_leader_s')} |")
+        print(f"| {name} | model | {values(m, 'pre_median_rps')} | {values(m, 'min_rps')} | {values(m, 'recovery_s')} | {values(m, 'lost_s')} | {values(m, 'failed')} | {values(m, 'timeouts')} | {values(m, 'new_leader_s')} | {lasted(m, 'at_s')} |")
+        print(f"| {CASES[key]} | real | {values(h, 'pre_median_rps')} | {values(h, 'min_rps')} | {values(h, 'recovery_s')} | {values(h, 'lost_s')} | {values(h, 'failed')} | {values(h, 'timeouts')} | {values(h, 'new_leader_s')} | {lasted(h, 't_s')} |")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ CASES = [
     ("5", "f-leader-kill-norestart-balanced", "the leader killed at 3 s, round-robin clients"),
     ("9", "f-leader-kill-pinned", "the leader killed at 3 s, started again at 6 s, pinned clients"),
     ("10", "f-leader-kill-balanced", "the same, round-robin (balanced) clients"),
+    ("11", "f-compact", "a compaction of 100,000 revisions called on the leader at 3 s"),
 ]
 BIN = 0.5
 FROM, TO = 2.0, 9.0

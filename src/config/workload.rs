@@ -128,6 +128,14 @@ pub struct TimelineSpec {
     /// With `fsync`: each fdatasync takes this many times longer (absent: they stall).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fsync_factor: Option<f64>,
+    /// The member a `Compact` call goes to (`memberN` or `leader`), compacting every member's
+    /// store to the current revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compact: Option<String>,
+    /// With `compact`: the revisions at or below the current revision that the compaction
+    /// scans (absent: the workload's keys plus one for each put since the last compaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revisions: Option<u64>,
     /// With `kill`: the member's process is started again this many seconds after the kill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restart_after_s: Option<f64>,
@@ -516,12 +524,40 @@ impl WorkloadSpec {
                 t.fsync.is_some(),
                 t.partition.is_some(),
                 t.latency.is_some(),
+                t.compact.is_some(),
             ];
             if set.iter().filter(|&&x| x).count() != 1 {
                 return Err(bad(
                     "at_s",
-                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition and latency (compaction is not simulated yet)".into(),
+                    "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition, latency and compact".into(),
                 ));
+            }
+            if t.revisions.is_some() && t.compact.is_none() {
+                return Err(bad("revisions", "goes with compact = \"memberN\"".into()));
+            }
+            if let Some(name) = &t.compact {
+                let m = member_named(p, name).map_err(|rule| bad("compact", rule))?;
+                if t.for_s.is_some() {
+                    return Err(bad(
+                        "for_s",
+                        "a compaction takes as long as its work does; it has no length to set"
+                            .into(),
+                    ));
+                }
+                if let Some(&(_, _, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
+                    sm == m && sw == "kill" && from <= t.at_s && t.at_s <= to
+                }) {
+                    return Err(bad("at_s", down_rule(m, from, to)));
+                }
+                spans.push((m, "compact", t.at_s, t.at_s, i));
+                steps.push(Step {
+                    at,
+                    change: Change::Compact {
+                        member: m,
+                        revisions: t.revisions,
+                    },
+                });
+                continue;
             }
             match (&t.latency, t.extra_ms) {
                 (Some(_), None) => {

@@ -12,10 +12,12 @@
 use std::collections::VecDeque;
 
 use super::EtcdModel;
+use super::backend::ForceBy;
 use super::event::{CpuJob, PackedEv};
 use super::ids::MemberId;
 use super::locks::{Lock, LockJob, Mode};
 use super::params::AuthMode;
+use super::replication::EntryKind;
 use super::stage::Stage;
 use crate::engine::TimeWeighted;
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -33,6 +35,10 @@ pub enum ApplyStep {
     Index,
     /// Waiting for the read-tx lock to write the buffer back.
     Writeback,
+    /// A compaction's entry: waiting for the forced backend commit.
+    Commit,
+    /// A compaction's entry, before 3.4.0: waiting for the index walk, which it runs itself.
+    Walk,
 }
 
 /// One member's apply goroutine.
@@ -115,10 +121,15 @@ impl EtcdModel {
         self.go(self.member_proc(m), CpuJob::Apply(m), s);
     }
 
+    /// What `m`'s current entry asks to apply (an entry dropped from the log is a put's).
+    fn applying(&self, m: MemberId) -> EntryKind {
+        let idx = self.members[m].apply.next;
+        self.log.get(idx).map_or(EntryKind::Put, |e| e.kind)
+    }
+
     /// Whether `m`'s current entry is a new leader's empty entry.
     fn applying_empty(&self, m: MemberId) -> bool {
-        let idx = self.members[m].apply.next;
-        self.log.get(idx).is_some_and(|e| e.origin.is_none())
+        self.applying(m) == EntryKind::Empty
     }
 
     fn apply_entry_start(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
@@ -150,7 +161,9 @@ impl EtcdModel {
                 self.unlock(m, Lock::Index, Mode::Exclusive, s);
                 self.writeback(m, s);
             }
-            ApplyStep::Cpu | ApplyStep::Batch => unreachable!("the apply CPU steps take no lock"),
+            ApplyStep::Cpu | ApplyStep::Batch | ApplyStep::Commit | ApplyStep::Walk => {
+                unreachable!("the apply CPU and wait steps take no lock")
+            }
             ApplyStep::Writeback => {
                 // The buffer is written back under readTx.Lock; then both locks go.
                 self.charge_own_put(m, Stage::Apply, s.now());
@@ -168,13 +181,13 @@ impl EtcdModel {
             return self.p.member_costs.apply_batch.sample(&mut self.rng_cpu);
         }
         let idx = self.members[m].apply.next;
-        let (bytes, auth_entry) = self.log.get(idx).map_or((0, false), |e| (e.bytes, e.auth));
+        let bytes = self.log.get(idx).map_or(0, |e| e.bytes);
         let c = &self.p.member_costs;
         let mut d = c.apply_entry.sample(&mut self.rng_cpu)
             + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes));
         // With auth on, applierV3WithAuth checks each put's permission (IsPutPermitted) under
         // the batch-tx lock before the write transaction.
-        if self.w.auth != AuthMode::None && !auth_entry && !self.applying_empty(m) {
+        if self.w.auth != AuthMode::None && self.applying(m) == EntryKind::Put {
             d += self.rbac_cost();
         }
         d
@@ -199,14 +212,45 @@ impl EtcdModel {
             self.apply_entry_done(m, false, s);
             return;
         }
-        let idx = self.members[m].apply.next;
-        if self.log.get(idx).is_some_and(|e| e.auth) {
-            self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
-            self.apply_entry_done(m, false, s);
-            return;
+        match self.applying(m) {
+            EntryKind::Authenticate => {
+                self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+                self.apply_entry_done(m, false, s);
+                return;
+            }
+            EntryKind::Compact { .. } => {
+                // `updateCompactRev`: the scheduled revision goes into the meta bucket, then
+                // `ForceCommit` makes it durable before the job is scheduled.
+                self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+                self.members[m].backend.buffered_write();
+                self.members[m].apply.step = ApplyStep::Commit;
+                self.force_commit(m, ForceBy::Apply, s);
+                return;
+            }
+            EntryKind::Put | EntryKind::Empty => {}
         }
         self.members[m].apply.step = ApplyStep::Index;
         self.apply_lock(m, Lock::Index, s);
+    }
+
+    /// The forced commit after `m`'s compaction entry is done: the job is scheduled on the
+    /// store's FIFO scheduler, and apply goes on (before 3.4.0, once the walk is over).
+    pub(super) fn apply_force_committed(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        debug_assert_eq!(self.members[m].apply.step, ApplyStep::Commit);
+        let EntryKind::Compact { step, revisions } = self.applying(m) else {
+            unreachable!("member {m:?} applies a compaction");
+        };
+        self.members[m].apply.step = ApplyStep::Walk;
+        if !self.compaction_scheduled(m, step, revisions, s) {
+            self.apply_entry_done(m, false, s);
+        }
+    }
+
+    /// Before 3.4.0: the index walk of `m`'s compaction, which its apply goroutine waited for,
+    /// is over.
+    pub(super) fn apply_compaction_walked(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        debug_assert_eq!(self.members[m].apply.step, ApplyStep::Walk);
+        self.apply_entry_done(m, false, s);
     }
 
     fn writeback(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {

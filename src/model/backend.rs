@@ -36,10 +36,25 @@ enum CommitStep {
     Done,
 }
 
+/// Who waits for a forced commit (`backend.ForceCommit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForceBy {
+    /// The apply goroutine, after a compaction's `updateCompactRev`.
+    Apply,
+    /// The compactor, after a batch of deletes.
+    Compactor,
+}
+
 /// One member's backend.
 pub struct Backend {
     /// Writes applied since the last backend commit.
     pub pending_writes: u64,
+    /// Revisions a compaction deleted since the last backend commit: bolt writes that are not
+    /// in the read buffer.
+    pub pending_deletes: u64,
+    /// Goroutines waiting for the running (or the next) commit: bit 0 apply, bit 1 the
+    /// compactor.
+    force_waiters: u8,
     commit_step: CommitStep,
     /// The running commit was started by the timer (which restarts when it ends).
     timer_commit: bool,
@@ -57,6 +72,8 @@ impl Backend {
     pub fn new() -> Backend {
         Backend {
             pending_writes: 0,
+            pending_deletes: 0,
+            force_waiters: 0,
             commit_step: CommitStep::Idle,
             timer_commit: false,
             buffer_version: 0,
@@ -90,7 +107,7 @@ impl EtcdModel {
     /// when that commit ends, or now if there was nothing to commit.
     pub(super) fn backend_tick(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let be = &mut self.members[m].backend;
-        if be.pending_writes > 0 && be.commit_step == CommitStep::Idle {
+        if be.pending_writes + be.pending_deletes > 0 && be.commit_step == CommitStep::Idle {
             be.timer_commit = true;
             self.start_backend_commit(m, s);
         } else {
@@ -131,9 +148,31 @@ impl EtcdModel {
         }
     }
 
+    /// `backend.ForceCommit` by `by` on member `m`: the batch transaction commits now (a
+    /// commit running or waiting for its locks includes what `by` wrote, since `by` wrote under
+    /// the batch-tx lock it has released). With nothing pending, bolt's commit returns at once
+    /// (`batchTx.commit`: `pending == 0`).
+    pub(super) fn force_commit(&mut self, m: MemberId, by: ForceBy, s: &mut Scheduler<PackedEv>) {
+        let be = &mut self.members[m].backend;
+        if be.commit_step == CommitStep::Idle && be.pending_writes + be.pending_deletes == 0 {
+            self.force_committed(m, by, s);
+            return;
+        }
+        be.force_waiters |= 1 << by as u8;
+        self.start_backend_commit(m, s);
+    }
+
+    /// `by`'s forced commit on `m` is done: it goes on.
+    fn force_committed(&mut self, m: MemberId, by: ForceBy, s: &mut Scheduler<PackedEv>) {
+        match by {
+            ForceBy::Apply => self.apply_force_committed(m, s),
+            ForceBy::Compactor => self.compaction_committed(m, s),
+        }
+    }
+
     /// The CPU cost of member `m`'s backend commit.
     pub(super) fn backend_commit_cost(&mut self, m: MemberId) -> SimDuration {
-        let n = self.members[m].backend.pending_writes;
+        let n = self.members[m].backend.pending_writes + self.members[m].backend.pending_deletes;
         let c = &self.p.member_costs;
         match self.members[m].backend.commit_step {
             // Rebalance, spill and the first fdatasync's system time.
@@ -158,7 +197,9 @@ impl EtcdModel {
                 self.members[m].backend.commit_step = CommitStep::Sync1;
                 // The first fdatasync makes the dirty pages durable: about the bytes the
                 // pending writes put (bolt's leaves, written in page-sized pieces).
-                let bytes = self.members[m].backend.pending_writes * u64::from(self.entry_bytes());
+                let be = &self.members[m].backend;
+                let bytes = be.pending_writes * u64::from(self.entry_bytes())
+                    + super::compaction::delete_bytes(be.pending_deletes);
                 self.disk(m, DiskJob::Bolt, bytes, s);
             }
             CommitStep::Call2 => {
@@ -189,6 +230,8 @@ impl EtcdModel {
         let (start, n) = (be.commit_start, be.pending_writes);
         be.commit_step = CommitStep::Idle;
         be.pending_writes = 0;
+        be.pending_deletes = 0;
+        let waiters = std::mem::take(&mut be.force_waiters);
         be.buffer_version += 1;
         let timer = std::mem::take(&mut be.timer_commit);
         self.trace.activity(m, "backend commit", start, s.now(), n);
@@ -203,6 +246,11 @@ impl EtcdModel {
         }
         self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
         self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+        for by in [ForceBy::Apply, ForceBy::Compactor] {
+            if waiters & (1 << by as u8) != 0 {
+                self.force_committed(m, by, s);
+            }
+        }
     }
 }
 

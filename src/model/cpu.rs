@@ -478,6 +478,7 @@ impl EtcdModel {
             CpuJob::Producer => self.producer_cost(),
             CpuJob::GrpcRead(t) => self.grpc_cost(t, false, s.now()),
             CpuJob::GrpcWrite(t) => self.grpc_cost(t, true, s.now()),
+            CpuJob::Compact(m) => self.compaction_cost(m),
         };
         self.cpu.current = prev;
         let pr = &mut self.cpu.procs[proc];
@@ -527,6 +528,7 @@ impl EtcdModel {
             CpuJob::Producer => self.producer_done(s),
             CpuJob::GrpcRead(t) => self.grpc_read_done(t, s),
             CpuJob::GrpcWrite(t) => self.grpc_write_done(t, s),
+            CpuJob::Compact(m) => self.compaction_cpu_done(m, s),
         }
         if self.cpu.held.take().is_some() {
             // It blocked: the P schedules.
@@ -681,11 +683,13 @@ pub enum GoroutineKind {
     Apply,
     /// The backend's commit.
     BackendCommit,
+    /// The store's FIFO scheduler goroutine, compacting.
+    Compactor,
 }
 
 impl GoroutineKind {
     /// How many kinds.
-    pub const COUNT: usize = 14;
+    pub const COUNT: usize = 15;
     /// Every kind, in declaration order.
     pub const ALL: [GoroutineKind; GoroutineKind::COUNT] = [
         GoroutineKind::Handler,
@@ -702,6 +706,7 @@ impl GoroutineKind {
         GoroutineKind::StreamReader,
         GoroutineKind::Apply,
         GoroutineKind::BackendCommit,
+        GoroutineKind::Compactor,
     ];
 
     fn of(job: CpuJob, on_client: bool) -> GoroutineKind {
@@ -721,6 +726,7 @@ impl GoroutineKind {
             CpuJob::StreamRead(..) => GoroutineKind::StreamReader,
             CpuJob::Apply(_) => GoroutineKind::Apply,
             CpuJob::BackendCommit(_) => GoroutineKind::BackendCommit,
+            CpuJob::Compact(_) => GoroutineKind::Compactor,
         }
     }
 
@@ -741,6 +747,7 @@ impl GoroutineKind {
             GoroutineKind::StreamReader => "rafthttp stream reader",
             GoroutineKind::Apply => "apply",
             GoroutineKind::BackendCommit => "backend commit",
+            GoroutineKind::Compactor => "compactor (store FIFO scheduler)",
         }
     }
 }

@@ -33,6 +33,8 @@ pub enum CpuJob {
     GrpcRead(Transport),
     /// A gRPC transport's writer goroutine (`loopyWriter`).
     GrpcWrite(Transport),
+    /// Member `m`'s store FIFO scheduler goroutine, compacting (`compaction.rs`).
+    Compact(MemberId),
 }
 
 /// Which end of a connection.
@@ -136,6 +138,8 @@ pub enum Ev {
     /// clientv3's connection `ConnId` tries again to connect to member `m` (gRPC's
     /// reconnect backoff, `request/subconn.rs`).
     Reconnect(ConnId, MemberId),
+    /// Member `m`'s compactor's pause between bolt batches is over, of a life.
+    CompactPause(MemberId, Life),
 }
 
 impl Ev {
@@ -160,6 +164,7 @@ impl Ev {
             Ev::ReadIndexRetry(..) => 15,
             Ev::FsyncKernelDone(..) => 16,
             Ev::Reconnect(..) => 17,
+            Ev::CompactPause(..) => 18,
         }
     }
 }
@@ -206,7 +211,9 @@ impl From<Ev> for PackedEv {
                 };
                 (at(m.0, ProcId(0)) | sub << SUB_SHIFT, life.0)
             }
-            Ev::BackendTick(m, life) | Ev::RaftTick(m, life) => (at(m.0, ProcId(0)), life.0),
+            Ev::BackendTick(m, life) | Ev::RaftTick(m, life) | Ev::CompactPause(m, life) => {
+                (at(m.0, ProcId(0)), life.0)
+            }
             Ev::ReadIndexRetry(m, ctx) => (at(m.0, ProcId(0)), ctx),
             Ev::Reconnect(c, m) => (at(m.0, ProcId(0)), c.0),
             Ev::LockWake(m, lock, life) => {
@@ -261,7 +268,8 @@ impl PackedEv {
             14 => Ev::RaftTick(member, Life(id)),
             15 => Ev::ReadIndexRetry(member, id),
             16 => Ev::FsyncKernelDone(member, job, Life(id)),
-            _ => Ev::Reconnect(ConnId(id), member),
+            17 => Ev::Reconnect(ConnId(id), member),
+            _ => Ev::CompactPause(member, Life(id)),
         }
     }
 }
@@ -309,6 +317,8 @@ mod tests {
             Ev::FsyncKernelDone(MemberId(2), DiskJob::Wal, Life(2)),
             Ev::Reconnect(ConnId(x), m),
             Ev::Reconnect(ConnId(0), MemberId(1)),
+            Ev::CompactPause(m, Life(x)),
+            Ev::CompactPause(MemberId(0), Life(0)),
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -317,6 +327,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 18, "every kind is covered");
+        assert_eq!(kinds.len(), 19, "every kind is covered");
     }
 }

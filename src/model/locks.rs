@@ -30,6 +30,8 @@ pub enum LockJob {
     Commit,
     /// A defragmentation of the member's backend.
     Defrag,
+    /// The member's compactor (`compaction.rs`).
+    Compactor,
 }
 
 /// Which of a member's locks.
@@ -190,6 +192,7 @@ impl EtcdModel {
             LockJob::Apply => self.apply_lock_granted(m, s),
             LockJob::Commit => self.commit_lock_granted(m, s),
             LockJob::Defrag => self.defrag_lock_granted(m, s),
+            LockJob::Compactor => self.compactor_lock_granted(m, s),
         }
     }
 }

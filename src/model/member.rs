@@ -30,6 +30,8 @@ pub struct Member {
     pub locks: Locks,
     /// Its rafthttp streams.
     pub transport: Transport,
+    /// Its store's compaction jobs.
+    pub compactor: super::compaction::Compactor,
     /// Killed (SIGKILL): it does not run until it is started again, and what is sent to it
     /// meanwhile is lost.
     pub dead: bool,
@@ -70,6 +72,7 @@ impl Member {
             backend: Backend::new(),
             locks: Locks::new(SimTime::ZERO),
             transport: Transport::new(members),
+            compactor: Default::default(),
         }
     }
 
@@ -83,6 +86,7 @@ impl Member {
         self.backend = Backend::new();
         self.locks = Locks::new(since);
         self.transport = Transport::new(members);
+        self.compactor = Default::default();
         self.life = Life(self.life.0 + 1);
         self.dead = false;
         self.listening = true;

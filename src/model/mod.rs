@@ -23,6 +23,7 @@
 mod apply;
 mod backend;
 mod client;
+mod compaction;
 mod cpu;
 mod disk;
 mod election;
@@ -46,6 +47,7 @@ mod stream;
 pub mod timeline;
 mod transport;
 
+pub use compaction::Compacted;
 pub use cpu::{GoroutineKind, GoroutineStats};
 pub use event::PackedEv;
 pub use ids::{HostId, Id, IdVec, MemberId};
@@ -102,6 +104,12 @@ pub struct EtcdModel {
     leader_changes: Vec<LeaderChange>,
     /// Calls retried after Unavailable.
     retries: u64,
+    /// Compactions the members finished, and `Compact` calls that failed (no leader).
+    compactions: Vec<compaction::Compacted>,
+    compactions_failed: u64,
+    /// Revisions in the store at or below the current revision, since the start or the last
+    /// compaction: the workload's keys, and one more for every put appended.
+    store_revisions: u64,
     /// Raft's clock and the read loop's timers run (`Workload::elections`, once for the run).
     elections: bool,
     /// Request slots that ended for their client but are still referenced (a member still
@@ -168,6 +176,9 @@ impl EtcdModel {
             member_procs: p.member_ids().map(|m| ProcId(m.0)).collect(),
             leader_changes: Vec::new(),
             retries: 0,
+            compactions: Vec::new(),
+            compactions_failed: 0,
+            store_revisions: w.range.total_keys,
             abandoned_live: 0,
             elections: w.elections(),
             m: Metrics::new(),
@@ -336,7 +347,10 @@ impl Model for EtcdModel {
             // A killed member's timers and locks do nothing more, nor do those of a life
             // before its restart (its disk finishes the operation in progress, for the
             // members that share it: `disk_done`).
-            Ev::BackendTick(m, life) | Ev::LockWake(m, _, life) | Ev::RaftTick(m, life)
+            Ev::BackendTick(m, life)
+            | Ev::LockWake(m, _, life)
+            | Ev::RaftTick(m, life)
+            | Ev::CompactPause(m, life)
                 if !self.members[m].runs(life) => {}
             Ev::ReadIndexRetry(m, _) if self.members[m].dead => {}
             Ev::DiskDone(m, job, life) => self.disk_done(m, job, life, s),
@@ -362,6 +376,9 @@ impl Model for EtcdModel {
                 Change::Kill(m) => self.kill(m, s),
                 Change::Restart(m) => self.restart_begin(step, m, s),
                 Change::Defrag(m, _) => self.defrag_start(step, m, s),
+                Change::Compact { member, revisions } => {
+                    self.compact_call(step, member, revisions, s)
+                }
                 Change::Fsync(m, factor, d) => self.disk_spell(m, factor, d, s.now()),
                 Change::Partition(m, d) => self.members[m].cut_until = s.now() + d,
                 Change::Latency(m, extra, d) => self.members[m].slow_links = (extra, s.now() + d),
@@ -372,6 +389,7 @@ impl Model for EtcdModel {
             Ev::ReadIndexRetry(m, ctx) => self.read_index_retry(m, ctx, s),
             Ev::FsyncKernelDone(m, job, life) => self.kernel_fsync_done(m, job, life, s),
             Ev::Reconnect(conn, m) => self.reconnect_attempt(conn, m, s),
+            Ev::CompactPause(m, _) => self.compaction_pause_over(m, s),
         }
     }
 }
@@ -449,6 +467,8 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         intervals,
         intervals_beyond,
         leader_changes: model.leader_changes,
+        compactions: model.compactions,
+        compactions_failed: model.compactions_failed,
         retries: model.retries,
         records: model.trace.records,
         spans: model.trace.spans,

@@ -30,6 +30,17 @@ pub struct Mechanisms {
     /// `CheckPassword` takes for the user lookup (before 3.4.9; #11735 moved bcrypt out): the
     /// comparisons take turns, and apply, backend commits and 3.4's RBAC checks wait for them.
     pub bcrypt_under_lock: bool,
+    /// The index compaction walks a copy-on-write clone of the tree, taking the index lock
+    /// for one key at a time, on the store's FIFO scheduler goroutine (#9511, 3.4.0; the walk
+    /// moved into the scheduled job with it). Before, the apply goroutine walks the tree
+    /// itself, holding the index lock (and the store's `mu`) throughout: every read and
+    /// every apply on the member waits for the whole walk.
+    pub compact_clones_index: bool,
+    /// Revisions one compaction batch scans under the batch-tx lock, and the pause between
+    /// batches: 1,000 and 10 ms from 3.4.0 (#11034), 10,000 and 100 ms before.
+    pub compact_batch: u32,
+    /// See `compact_batch`.
+    pub compact_pause: crate::engine::SimDuration,
 }
 
 /// How an application client spreads requests over its endpoints.
@@ -75,6 +86,13 @@ impl Mechanisms {
             concurrent_read: at_least(4, 0),
             read_buffer_cache: at_least(5, 0) || (minor == 4 && patch >= 24),
             bcrypt_under_lock: !at_least(4, 9),
+            compact_clones_index: at_least(4, 0),
+            compact_batch: if at_least(4, 0) { 1_000 } else { 10_000 },
+            compact_pause: crate::engine::SimDuration::from_millis(if at_least(4, 0) {
+                10
+            } else {
+                100
+            }),
         }
     }
 }
@@ -150,6 +168,14 @@ pub struct MemberCosts {
     pub bcrypt_scale: f64,
     /// A TLS handshake on the member (certificate auth, once per connection and member).
     pub tls_handshake: Dist,
+    /// Compaction's index walk: ns per key (`treeIndex.Compact`: the clone's walk, the lock,
+    /// `keyIndex.compact`).
+    pub compact_index_ns_per_key: f64,
+    /// Compaction's bolt batches: ns per revision scanned (`UnsafeRange` of the key bucket
+    /// and the look-up in the index's keep set).
+    pub compact_scan_ns_per_rev: f64,
+    /// Compaction's bolt batches: ns per revision deleted (`UnsafeDelete`).
+    pub compact_delete_ns_per_rev: f64,
 }
 
 /// Client-side costs, on the client host's cores.
@@ -563,6 +589,17 @@ pub enum Change {
     /// The member is cut off from the other members for the given time: every raft message
     /// between it and a peer is lost, both ways (its clients still reach it).
     Partition(MemberId, crate::engine::SimDuration),
+    /// A client calls `Compact` on the member to the current revision
+    /// (`WithCompactPhysical`): the leader proposes it, and every member applies it and then
+    /// compacts its own store (`compaction.rs`). The store then holds `revisions` revisions at
+    /// or below that revision (none: the workload's keys, one revision each, plus a revision
+    /// for every put since the start or the last compaction).
+    Compact {
+        /// The member the call goes to.
+        member: MemberId,
+        /// Revisions the compaction scans, when the step says.
+        revisions: Option<u64>,
+    },
     /// Every raft message between the member and a peer takes this much longer, one way, for
     /// the given time (messages keep their order).
     Latency(

@@ -14,10 +14,29 @@ use super::net::{Msg, MsgKind, Node};
 use super::stage::Stage;
 use crate::engine::SimTime;
 
+/// What an entry asks the members to apply (`InternalRaftRequest`'s request, or none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A put.
+    Put,
+    /// Authenticate's: it assigns a token and changes no key.
+    Authenticate,
+    /// A new leader's empty entry.
+    Empty,
+    /// A compaction (`CompactionRequest`), of timeline step `step`, scanning `revisions`.
+    Compact {
+        /// The timeline step that called it.
+        step: u32,
+        /// Revisions at or below its revision.
+        revisions: u64,
+    },
+}
+
 /// What a log entry carries, for the model: who proposed it and for which request.
 #[derive(Debug, Clone, Copy)]
 pub struct EntryMeta {
-    /// The member whose client is waiting for it (none: a new leader's empty entry).
+    /// The member whose client is waiting for it (none: a new leader's empty entry, a
+    /// compaction).
     pub origin: Option<MemberId>,
     /// The origin's life when it proposed: a member started again has no waiter for what its
     /// killed process proposed.
@@ -26,8 +45,8 @@ pub struct EntryMeta {
     pub req: ReqId,
     /// Bytes of the entry (key, value, framing).
     pub bytes: u32,
-    /// Authenticate's entry: it assigns a token and changes no key.
-    pub auth: bool,
+    /// What it asks the members to apply.
+    pub kind: EntryKind,
     /// The term it was appended in.
     pub term: u32,
 }
@@ -41,7 +60,19 @@ impl EntryMeta {
             life: Life(0),
             req: ReqId(u32::MAX),
             bytes: 0,
-            auth: false,
+            kind: EntryKind::Empty,
+            term,
+        }
+    }
+
+    /// A compaction called by timeline step `step`, scanning `revisions`.
+    pub fn compact(term: u32, step: u32, revisions: u64, bytes: u32) -> EntryMeta {
+        EntryMeta {
+            origin: None,
+            life: Life(0),
+            req: ReqId(u32::MAX),
+            bytes,
+            kind: EntryKind::Compact { step, revisions },
             term,
         }
     }
@@ -158,7 +189,11 @@ impl EtcdModel {
                 life,
                 req,
                 bytes,
-                auth,
+                kind: if auth {
+                    EntryKind::Authenticate
+                } else {
+                    EntryKind::Put
+                },
                 term,
             },
             now,
@@ -172,6 +207,9 @@ impl EtcdModel {
             self.members[leader].raft.last_index + 1,
             "the leader appends at the end of the shared log"
         );
+        if e.kind == EntryKind::Put {
+            self.store_revisions += 1;
+        }
         let index = self.log.push(e);
         let lr = &mut self.members[leader].raft;
         lr.last_index = index;

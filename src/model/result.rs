@@ -334,6 +334,10 @@ pub struct RunResult {
     pub intervals_beyond: u64,
     /// Every leader elected during the run, in time order (the initial one is not listed).
     pub leader_changes: Vec<LeaderChange>,
+    /// Compactions the members finished (each member compacts its own store).
+    pub compactions: Vec<super::compaction::Compacted>,
+    /// `Compact` calls that failed: no leader, or the member called was down.
+    pub compactions_failed: u64,
     /// clientv3's retries of calls that failed with Unavailable, by their clients.
     pub retries: u64,
 }

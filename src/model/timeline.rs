@@ -19,7 +19,7 @@
 //!
 //! Elections are `election.rs`'s, kills and clientv3's retries `request/retry.rs`'s, a killed
 //! member's restart `restart.rs`'s, slow disks `disk.rs`'s, partitions and slow links
-//! `net.rs`'s. Not simulated yet: compaction.
+//! `net.rs`'s, compactions `compaction.rs`'s.
 
 use crate::engine::{SimDuration, SimTime};
 use crate::stats::Histogram;

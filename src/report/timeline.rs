@@ -109,8 +109,23 @@ pub struct Event {
     pub end_s: f64,
 }
 
+/// When each compaction step's call returned: the compaction's end on the member it called.
+pub fn compacted(steps: &[Step], done: &[crate::model::Compacted]) -> Vec<(u32, f64)> {
+    done.iter()
+        .filter(|c| {
+            matches!(steps[c.step as usize].change,
+                Change::Compact { member, .. } if member == c.member)
+        })
+        .map(|c| (c.step, c.end_ns as f64 / 1e9))
+        .collect()
+}
+
 /// The events of a timeline, in time order: each pause joined to its resume.
-pub fn events(steps: &[Step]) -> Vec<Event> {
+///
+/// `compacted` gives, by step, when a compaction finished on the member it was called on (the
+/// call returns then, as `Compact` with `WithCompactPhysical` does); one that did not finish
+/// ends where it began.
+pub fn events(steps: &[Step], compacted: &[(u32, f64)]) -> Vec<Event> {
     let secs = |d: crate::engine::SimDuration| d.as_secs_f64();
     let mut out = Vec::new();
     for (i, s) in steps.iter().enumerate() {
@@ -141,6 +156,16 @@ pub fn events(steps: &[Step]) -> Vec<Event> {
                     end_s: end,
                 });
             }
+            Change::Compact { member: m, .. } => out.push(Event {
+                label: format!("compact member{}", m.0),
+                kind: "compact",
+                member: format!("member{}", m.0),
+                at_s: secs(s.at),
+                end_s: compacted
+                    .iter()
+                    .find(|&&(step, _)| step as usize == i)
+                    .map_or(secs(s.at), |&(_, end)| end),
+            }),
             Change::Defrag(m, d) => out.push(Event {
                 label: format!("defrag member{} {}s", m.0, rounded(secs(d))),
                 kind: "defrag",
@@ -769,13 +794,16 @@ mod tests {
     #[test]
     fn no_dip_is_no_recovery_time() {
         let ivs: Vec<IntervalRow> = (0..40).map(|k| iv(k as f64 * 0.1, 100, 0)).collect();
-        let evs = events(&[Step {
-            at: crate::engine::SimDuration::from_secs_f64(2.0),
-            change: Change::Rate {
-                stream: Stream::Writes,
-                rate: 10.0,
-            },
-        }]);
+        let evs = events(
+            &[Step {
+                at: crate::engine::SimDuration::from_secs_f64(2.0),
+                change: Change::Rate {
+                    stream: Stream::Writes,
+                    rate: 10.0,
+                },
+            }],
+            &[],
+        );
         let (rows, _) = event_rows((0, 0), &[], &ivs, &evs, 0.5, &[]);
         assert_eq!(rows[0].recovery_s.0, 0.0);
         assert_eq!(rows[0].event, "write_rate to 10/s");

@@ -259,7 +259,10 @@ fn run_and_journal(
         (i, rep),
         &row.axes,
         &r.intervals,
-        &timeline::events(&w.timeline),
+        &timeline::events(
+            &w.timeline,
+            &timeline::compacted(&w.timeline, &r.compactions),
+        ),
         w.warmup_time.as_secs_f64(),
         &r.leader_changes
             .iter()

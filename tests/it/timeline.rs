@@ -175,7 +175,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
     for (body, expect) in [
         (
             "[[workload.timeline]]\nat_s = 1.0\n",
-            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition and latency",
+            "workload.timeline[0].at_s: a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition, latency and compact",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 1.0\n[[workload.timeline]]\nat_s = -1.0\nwrite_rate = 1.0\n",
@@ -187,7 +187,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\ncrash = \"leader\"\n",
-            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, partition, latency, extra_ms, fsync_factor, restart_after_s, for_s)",
+            "workload.timeline[0]: unknown key `crash` (valid keys: at_s, write_rate, expensive_rate, pause, defrag, kill, fsync, partition, latency, extra_ms, fsync_factor, compact, revisions, restart_after_s, for_s)",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member0\"\nfor_s = 1.0\nrestart_after_s = 3.0\n",
@@ -243,7 +243,7 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\npause = \"member1\"\ndefrag = \"member1\"\nfor_s = 1.0\n",
-            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition and latency",
+            "a step sets exactly one of write_rate, expensive_rate, pause, defrag, kill, fsync, partition, latency and compact",
         ),
         (
             "[[workload.timeline]]\nat_s = 1.0\nfsync = \"member1\"\nfsync_factor = 0.5\nfor_s = 1.0\n",
@@ -256,6 +256,26 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
         (
             "[[workload.timeline]]\nat_s = 1.0\nlatency = \"member1\"\nfor_s = 1.0\n",
             "workload.timeline[0].extra_ms: a latency step needs its extra one-way delay in ms",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nwrite_rate = 5.0\nrevisions = 100\n",
+            "workload.timeline[0].revisions: goes with compact = \"memberN\"",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ncompact = \"leader\"\nfor_s = 1.0\n",
+            "workload.timeline[0].for_s: a compaction takes as long as its work does",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ncompact = \"member3\"\n",
+            "workload.timeline[0].compact: must name a member, member0 to member2, or leader",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\nkill = \"member1\"\n[[workload.timeline]]\nat_s = 2.0\ncompact = \"member1\"\n",
+            "workload.timeline[1].at_s: member1 is killed at 1 s and stays down",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 2.0\ncompact = \"member1\"\n[[workload.timeline]]\nat_s = 1.0\nkill = \"member1\"\n",
+            "workload.timeline[1].at_s: member1 has a compact from 2 s on",
         ),
         (
             "interval_s = 0.001\n",
@@ -1101,5 +1121,129 @@ mod latency {
         assert!((40.0..41.5).contains(&slow[0]), "{slow:?}");
         assert!(slow[1] < 1.5, "{slow:?}");
         assert!(fast.iter().all(|&ms| ms < 1.5), "{fast:?}");
+    }
+}
+
+mod compaction {
+    //! Compaction (`src/model/compaction.rs`) in scripted runs: every cost zero but the
+    //! compaction's own (the defaults, 550 ns a key walked, 970 ns a revision scanned, 2,900 ns
+    //! one deleted), RTT 200 µs, member 0 leads.
+    use crate::readpath::{run, workload, zero_cost};
+    use etcdsim::engine::SimDuration;
+    use etcdsim::model::timeline::{Change, Step};
+    use etcdsim::model::{Arrivals, Consistency, Mechanisms, MemberId, RunResult};
+
+    const MS: u64 = 1_000_000;
+
+    /// One closed-loop serializable reader of member 0 for `secs`, with `keys` keys in the
+    /// store and a compaction of `revisions` called on member 0 at 100 ms, on etcd 3.`minor`.
+    fn compact(minor: u32, keys: u64, revisions: u64, secs: f64) -> RunResult {
+        let mut p = zero_cost(3, 200.0, "");
+        p.mechanisms = Mechanisms::for_version(minor, 0);
+        let mut w = workload(
+            Consistency::Serializable,
+            vec![0],
+            Arrivals::Closed { rate_limit: None },
+            u64::MAX,
+        );
+        w.duration = Some(SimDuration::from_secs_f64(secs));
+        w.range.total_keys = keys;
+        w.timeline = vec![Step {
+            at: SimDuration(100 * MS),
+            change: Change::Compact {
+                member: MemberId(0),
+                revisions: Some(revisions),
+            },
+        }];
+        run(&p, &w, 1)
+    }
+
+    /// 3.4: every member walks 10,000 keys (5.5 ms), then scans 20,000 revisions in 20 full
+    /// batches and a last empty one, deleting the oldest 10,000 (the first 10 batches, 3.87 ms
+    /// each, and a forced commit of two 1 ms fdatasyncs; the next 10 scan only, 0.97 ms, and
+    /// have nothing to commit), with a 10 ms pause after each full batch: 273.9 ms. The job
+    /// starts 3.2 ms after the call: the entry's WAL fdatasync and a round trip (1.2 ms), then
+    /// apply's forced commit of the scheduled revision (2 ms).
+    #[test]
+    fn a_compaction_walks_the_index_then_deletes_in_paused_batches() {
+        let r = compact(4, 10_000, 20_000, 0.6);
+        assert_eq!(r.compactions_failed, 0);
+        assert_eq!(r.compactions.len(), 3, "{:?}", r.compactions);
+        for c in &r.compactions {
+            assert_eq!((c.batches, c.deleted), (21, 10_000), "{c:?}");
+            let walk_ms = (c.walked_ns - c.start_ns) as f64 / 1e6;
+            assert!((walk_ms - 5.5).abs() < 1e-6, "walk {walk_ms} ms: {c:?}");
+            let ms = (c.end_ns - c.start_ns) as f64 / 1e6;
+            assert!((ms - 273.9).abs() < 1e-6, "{ms} ms: {c:?}");
+            let after = c.start_ns as f64 / 1e6 - 100.0;
+            assert!(
+                (3.2..3.3).contains(&after),
+                "started {after} ms after the call"
+            );
+        }
+    }
+
+    /// From 3.4.0 the walk takes the index lock 100 keys at a time (55 µs): a read waits at
+    /// most one of them. Before, it holds the lock for the whole walk (100,000 keys: 55 ms),
+    /// and the member's reads wait for all of it. (999 revisions: one last batch, no pause.)
+    #[test]
+    fn the_index_walk_blocks_reads_for_its_length_only_before_3_4() {
+        // The longest read that began during member 0's walk (the forced commit before it
+        // holds the read-tx lock for its two fdatasyncs, and is not what this is about).
+        let max_ms = |r: &RunResult| {
+            let c = r
+                .compactions
+                .iter()
+                .find(|c| c.member == MemberId(0))
+                .unwrap();
+            let ms = (c.walked_ns - c.start_ns) as f64 / 1e6;
+            assert!((ms - 55.0).abs() < 1e-6, "walk {ms} ms");
+            let during: Vec<f64> = r
+                .records
+                .iter()
+                .filter(|x| (c.start_ns..c.walked_ns).contains(&x.start_ns))
+                .map(|x| (x.end_ns - x.start_ns) as f64 / 1e6)
+                .collect();
+            assert!(!during.is_empty(), "reads began during the walk");
+            during.into_iter().fold(0.0, f64::max)
+        };
+        let new = compact(4, 100_000, 999, 0.4);
+        let old = compact(3, 100_000, 999, 0.4);
+        assert!(max_ms(&new) < 0.5, "3.4: longest read {} ms", max_ms(&new));
+        assert!(
+            (55.0..56.0).contains(&max_ms(&old)),
+            "3.3: longest read {} ms",
+            max_ms(&old)
+        );
+    }
+
+    /// A compaction called on a killed member fails; the others compact nothing.
+    #[test]
+    fn a_compaction_called_with_no_leader_fails() {
+        let mut p = zero_cost(3, 200.0, "");
+        p.mechanisms = Mechanisms::for_version(4, 0);
+        let mut w = workload(
+            Consistency::Serializable,
+            vec![1],
+            Arrivals::Closed { rate_limit: None },
+            u64::MAX,
+        );
+        w.duration = Some(SimDuration::from_secs_f64(0.3));
+        w.timeline = vec![
+            Step {
+                at: SimDuration(50 * MS),
+                change: Change::Kill(MemberId(0)),
+            },
+            Step {
+                at: SimDuration(100 * MS),
+                change: Change::Compact {
+                    member: MemberId(1),
+                    revisions: None,
+                },
+            },
+        ];
+        let r = run(&p, &w, 1);
+        assert_eq!(r.compactions_failed, 1);
+        assert!(r.compactions.is_empty(), "{:?}", r.compactions);
     }
 }

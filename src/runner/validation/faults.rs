@@ -64,6 +64,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "f-leader-kill-balanced",
         "the leader killed at 3 s and started again at 6 s, round-robin clients",
     ),
+    (
+        "compact member0",
+        "",
+        "f-compact",
+        "a compaction of 100,000 revisions called on the leader at 3 s",
+    ),
 ];
 
 /// Bins of the curves (s): from, to, width.
@@ -118,7 +124,7 @@ pub fn section(o: &mut String, src: &Sources) -> Result<(), Error> {
     );
     for &(label, balancer, case, what) in CASES {
         let Some(i) = (0..p.jobs.len()).find(|&i| {
-            let evs = timeline::events(&p.jobs[i].workload.timeline);
+            let evs = timeline::events(&p.jobs[i].workload.timeline, &[]);
             let bal = p
                 .axes_of(i)
                 .into_iter()

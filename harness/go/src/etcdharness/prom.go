@@ -31,6 +31,14 @@ var ScrapedFamilies = []string{
 	"etcd_server_read_indexes_failed_total",
 	"etcd_server_slow_read_indexes_total",
 	"etcd_mvcc_db_total_size_in_bytes",
+	// Compaction (mvcc/metrics.go): the index walk's and each bolt batch's time (whole ms,
+	// truncated: time.Since / time.Millisecond), the scheduled compaction's total, keys deleted.
+	"etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds_sum",
+	"etcd_debugging_mvcc_index_compaction_pause_duration_milliseconds_count",
+	"etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds_sum",
+	"etcd_debugging_mvcc_db_compaction_pause_duration_milliseconds_count",
+	"etcd_debugging_mvcc_db_compaction_total_duration_milliseconds_sum",
+	"etcd_debugging_mvcc_db_compaction_keys_total",
 }
 
 // HandledPrefix keys grpc_server_handled_total by method: "grpc_handled:Range" is the number of
