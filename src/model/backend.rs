@@ -15,6 +15,9 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 /// A bolt page.
 const BOLT_PAGE_BYTES: u64 = 4096;
 
+/// Bolt bytes a revision a compaction deletes dirties (its revision key).
+const DELETE_BYTES: u64 = 16;
+
 /// Where a member's backend commit is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum CommitStep {
@@ -199,7 +202,7 @@ impl EtcdModel {
                 // pending writes put (bolt's leaves, written in page-sized pieces).
                 let be = &self.members[m].backend;
                 let bytes = be.pending_writes * u64::from(self.entry_bytes())
-                    + super::compaction::delete_bytes(be.pending_deletes);
+                    + be.pending_deletes * DELETE_BYTES;
                 self.disk(m, DiskJob::Bolt, bytes, s);
             }
             CommitStep::Call2 => {

@@ -18,7 +18,7 @@
 //! What the model does not know, it assumes: the revisions a compaction drops are the oldest
 //! (a key keeps its latest revision, and the store's revisions are scanned in revision order:
 //! exact for keys written in passes, as the harness's fill writes them), and a delete dirties
-//! 16 bytes of bolt's pages (its revision key). The `Compact` call's own gRPC and its forward
+//! 16 bytes of bolt's pages (its revision key, `backend.rs`). The `Compact` call's own gRPC and its forward
 //! to the leader are not simulated (microseconds beside a compaction's seconds): the leader
 //! appends the entry at the step. A killed member's compaction goes with its process; etcd
 //! resumes a scheduled compaction when it starts again, the model does not.
@@ -29,15 +29,13 @@ use super::EtcdModel;
 use super::event::{CpuJob, Ev, PackedEv};
 use super::ids::MemberId;
 use super::locks::{Lock, LockJob, Mode};
+use super::result::Compacted;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
 /// Keys the index walk takes the index lock for at a time, from 3.4.0. etcd takes it per key;
 /// the model takes it for this many consecutive keys (about 50 µs of walk), so that a walk of
 /// 100,000 keys is a thousand lock holds and bursts, not a hundred thousand.
 pub const WALK_CHUNK_KEYS: u64 = 100;
-
-/// Bolt bytes a deleted revision dirties (its revision key).
-const DELETE_BYTES: u64 = 16;
 
 /// One compaction as a member's store runs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,25 +95,6 @@ pub struct Compactor {
     batches: u64,
     /// Before 3.4.0: the apply goroutine waits for the walk (it is its own).
     apply_waits: bool,
-}
-
-/// A compaction one member finished.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Compacted {
-    /// The timeline step that called it.
-    pub step: u32,
-    /// The member.
-    pub member: MemberId,
-    /// When its job began, its walk ended, and it finished (simulated ns from the start).
-    pub start_ns: u64,
-    /// See `start_ns`.
-    pub walked_ns: u64,
-    /// See `start_ns`.
-    pub end_ns: u64,
-    /// Bolt batches, the last included.
-    pub batches: u64,
-    /// Revisions deleted.
-    pub deleted: u64,
 }
 
 impl EtcdModel {
@@ -349,9 +328,4 @@ impl EtcdModel {
             self.compaction_start(m, next, false, s);
         }
     }
-}
-
-/// Bytes of bolt pages `deletes` deleted revisions dirty.
-pub fn delete_bytes(deletes: u64) -> u64 {
-    deletes * DELETE_BYTES
 }

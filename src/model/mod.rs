@@ -47,7 +47,6 @@ mod stream;
 pub mod timeline;
 mod transport;
 
-pub use compaction::Compacted;
 pub use cpu::{GoroutineKind, GoroutineStats};
 pub use event::PackedEv;
 pub use ids::{HostId, Id, IdVec, MemberId};
@@ -105,7 +104,7 @@ pub struct EtcdModel {
     /// Calls retried after Unavailable.
     retries: u64,
     /// Compactions the members finished, and `Compact` calls that failed (no leader).
-    compactions: Vec<compaction::Compacted>,
+    compactions: Vec<Compacted>,
     compactions_failed: u64,
     /// Revisions in the store at or below the current revision, since the start or the last
     /// compaction: the workload's keys, and one more for every put appended.

@@ -335,11 +335,30 @@ pub struct RunResult {
     /// Every leader elected during the run, in time order (the initial one is not listed).
     pub leader_changes: Vec<LeaderChange>,
     /// Compactions the members finished (each member compacts its own store).
-    pub compactions: Vec<super::compaction::Compacted>,
+    pub compactions: Vec<Compacted>,
     /// `Compact` calls that failed: no leader, or the member called was down.
     pub compactions_failed: u64,
     /// clientv3's retries of calls that failed with Unavailable, by their clients.
     pub retries: u64,
+}
+
+/// A compaction one member finished.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Compacted {
+    /// The timeline step that called it.
+    pub step: u32,
+    /// The member.
+    pub member: MemberId,
+    /// When its job began, its walk ended, and it finished (simulated ns from the start).
+    pub start_ns: u64,
+    /// See `start_ns`.
+    pub walked_ns: u64,
+    /// See `start_ns`.
+    pub end_ns: u64,
+    /// Bolt batches, the last included.
+    pub batches: u64,
+    /// Revisions deleted.
+    pub deleted: u64,
 }
 
 /// A member became leader.
