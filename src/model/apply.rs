@@ -181,13 +181,16 @@ impl EtcdModel {
             return self.p.member_costs.apply_batch.sample(&mut self.rng_cpu);
         }
         let idx = self.members[m].apply.next;
-        let bytes = self.log.get(idx).map_or(0, |e| e.bytes);
+        let (bytes, kind) = self
+            .log
+            .get(idx)
+            .map_or((0, EntryKind::Put), |e| (e.bytes, e.kind));
         let c = &self.p.member_costs;
         let mut d = c.apply_entry.sample(&mut self.rng_cpu)
             + SimDuration::from_nanos_f64(c.apply_ns_per_byte * f64::from(bytes));
         // With auth on, applierV3WithAuth checks each put's permission (IsPutPermitted) under
         // the batch-tx lock before the write transaction.
-        if self.w.auth != AuthMode::None && self.applying(m) == EntryKind::Put {
+        if self.w.auth != AuthMode::None && kind == EntryKind::Put {
             d += self.rbac_cost();
         }
         d
@@ -206,13 +209,13 @@ impl EtcdModel {
             }
             return;
         }
-        if self.applying_empty(m) {
-            // etcd's `notifyAboutFirstCommitInTerm`: the read loop resends its ReadIndex.
-            self.first_commit_in_term(m, s);
-            self.apply_entry_done(m, false, s);
-            return;
-        }
         match self.applying(m) {
+            EntryKind::Empty => {
+                // etcd's `notifyAboutFirstCommitInTerm`: the read loop resends its ReadIndex.
+                self.first_commit_in_term(m, s);
+                self.apply_entry_done(m, false, s);
+                return;
+            }
             EntryKind::Authenticate => {
                 self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
                 self.apply_entry_done(m, false, s);
@@ -227,7 +230,7 @@ impl EtcdModel {
                 self.force_commit(m, ForceBy::Apply, s);
                 return;
             }
-            EntryKind::Put | EntryKind::Empty => {}
+            EntryKind::Put => {}
         }
         self.members[m].apply.step = ApplyStep::Index;
         self.apply_lock(m, Lock::Index, s);

@@ -85,6 +85,11 @@ impl Backend {
         }
     }
 
+    /// Writes and deletes the next commit makes durable.
+    fn pending(&self) -> u64 {
+        self.pending_writes + self.pending_deletes
+    }
+
     /// Apply wrote one put into the batch transaction and its buffer.
     pub fn buffered_write(&mut self) {
         self.pending_writes += 1;
@@ -110,7 +115,7 @@ impl EtcdModel {
     /// when that commit ends, or now if there was nothing to commit.
     pub(super) fn backend_tick(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let be = &mut self.members[m].backend;
-        if be.pending_writes + be.pending_deletes > 0 && be.commit_step == CommitStep::Idle {
+        if be.pending() > 0 && be.commit_step == CommitStep::Idle {
             be.timer_commit = true;
             self.start_backend_commit(m, s);
         } else {
@@ -157,7 +162,7 @@ impl EtcdModel {
     /// (`batchTx.commit`: `pending == 0`).
     pub(super) fn force_commit(&mut self, m: MemberId, by: ForceBy, s: &mut Scheduler<PackedEv>) {
         let be = &mut self.members[m].backend;
-        if be.commit_step == CommitStep::Idle && be.pending_writes + be.pending_deletes == 0 {
+        if be.commit_step == CommitStep::Idle && be.pending() == 0 {
             self.force_committed(m, by, s);
             return;
         }
@@ -175,7 +180,7 @@ impl EtcdModel {
 
     /// The CPU cost of member `m`'s backend commit.
     pub(super) fn backend_commit_cost(&mut self, m: MemberId) -> SimDuration {
-        let n = self.members[m].backend.pending_writes + self.members[m].backend.pending_deletes;
+        let n = self.members[m].backend.pending();
         let c = &self.p.member_costs;
         match self.members[m].backend.commit_step {
             // Rebalance, spill and the first fdatasync's system time.

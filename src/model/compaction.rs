@@ -33,7 +33,7 @@ use super::result::Compacted;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
 /// Keys the index walk takes the index lock for at a time, from 3.4.0. etcd takes it per key;
-/// the model takes it for this many consecutive keys (about 50 µs of walk), so that a walk of
+/// the model takes it for this many consecutive keys (about 55 µs of walk), so that a walk of
 /// 100,000 keys is a thousand lock holds and bursts, not a hundred thousand.
 pub const WALK_CHUNK_KEYS: u64 = 100;
 
@@ -87,8 +87,6 @@ pub struct Compactor {
     /// Revisions not scanned yet, and how many of them are still to be deleted.
     scan_left: u64,
     drop_left: u64,
-    /// The current batch's revisions scanned and deleted.
-    batch: (u64, u64),
     /// When the job began, and when its walk ended.
     started: SimTime,
     walked: SimTime,
@@ -183,7 +181,7 @@ impl EtcdModel {
         c.apply_waits = apply_waits;
         // The walk's first lock (and burst) is taken even for an empty index, so that the
         // walk always ends in a later event than the one that started it.
-        self.compaction_walk_lock(m, s);
+        self.compactor_lock(m, Step::IndexLock, Lock::Index, s);
     }
 
     /// The walk's next keys: take the index lock (for all of them before 3.4.0).
@@ -197,40 +195,39 @@ impl EtcdModel {
             self.compaction_batch_next(m, s);
             return;
         }
-        self.compaction_walk_lock(m, s);
-    }
-
-    fn compaction_walk_lock(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        self.members[m].compactor.step = Step::IndexLock;
-        if self.lock(m, Lock::Index, Mode::Exclusive, LockJob::Compactor, s) {
-            self.compactor_lock_granted(m, s);
-        }
+        self.compactor_lock(m, Step::IndexLock, Lock::Index, s);
     }
 
     /// The next bolt batch: take the batch-tx lock.
     fn compaction_batch_next(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        self.members[m].compactor.step = Step::BatchTx;
-        if self.lock(m, Lock::BatchTx, Mode::Exclusive, LockJob::Compactor, s) {
+        self.compactor_lock(m, Step::BatchTx, Lock::BatchTx, s);
+    }
+
+    /// Member `m`'s compactor waits in `step` for `lock` (exclusive).
+    fn compactor_lock(&mut self, m: MemberId, step: Step, lock: Lock, s: &mut Scheduler<PackedEv>) {
+        self.members[m].compactor.step = step;
+        if self.lock(m, lock, Mode::Exclusive, LockJob::Compactor, s) {
             self.compactor_lock_granted(m, s);
         }
     }
 
     /// Member `m`'s compactor got the lock it waited for: it works on a core.
     pub(super) fn compactor_lock_granted(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        let batch_limit = u64::from(self.p.mechanisms.compact_batch);
         let c = &mut self.members[m].compactor;
         c.step = match c.step {
             Step::IndexLock => Step::IndexWalk,
-            Step::BatchTx => {
-                let scan = c.scan_left.min(batch_limit);
-                // The oldest revisions are the dropped ones.
-                let drop = c.drop_left.min(scan);
-                c.batch = (scan, drop);
-                Step::Batch
-            }
+            Step::BatchTx => Step::Batch,
             other => unreachable!("member {m:?}'s compactor takes no lock in {other:?}"),
         };
         self.go(self.member_proc(m), CpuJob::Compact(m), s);
+    }
+
+    /// The revisions member `m`'s current bolt batch scans and deletes: the next
+    /// `compact_batch`, the oldest of them the dropped ones.
+    fn batch_size(&self, m: MemberId) -> (u64, u64) {
+        let c = &self.members[m].compactor;
+        let scan = c.scan_left.min(u64::from(self.p.mechanisms.compact_batch));
+        (scan, c.drop_left.min(scan))
     }
 
     /// Keys member `m`'s walk visits under its current hold of the index lock: the next
@@ -252,10 +249,13 @@ impl EtcdModel {
             Step::IndexWalk => SimDuration::from_nanos_f64(
                 costs.compact_index_ns_per_key * self.walk_keys(m) as f64,
             ),
-            Step::Batch => SimDuration::from_nanos_f64(
-                costs.compact_scan_ns_per_rev * c.batch.0 as f64
-                    + costs.compact_delete_ns_per_rev * c.batch.1 as f64,
-            ),
+            Step::Batch => {
+                let (scan, drop) = self.batch_size(m);
+                SimDuration::from_nanos_f64(
+                    costs.compact_scan_ns_per_rev * scan as f64
+                        + costs.compact_delete_ns_per_rev * drop as f64,
+                )
+            }
             other => unreachable!("member {m:?}'s compactor runs no burst in {other:?}"),
         }
     }
@@ -264,6 +264,7 @@ impl EtcdModel {
     pub(super) fn compaction_cpu_done(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
         let batch_limit = u64::from(self.p.mechanisms.compact_batch);
         let keys = self.walk_keys(m);
+        let (scan, drop) = self.batch_size(m);
         let c = &mut self.members[m].compactor;
         match c.step {
             Step::IndexWalk => {
@@ -272,7 +273,6 @@ impl EtcdModel {
                 self.compaction_walk_next(m, s);
             }
             Step::Batch => {
-                let (scan, drop) = c.batch;
                 c.scan_left -= scan;
                 c.drop_left -= drop;
                 c.batches += 1;

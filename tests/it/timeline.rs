@@ -486,7 +486,7 @@ mod elections {
 
     /// One closed-loop client (at most `rate_limit` requests/s) on one connection to
     /// `endpoints`, reading for `secs`.
-    fn one_client(
+    pub(super) fn one_client(
         c: Consistency,
         endpoints: Vec<u8>,
         policy: EndpointPolicy,
@@ -1128,25 +1128,30 @@ mod compaction {
     //! Compaction (`src/model/compaction.rs`) in scripted runs: every cost zero but the
     //! compaction's own (the defaults, 550 ns a key walked, 970 ns a revision scanned, 2,900 ns
     //! one deleted), RTT 200 µs, member 0 leads.
-    use crate::readpath::{run, workload, zero_cost};
+    use crate::readpath::{run, zero_cost};
     use etcdsim::engine::SimDuration;
     use etcdsim::model::timeline::{Change, Step};
-    use etcdsim::model::{Arrivals, Consistency, Mechanisms, MemberId, RunResult};
+    use etcdsim::model::{Consistency, EndpointPolicy, Mechanisms, MemberId, RunResult};
 
     const MS: u64 = 1_000_000;
+
+    /// One closed-loop serializable reader of `member` for `secs`.
+    fn reader(member: u8, secs: f64) -> etcdsim::model::Workload {
+        super::elections::one_client(
+            Consistency::Serializable,
+            vec![member],
+            EndpointPolicy::PerConnection,
+            None,
+            secs,
+        )
+    }
 
     /// One closed-loop serializable reader of member 0 for `secs`, with `keys` keys in the
     /// store and a compaction of `revisions` called on member 0 at 100 ms, on etcd 3.`minor`.
     fn compact(minor: u32, keys: u64, revisions: u64, secs: f64) -> RunResult {
         let mut p = zero_cost(3, 200.0, "");
         p.mechanisms = Mechanisms::for_version(minor, 0);
-        let mut w = workload(
-            Consistency::Serializable,
-            vec![0],
-            Arrivals::Closed { rate_limit: None },
-            u64::MAX,
-        );
-        w.duration = Some(SimDuration::from_secs_f64(secs));
+        let mut w = reader(0, secs);
         w.range.total_keys = keys;
         w.timeline = vec![Step {
             at: SimDuration(100 * MS),
@@ -1217,18 +1222,13 @@ mod compaction {
         );
     }
 
-    /// A compaction called on a killed member fails; the others compact nothing.
+    /// A compaction called on a follower while its leader is dead (killed 50 ms before,
+    /// no new one elected yet) fails; no member compacts.
     #[test]
     fn a_compaction_called_with_no_leader_fails() {
         let mut p = zero_cost(3, 200.0, "");
         p.mechanisms = Mechanisms::for_version(4, 0);
-        let mut w = workload(
-            Consistency::Serializable,
-            vec![1],
-            Arrivals::Closed { rate_limit: None },
-            u64::MAX,
-        );
-        w.duration = Some(SimDuration::from_secs_f64(0.3));
+        let mut w = reader(1, 0.3);
         w.timeline = vec![
             Step {
                 at: SimDuration(50 * MS),
