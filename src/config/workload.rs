@@ -386,11 +386,7 @@ impl WorkloadSpec {
             c => return Err(bad("consistency", format!("must be l or s (got {c:?})"))),
         };
         let keys_in_range = self.keys_in_range.max(1);
-        let total_keys = if self.total_keys == 0 {
-            keys_in_range
-        } else {
-            self.total_keys
-        };
+        let total_keys = self.store_keys();
         if keys_in_range > total_keys {
             return Err(bad(
                 "keys_in_range",
@@ -486,6 +482,15 @@ impl WorkloadSpec {
         })
     }
 
+    /// The keys in the store: `total_keys`, or the range's keys when it is 0.
+    fn store_keys(&self) -> u64 {
+        if self.total_keys == 0 {
+            self.keys_in_range.max(1)
+        } else {
+            self.total_keys
+        }
+    }
+
     /// The timeline's steps, validated and in time order (steps at the same time keep the
     /// file's order).
     fn timeline_steps(
@@ -535,30 +540,6 @@ impl WorkloadSpec {
             if t.revisions.is_some() && t.compact.is_none() {
                 return Err(bad("revisions", "goes with compact = \"memberN\"".into()));
             }
-            if let Some(name) = &t.compact {
-                let m = member_named(p, name).map_err(|rule| bad("compact", rule))?;
-                if t.for_s.is_some() {
-                    return Err(bad(
-                        "for_s",
-                        "a compaction takes as long as its work does; it has no length to set"
-                            .into(),
-                    ));
-                }
-                if let Some(&(_, _, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
-                    sm == m && sw == "kill" && from <= t.at_s && t.at_s <= to
-                }) {
-                    return Err(bad("at_s", down_rule(m, from, to)));
-                }
-                spans.push((m, "compact", t.at_s, t.at_s, i));
-                steps.push(Step {
-                    at,
-                    change: Change::Compact {
-                        member: m,
-                        revisions: t.revisions,
-                    },
-                });
-                continue;
-            }
             match (&t.latency, t.extra_ms) {
                 (Some(_), None) => {
                     return Err(bad(
@@ -595,6 +576,50 @@ impl WorkloadSpec {
                     "restart_after_s",
                     "goes with kill = \"memberN\"".into(),
                 ));
+            }
+            if let Some(name) = &t.compact {
+                let m = member_named(p, name).map_err(|rule| bad("compact", rule))?;
+                if t.for_s.is_some() {
+                    return Err(bad(
+                        "for_s",
+                        "a compaction takes as long as its work does; it has no length to set"
+                            .into(),
+                    ));
+                }
+                if let Some(&(_, _, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
+                    sm == m && sw == "kill" && from <= t.at_s && t.at_s <= to
+                }) {
+                    return Err(bad("at_s", down_rule(m, from, to)));
+                }
+                if let Some(&(_, _, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
+                    sm == m && sw == "pause" && from <= t.at_s && t.at_s < to
+                }) {
+                    return Err(bad(
+                        "at_s",
+                        format!(
+                            "member{} is paused from {from} s to {to} s: a compaction called on it waits for the resume; call it after that",
+                            m.0
+                        ),
+                    ));
+                }
+                let keys = self.store_keys();
+                if let Some(r) = t.revisions.filter(|&r| r < keys) {
+                    return Err(bad(
+                        "revisions",
+                        format!(
+                            "must be at least the store's keys ({keys}), each of which has a revision (got {r})"
+                        ),
+                    ));
+                }
+                spans.push((m, "compact", t.at_s, t.at_s, i));
+                steps.push(Step {
+                    at,
+                    change: Change::Compact {
+                        member: m,
+                        revisions: t.revisions,
+                    },
+                });
+                continue;
             }
             if let Some(name) = &t.kill {
                 let m = member_named(p, name).map_err(|rule| bad("kill", rule))?;
@@ -715,10 +740,19 @@ impl WorkloadSpec {
             if let Some(&(_, other, from, to, _)) = spans.iter().find(|&&(sm, sw, from, to, _)| {
                 sm == m
                     && ((sw == what && t.at_s < to && from < t.at_s + d)
-                        || (sw == "kill" && t.at_s <= to && from <= t.at_s + d))
+                        || (sw == "kill" && t.at_s <= to && from <= t.at_s + d)
+                        || (what == "pause"
+                            && sw == "compact"
+                            && t.at_s <= from
+                            && from < t.at_s + d))
             }) {
                 let rule = if other == "kill" {
                     down_rule(m, from, to)
+                } else if other == "compact" {
+                    format!(
+                        "member{} is called to compact at {from} s, inside this pause: a compaction called on it waits for the resume; call it after that",
+                        m.0
+                    )
                 } else {
                     format!(
                         "member{} has a {other} from {from} s to {to} s then: a member's {what}s must not overlap",

@@ -20,7 +20,10 @@
 //! exact for keys written in passes, as the harness's fill writes them), and a delete dirties
 //! 16 bytes of bolt's pages (its revision key, `backend.rs`). The `Compact` call's own gRPC and its forward
 //! to the leader are not simulated (microseconds beside a compaction's seconds): the leader
-//! appends the entry at the step. A killed member's compaction goes with its process; etcd
+//! appends the entry at the step. A call to a paused member waits for its resume; one
+//! forwarded to a paused leader waits for it too, and fails if the leader was deposed
+//! meanwhile (the forward is lost; etcd's call times out). A call with nothing put since the
+//! last compaction fails (`ErrCompacted`). A killed member's compaction goes with its process; etcd
 //! resumes a scheduled compaction when it starts again, the model does not.
 
 use std::collections::VecDeque;
@@ -93,12 +96,16 @@ pub struct Compactor {
     batches: u64,
     /// Before 3.4.0: the apply goroutine waits for the walk (it is its own).
     apply_waits: bool,
+    /// `Compact` calls (step, revisions) that came to this member, or through it as the
+    /// leader, while its process was stopped: they go on when it resumes.
+    calls_waiting: Vec<(u32, Option<u64>)>,
 }
 
 impl EtcdModel {
     /// Timeline step `step`: a client calls `Compact` on `member`. The leader appends the
-    /// compaction; with no leader (or a stale one, or the member down) the call fails and
-    /// nothing is compacted.
+    /// compaction; with no leader (or a stale one, or the member down), or nothing put since
+    /// the last compaction (`ErrCompacted`), the call fails and nothing is compacted. A call
+    /// to a paused member, or while its leader is paused, waits for the resume.
     pub(super) fn compact_call(
         &mut self,
         step: u32,
@@ -122,6 +129,23 @@ impl EtcdModel {
             self.compactions_failed += 1;
             return;
         }
+        // A paused process (neither is dead) takes the call (or its forward) when it resumes.
+        for waiter in [member, leader] {
+            if self.process_paused(self.member_proc(waiter)) {
+                self.members[waiter]
+                    .compactor
+                    .calls_waiting
+                    .push((step, revisions));
+                return;
+            }
+        }
+        if self.compacted && self.store_revisions == self.w.range.total_keys {
+            // Nothing was put since the last compaction: its revision is the current one
+            // (`ErrCompacted`).
+            self.compactions_failed += 1;
+            return;
+        }
+        self.compacted = true;
         let revisions = revisions.unwrap_or(self.store_revisions);
         // Each key keeps its latest revision; puts from now on add to those.
         self.store_revisions = self.w.range.total_keys;
@@ -134,6 +158,23 @@ impl EtcdModel {
         );
         self.append_entry(leader, e, s.now());
         self.maybe_start_ready(leader, s);
+    }
+
+    /// Member `m`'s process resumed: the `Compact` calls that waited for it go on.
+    pub(super) fn compact_calls_resumed(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
+        for (step, revisions) in std::mem::take(&mut self.members[m].compactor.calls_waiting) {
+            let member = match self.w.timeline[step as usize].change {
+                super::timeline::Change::Compact { member, .. } => member,
+                c => unreachable!("a waiting compaction call comes from a compact step, not {c:?}"),
+            };
+            if m != member && self.members[member].raft.lead != Some(m) {
+                // Forwarded to `m` as the leader, it is lost: `m` was deposed meanwhile,
+                // and the call times out (`ErrTimeout`).
+                self.compactions_failed += 1;
+                continue;
+            }
+            self.compact_call(step, member, revisions, s);
+        }
     }
 
     /// Member `m`'s apply goroutine has applied (and committed) step `step`'s compaction:

@@ -109,6 +109,8 @@ pub struct EtcdModel {
     /// Revisions in the store at or below the current revision, since the start or the last
     /// compaction: the workload's keys, and one more for every put appended.
     store_revisions: u64,
+    /// A compaction was called and accepted.
+    compacted: bool,
     /// Raft's clock and the read loop's timers run (`Workload::elections`, once for the run).
     elections: bool,
     /// Request slots that ended for their client but are still referenced (a member still
@@ -178,6 +180,7 @@ impl EtcdModel {
             compactions: Vec::new(),
             compactions_failed: 0,
             store_revisions: w.range.total_keys,
+            compacted: false,
             abandoned_live: 0,
             elections: w.elections(),
             m: Metrics::new(),
@@ -371,6 +374,7 @@ impl Model for EtcdModel {
                 Change::Resume(m) => {
                     self.resume(self.member_proc(m), s);
                     self.read_loop_resumed(m, s);
+                    self.compact_calls_resumed(m, s);
                 }
                 Change::Kill(m) => self.kill(m, s),
                 Change::Restart(m) => self.restart_begin(step, m, s),

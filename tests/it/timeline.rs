@@ -278,6 +278,30 @@ fn a_bad_timeline_names_the_entry_and_the_rule() {
             "workload.timeline[1].at_s: member1 has a compact from 2 s on",
         ),
         (
+            "[[workload.timeline]]\nat_s = 1.0\ncompact = \"leader\"\nrestart_after_s = 1.0\n",
+            "workload.timeline[0].restart_after_s: goes with kill = \"memberN\"",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ncompact = \"leader\"\nextra_ms = 1.0\n",
+            "workload.timeline[0].extra_ms: goes with latency = \"memberN\"",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\ncompact = \"leader\"\nfsync_factor = 2.0\n",
+            "workload.timeline[0].fsync_factor: goes with fsync = \"memberN\"",
+        ),
+        (
+            "total_keys = 1000\n[[workload.timeline]]\nat_s = 1.0\ncompact = \"leader\"\nrevisions = 5\n",
+            "workload.timeline[0].revisions: must be at least the store's keys (1000), each of which has a revision (got 5)",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n[[workload.timeline]]\nat_s = 1.5\ncompact = \"member2\"\n",
+            "workload.timeline[1].at_s: member2 is paused from 1 s to 2 s: a compaction called on it waits for the resume",
+        ),
+        (
+            "[[workload.timeline]]\nat_s = 1.5\ncompact = \"member2\"\n[[workload.timeline]]\nat_s = 1.0\npause = \"member2\"\nfor_s = 1.0\n",
+            "workload.timeline[1].at_s: member2 is called to compact at 1.5 s, inside this pause",
+        ),
+        (
             "interval_s = 0.001\n",
             "into 3000 intervals, more than the 1000",
         ),
@@ -1245,5 +1269,58 @@ mod compaction {
         let r = run(&p, &w, 1);
         assert_eq!(r.compactions_failed, 1);
         assert!(r.compactions.is_empty(), "{:?}", r.compactions);
+    }
+
+    /// A compaction called on a follower while the leader is paused (100 to 250 ms, short of
+    /// an election) is taken by the leader when it resumes: the jobs start 3.2 ms after it.
+    /// A second call with nothing put since is refused (`ErrCompacted`). Paused past an
+    /// election, the deposed leader takes the call and fails it.
+    #[test]
+    fn a_call_waits_for_a_paused_leader_and_a_repeated_one_fails() {
+        let mut p = zero_cost(3, 200.0, "");
+        p.mechanisms = Mechanisms::for_version(4, 0);
+        let mut w = reader(1, 0.5);
+        w.range.total_keys = 1_000;
+        let call = |at_ms: u64| Step {
+            at: SimDuration(at_ms * MS),
+            change: Change::Compact {
+                member: MemberId(1),
+                revisions: Some(2_000),
+            },
+        };
+        w.timeline = vec![
+            Step {
+                at: SimDuration(100 * MS),
+                change: Change::Pause(MemberId(0)),
+            },
+            call(150),
+            Step {
+                at: SimDuration(250 * MS),
+                change: Change::Resume(MemberId(0)),
+            },
+            call(400),
+        ];
+        let r = run(&p, &w, 1);
+        assert_eq!(r.compactions_failed, 1, "the repeated call");
+        // Paused past an election (to 1.6 s), the old leader finds itself deposed: the call
+        // that waited for it fails.
+        w.timeline[2].at = SimDuration(1_600 * MS);
+        w.timeline.pop();
+        w.duration = Some(SimDuration(2_500 * MS));
+        let deposed = run(&p, &w, 1);
+        assert_eq!(
+            deposed.compactions_failed, 1,
+            "{:?} {:?}",
+            deposed.compactions, deposed.leader_changes
+        );
+        assert!(deposed.compactions.is_empty(), "{:?}", deposed.compactions);
+        assert_eq!(r.compactions.len(), 3, "{:?}", r.compactions);
+        for c in &r.compactions {
+            assert!(
+                (253_200_000..253_400_000).contains(&c.start_ns),
+                "started {} ns after the resume: {c:?}",
+                c.start_ns - 250_000_000
+            );
+        }
     }
 }
