@@ -559,7 +559,7 @@ pub struct CpuSection {
     #[serde(default)]
     pub backend_commit_ns_per_write: f64,
     #[serde(default)]
-    pub read_buffer_copy_ns_per_write: f64,
+    pub read_buffer_copy_ns_per_slot: f64,
     /// One bcrypt comparison at cost 10 (`bcrypt.DefaultCost`); 60 ms when absent.
     pub bcrypt_us: Option<Cost>,
     /// The server's `--bcrypt-cost` (10 when absent): each step doubles the comparison's time.
@@ -1113,10 +1113,10 @@ impl ModelFile {
                 &k("backend_commit_ns_per_write"),
                 c.backend_commit_ns_per_write,
             )?,
-            read_buffer_copy_ns_per_write: non_negative(
+            read_buffer_copy_ns_per_slot: non_negative(
                 file,
-                &k("read_buffer_copy_ns_per_write"),
-                c.read_buffer_copy_ns_per_write,
+                &k("read_buffer_copy_ns_per_slot"),
+                c.read_buffer_copy_ns_per_slot,
             )?,
             bcrypt: cost(
                 file,

@@ -49,6 +49,12 @@ pub struct WorkloadSpec {
     pub keys_in_range: u64,
     /// Keys in the store (0: as many as in the range).
     pub total_keys: u64,
+    /// The most puts one backend commit held while the store was loaded, before the run (a
+    /// bulk load: its puts per second times the commit interval, up to the batch limit). A
+    /// read buffer that large is what every read copies on 3.4.0–3.4.23 until a commit finds
+    /// the key bucket unused (`backend.rs`). 0: a load slower than that, which leaves the
+    /// buffer's first 512 slots.
+    pub bulk_load_commit_puts: u64,
     /// Key size in bytes.
     pub key_size: u32,
     /// Value size in bytes (`--val-size`).
@@ -169,6 +175,7 @@ impl Default for WorkloadSpec {
             open_rate: 0.0,
             keys_in_range: 0,
             total_keys: 0,
+            bulk_load_commit_puts: 0,
             key_size: 8,
             val_size: 256,
             limit: 0,
@@ -393,6 +400,18 @@ impl WorkloadSpec {
                 format!("must not exceed total_keys ({total_keys}) (got {keys_in_range})"),
             ));
         }
+        // A commit follows the write transaction that reaches the batch limit, and one holds
+        // at most 128 puts (etcd's `--max-txn-ops`).
+        let most = p.write.batch_limit + 127;
+        if self.bulk_load_commit_puts > most {
+            return Err(bad(
+                "bulk_load_commit_puts",
+                format!(
+                    "must be at most write.batch_limit + 127 ({most}): a backend commit follows the transaction that reaches the batch limit, and a transaction holds at most 128 puts (got {})",
+                    self.bulk_load_commit_puts
+                ),
+            ));
+        }
         let policy = match self.balancer.as_str() {
             "per-conn" => EndpointPolicy::PerConnection,
             "pinned" => EndpointPolicy::Client(Balancer::Pinned),
@@ -465,6 +484,7 @@ impl WorkloadSpec {
             read_ratio: self.read_ratio,
             serializable_ratio: self.serializable_ratio,
             write_rate: self.write_rate,
+            bulk_load_commit_puts: self.bulk_load_commit_puts,
             token_reuse: self.token_reuse,
             expensive_rate: self.expensive_rate,
             expensive_range: RangeOp {

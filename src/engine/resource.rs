@@ -316,6 +316,11 @@ impl<J> RwLock<J> {
         }
     }
 
+    /// Whether a reader arriving now would be granted at once ([`RwLock::read`]).
+    pub fn would_grant_read(&self) -> bool {
+        !self.writer && self.queue.is_empty()
+    }
+
     /// A writer arrives: granted at once if the lock is free and nobody is queued.
     pub fn write(&mut self, now: SimTime, job: J) -> Option<J> {
         self.expire(now);

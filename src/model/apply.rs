@@ -224,8 +224,8 @@ impl EtcdModel {
             EntryKind::Compact { .. } => {
                 // `updateCompactRev`: the scheduled revision goes into the meta bucket, then
                 // `ForceCommit` makes it durable before the job is scheduled.
+                self.members[m].backend.buffered_meta_write();
                 self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
-                self.members[m].backend.buffered_write();
                 self.members[m].apply.step = ApplyStep::Commit;
                 self.force_commit(m, ForceBy::Apply, s);
                 return;

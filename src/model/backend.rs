@@ -2,8 +2,17 @@
 //! batch transaction and its read buffer; every batch interval (100 ms) with writes pending, or
 //! at the batch limit (10,000), the bolt commit holds the batch-tx lock and the read-tx lock
 //! exclusively across its CPU work and two fdatasyncs, so read transactions that open meanwhile
-//! wait. A read transaction copies the write buffer when it opens (3.4.0–3.4.23), or shares a
+//! wait. A read transaction copies the read buffer when it opens (3.4.0–3.4.23), or shares a
 //! copy until the buffer changes (3.5, 3.4.24).
+//!
+//! The read buffer (`tx_buffer.go` `txReadBuffer`) holds a buffer per bucket written since the
+//! last commit but one ([`BucketBuffer`]); a copy allocates and copies each bucket's slots,
+//! in use or not (`bucketBuffer.Copy`: `make([]kv, len(bb.buf))`). The slots start at 512 and
+//! grow by half when they fill; a commit empties every bucket but drops only those unused
+//! since the commit before (`txBuffer.reset`), and the backend commits only with writes
+//! pending. So a store loaded in bulk and then only read copies its load's largest commit on
+//! every read until some write leaves the key bucket unused for a commit (a compaction's
+//! meta-bucket writes do).
 
 use super::EtcdModel;
 use super::event::{CpuJob, DiskJob, Ev, PackedEv};
@@ -39,6 +48,114 @@ enum CommitStep {
     Done,
 }
 
+/// Slots a bucket's buffer starts with (`newBucketBuffer`: `make([]kv, 512)`).
+pub const BUCKET_BUFFER_SLOTS: u32 = 512;
+
+/// One bucket's buffer in the read buffer (`tx_buffer.go` `bucketBuffer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketBuffer {
+    /// `len(buf)`: what a read transaction's copy allocates and copies.
+    pub slots: u32,
+    /// Entries in use since the last commit (`used`).
+    pub used: u32,
+}
+
+impl BucketBuffer {
+    /// A new bucket buffer holding one entry: the write buffer's, moved into the read buffer
+    /// by the write-back (`txWriteBuffer.writeback`).
+    fn one() -> BucketBuffer {
+        BucketBuffer {
+            slots: BUCKET_BUFFER_SLOTS,
+            used: 1,
+        }
+    }
+
+    /// The slots a bucket buffer has after `entries` were added to it since a commit: a full
+    /// buffer grows by half (`bucketBuffer.add`).
+    pub fn slots_after(entries: u64) -> u32 {
+        let mut slots = u64::from(BUCKET_BUFFER_SLOTS);
+        while entries >= slots {
+            slots = slots * 3 / 2;
+        }
+        u32::try_from(slots).unwrap_or(u32::MAX)
+    }
+
+    /// One more entry (`add`): when every slot is used, the buffer grows by half.
+    fn add(&mut self) {
+        self.used += 1;
+        if self.used >= self.slots {
+            self.slots = self.slots.saturating_mul(3) / 2;
+        }
+    }
+}
+
+/// The read buffer's buckets the model writes: the key bucket (a put's revision, put in
+/// sequence: `UnsafeSeqPut`) and the meta bucket (the consistent index each write
+/// transaction saves, `saveIndex`, and a compaction's revisions: one key each, so the
+/// write-back's merge keeps one entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadBuffer {
+    pub key: Option<BucketBuffer>,
+    pub meta: Option<BucketBuffer>,
+}
+
+impl ReadBuffer {
+    /// After a load whose largest commit held `puts` puts (and, in each transaction, a
+    /// consistent index), and its last commit: both buckets kept, empty.
+    pub fn loaded(puts: u64) -> ReadBuffer {
+        ReadBuffer {
+            key: Some(BucketBuffer {
+                slots: BucketBuffer::slots_after(puts),
+                used: 0,
+            }),
+            meta: Some(BucketBuffer {
+                slots: BUCKET_BUFFER_SLOTS,
+                used: 0,
+            }),
+        }
+    }
+
+    /// Slots a read transaction's copy allocates and copies.
+    pub fn slots(&self) -> u64 {
+        [self.key, self.meta]
+            .iter()
+            .flatten()
+            .map(|b| u64::from(b.slots))
+            .sum()
+    }
+
+    /// A write-back of one entry to the meta bucket's one key: it is merged into the one in
+    /// use (and deduplicated), or is the first since the commit.
+    fn write_meta(&mut self) {
+        match &mut self.meta {
+            Some(b) if b.used > 0 => {}
+            Some(b) => b.add(),
+            None => self.meta = Some(BucketBuffer::one()),
+        }
+    }
+
+    /// A write-back of a put's transaction: its revision to the key bucket, and the
+    /// consistent index to the meta bucket.
+    fn write_put(&mut self) {
+        match &mut self.key {
+            Some(b) => b.add(),
+            None => self.key = Some(BucketBuffer::one()),
+        }
+        self.write_meta();
+    }
+
+    /// A commit's reset (`txBuffer.reset`): a bucket unused since the last commit is dropped;
+    /// the others are emptied and keep their slots.
+    fn reset(&mut self) {
+        for b in [&mut self.key, &mut self.meta] {
+            *b = b.filter(|x| x.used > 0).map(|x| BucketBuffer {
+                slots: x.slots,
+                used: 0,
+            });
+        }
+    }
+}
+
 /// Who waits for a forced commit (`backend.ForceCommit`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ForceBy {
@@ -61,6 +178,8 @@ pub struct Backend {
     commit_step: CommitStep,
     /// The running commit was started by the timer (which restarts when it ends).
     timer_commit: bool,
+    /// The read buffer.
+    pub read_buffer: ReadBuffer,
     /// Bumped by every write-back and commit: a read's copy of the buffer is stale when it
     /// differs.
     buffer_version: u64,
@@ -71,15 +190,22 @@ pub struct Backend {
 }
 
 impl Backend {
-    /// An empty backend.
+    /// A backend with an empty read buffer (a process just started).
     pub fn new() -> Backend {
+        Backend::with(ReadBuffer::default())
+    }
+
+    /// A backend whose read buffer is `read_buffer`.
+    pub fn with(read_buffer: ReadBuffer) -> Backend {
         Backend {
+            read_buffer,
             pending_writes: 0,
             pending_deletes: 0,
             force_waiters: 0,
             commit_step: CommitStep::Idle,
             timer_commit: false,
-            buffer_version: 0,
+            // Ahead of the shared copy: the first read makes it.
+            buffer_version: 1,
             cached_version: 0,
             commit_start: SimTime::ZERO,
         }
@@ -90,14 +216,24 @@ impl Backend {
         self.pending_writes + self.pending_deletes
     }
 
-    /// Apply wrote one put into the batch transaction and its buffer.
+    /// Apply wrote one put's transaction into the batch transaction and its buffer, and
+    /// wrote the buffer back into the read buffer (`batchTxBuffered.Unlock`).
     pub fn buffered_write(&mut self) {
         self.pending_writes += 1;
         self.buffer_version += 1;
+        self.read_buffer.write_put();
     }
 
-    /// Write-buffer entries a read transaction opening now copies: every pending write each
-    /// time (`copy_each_time`, 3.4.0–3.4.23), or only when the buffer changed since the shared
+    /// A write of one meta-bucket key alone (a compaction's scheduled or finished revision),
+    /// written back the same way.
+    pub fn buffered_meta_write(&mut self) {
+        self.pending_writes += 1;
+        self.buffer_version += 1;
+        self.read_buffer.write_meta();
+    }
+
+    /// Read-buffer slots a read transaction opening now copies: all of them each time
+    /// (`copy_each_time`, 3.4.0–3.4.23), or only when the buffer changed since the shared
     /// copy was made (3.5, 3.4.24), when this read makes the new copy.
     pub fn buffer_to_copy(&mut self, copy_each_time: bool) -> u64 {
         if !copy_each_time {
@@ -106,7 +242,7 @@ impl Backend {
             }
             self.cached_version = self.buffer_version;
         }
-        self.pending_writes
+        self.read_buffer.slots()
     }
 }
 
@@ -159,10 +295,16 @@ impl EtcdModel {
     /// `backend.ForceCommit` by `by` on member `m`: the batch transaction commits now (a
     /// commit running or waiting for its locks includes what `by` wrote, since `by` wrote under
     /// the batch-tx lock it has released). With nothing pending, bolt's commit returns at once
-    /// (`batchTx.commit`: `pending == 0`).
+    /// (`batchTx.commit`: `pending == 0`), but the read buffer is reset all the same
+    /// (`unsafeCommit`).
     pub(super) fn force_commit(&mut self, m: MemberId, by: ForceBy, s: &mut Scheduler<PackedEv>) {
         let be = &mut self.members[m].backend;
         if be.commit_step == CommitStep::Idle && be.pending() == 0 {
+            let before = be.read_buffer;
+            be.read_buffer.reset();
+            if be.read_buffer != before {
+                be.buffer_version += 1;
+            }
             self.force_committed(m, by, s);
             return;
         }
@@ -241,6 +383,7 @@ impl EtcdModel {
         be.pending_deletes = 0;
         let waiters = std::mem::take(&mut be.force_waiters);
         be.buffer_version += 1;
+        be.read_buffer.reset();
         let timer = std::mem::take(&mut be.timer_commit);
         self.trace.activity(m, "backend commit", start, s.now(), n);
         self.m.backend_commits += 1;
@@ -307,7 +450,70 @@ impl EtcdModel {
             return;
         }
         self.defrags[usize::from(m.0)] = Defrag::Idle;
+        // `defrag` resets the read buffer twice (`unsafeCommit`, then after the copy): the
+        // first empties the buckets in use, the second drops them.
+        let be = &mut self.members[m].backend;
+        be.read_buffer = ReadBuffer::default();
+        be.buffer_version += 1;
         self.unlock(m, Lock::ReadTx, Mode::Exclusive, s);
         self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_buffer_grows_by_half_when_full() {
+        assert_eq!(BucketBuffer::slots_after(0), 512);
+        assert_eq!(BucketBuffer::slots_after(511), 512);
+        assert_eq!(BucketBuffer::slots_after(512), 768);
+        assert_eq!(BucketBuffer::slots_after(2_090), 2_592);
+        // The batch limit (readbufcost's 10,000 puts: 13,122 slots).
+        assert_eq!(BucketBuffer::slots_after(10_000), 13_122);
+        let mut b = BucketBuffer::one();
+        for _ in 1..512 {
+            b.add();
+        }
+        assert_eq!((b.slots, b.used), (768, 512));
+    }
+
+    #[test]
+    fn a_commit_drops_only_the_buckets_unused_since_the_last() {
+        let mut r = ReadBuffer::default();
+        assert_eq!(r.slots(), 0);
+        r.write_put();
+        r.write_put();
+        assert_eq!(r.key.map(|b| b.used), Some(2));
+        // The meta bucket's one key is merged: one entry in use.
+        assert_eq!(r.meta.map(|b| b.used), Some(1));
+        assert_eq!(r.slots(), 1_024);
+        r.reset();
+        assert_eq!(
+            r.slots(),
+            1_024,
+            "used since the last commit: kept, emptied"
+        );
+        assert_eq!(r.key.map(|b| b.used), Some(0));
+        r.reset();
+        assert_eq!(r.slots(), 0, "unused since: dropped");
+    }
+
+    #[test]
+    fn a_meta_write_alone_lets_the_next_commit_drop_a_loaded_key_bucket() {
+        let mut r = ReadBuffer::loaded(10_000);
+        assert_eq!(r.slots(), 13_122 + 512);
+        r.write_meta();
+        r.reset();
+        assert_eq!(r.key, None);
+        assert_eq!(r.slots(), 512);
+        let mut b = Backend::with(ReadBuffer::loaded(0));
+        assert_eq!(b.buffer_to_copy(true), 1_024);
+        // 3.5: the shared copy is made once, then reused until the buffer changes.
+        assert_eq!(b.buffer_to_copy(false), 1_024);
+        assert_eq!(b.buffer_to_copy(false), 0);
+        b.buffered_write();
+        assert_eq!(b.buffer_to_copy(false), 1_024);
     }
 }

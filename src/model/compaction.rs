@@ -318,10 +318,14 @@ impl EtcdModel {
                 c.drop_left -= drop;
                 c.batches += 1;
                 self.members[m].backend.pending_deletes += drop;
-                self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
                 if scan < batch_limit {
+                    // The finished revision goes into the meta bucket; the backend's timer
+                    // commits it.
+                    self.members[m].backend.buffered_meta_write();
+                    self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
                     self.compaction_done(m, s);
                 } else {
+                    self.unlock(m, Lock::BatchTx, Mode::Exclusive, s);
                     self.members[m].compactor.step = Step::Commit;
                     self.force_commit(m, super::backend::ForceBy::Compactor, s);
                 }

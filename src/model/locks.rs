@@ -88,6 +88,11 @@ impl Locks {
         self.batch_tx.utilization(now)
     }
 
+    /// Whether a reader of the index lock would be granted it now.
+    pub fn index_free_for_reader(&self) -> bool {
+        self.index.would_grant_read()
+    }
+
     fn rw(&mut self, lock: RwLockName) -> &mut RwLock<LockJob> {
         match lock {
             RwLockName::Index => &mut self.index,

@@ -135,13 +135,17 @@ impl EtcdModel {
         let members = p
             .member_ids()
             .map(|m| {
-                Member::new(
+                let mut member = Member::new(
                     p.member_host[m.index()],
                     p.initial_index,
                     p.members().into(),
                     p.leader,
                     m,
-                )
+                );
+                // The store was loaded before the run, and its last commit reset the buffer.
+                member.backend =
+                    backend::Backend::with(backend::ReadBuffer::loaded(w.bulk_load_commit_puts));
+                member
             })
             .collect();
         EtcdModel {

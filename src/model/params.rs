@@ -159,9 +159,10 @@ pub struct MemberCosts {
     pub backend_commit: Dist,
     /// A backend commit: ns per write it commits.
     pub backend_commit_ns_per_write: f64,
-    /// Opening a read transaction: ns per pending write copied from the write buffer (when
-    /// the version copies it).
-    pub read_buffer_copy_ns_per_write: f64,
+    /// Opening a read transaction: ns per read-buffer slot copied (when the version copies
+    /// it; `backend.rs` [`ReadBuffer`](super::backend::ReadBuffer)), the allocation and its
+    /// garbage collection included.
+    pub read_buffer_copy_ns_per_slot: f64,
     /// One bcrypt comparison at cost 10 (about 50–100 ms of one core).
     pub bcrypt: Dist,
     /// 2^(cost − 10) for the server's `--bcrypt-cost`.
@@ -505,6 +506,10 @@ pub struct Workload {
     /// Background writes: Poisson puts at this rate (req/s) beside the main workload, over the
     /// same connections (0: none).
     pub write_rate: f64,
+    /// The most puts one backend commit held while the store was loaded, before the run:
+    /// each member's read buffer starts as that commit left it
+    /// ([`ReadBuffer::loaded`](super::backend::ReadBuffer::loaded)).
+    pub bulk_load_commit_puts: u64,
     /// Authentication.
     pub auth: AuthMode,
     /// RBAC rules of the user (0 with root or auth off).

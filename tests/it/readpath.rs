@@ -71,6 +71,7 @@ pub fn workload(
         read_ratio: 1.0,
         serializable_ratio: 0.0,
         write_rate: 0.0,
+        bulk_load_commit_puts: 0,
         token_reuse: 1.0,
         expensive_rate: 0.0,
         expensive_range: RangeOp {

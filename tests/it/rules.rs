@@ -145,6 +145,11 @@ fn each_workload_rule_names_its_key_and_rule() {
             "keys_in_range",
             "must not exceed total_keys",
         ),
+        (
+            "bulk_load_commit_puts = 20000",
+            "bulk_load_commit_puts",
+            "must be at most write.batch_limit + 127 (10127)",
+        ),
         ("balancer = \"random\"", "balancer", "pinned, round-robin"),
         ("auth = \"kerberos\"", "auth", "simple-token"),
         (

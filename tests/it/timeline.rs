@@ -1246,6 +1246,72 @@ mod compaction {
         );
     }
 
+    /// 3.4.0–3.4.23's read transactions copy every slot of the read buffer (here 10 ns a
+    /// slot). After a bulk load whose largest commit held 10,000 puts, a read copies the key
+    /// bucket's 13,122 slots and the meta bucket's 512 (136.34 µs), until a compaction's
+    /// forced commits, which write the meta bucket alone, drop the key bucket: then 512
+    /// (5.12 µs). A read's latency is the round trip (200 µs) and its copy.
+    #[test]
+    fn a_compaction_drops_a_bulk_loads_read_buffer() {
+        let mut p = zero_cost(3, 200.0, "");
+        p.mechanisms = Mechanisms::for_version(4, 0);
+        p.member_costs.read_buffer_copy_ns_per_slot = 10.0;
+        let mut w = reader(0, 0.5);
+        w.range.total_keys = 10_000;
+        w.bulk_load_commit_puts = 10_000;
+        w.timeline = vec![Step {
+            at: SimDuration(100 * MS),
+            change: Change::Compact {
+                member: MemberId(0),
+                revisions: Some(12_000),
+            },
+        }];
+        let r = etcdsim::model::run(
+            &p,
+            &w,
+            1,
+            etcdsim::model::RunOptions {
+                record_requests: 5_000,
+                ..Default::default()
+            },
+        );
+        let c = r
+            .compactions
+            .iter()
+            .find(|c| c.member == MemberId(0))
+            .unwrap();
+        let latencies = |from: u64, to: u64| -> Vec<u64> {
+            r.records
+                .iter()
+                .filter(|x| (from..to).contains(&x.start_ns))
+                .map(|x| x.end_ns - x.start_ns)
+                .collect()
+        };
+        let before = latencies(0, 100 * MS);
+        let after = latencies(c.end_ns + 5 * MS, 500 * MS);
+        assert!(
+            !before.is_empty() && !after.is_empty(),
+            "{} {} {c:?} {}",
+            before.len(),
+            after.len(),
+            r.records.len()
+        );
+        assert!(
+            before.iter().all(|&ns| ns == 200_000 + 136_340),
+            "{:?}",
+            &before[..3]
+        );
+        // The finished revision's timer commit (two 1 ms fdatasyncs) delays the few reads
+        // that open during it.
+        let cheap = after.iter().filter(|&&ns| ns == 200_000 + 5_120).count();
+        assert!(
+            cheap * 10 >= after.len() * 9 && after.iter().all(|&ns| ns >= 205_120),
+            "{cheap} of {}: {:?}",
+            after.len(),
+            after.iter().max()
+        );
+    }
+
     /// A compaction called on a follower while its leader is dead (killed 50 ms before,
     /// no new one elected yet) fails; no member compacts.
     #[test]
