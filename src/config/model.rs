@@ -566,23 +566,33 @@ pub struct CpuSection {
     pub bcrypt_cost: Option<u32>,
     #[serde(default)]
     pub tls_handshake_us: Cost,
-    /// Compaction's index walk, ns per key; 550 when absent.
+    /// Compaction's index walk, ns per key; 210 when absent.
     pub compact_index_ns_per_key: Option<f64>,
-    /// Compaction's bolt batches, ns per revision scanned; 970 when absent.
+    /// Compaction's bolt batches, ns per revision scanned; 490 when absent.
     pub compact_scan_ns_per_rev: Option<f64>,
-    /// Compaction's bolt batches, ns per revision deleted; 2,900 when absent.
+    /// Compaction's bolt batches, ns per revision deleted; 970 when absent.
     pub compact_delete_ns_per_rev: Option<f64>,
+    /// A backend commit, ns per revision a compaction deleted; 450 when absent.
+    pub backend_commit_ns_per_delete: Option<f64>,
 }
 
 /// Compaction's costs when a model does not give them: etcd 3.4.23's own store, timed in
-/// process with nothing else running (`harness/go/src/compactcost`, one batch over 100,000
-/// keys of 1 KiB written once and twice, three runs each) on an AMD EPYC 2-vCPU VM, slower
-/// than the machine the loopback model was calibrated on.
-const COMPACT_INDEX_NS_PER_KEY: f64 = 550.0;
+/// process with nothing else running (`harness/go/src/compactcost --batch-limit 10000000`,
+/// one batch over 100,000 keys of 1 KiB written once and twice, three runs each, medians) on
+/// an AMD EPYC 2-vCPU VM, slower than the machine the loopback model was calibrated on. The
+/// walk is mvcc's index compaction pause (21 ms for 100,000 keys); the scan is what the run
+/// of keys written once took besides the walk and the commit (49 ms for 100,000 revisions);
+/// a delete is what the run of keys written twice took besides those and its scan (97 ms for
+/// 100,000). An earlier session's runs on a noisier VM gave 550, 970 and 2,900 ns.
+const COMPACT_INDEX_NS_PER_KEY: f64 = 210.0;
 /// See [`COMPACT_INDEX_NS_PER_KEY`].
-const COMPACT_SCAN_NS_PER_REV: f64 = 970.0;
+const COMPACT_SCAN_NS_PER_REV: f64 = 490.0;
 /// See [`COMPACT_INDEX_NS_PER_KEY`].
-const COMPACT_DELETE_NS_PER_REV: f64 = 2_900.0;
+const COMPACT_DELETE_NS_PER_REV: f64 = 970.0;
+/// A backend commit's work per revision a compaction deleted, when a model does not give it:
+/// the commit after 100,000 deletes in the same runs took 46 ms, its fdatasyncs included (so
+/// this is an upper bound on its CPU); a put's (`backend_commit_ns_per_write`) is fitted.
+const BACKEND_COMMIT_NS_PER_DELETE: f64 = 450.0;
 
 /// `[messages]`: bytes on the wire.
 #[derive(Debug, Clone, Deserialize)]
@@ -1150,6 +1160,12 @@ impl ModelFile {
                 &k("compact_delete_ns_per_rev"),
                 c.compact_delete_ns_per_rev
                     .unwrap_or(COMPACT_DELETE_NS_PER_REV),
+            )?,
+            backend_commit_ns_per_delete: non_negative(
+                file,
+                &k("backend_commit_ns_per_delete"),
+                c.backend_commit_ns_per_delete
+                    .unwrap_or(BACKEND_COMMIT_NS_PER_DELETE),
             )?,
         })
     }

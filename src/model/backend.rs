@@ -322,13 +322,17 @@ impl EtcdModel {
 
     /// The CPU cost of member `m`'s backend commit.
     pub(super) fn backend_commit_cost(&mut self, m: MemberId) -> SimDuration {
-        let n = self.members[m].backend.pending();
+        let be = &self.members[m].backend;
+        let (writes, deletes) = (be.pending_writes as f64, be.pending_deletes as f64);
         let c = &self.p.member_costs;
-        match self.members[m].backend.commit_step {
+        match be.commit_step {
             // Rebalance, spill and the first fdatasync's system time.
             CommitStep::Cpu => {
                 c.backend_commit.sample(&mut self.rng_cpu)
-                    + SimDuration::from_nanos_f64(c.backend_commit_ns_per_write * n as f64)
+                    + SimDuration::from_nanos_f64(
+                        c.backend_commit_ns_per_write * writes
+                            + c.backend_commit_ns_per_delete * deletes,
+                    )
                     + self.p.fsync_cpu.caller
             }
             // The second fdatasync's system time.

@@ -36,7 +36,7 @@ use super::result::Compacted;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
 /// Keys the index walk takes the index lock for at a time, from 3.4.0. etcd takes it per key;
-/// the model takes it for this many consecutive keys (about 55 µs of walk), so that a walk of
+/// the model takes it for this many consecutive keys (about 21 µs of walk), so that a walk of
 /// 100,000 keys is a thousand lock holds and bursts, not a hundred thousand.
 pub const WALK_CHUNK_KEYS: u64 = 100;
 

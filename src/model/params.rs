@@ -177,6 +177,8 @@ pub struct MemberCosts {
     pub compact_scan_ns_per_rev: f64,
     /// Compaction's bolt batches: ns per revision deleted (`UnsafeDelete`).
     pub compact_delete_ns_per_rev: f64,
+    /// A backend commit: ns per revision a compaction deleted since the last one.
+    pub backend_commit_ns_per_delete: f64,
 }
 
 /// Client-side costs, on the client host's cores.
