@@ -91,8 +91,9 @@ impl BucketBuffer {
 
 /// The read buffer's buckets the model writes: the key bucket (a put's revision, put in
 /// sequence: `UnsafeSeqPut`) and the meta bucket (the consistent index each write
-/// transaction saves, `saveIndex`, and a compaction's revisions: one key each, so the
-/// write-back's merge keeps one entry).
+/// transaction saves, `saveIndex`, and a compaction's scheduled and finished revisions: the
+/// write-back's merge keeps one entry per key, so at most three, which the model counts as
+/// one: only its slots matter, and they stay 512).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ReadBuffer {
     pub key: Option<BucketBuffer>,
@@ -175,6 +176,9 @@ pub struct Backend {
     /// Goroutines waiting for the running (or the next) commit: bit 0 apply, bit 1 the
     /// compactor.
     force_waiters: u8,
+    /// A forced commit joined the running (or the next) commit: its own `Commit` runs right
+    /// after, with nothing pending, and resets the read buffer once more.
+    reset_again: bool,
     commit_step: CommitStep,
     /// The running commit was started by the timer (which restarts when it ends).
     timer_commit: bool,
@@ -202,6 +206,7 @@ impl Backend {
             pending_writes: 0,
             pending_deletes: 0,
             force_waiters: 0,
+            reset_again: false,
             commit_step: CommitStep::Idle,
             timer_commit: false,
             // Ahead of the shared copy: the first read makes it.
@@ -309,6 +314,7 @@ impl EtcdModel {
             return;
         }
         be.force_waiters |= 1 << by as u8;
+        be.reset_again = true;
         self.start_backend_commit(m, s);
     }
 
@@ -388,6 +394,12 @@ impl EtcdModel {
         let waiters = std::mem::take(&mut be.force_waiters);
         be.buffer_version += 1;
         be.read_buffer.reset();
+        if std::mem::take(&mut be.reset_again) {
+            // `ForceCommit`'s own `batchTx.Commit`, after the one it waited for: bolt has
+            // nothing to commit, but `unsafeCommit` resets the read buffer again (no timer
+            // commit can come between: the forcing goroutine asked for the lock first).
+            be.read_buffer.reset();
+        }
         let timer = std::mem::take(&mut be.timer_commit);
         self.trace.activity(m, "backend commit", start, s.now(), n);
         self.m.backend_commits += 1;
@@ -474,7 +486,7 @@ mod tests {
         assert_eq!(BucketBuffer::slots_after(511), 512);
         assert_eq!(BucketBuffer::slots_after(512), 768);
         assert_eq!(BucketBuffer::slots_after(2_090), 2_592);
-        // The batch limit (readbufcost's 10,000 puts: 13,122 slots).
+        // 10,000 puts in one commit (readbufcost's, whose batch limit is raised): 13,122 slots.
         assert_eq!(BucketBuffer::slots_after(10_000), 13_122);
         let mut b = BucketBuffer::one();
         for _ in 1..512 {

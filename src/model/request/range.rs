@@ -49,9 +49,11 @@ impl EtcdModel {
     ///
     /// When the index lock is free now, the copy runs as the first part of the walk's job
     /// (the read-tx lock goes at the copy's end without an event of its own, as the index
-    /// lock does after the walk): the index lock is then taken a copy's length (microseconds)
-    /// before etcd takes it, and a request saves a burst and its events. Otherwise the copy is
-    /// a burst of its own, and the walk waits for the index lock after it, as in etcd.
+    /// lock does after the walk): the index lock is then taken before the copy rather than
+    /// after it, and held while the job waits for a core, and a request saves a burst and its
+    /// events. (Against always copying in a burst of its own, 3.4.9 with 64 clients and 1,000
+    /// or 3,000 puts/s served 0.1 to 0.5% more reads, within noise.) Otherwise the copy is a
+    /// burst of its own, and the walk waits for the index lock after it, as in etcd.
     pub(super) fn tx_opened(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let m = self.reqs[id].member;
         let mech = &self.p.mechanisms;
