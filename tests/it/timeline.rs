@@ -1247,6 +1247,27 @@ mod compaction {
         );
     }
 
+    /// 3.4.0, copies at 10 ns a read-buffer slot, and one reader of member 0 for `secs` over
+    /// 10,000 keys whose bulk load's largest commit held 10,000 puts.
+    fn bulk_loaded(secs: f64) -> (etcdsim::model::ClusterParams, etcdsim::model::Workload) {
+        let mut p = zero_cost(3, 200.0, "");
+        p.mechanisms = Mechanisms::for_version(4, 0);
+        p.member_costs.read_buffer_copy_ns_per_slot = 10.0;
+        let mut w = reader(0, secs);
+        w.range.total_keys = 10_000;
+        w.bulk_load_commit_puts = 10_000;
+        (p, w)
+    }
+
+    /// The latencies (ns) of the recorded reads that began in `from..to` ns.
+    fn latencies(r: &RunResult, from: u64, to: u64) -> Vec<u64> {
+        r.records
+            .iter()
+            .filter(|x| (from..to).contains(&x.start_ns))
+            .map(|x| x.end_ns - x.start_ns)
+            .collect()
+    }
+
     /// 3.4.0–3.4.23's read transactions copy every slot of the read buffer (here 10 ns a
     /// slot). After a bulk load whose largest commit held 10,000 puts, a read copies the key
     /// bucket's 13,122 slots and the meta bucket's 512 (136.34 µs), until a compaction's
@@ -1254,12 +1275,7 @@ mod compaction {
     /// (5.12 µs). A read's latency is the round trip (200 µs) and its copy.
     #[test]
     fn a_compaction_drops_a_bulk_loads_read_buffer() {
-        let mut p = zero_cost(3, 200.0, "");
-        p.mechanisms = Mechanisms::for_version(4, 0);
-        p.member_costs.read_buffer_copy_ns_per_slot = 10.0;
-        let mut w = reader(0, 0.5);
-        w.range.total_keys = 10_000;
-        w.bulk_load_commit_puts = 10_000;
+        let (p, mut w) = bulk_loaded(0.5);
         w.timeline = vec![Step {
             at: SimDuration(100 * MS),
             change: Change::Compact {
@@ -1281,15 +1297,8 @@ mod compaction {
             .iter()
             .find(|c| c.member == MemberId(0))
             .unwrap();
-        let latencies = |from: u64, to: u64| -> Vec<u64> {
-            r.records
-                .iter()
-                .filter(|x| (from..to).contains(&x.start_ns))
-                .map(|x| x.end_ns - x.start_ns)
-                .collect()
-        };
-        let before = latencies(0, 100 * MS);
-        let after = latencies(c.end_ns + 5 * MS, 500 * MS);
+        let before = latencies(&r, 0, 100 * MS);
+        let after = latencies(&r, c.end_ns + 5 * MS, 500 * MS);
         assert!(
             !before.is_empty() && !after.is_empty(),
             "{} {} {c:?} {}",
@@ -1317,26 +1326,14 @@ mod compaction {
     /// load, reads copy 13,634 slots (136.34 µs at 10 ns a slot) before it and nothing after.
     #[test]
     fn a_defragmentation_empties_a_bulk_loads_read_buffer() {
-        let mut p = zero_cost(3, 200.0, "");
-        p.mechanisms = Mechanisms::for_version(4, 0);
-        p.member_costs.read_buffer_copy_ns_per_slot = 10.0;
-        let mut w = reader(0, 0.3);
-        w.range.total_keys = 10_000;
-        w.bulk_load_commit_puts = 10_000;
+        let (p, mut w) = bulk_loaded(0.3);
         w.timeline = vec![Step {
             at: SimDuration(100 * MS),
             change: Change::Defrag(MemberId(0), SimDuration(20 * MS)),
         }];
         let r = run(&p, &w, 1);
-        let latencies = |from: u64, to: u64| -> Vec<u64> {
-            r.records
-                .iter()
-                .filter(|x| (from..to).contains(&x.start_ns))
-                .map(|x| x.end_ns - x.start_ns)
-                .collect()
-        };
-        let before = latencies(0, 100 * MS);
-        let after = latencies(125 * MS, 200 * MS);
+        let before = latencies(&r, 0, 100 * MS);
+        let after = latencies(&r, 125 * MS, 200 * MS);
         assert!(!before.is_empty() && !after.is_empty());
         assert!(
             before.iter().all(|&ns| ns == 200_000 + 136_340),
