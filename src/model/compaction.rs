@@ -96,9 +96,9 @@ pub struct Compactor {
     batches: u64,
     /// Before 3.4.0: the apply goroutine waits for the walk (it is its own).
     apply_waits: bool,
-    /// `Compact` calls (step, revisions) that came to this member, or through it as the
+    /// The timeline steps of `Compact` calls that came to this member, or through it as the
     /// leader, while its process was stopped: they go on when it resumes.
-    calls_waiting: Vec<(u32, Option<u64>)>,
+    calls_waiting: Vec<u32>,
 }
 
 impl EtcdModel {
@@ -132,10 +132,7 @@ impl EtcdModel {
         // A paused process (neither is dead) takes the call (or its forward) when it resumes.
         for waiter in [member, leader] {
             if self.process_paused(self.member_proc(waiter)) {
-                self.members[waiter]
-                    .compactor
-                    .calls_waiting
-                    .push((step, revisions));
+                self.members[waiter].compactor.calls_waiting.push(step);
                 return;
             }
         }
@@ -162,9 +159,9 @@ impl EtcdModel {
 
     /// Member `m`'s process resumed: the `Compact` calls that waited for it go on.
     pub(super) fn compact_calls_resumed(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        for (step, revisions) in std::mem::take(&mut self.members[m].compactor.calls_waiting) {
-            let member = match self.w.timeline[step as usize].change {
-                super::timeline::Change::Compact { member, .. } => member,
+        for step in std::mem::take(&mut self.members[m].compactor.calls_waiting) {
+            let (member, revisions) = match self.w.timeline[step as usize].change {
+                super::timeline::Change::Compact { member, revisions } => (member, revisions),
                 c => unreachable!("a waiting compaction call comes from a compact step, not {c:?}"),
             };
             if m != member && self.members[member].raft.lead != Some(m) {

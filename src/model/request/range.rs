@@ -51,9 +51,10 @@ impl EtcdModel {
     /// (the read-tx lock goes at the copy's end without an event of its own, as the index
     /// lock does after the walk): the index lock is then taken before the copy rather than
     /// after it, and held while the job waits for a core, and a request saves a burst and its
-    /// events. (Against always copying in a burst of its own, 3.4.9 with 64 clients and 1,000
-    /// or 3,000 puts/s served 0.1 to 0.5% more reads, within noise.) Otherwise the copy is a
-    /// burst of its own, and the walk waits for the index lock after it, as in etcd.
+    /// events. (Against always copying in a burst of its own, the loopback model with 64
+    /// linearizable clients and 1,000 or 3,000 puts/s served 0.1% more reads, two seeds.)
+    /// Otherwise the copy is a burst of its own, and the walk waits for the index lock after
+    /// it, as in etcd.
     pub(super) fn tx_opened(&mut self, id: ReqId, s: &mut Scheduler<PackedEv>) {
         let m = self.reqs[id].member;
         let mech = &self.p.mechanisms;
@@ -69,10 +70,7 @@ impl EtcdModel {
                 let r = &mut self.reqs[id];
                 r.split[0] = copy;
                 if self.members[m].locks.index_free_for_reader() {
-                    r.phase = Phase::IndexWalk;
-                    let granted = self.lock(m, Lock::Index, Mode::Shared, LockJob::Req(id), s);
-                    debug_assert!(granted, "the index lock was free");
-                    self.go(self.member_proc(m), CpuJob::Req(id), s);
+                    self.index_walk(id, s);
                 } else {
                     r.phase = Phase::CopyBuffer;
                     self.run_on_member(id, s);

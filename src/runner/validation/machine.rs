@@ -242,7 +242,7 @@ pub const GRID_MISSES: &[(&str, &str)] = &[
     ),
     (
         "read-all-s-c64",
-        "Every process's CPU per read is predicted above the measured (the members' 27 and 24 µs against 21 and 19, the client's 37 against 29). The members' part grew when the read buffer's copy came in (1,024 slots a read at 15 ns, a cost measured at 4,280 reads/s on a larger buffer); whether a copy costs less per slot at 20,000 reads/s was not measured.",
+        "Every process's CPU per read is predicted above the measured (the members' 27 and 24 µs against 21 and 19, the client's 37 against 29). The members' part grew when the read buffer's copy came in (1,024 slots a read at 15 ns; the profile behind that cost, 14 ns a slot, was taken at 4,569 reads/s on a buffer of 6,200 to 6,500 slots); whether a copy costs less per slot at 20,000 reads/s was not measured.",
     ),
     (
         "probe-c64",
@@ -274,7 +274,7 @@ pub const GRID_MISSES: &[(&str, &str)] = &[
     ),
     (
         "members-m1",
-        "Garbage collection: etcd's go_gc_duration_seconds counts 156–176 collections a second on a one-member cluster, against 15–20 on each member of three at similar rates (the CSV's member_gc_per_s); the model has no garbage collector. The read buffer's copy alone allocates 48 KB a read (1,024 slots of 48 bytes), about 500 MB/s at 10,267 reads/s, on one process instead of three: enough for that many collections of a small heap. But the collector's marking is not the CPU the model lacks: it took 8% of etcd's CPU in the profile behind the copy's cost (0.74 cores allocating 1.3 GB/s), about 45 ns per KB allocated, so about 2 µs a read here, against the leader's 118 µs a read measured and 71 predicted.",
+        "Garbage collection: etcd's go_gc_duration_seconds counts 156–176 collections a second on a one-member cluster, against 15–20 on each member of three at similar rates (the CSV's member_gc_per_s); the model has no garbage collector. The read buffer's copy alone allocates 48 KB a read (1,024 slots of 48 bytes), about 500 MB/s at 10,267 reads/s, on one process instead of three: enough for that many collections of a small heap. But the collector's marking is not the CPU the model lacks: it took 8% of etcd's CPU in the profile behind the copy's cost (0.74 cores allocating about 1.4 GB/s), about 40 ns per KB allocated, so about 2 µs a read here, against the leader's 118 µs a read measured and 71 predicted.",
     ),
     (
         "schedtrace-off-l",
