@@ -62,6 +62,14 @@ pub struct BenchmarkArgs {
     /// etcdsim: background puts per second beside the benchmark's own requests (0: none).
     #[arg(long = "write-rate", global = true, default_value_t = 0.0)]
     pub write_rate: f64,
+    /// etcdsim: the real-etcd harness's probe beside the benchmark: this many single-key
+    /// reads per second, linearizable and serializable in turn, from one goroutine on a
+    /// connection of its own, timed apart (0: none).
+    #[arg(long = "probe-rate", global = true, default_value_t = 0.0)]
+    pub probe_rate: f64,
+    /// etcdsim: the member the probe dials: leader, follower or memberN (default: a follower).
+    #[arg(long = "probe-target", global = true, default_value = "")]
+    pub probe_target: String,
     /// etcd's TLS client certificate: the clients authenticate by certificate (as
     /// --auth=cert) unless --auth or --user says otherwise. The file is not read.
     #[arg(long, global = true, value_name = "FILE")]
@@ -388,6 +396,8 @@ impl BenchmarkArgs {
             rbac_rules: self.rbac_rules,
             write_rate: self.write_rate,
             token_reuse: self.token_reuse,
+            probe_rate: self.probe_rate,
+            probe_target: self.probe_target.clone(),
             ..WorkloadSpec::default()
         };
         match &self.op {
@@ -472,6 +482,14 @@ impl BenchmarkArgs {
             self.write_rate != 0.0,
             format!("--write-rate={}", self.write_rate),
         );
+        flag(
+            self.probe_rate != 0.0,
+            format!("--probe-rate={}", self.probe_rate),
+        );
+        flag(
+            !self.probe_target.is_empty(),
+            format!("--probe-target={}", self.probe_target),
+        );
         let caps = &self.caps;
         if let Some(n) = caps.max_events {
             flag(true, format!("--max-events={n}"));
@@ -547,6 +565,7 @@ fn workload_flag(key: &str) -> String {
     let flag = match key {
         "clients" | "conns" | "endpoints" | "balancer" | "auth" => key,
         "target_leader" | "rbac_rules" | "token_reuse" | "write_rate" => key,
+        "probe_rate" | "probe_target" => key,
         "total" | "rate" => return format!("--{key} (of range or put)"),
         "consistency" | "limit" | "keys_in_range" | "total_keys" | "val_size" => {
             return format!("range --{}", key.replace('_', "-"));

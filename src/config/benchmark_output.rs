@@ -387,6 +387,7 @@ pub fn reference_row(
         qps_spread: None,
         cpu_us: CpuPerRequest::default(),
         disk_ms: Default::default(),
+        probe_ms: [None; 2],
         unsupported: None,
     })
 }

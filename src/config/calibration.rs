@@ -318,6 +318,9 @@ pub struct ReferenceRow {
     /// Measured means of etcd's WAL fdatasync and backend commit histograms over the window,
     /// in ms, for rows that write (a read-only row's are since its members started).
     pub disk_ms: crate::model::DiskMeans,
+    /// The harness's probe's mean latencies, linearizable then serializable, in ms, where it
+    /// ran (the row's workload then runs the probe too).
+    pub probe_ms: [Option<f64>; 2],
     /// Why the row cannot be simulated, if it cannot (it is then reported, not simulated).
     pub unsupported: Option<String>,
 }
@@ -515,6 +518,7 @@ impl Record<'_> {
             qps_spread: None,
             cpu_us: CpuPerRequest::default(),
             disk_ms: Default::default(),
+            probe_ms: [None; 2],
             unsupported: None,
         })
     }
@@ -586,6 +590,7 @@ impl Record<'_> {
             }
         };
         let warmup = self.num("warmup_s")?;
+        let probe_ms = [self.opt("probe_l_ms_mean")?, self.opt("probe_s_ms_mean")?];
         let clients = self.count("clients")?;
         if clients == 0 {
             unsupported = Some("no closed-loop clients: only the l/s probe ran".to_string());
@@ -615,6 +620,16 @@ impl Record<'_> {
             write_rate: self.opt("write_rate")?.unwrap_or(0.0),
             put_key_size: key,
             put_val_size: value,
+            probe_rate: if probe_ms.iter().any(Option::is_some) {
+                self.opt("probe_rate")?.unwrap_or(HARNESS_PROBE_RATE)
+            } else {
+                0.0
+            },
+            probe_target: if probe_ms.iter().any(Option::is_some) && members > 1 {
+                "follower".into()
+            } else {
+                String::new()
+            },
             ..WorkloadSpec::default()
         };
         let spread = match (self.opt("qps_min")?, self.opt("qps_max")?) {
@@ -653,10 +668,16 @@ impl Record<'_> {
             } else {
                 Default::default()
             },
+            probe_ms,
             unsupported,
         })
     }
 }
+
+/// The probe's rate in the harness's grids (`harness/grids/full.toml`, the `probe` case), for
+/// rows that measured a probe: the CSV does not say the rate, and the grids dial the first
+/// follower (member 1 here, as member 0 leads every row).
+pub const HARNESS_PROBE_RATE: f64 = 50.0;
 
 #[cfg(test)]
 mod tests {

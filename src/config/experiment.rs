@@ -372,11 +372,13 @@ impl ExperimentFile {
             ));
         }
         if let Some(op) = &chart.op {
-            if !["read", "write", "expensive"].contains(&op.as_str()) {
+            if !["read", "write", "expensive", "probe_l", "probe_s"].contains(&op.as_str()) {
                 return Err(ConfigError::invalid(
                     file,
                     "charts.op",
-                    format!("must be \"read\", \"write\" or \"expensive\" (got {op:?})"),
+                    format!(
+                        "must be \"read\", \"write\", \"expensive\", \"probe_l\" or \"probe_s\" (got {op:?})"
+                    ),
                 ));
             }
         }

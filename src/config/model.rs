@@ -293,6 +293,8 @@ pub struct MechanismsSection {
     pub read_buffer_cache: Option<bool>,
     /// Authenticate's bcrypt under the backend batch-tx lock (before 3.4.9).
     pub bcrypt_under_lock: Option<bool>,
+    /// gRPC's transport writers yield once before a small write (grpc-go 1.12.0+: 3.4+).
+    pub grpc_writer_yields: Option<bool>,
 }
 
 impl MechanismsSection {
@@ -340,6 +342,9 @@ impl MechanismsSection {
         }
         if let Some(x) = self.bcrypt_under_lock {
             m.bcrypt_under_lock = x;
+        }
+        if let Some(x) = self.grpc_writer_yields {
+            m.grpc_writer_yields = x;
         }
         Ok(())
     }

@@ -9,8 +9,8 @@ use super::ConfigError;
 use super::limits::{MAX_IN_FLIGHT, MAX_SIM_TIME_S};
 use crate::model::timeline::{Change, Step, Stream};
 use crate::model::{
-    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, PutOp,
-    RangeOp, Workload,
+    Arrivals, AuthMode, Balancer, ClusterParams, Consistency, EndpointPolicy, MemberId, Probe,
+    PutOp, RangeOp, Workload,
 };
 
 /// A workload as written in a file or on the command line.
@@ -91,6 +91,15 @@ pub struct WorkloadSpec {
     /// Scripted steps (`[[workload.timeline]]`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineSpec>,
+    /// The real-etcd harness's probe: single-key reads per second, linearizable and
+    /// serializable in turn, from one goroutine on a connection of its own (0: no probe).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub probe_rate: f64,
+    /// The member the probe dials: `leader`, `follower` (the first voter that is not the
+    /// leader) or `memberN`. Empty: a follower, or the leader of a one-member cluster (the
+    /// harness's default).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub probe_target: String,
 }
 
 fn is_zero(x: &f64) -> bool {
@@ -192,6 +201,8 @@ impl Default for WorkloadSpec {
             request_timeout_s: 0.0,
             interval_s: 0.0,
             timeline: Vec::new(),
+            probe_rate: 0.0,
+            probe_target: String::new(),
         }
     }
 }
@@ -301,6 +312,7 @@ impl WorkloadSpec {
         for (key, x) in [
             ("write_rate", self.write_rate),
             ("expensive_rate", self.expensive_rate),
+            ("probe_rate", self.probe_rate),
         ] {
             if !(x.is_finite() && x >= 0.0) {
                 return Err(bad(
@@ -437,6 +449,7 @@ impl WorkloadSpec {
                 ));
             }
         };
+        let probe = self.probe(p).map_err(|(key, rule)| bad(key, rule))?;
         let arrivals = if self.open_rate > 0.0 {
             Arrivals::Open {
                 rate: self.open_rate,
@@ -499,7 +512,61 @@ impl WorkloadSpec {
             timeline,
             request_timeout,
             interval,
+            probe,
         })
+    }
+
+    /// The probe, if `probe_rate` asks for one: its rate and the member `probe_target` names.
+    /// An error names the key and the rule.
+    fn probe(&self, p: &ClusterParams) -> Result<Option<Probe>, (&'static str, String)> {
+        if self.probe_rate == 0.0 {
+            if !self.probe_target.is_empty() {
+                return Err((
+                    "probe_target",
+                    "needs probe_rate above 0: without a rate there is no probe to aim".into(),
+                ));
+            }
+            return Ok(None);
+        }
+        // A Go ticker of a period below 1 ns panics (`time.NewTicker`).
+        if self.probe_rate > 1e9 {
+            return Err((
+                "probe_rate",
+                format!(
+                    "must be at most 1e9 reads per second, a ticker period of 1 ns (got {})",
+                    self.probe_rate
+                ),
+            ));
+        }
+        let follower = (0..p.voters).map(MemberId).find(|&m| m != p.leader);
+        let member = match self.probe_target.trim() {
+            "" => follower.unwrap_or(p.leader),
+            "leader" => p.leader,
+            "follower" => follower.ok_or((
+                "probe_target",
+                "names a follower, but the cluster's only voter is its leader".to_string(),
+            ))?,
+            name => member_named(p, name).map_err(|rule| ("probe_target", rule))?,
+        };
+        if p.proxy.is_some() {
+            return Err((
+                "probe_rate",
+                "the probe dials a member, but this model sends every request through its grpc-proxy".into(),
+            ));
+        }
+        Ok(Some(Probe {
+            rate: self.probe_rate,
+            member,
+            range: RangeOp {
+                consistency: Consistency::Linearizable,
+                keys_in_range: 1,
+                limit: 0,
+                count_only: false,
+                key_bytes: self.key_size,
+                value_bytes: self.val_size,
+                total_keys: self.store_keys(),
+            },
+        }))
     }
 
     /// The keys in the store: `total_keys`, or the range's keys when it is 0.

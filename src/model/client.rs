@@ -79,12 +79,12 @@ impl Clients {
     /// from `rng`, which the clients then keep.
     pub fn new(w: &Workload, mut rng: SimRng) -> Clients {
         let n = w.endpoints.len().max(1);
-        let conn_pin = (0..w.conns)
+        let conn_pin = (0..w.all_conns())
             .map(|_| w.endpoints[rng.random_range(0..n)])
             .collect();
         // clientv3's round-robin starts each client at a random endpoint (a Go map's order in
         // 3.4's picker, a random index in grpc's round_robin in 3.5).
-        let conn_rr = (0..w.conns)
+        let conn_rr = (0..w.all_conns())
             .map(|_| rng.random_range(0..n as u32))
             .collect();
         Clients {
@@ -102,7 +102,7 @@ impl Clients {
             producer_busy: SimDuration::ZERO,
             waiters: VecDeque::new(),
             has_token: (0..w.clients).map(|_| false).collect(),
-            handshaken: (0..w.conns).map(|_| 0).collect(),
+            handshaken: (0..w.all_conns()).map(|_| 0).collect(),
             issued: 0,
             done: 0,
             bg_issued: 0,
@@ -388,6 +388,9 @@ impl EtcdModel {
     }
 
     pub(super) fn pick_member(&mut self, conn: ConnId) -> MemberId {
+        if let Some(probe) = self.w.probe.as_ref().filter(|_| conn.0 == self.w.conns) {
+            return probe.member; // The probe's connection dials its one endpoint.
+        }
         let eps = &self.w.endpoints;
         match self.w.policy {
             EndpointPolicy::PerConnection => eps[conn.index() % eps.len()],

@@ -140,6 +140,8 @@ pub enum Ev {
     Reconnect(ConnId, MemberId),
     /// Member `m`'s compactor's pause between bolt batches is over, of a life.
     CompactPause(MemberId, Life),
+    /// The probe's ticker ticks (`probe.rs`).
+    ProbeTick,
 }
 
 impl Ev {
@@ -165,6 +167,7 @@ impl Ev {
             Ev::FsyncKernelDone(..) => 16,
             Ev::Reconnect(..) => 17,
             Ev::CompactPause(..) => 18,
+            Ev::ProbeTick => 19,
         }
     }
 }
@@ -198,7 +201,7 @@ impl From<Ev> for PackedEv {
         let (head, id) = match ev {
             Ev::ClientNext(c) | Ev::ClientGo(c) => (kind, c.0),
             Ev::Deliver(x) => (kind, x.0),
-            Ev::OpenArrival => (kind, 0),
+            Ev::OpenArrival | Ev::ProbeTick => (kind, 0),
             Ev::WriteArrival(n) | Ev::ExpensiveArrival(n) | Ev::Timeline(n) => (kind, n),
             Ev::ClientTimer(r) => (kind, r.0),
             Ev::CpuDone(proc, p, n) => (at(p.0, proc), n),
@@ -269,7 +272,8 @@ impl PackedEv {
             15 => Ev::ReadIndexRetry(member, id),
             16 => Ev::FsyncKernelDone(member, job, Life(id)),
             17 => Ev::Reconnect(ConnId(id), member),
-            _ => Ev::CompactPause(member, Life(id)),
+            18 => Ev::CompactPause(member, Life(id)),
+            _ => Ev::ProbeTick,
         }
     }
 }
@@ -319,6 +323,7 @@ mod tests {
             Ev::Reconnect(ConnId(0), MemberId(1)),
             Ev::CompactPause(m, Life(x)),
             Ev::CompactPause(MemberId(0), Life(0)),
+            Ev::ProbeTick,
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -327,6 +332,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 19, "every kind is covered");
+        assert_eq!(kinds.len(), 20, "every kind is covered");
     }
 }

@@ -11,6 +11,12 @@
 //!   takes the reader's `runnext`); on the client each response wakes the goroutine waiting on
 //!   its stream (a hand-off).
 //!
+//! - **The writer's yield** (grpc-go 1.12.0 and later, `loopyWriter.run`): when what it has
+//!   framed is under `minBatchSize` (1,000 bytes) as it runs out of work, it calls
+//!   `runtime.Gosched()` once before writing, which puts it on its process's global run queue:
+//!   it writes when its P (or another) next looks there, after the P's local work or at the
+//!   61st schedule, taking what was queued meanwhile into the same write.
+//!
 //! So under load one burst of a reader or writer carries many messages, and the per-request
 //! CPU of both falls; with one request at a time each costs a wake-up and a system call of its
 //! own. A connection to each member it talks to is a transport of its own (a clientv3
@@ -39,7 +45,20 @@ pub struct Grpc {
 struct Ends {
     reader: Stream<ReqId>,
     writer: Stream<ReqId>,
+    /// The writer's burst in hand is its yield (`runtime.Gosched`), not a write.
+    yielding: bool,
+    /// The writer has yielded since it last wrote: it writes when it next runs out of work.
+    yielded: bool,
 }
+
+/// `loopyWriter`'s `minBatchSize`: below this many buffered bytes the writer yields once
+/// before it writes.
+const MIN_BATCH_BYTES: u64 = 1_000;
+
+/// A `runtime.Gosched()` with its return through the scheduler: 60 ns, timed on this
+/// project's machine (`harness/go/src/goschedcost`: 59.5 to 60.1 ns over three runs of
+/// 2,000,000, alone on one P).
+const GOSCHED: SimDuration = SimDuration(60);
 
 impl Grpc {
     /// The transports of `conns` connections to each of `members` members.
@@ -125,7 +144,21 @@ impl EtcdModel {
         for &id in &ids {
             self.enter(id, Stage::Transport, now);
         }
+        let yields =
+            write && self.p.mechanisms.grpc_writer_yields && !self.grpc.ends(t).yielded && {
+                let framed: u64 = ids
+                    .iter()
+                    .map(|&id| u64::from(self.message_bytes(id, t.end)))
+                    .sum();
+                framed < MIN_BATCH_BYTES
+            };
         self.grpc.scratch = ids;
+        if write {
+            self.grpc.ends(t).yielding = yields;
+        }
+        if yields {
+            return GOSCHED;
+        }
         let (c, rng) = (&self.p, &mut self.rng_cpu);
         match (t.end, write) {
             (End::Client, true) => c.client_costs.transport_write.sample(rng),
@@ -135,10 +168,35 @@ impl EtcdModel {
         }
     }
 
-    /// `t`'s writer wrote its burst's messages; it goes on if more were queued meanwhile.
+    /// The bytes of request `id`'s message that `end` writes.
+    fn message_bytes(&self, id: ReqId, end: End) -> u32 {
+        match end {
+            End::Client => self.request_bytes(id),
+            End::Server => self.response_bytes(id),
+        }
+    }
+
+    /// `t`'s writer wrote its burst's messages; it goes on if more were queued meanwhile. A
+    /// yield writes nothing: the writer goes to its process's global run queue, and what it
+    /// framed waits there with it.
     pub(super) fn grpc_write_done(&mut self, t: Transport, s: &mut Scheduler<PackedEv>) {
         let mut ids = std::mem::take(&mut self.grpc.scratch);
-        let more = self.grpc.ends(t).writer.finish_burst(&mut ids);
+        let ends = self.grpc.ends(t);
+        if std::mem::take(&mut ends.yielding) {
+            ends.yielded = true;
+            ids.clear();
+            ids.extend_from_slice(ends.writer.burst());
+            ends.writer.keep_burst();
+            let (now, stage) = (s.now(), queue_stage(t.end));
+            for &id in &ids {
+                self.enter(id, stage, now);
+            }
+            self.grpc.scratch = ids;
+            self.preempt(self.end_proc(t), CpuJob::GrpcWrite(t), now);
+            return;
+        }
+        ends.yielded = false;
+        let more = ends.writer.finish_burst(&mut ids);
         for &id in &ids {
             let msg = match t.end {
                 End::Client => Msg {

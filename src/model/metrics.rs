@@ -87,6 +87,8 @@ impl OpMetrics {
 pub struct Metrics {
     /// Reads, writes and expensive reads, indexed by `OpKind as usize`.
     pub ops: [OpMetrics; 3],
+    /// The probe's reads (`probe.rs`): linearizable, then serializable.
+    pub probe: [OpMetrics; 2],
     /// When the measured window began (the first measured request was issued).
     pub measure_start: Option<SimTime>,
     /// When the last measured request ended.
@@ -122,6 +124,7 @@ impl Metrics {
     pub fn new() -> Metrics {
         Metrics {
             ops: [OpMetrics::new(), OpMetrics::new(), OpMetrics::new()],
+            probe: [OpMetrics::new(), OpMetrics::new()],
             measure_start: None,
             last_end: SimTime::ZERO,
             stage_sum_mismatches: 0,
@@ -202,6 +205,26 @@ impl Metrics {
     /// latency or stages of its own.
     pub fn request_timed_out(&mut self, kind: OpKind) {
         self.ops[kind as usize].failed += 1;
+    }
+
+    /// One of the probe's reads ended after `latency` ns: it is timed apart, and does not
+    /// move the workload's window.
+    pub fn probe_ended(
+        &mut self,
+        serializable: bool,
+        failed: bool,
+        latency: u64,
+        stages: &[u64; Stage::COUNT],
+    ) {
+        if stages.iter().sum::<u64>() != latency {
+            self.stage_sum_mismatches += 1;
+        }
+        self.probe[usize::from(serializable)].record(failed, latency, stages);
+    }
+
+    /// The probe's client gave up on one of its reads.
+    pub fn probe_timed_out(&mut self, serializable: bool) {
+        self.probe[usize::from(serializable)].failed += 1;
     }
 
     /// A ReadIndex round released `reads` reads.

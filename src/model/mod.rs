@@ -35,6 +35,7 @@ mod member;
 mod metrics;
 mod net;
 pub mod params;
+mod probe;
 mod raft;
 mod readloop;
 mod ready;
@@ -84,6 +85,8 @@ pub struct EtcdModel {
     /// Requests in flight.
     reqs: Slab<ReqId, Req>,
     clients: client::Clients,
+    /// The harness's probe goroutine, when the workload has one.
+    probe: probe::ProbeLoop,
     proxy_cache: ProxyCache,
     /// CPU costs of every kind of work.
     rng_cpu: SimRng,
@@ -165,19 +168,20 @@ impl EtcdModel {
                 }
                 net
             },
-            grpc: grpc::Grpc::new(w.conns, p.members().into()),
+            grpc: grpc::Grpc::new(w.all_conns(), p.members().into()),
             members,
             disks: disk::Disks::new(&p.member_host, p.shared_disk),
             log: Log::new(p.initial_index + 1),
             reqs: Slab::default(),
             clients: client::Clients::new(&w, rng::stream(seed, 3)),
+            probe: probe::ProbeLoop::default(),
             proxy_cache: ProxyCache::new(rng::stream(seed, 7)),
             rng_cpu: rng::stream(seed, 1),
             rng_disk: rng::stream(seed, 4),
             rng_raft: rng::stream(seed, 8),
             rng_retry: rng::stream(seed, 9),
             rng_reconnect: rng::stream(seed, 10),
-            subconns: request::subconn::SubConns::new(w.conns, p.members().into()),
+            subconns: request::subconn::SubConns::new(w.all_conns(), p.members().into()),
             member_procs: p.member_ids().map(|m| ProcId(m.0)).collect(),
             leader_changes: Vec::new(),
             retries: 0,
@@ -258,9 +262,10 @@ impl EtcdModel {
         let mut errs = Vec::new();
         let live = self.reqs.live() as u64;
         let c = &self.clients;
-        if live != c.in_flight() + self.abandoned_live {
+        let probe = self.probe.in_flight();
+        if live != c.in_flight() + probe + self.abandoned_live {
             errs.push(format!(
-                "{live} request slots are live but {} requests are in flight and {} abandoned (issued {} + {} background, finished {} + {})",
+                "{live} request slots are live but {} requests are in flight, {probe} of the probe's, and {} abandoned (issued {} + {} background, finished {} + {})",
                 c.in_flight(),
                 self.abandoned_live,
                 c.issued,
@@ -346,6 +351,7 @@ impl Model for EtcdModel {
             Ev::ClientNext(c) => self.client_next(c, s),
             Ev::ClientGo(c) => self.client_go(c, s),
             Ev::OpenArrival => self.open_arrival(s),
+            Ev::ProbeTick => self.probe_tick(s),
             Ev::CpuDone(proc, p, burst_no) => self.cpu_done(proc, p, burst_no, s),
             Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
@@ -410,6 +416,7 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     model.max_in_flight = opts.max_in_flight;
     let mut sim = Simulation::new(model);
     client::start(&mut sim);
+    probe::start(&mut sim);
     let duration_end = w.duration.map(|d| SimTime::ZERO + d);
     let cap_end = SimTime::ZERO + opts.max_sim_time;
     let limit = duration_end.map_or(cap_end, |d| d.min(cap_end));
@@ -448,6 +455,8 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         reads: m.ops[OpKind::Read as usize].result(duration),
         writes: m.ops[OpKind::Write as usize].result(duration),
         expensive: m.ops[OpKind::Expensive as usize].result(duration),
+        probe_l: m.probe[0].result(duration),
+        probe_s: m.probe[1].result(duration),
         in_flight: model.clients.issued - model.clients.done,
         duration,
         utilization,

@@ -41,6 +41,11 @@ pub struct Mechanisms {
     pub compact_batch: u32,
     /// See `compact_batch`.
     pub compact_pause: crate::engine::SimDuration,
+    /// gRPC's transport writer yields once before it writes a small batch (`loopyWriter.run`:
+    /// `runtime.Gosched()` when under `minBatchSize` bytes are buffered, grpc-go 1.12.0 and
+    /// later: etcd 3.4 and 3.5 on both ends). Before (grpc-go 1.2.1 in etcd 3.2, 1.7.5 in
+    /// 3.3) there is no such writer's yield.
+    pub grpc_writer_yields: bool,
 }
 
 /// How an application client spreads requests over its endpoints.
@@ -93,6 +98,7 @@ impl Mechanisms {
             } else {
                 100
             }),
+            grpc_writer_yields: at_least(4, 0),
         }
     }
 }
@@ -530,9 +536,31 @@ pub struct Workload {
     pub request_timeout: Option<crate::engine::SimDuration>,
     /// Record completions in intervals of this width (none: not at all).
     pub interval: Option<crate::engine::SimDuration>,
+    /// The harness's probe beside the workload (none: no probe).
+    pub probe: Option<Probe>,
+}
+
+/// The real-etcd harness's probe (`harness/go/src/etcdload`, `--probe-rate`): one goroutine
+/// of the client process, on a gRPC connection of its own to one member, that reads one key
+/// at every tick of a Go ticker, linearizable and serializable in turn. Its two latencies are
+/// kept apart from the workload's: while the workload loads the members, their difference is
+/// what a lone ReadIndex round costs beyond a serializable read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Probe {
+    /// Reads per second, both kinds together (the ticker's rate).
+    pub rate: f64,
+    /// The member its connection dials.
+    pub member: MemberId,
+    /// The key it reads: the workload's first, alone.
+    pub range: RangeOp,
 }
 
 impl Workload {
+    /// The client process's gRPC connections: the workload's, and the probe's own.
+    pub fn all_conns(&self) -> u32 {
+        self.conns + u32::from(self.probe.is_some())
+    }
+
     /// Whether raft's clock runs: when the timeline stops, kills, cuts off, slows the links or
     /// stalls the disk of a member, so that a leader can be lost and elected. Without one no member ever misses a heartbeat for an election
     /// timeout, so heartbeats and ticks would change nothing but cost events; they are left

@@ -283,6 +283,10 @@ pub struct RunResult {
     pub writes: OpResult,
     /// The expensive reads mixed in.
     pub expensive: OpResult,
+    /// The probe's linearizable reads (`workload.probe_rate`; none completed without one).
+    pub probe_l: OpResult,
+    /// The probe's serializable reads.
+    pub probe_s: OpResult,
     /// Requests issued but neither completed nor failed when the run stopped.
     pub in_flight: u64,
     /// Length of the measured window (first measured issue to last completion).

@@ -37,6 +37,18 @@ impl<T> Stream<T> {
         &self.queue
     }
 
+    /// What the burst in hand handles.
+    pub fn burst(&self) -> &[T] {
+        &self.queue[..self.in_burst]
+    }
+
+    /// The burst ends without handing anything on: what it took stays queued, at the head, for
+    /// the next burst, and the goroutine stays awake (it yielded instead of blocking).
+    pub fn keep_burst(&mut self) {
+        self.in_burst = 0;
+        debug_assert!(self.awake, "only an awake goroutine has a burst");
+    }
+
     /// The burst ends: what it handled goes into `done` (cleared first), in order; returns
     /// whether more came in (then the goroutine goes on; else it blocks). The caller keeps
     /// `done` from burst to burst, so no burst allocates.

@@ -118,6 +118,23 @@ pub fn additions(r: &RunResult) -> String {
             share
         );
     }
+    if r.probe_l.completed + r.probe_s.completed > 0 {
+        // The harness's probe: what a lone read of each kind sees beside the load.
+        let _ = writeln!(
+            o,
+            "\nProbe (one goroutine, its own connection, l and s in turn):"
+        );
+        for (kind, p) in [("linearizable", &r.probe_l), ("serializable", &r.probe_s)] {
+            let _ = writeln!(
+                o,
+                "  {kind:<14} {:>6} reads  mean {:.4} ms  p99 {:.4} ms  failed {}",
+                p.completed,
+                p.latency_w.mean() * 1e-6,
+                p.latency.quantile(0.99) as f64 * 1e-6,
+                p.failed
+            );
+        }
+    }
     let _ = writeln!(o, "\nUtilization:");
     for (name, u) in &r.utilization {
         let _ = writeln!(o, "  {name:<24} {:>6.1}%", u * 100.0);

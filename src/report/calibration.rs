@@ -43,6 +43,9 @@ pub struct RowFit {
     /// Means of etcd's WAL fdatasync and backend commit histograms in ms, measured (where the
     /// reference has them, for rows that write) and predicted.
     pub disk_ms: [(Option<f64>, Option<f64>); 2],
+    /// The harness's probe's mean latencies in ms, linearizable then serializable, measured
+    /// and predicted (`None` where the row ran no probe).
+    pub probe_ms: [(Option<f64>, Option<f64>); 2],
     /// The row is one the fit uses.
     pub fitted: bool,
 }
@@ -142,6 +145,7 @@ mod tests {
             p99_ms: (None, 1.0),
             cpu: [CpuFit::default(); 3],
             disk_ms: [(None, None); 2],
+            probe_ms: [(None, None); 2],
             fitted: true,
         };
         assert_eq!(

@@ -7,7 +7,7 @@ use crate::model::{OpResult, RunResult, Stage};
 use crate::stats::student_t_ci;
 
 /// The kinds of request a run row reports, as its columns name them.
-pub const OPS: [&str; 3] = ["read", "write", "expensive"];
+pub const OPS: [&str; 5] = ["read", "write", "expensive", "probe_l", "probe_s"];
 
 /// What one run predicts for one kind of request.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,8 +93,8 @@ pub struct RunRow {
     pub config_hash: Hex,
     /// The point's value on each axis, as written (strings unquoted).
     pub axes: Vec<(String, String)>,
-    /// Reads, writes and expensive reads, in the order of [`OPS`].
-    pub ops: [OpRow; 3],
+    /// Reads, writes, expensive reads and the probe's two kinds, in the order of [`OPS`].
+    pub ops: [OpRow; 5],
     /// Mean time in each stage of the main operation, reads if any (ms); absent when none was
     /// measured.
     pub stages: Vec<(Stage, Fixed<6>)>,
@@ -130,7 +130,7 @@ impl RunRow {
             seed: 0,
             config_hash: Hex(0),
             axes: axes.iter().map(|a| (a.clone(), String::new())).collect(),
-            ops: [OpRow::absent(), OpRow::absent(), OpRow::absent()],
+            ops: std::array::from_fn(|_| OpRow::absent()),
             stages: Stage::ALL.iter().map(|&s| (s, Fixed::ABSENT)).collect(),
             utilization: resources
                 .iter()
@@ -176,6 +176,8 @@ impl RunRow {
                 OpRow::of(&r.reads),
                 OpRow::of(&r.writes),
                 OpRow::of(&r.expensive),
+                OpRow::of(&r.probe_l),
+                OpRow::of(&r.probe_s),
             ],
             stages: Stage::ALL.iter().map(|&s| (s, stage_ms(s))).collect(),
             utilization: template
@@ -341,7 +343,8 @@ impl OpSummary {
 
 /// One point of an experiment over its replications: a row of `summary.csv` (reads' and
 /// writes' throughput, latency mean and percentiles and failures, every stage and every
-/// utilization, each as a mean and a 95% half width; expensive reads are in `results.csv`).
+/// utilization, each as a mean and a 95% half width; expensive reads and the probe's are in
+/// `results.csv`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SummaryRow {
     /// The point's index.

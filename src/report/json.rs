@@ -47,6 +47,10 @@ pub struct RunJson {
     pub writes: OpJson,
     /// The expensive reads mixed in.
     pub expensive: OpJson,
+    /// The probe's linearizable reads (`--probe-rate`).
+    pub probe_l: OpJson,
+    /// The probe's serializable reads.
+    pub probe_s: OpJson,
     /// The primary operation's stages, in the order a request meets them.
     pub stages: Vec<StageJson>,
     /// The share of the primary operation's mean latency spent queueing (0 to 1).
@@ -240,6 +244,8 @@ pub fn run(command: &str, heading: &str, p: &ClusterParams, r: &RunResult) -> Ru
         reads: op(&r.reads),
         writes: op(&r.writes),
         expensive: op(&r.expensive),
+        probe_l: op(&r.probe_l),
+        probe_s: op(&r.probe_s),
         stages: primary
             .stages
             .iter()

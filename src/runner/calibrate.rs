@@ -87,10 +87,23 @@ pub fn evaluate(
                 p99_ms: (row.p99_ms, op.latency.quantile(0.99) as f64 * 1e-6),
                 cpu: cpu_per_request(&r, &row.cpu_us),
                 disk_ms: row.disk_ms.beside(r.disk_ms),
+                probe_ms: probe_beside(row.probe_ms, &r),
                 fitted: fit(row),
             })
         })
         .collect()
+}
+
+/// The probe's measured mean latencies beside the model's (ms), where the row ran a probe.
+fn probe_beside(
+    measured: [Option<f64>; 2],
+    r: &model::RunResult,
+) -> [(Option<f64>, Option<f64>); 2] {
+    let mean = |o: &model::OpResult| (o.completed > 0).then(|| o.latency_w.mean() * 1e-6);
+    [
+        (measured[0], measured[0].and(mean(&r.probe_l))),
+        (measured[1], measured[1].and(mean(&r.probe_s))),
+    ]
 }
 
 /// The model's CPU per request of the workload (µs) for the leader (member 0, which leads in
@@ -485,6 +498,7 @@ mod tests {
             p99_ms: (None, 1.0),
             cpu: Default::default(),
             disk_ms,
+            probe_ms: [(None, None); 2],
             fitted: true,
         }
     }

@@ -17,6 +17,7 @@ mod mechanisms;
 mod outputs;
 mod pasted;
 mod plan;
+mod probe;
 mod published;
 mod readpath;
 mod rules;

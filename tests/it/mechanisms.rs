@@ -255,13 +255,23 @@ fn the_simple_token_mutex_serializes_token_checks() {
 fn versions_set_flags_and_each_flag_can_be_overridden() {
     let m = Mechanisms::for_version(3, 0);
     assert_eq!(
-        (m.balancer, m.limit_pushdown, m.rbac_lock),
-        (Balancer::Pinned, false, RbacLock::BatchTx)
+        (
+            m.balancer,
+            m.limit_pushdown,
+            m.rbac_lock,
+            m.grpc_writer_yields
+        ),
+        (Balancer::Pinned, false, RbacLock::BatchTx, false)
     );
     let m = Mechanisms::for_version(5, 4);
     assert_eq!(
-        (m.balancer, m.limit_pushdown, m.rbac_lock),
-        (Balancer::RoundRobin, true, RbacLock::ReadTxExclusive)
+        (
+            m.balancer,
+            m.limit_pushdown,
+            m.rbac_lock,
+            m.grpc_writer_yields
+        ),
+        (Balancer::RoundRobin, true, RbacLock::ReadTxExclusive, true)
     );
     let p = zero_cost(
         3,

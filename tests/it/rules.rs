@@ -164,6 +164,18 @@ fn each_workload_rule_names_its_key_and_rule() {
             "over the request limit",
         ),
         ("val_size = 1600000", "val_size", "write.max_request_bytes"),
+        ("probe_rate = -1", "probe_rate", "finite rate >= 0"),
+        ("probe_rate = 2e9", "probe_rate", "at most 1e9"),
+        (
+            "probe_target = \"leader\"",
+            "probe_target",
+            "needs probe_rate above 0",
+        ),
+        (
+            "probe_rate = 50\nprobe_target = \"member9\"",
+            "probe_target",
+            "must name a member",
+        ),
     ];
     for (edits, key, rule) in cases {
         let (k, r) = workload_error(edits);
@@ -307,4 +319,47 @@ fn a_placement_of_more_than_256_hosts_is_refused() {
         }
         other => panic!("257 hosts: {other:?}"),
     }
+}
+
+/// The probe dials the member `probe_target` names: a follower by default (the leader of a
+/// one-member cluster), never one the cluster lacks, and never past a grpc-proxy, through
+/// which the model sends every request.
+#[test]
+fn the_probe_dials_a_member_the_cluster_has() {
+    let member = |overrides: &[&str], edits: &str| {
+        let o: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+        let p = model_from_str(FILE, SHIPPED, &o).unwrap();
+        spec(&p, edits).map(|w| w.probe.map(|probe| probe.member.0))
+    };
+    // The shipped model's member 1 leads: its first follower is member 0.
+    assert_eq!(member(&[], "probe_rate = 50").unwrap(), Some(0));
+    assert_eq!(
+        member(&[], "probe_rate = 50\nprobe_target = \"leader\"").unwrap(),
+        Some(1)
+    );
+    let lead0 = ["cluster.leader=0"];
+    assert_eq!(member(&lead0, "probe_rate = 50").unwrap(), Some(1));
+    assert_eq!(
+        member(&lead0, "probe_rate = 50\nprobe_target = \"member2\"").unwrap(),
+        Some(2)
+    );
+    assert_eq!(member(&[], "").unwrap(), None);
+    let one = ["cluster.voters=1", "cluster.leader=0"];
+    assert_eq!(member(&one, "probe_rate = 50").unwrap(), Some(0));
+    let rule = |overrides: &[&str], edits: &str| match member(overrides, edits) {
+        Err(ConfigError::Invalid { key, rule, .. }) => (key, rule),
+        other => panic!("{edits:?} was not refused: {other:?}"),
+    };
+    let (key, r) = rule(&one, "probe_rate = 50\nprobe_target = \"follower\"");
+    assert_eq!(key, "workload.probe_target");
+    assert!(r.contains("only voter is its leader"), "{r}");
+    let proxy = [
+        "proxy.cores=8",
+        "proxy.nic_bandwidth_gbps=10",
+        "proxy.request_us=10",
+        "proxy.response_us=10",
+    ];
+    let (key, r) = rule(&proxy, "probe_rate = 50");
+    assert_eq!(key, "workload.probe_rate");
+    assert!(r.contains("grpc-proxy"), "{r}");
 }

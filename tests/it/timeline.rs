@@ -1252,6 +1252,7 @@ mod compaction {
     fn bulk_loaded(secs: f64) -> (etcdsim::model::ClusterParams, etcdsim::model::Workload) {
         let mut p = zero_cost(3, 200.0, "");
         p.mechanisms = Mechanisms::for_version(4, 0);
+        p.mechanisms.grpc_writer_yields = false;
         p.member_costs.read_buffer_copy_ns_per_slot = 10.0;
         let mut w = reader(0, secs);
         w.range.total_keys = 10_000;

@@ -27,7 +27,7 @@ use super::EtcdModel;
 use super::event::{CpuJob, End, Ev, PackedEv};
 use super::ids::{ClientId, ConnId, MemberId, ReqId};
 use super::net::{Msg, MsgKind, Node};
-use super::params::{AuthMode, Consistency, RangeOp};
+use super::params::{AuthMode, Consistency, RangeOp, Workload};
 use super::result::{OpKind, RequestRecord, Span};
 use super::stage::Stage;
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -101,6 +101,8 @@ pub struct Req {
     pub kind: OpKind,
     /// A background put or expensive read, outside the workload's total.
     pub background: bool,
+    /// One of the probe's reads (`probe.rs`), timed apart from the workload's.
+    pub probe: bool,
     /// The connection the request travels on.
     pub conn: ConnId,
     /// clientv3 must call Authenticate before this request (password auth, no token).
@@ -157,6 +159,7 @@ impl Req {
             seq,
             kind,
             background: false,
+            probe: false,
             conn,
             auth_pending: false,
             client,
@@ -284,10 +287,13 @@ impl EtcdModel {
         }
         let r = &self.reqs[id];
         let (kind, client, background, start) = (r.kind, r.client, r.background, r.start);
+        let (probe, serializable) = (r.probe, r.serializable);
         let measured = r.measured;
         let counted = self.counted(measured);
         debug_assert!(now > start, "a deadline comes after its call began");
-        if counted {
+        if counted && probe {
+            self.m.probe_timed_out(serializable);
+        } else if counted {
             self.m.request_timed_out(kind);
         }
         // Its time up to the deadline, for where timed-out reads' time went (a core's work in
@@ -296,6 +302,10 @@ impl EtcdModel {
         if r.mark <= now {
             let stage = r.stage;
             self.enter(id, stage, now);
+        }
+        if probe {
+            self.probe_finished(s);
+            return;
         }
         if let Some(iv) = &mut self.intervals {
             iv.timed_out(kind, now, &self.reqs[id].stages);
@@ -494,13 +504,9 @@ impl EtcdModel {
         }
     }
 
-    /// The range a read asks for: the workload's, or the expensive one.
+    /// The range a read asks for: the workload's, the expensive one or the probe's key.
     fn range_of(&self, id: ReqId) -> &RangeOp {
-        if self.reqs[id].kind == OpKind::Expensive {
-            &self.w.expensive_range
-        } else {
-            &self.w.range
-        }
+        range_for(&self.w, &self.reqs[id])
     }
 
     /// The request reaches its member: gRPC receive (after a TLS handshake on a connection's
@@ -597,6 +603,15 @@ impl EtcdModel {
         let r = &self.reqs[id];
         let latency = (now - r.start).0;
         let counted = self.counted(r.measured);
+        if r.probe {
+            if counted {
+                self.m
+                    .probe_ended(r.serializable, r.failed, latency, &r.stages);
+            }
+            self.reqs.free(id);
+            self.probe_finished(s);
+            return;
+        }
         if counted {
             self.m
                 .request_ended(r.kind, r.failed, latency, &r.stages, now);
@@ -617,6 +632,16 @@ impl EtcdModel {
         let (client, background) = (r.client, r.background);
         self.reqs.free(id);
         self.request_finished(client, background, s);
+    }
+}
+
+/// The range read `r` of workload `w` asks for: the workload's, the expensive one or the
+/// probe's key.
+fn range_for<'a>(w: &'a Workload, r: &Req) -> &'a RangeOp {
+    match (r.kind, w.probe.as_ref()) {
+        (OpKind::Expensive, _) => &w.expensive_range,
+        (_, Some(probe)) if r.probe => &probe.range,
+        _ => &w.range,
     }
 }
 

@@ -7,7 +7,6 @@ use super::super::event::{CpuJob, PackedEv, RwLockName};
 use super::super::ids::ReqId;
 use super::super::locks::{Lock, LockJob, Mode};
 use super::super::params::{Consistency, Mechanisms, MemberCosts, RangeOp};
-use super::super::result::OpKind;
 use super::super::stage::Stage;
 use super::{Phase, ns};
 use crate::engine::rng::SimRng;
@@ -113,11 +112,7 @@ impl EtcdModel {
         s: &mut Scheduler<PackedEv>,
     ) -> SimDuration {
         let now = s.now();
-        let op = if self.reqs[id].kind == OpKind::Expensive {
-            &self.w.expensive_range
-        } else {
-            &self.w.range
-        };
+        let op = super::range_for(&self.w, &self.reqs[id]);
         let mut split = mvcc_costs(
             &self.p.member_costs,
             &self.p.mechanisms,

@@ -90,6 +90,9 @@ fn backoff(failures: u32, rng: &mut impl Rng) -> SimDuration {
 impl EtcdModel {
     /// Whether connection `conn` dials member `m` (has a subconnection to it).
     fn dials(&self, conn: ConnId, m: MemberId) -> bool {
+        if let Some(probe) = self.w.probe.as_ref().filter(|_| conn.0 == self.w.conns) {
+            return probe.member == m;
+        }
         let eps = &self.w.endpoints;
         match self.w.policy {
             EndpointPolicy::PerConnection => eps[conn.index() % eps.len()] == m,
@@ -103,7 +106,7 @@ impl EtcdModel {
     /// earlier kill keeps waiting for the try it has scheduled (each has at most one); one
     /// whose try was waiting for the member to serve fails that try and backs off.
     pub(in super::super) fn subconns_lost(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        for c in 0..self.w.conns {
+        for c in 0..self.w.all_conns() {
             let conn = ConnId(c);
             if !self.dials(conn, m) {
                 continue;
@@ -147,7 +150,7 @@ impl EtcdModel {
 
     /// Member `m` serves clients again: the subconnections whose try reached it are ready.
     pub(in super::super) fn subconns_served(&mut self, m: MemberId, s: &mut Scheduler<PackedEv>) {
-        for c in 0..self.w.conns {
+        for c in 0..self.w.all_conns() {
             let conn = ConnId(c);
             if self.subconns.at(conn, m).connecting {
                 self.subconn_ready(conn, m, s);
