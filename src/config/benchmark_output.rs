@@ -388,6 +388,7 @@ pub fn reference_row(
         cpu_us: CpuPerRequest::default(),
         disk_ms: Default::default(),
         probe_ms: [None; 2],
+        runq: [None; 2],
         unsupported: None,
     })
 }

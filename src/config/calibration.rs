@@ -321,6 +321,9 @@ pub struct ReferenceRow {
     /// The harness's probe's mean latencies, linearizable then serializable, in ms, where it
     /// ran (the row's workload then runs the probe too).
     pub probe_ms: [Option<f64>; 2],
+    /// The members' mean run queues as `GODEBUG=schedtrace` printed them, where measured: the
+    /// local queues together, then the global queue.
+    pub runq: [Option<f64>; 2],
     /// Why the row cannot be simulated, if it cannot (it is then reported, not simulated).
     pub unsupported: Option<String>,
 }
@@ -519,6 +522,7 @@ impl Record<'_> {
             cpu_us: CpuPerRequest::default(),
             disk_ms: Default::default(),
             probe_ms: [None; 2],
+            runq: [None; 2],
             unsupported: None,
         })
     }
@@ -669,6 +673,10 @@ impl Record<'_> {
                 Default::default()
             },
             probe_ms,
+            runq: [
+                self.opt("member_runq_local_mean")?,
+                self.opt("member_runq_global_mean")?,
+            ],
             unsupported,
         })
     }
@@ -678,6 +686,10 @@ impl Record<'_> {
 /// rows that measured a probe: the CSV does not say the rate, and the grids dial the first
 /// follower (member 1 here, as member 0 leads every row).
 pub const HARNESS_PROBE_RATE: f64 = 50.0;
+
+/// How often the harness's members print `GODEBUG=schedtrace` lines (`schedtrace_ms` in
+/// `harness/grids/full.toml`), for rows that measured run queues.
+pub const HARNESS_SCHEDTRACE_MS: u64 = 100;
 
 #[cfg(test)]
 mod tests {

@@ -157,8 +157,15 @@ impl<G: Copy> GoSched<G> {
                 .sum::<usize>()
     }
 
-    /// Lengths of the global queue and of every local queue together (with `runnext`), as
-    /// `GODEBUG=schedtrace` prints them (`runqueue=` and the bracketed list).
+    /// What `GODEBUG=schedtrace` prints of the queues (`schedtrace` in `proc.go`): the
+    /// global queue's length (`runqueue=`) and the local queues' together (the bracketed
+    /// list, `runqtail - runqhead` of each P: without `runnext`).
+    pub fn schedtrace_lengths(&self) -> (usize, usize) {
+        let local = self.ps.iter().map(|p| p.local.len()).sum();
+        (self.global.len(), local)
+    }
+
+    /// Lengths of the global queue and of every local queue together, with `runnext`.
     pub fn queue_lengths(&self) -> (usize, usize) {
         let local = self
             .ps

@@ -218,3 +218,17 @@ fn a_spinning_thread_keeps_others_parked_and_takes_what_arrives() {
     assert_eq!(s.take_wakes().count(), 0, "the spinner will find it");
     assert_eq!(s.spun(t(35), p0), Some(7));
 }
+
+/// Schedtrace prints each P's local queue without its `runnext` (`runqtail - runqhead`), and
+/// the global queue's length.
+#[test]
+fn schedtrace_counts_the_local_queues_without_runnext() {
+    let mut s = saturated(1);
+    let p = PId(0);
+    for g in 1..=3 {
+        s.ready(t(1), g, Wake::By(p));
+    }
+    s.yielded(9);
+    assert_eq!(s.queue_lengths(), (1, 3));
+    assert_eq!(s.schedtrace_lengths(), (1, 2));
+}

@@ -200,6 +200,11 @@ impl Procs {
             .collect()
     }
 
+    /// Process `proc`'s global and local run-queue lengths, as schedtrace prints them.
+    pub fn schedtrace_lengths(&self, proc: ProcId) -> (usize, usize) {
+        self.procs[proc].sched.schedtrace_lengths()
+    }
+
     /// CPU each process's goroutines used since the last reset, in process order (a
     /// restarted member's runs added together).
     pub fn process_cpu(&self) -> Vec<SimDuration> {

@@ -142,6 +142,8 @@ pub enum Ev {
     CompactPause(MemberId, Life),
     /// The probe's ticker ticks (`probe.rs`).
     ProbeTick,
+    /// The members' run queues are sampled, as `GODEBUG=schedtrace` does.
+    SchedTrace,
 }
 
 impl Ev {
@@ -168,6 +170,7 @@ impl Ev {
             Ev::Reconnect(..) => 17,
             Ev::CompactPause(..) => 18,
             Ev::ProbeTick => 19,
+            Ev::SchedTrace => 20,
         }
     }
 }
@@ -201,7 +204,7 @@ impl From<Ev> for PackedEv {
         let (head, id) = match ev {
             Ev::ClientNext(c) | Ev::ClientGo(c) => (kind, c.0),
             Ev::Deliver(x) => (kind, x.0),
-            Ev::OpenArrival | Ev::ProbeTick => (kind, 0),
+            Ev::OpenArrival | Ev::ProbeTick | Ev::SchedTrace => (kind, 0),
             Ev::WriteArrival(n) | Ev::ExpensiveArrival(n) | Ev::Timeline(n) => (kind, n),
             Ev::ClientTimer(r) => (kind, r.0),
             Ev::CpuDone(proc, p, n) => (at(p.0, proc), n),
@@ -273,7 +276,8 @@ impl PackedEv {
             16 => Ev::FsyncKernelDone(member, job, Life(id)),
             17 => Ev::Reconnect(ConnId(id), member),
             18 => Ev::CompactPause(member, Life(id)),
-            _ => Ev::ProbeTick,
+            19 => Ev::ProbeTick,
+            _ => Ev::SchedTrace,
         }
     }
 }
@@ -324,6 +328,7 @@ mod tests {
             Ev::CompactPause(m, Life(x)),
             Ev::CompactPause(MemberId(0), Life(0)),
             Ev::ProbeTick,
+            Ev::SchedTrace,
         ];
         let mut kinds = std::collections::BTreeSet::new();
         for ev in all {
@@ -332,6 +337,6 @@ mod tests {
             assert_eq!(packed.kind(), ev.kind());
             kinds.insert(ev.kind());
         }
-        assert_eq!(kinds.len(), 20, "every kind is covered");
+        assert_eq!(kinds.len(), 21, "every kind is covered");
     }
 }

@@ -89,6 +89,11 @@ pub struct Metrics {
     pub ops: [OpMetrics; 3],
     /// The probe's reads (`probe.rs`): linearizable, then serializable.
     pub probe: [OpMetrics; 2],
+    /// Schedtrace's samples of the members' run queues in the measured window: how many
+    /// (one per member and look), and the local and global lengths summed over them.
+    pub runq_samples: u64,
+    /// See `runq_samples`.
+    pub runq_sums: [u64; 2],
     /// When the measured window began (the first measured request was issued).
     pub measure_start: Option<SimTime>,
     /// When the last measured request ended.
@@ -125,6 +130,8 @@ impl Metrics {
         Metrics {
             ops: [OpMetrics::new(), OpMetrics::new(), OpMetrics::new()],
             probe: [OpMetrics::new(), OpMetrics::new()],
+            runq_samples: 0,
+            runq_sums: [0; 2],
             measure_start: None,
             last_end: SimTime::ZERO,
             stage_sum_mismatches: 0,

@@ -56,7 +56,7 @@ pub use result::*;
 pub use stage::Stage;
 
 use crate::engine::rng::{self, SimRng};
-use crate::engine::{Model, Scheduler, SimTime, Simulation, StopReason};
+use crate::engine::{Model, Scheduler, SimDuration, SimTime, Simulation, StopReason};
 use cpu::{Outside, ProcSpec, Procs};
 use event::Ev;
 use ids::{ProcId, ReqId, Slab};
@@ -129,6 +129,8 @@ pub struct EtcdModel {
     trace: Recorder,
     /// Stop as saturated when more requests than this are in flight.
     max_in_flight: u64,
+    /// How often schedtrace looks at the members' run queues, if it does.
+    schedtrace: Option<SimDuration>,
     saturated: bool,
 }
 
@@ -197,6 +199,7 @@ impl EtcdModel {
             defrags: vec![timeline::Defrag::Idle; usize::from(p.members())],
             trace: Recorder::default(),
             max_in_flight: u64::MAX,
+            schedtrace: None,
             saturated: false,
             p,
             w,
@@ -255,6 +258,25 @@ impl EtcdModel {
         let since = self.m.measure_start.unwrap_or(SimTime::ZERO);
         vals.push(self.clients.producer_utilization(since, now));
         resource_names(&self.p).into_iter().zip(vals).collect()
+    }
+
+    /// Schedtrace looks at every live member's run queues (in the measured window), and
+    /// looks again after its interval.
+    fn sched_trace(&mut self, s: &mut Scheduler<PackedEv>) {
+        let every = self.schedtrace.expect("a look comes from schedtrace");
+        s.schedule_in(every, Ev::SchedTrace);
+        if self.m.measure_start.is_none() {
+            return;
+        }
+        for m in self.p.member_ids() {
+            if self.members[m].dead {
+                continue;
+            }
+            let (global, local) = self.cpu.schedtrace_lengths(self.member_proc(m));
+            self.m.runq_samples += 1;
+            self.m.runq_sums[0] += global as u64;
+            self.m.runq_sums[1] += local as u64;
+        }
     }
 
     /// What must hold when a run ends, as messages for what does not.
@@ -352,6 +374,7 @@ impl Model for EtcdModel {
             Ev::ClientGo(c) => self.client_go(c, s),
             Ev::OpenArrival => self.open_arrival(s),
             Ev::ProbeTick => self.probe_tick(s),
+            Ev::SchedTrace => self.sched_trace(s),
             Ev::CpuDone(proc, p, burst_no) => self.cpu_done(proc, p, burst_no, s),
             Ev::ThreadWake(proc, p) => self.thread_woken(proc, p, s),
             Ev::Sysmon(proc) => self.sysmon(proc, s),
@@ -414,9 +437,13 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
     model.trace.record_limit = opts.record_requests;
     model.trace.trace_limit = opts.trace_requests;
     model.max_in_flight = opts.max_in_flight;
+    model.schedtrace = opts.schedtrace.filter(|d| d.0 > 0);
     let mut sim = Simulation::new(model);
     client::start(&mut sim);
     probe::start(&mut sim);
+    if let Some(every) = sim.model.schedtrace {
+        sim.schedule_at(SimTime::ZERO + every, Ev::SchedTrace);
+    }
     let duration_end = w.duration.map(|d| SimTime::ZERO + d);
     let cap_end = SimTime::ZERO + opts.max_sim_time;
     let limit = duration_end.map_or(cap_end, |d| d.min(cap_end));
@@ -457,6 +484,10 @@ pub fn run(p: &ClusterParams, w: &Workload, seed: u64, opts: RunOptions) -> RunR
         expensive: m.ops[OpKind::Expensive as usize].result(duration),
         probe_l: m.probe[0].result(duration),
         probe_s: m.probe[1].result(duration),
+        member_runq: (m.runq_samples > 0).then(|| RunQueues {
+            local: m.runq_sums[1] as f64 / m.runq_samples as f64,
+            global: m.runq_sums[0] as f64 / m.runq_samples as f64,
+        }),
         in_flight: model.clients.issued - model.clients.done,
         duration,
         utilization,

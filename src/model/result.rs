@@ -193,6 +193,18 @@ pub struct RunOptions {
     /// Stop, as interrupted, soon after this flag is set (Ctrl-C; the runner owns it). A run
     /// that is never asked to stop gives the same results with or without a flag.
     pub stop: Option<&'static AtomicBool>,
+    /// Look at every member's run queues this often in the measured window, as
+    /// `GODEBUG=schedtrace` prints them ([`RunResult::member_runq`]); none: not at all.
+    pub schedtrace: Option<SimDuration>,
+}
+
+/// Mean run-queue lengths of the members' processes, as schedtrace samples them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunQueues {
+    /// Every P's local queue together (without `runnext`).
+    pub local: f64,
+    /// The global queue.
+    pub global: f64,
 }
 
 /// What ended a run.
@@ -240,6 +252,7 @@ impl Default for RunOptions {
             max_in_flight: 200_000,
             max_sim_time: SimDuration::from_secs_f64(3600.0),
             stop: None,
+            schedtrace: None,
         }
     }
 }
@@ -287,6 +300,10 @@ pub struct RunResult {
     pub probe_l: OpResult,
     /// The probe's serializable reads.
     pub probe_s: OpResult,
+    /// With [`RunOptions::schedtrace`]: the members' run queues as schedtrace samples them,
+    /// the local queues' total and the global queue's length, each a mean over the samples
+    /// and the members (as the harness's `member_runq_local_mean` and `_global_mean`).
+    pub member_runq: Option<RunQueues>,
     /// Requests issued but neither completed nor failed when the run stopped.
     pub in_flight: u64,
     /// Length of the measured window (first measured issue to last completion).

@@ -46,6 +46,9 @@ pub struct RowFit {
     /// The harness's probe's mean latencies in ms, linearizable then serializable, measured
     /// and predicted (`None` where the row ran no probe).
     pub probe_ms: [(Option<f64>, Option<f64>); 2],
+    /// The members' mean run queues (schedtrace's local total, then global), measured and
+    /// predicted (`None` where not measured).
+    pub runq: [(Option<f64>, Option<f64>); 2],
     /// The row is one the fit uses.
     pub fitted: bool,
 }
@@ -146,6 +149,7 @@ mod tests {
             cpu: [CpuFit::default(); 3],
             disk_ms: [(None, None); 2],
             probe_ms: [(None, None); 2],
+            runq: [(None, None); 2],
             fitted: true,
         };
         assert_eq!(

@@ -69,6 +69,15 @@ pub fn evaluate(
             all.extend(row.cluster.iter().cloned());
             let p = model.variant(&all)?;
             let w = row.workload.validate(&p, &what, "")?;
+            let traced = row.runq.iter().any(Option::is_some);
+            let run = RunOptions {
+                schedtrace: traced.then(|| {
+                    crate::engine::SimDuration::from_millis(
+                        crate::config::calibration::HARNESS_SCHEDTRACE_MS,
+                    )
+                }),
+                ..run
+            };
             let r = model::run(&p, &w, seed, run);
             super::check(&r, &what)?;
             if r.stopped_by == StoppedBy::Interrupted {
@@ -88,6 +97,10 @@ pub fn evaluate(
                 cpu: cpu_per_request(&r, &row.cpu_us),
                 disk_ms: row.disk_ms.beside(r.disk_ms),
                 probe_ms: probe_beside(row.probe_ms, &r),
+                runq: [
+                    (row.runq[0], row.runq[0].and(r.member_runq.map(|q| q.local))),
+                    (row.runq[1], row.runq[1].and(r.member_runq.map(|q| q.global))),
+                ],
                 fitted: fit(row),
             })
         })
@@ -499,6 +512,7 @@ mod tests {
             cpu: Default::default(),
             disk_ms,
             probe_ms: [(None, None); 2],
+            runq: [(None, None); 2],
             fitted: true,
         }
     }

@@ -128,3 +128,42 @@ fn grpc_writers_yield_once_before_a_small_write_from_etcd_3_4() {
     let (client, member) = writer_bursts_per_request("3.4.23", 256, off);
     assert_eq!((client, member), (1.0, 1.0), "the model file turns it off");
 }
+
+/// Schedtrace's look at the members' run queues: nothing queued on an idle cluster, and
+/// queued handlers on a member whose one P serves eight clients' reads at 100 µs each; only
+/// when asked.
+#[test]
+fn schedtrace_samples_the_members_run_queues_when_asked() {
+    let traced = |p: &model::ClusterParams, clients: u32| {
+        let mut w = workload(
+            Consistency::Serializable,
+            vec![0],
+            Arrivals::Closed { rate_limit: None },
+            u64::MAX,
+        );
+        w.clients = clients;
+        w.conns = clients;
+        w.duration = Some(SimDuration::from_secs_f64(1.0));
+        let opts = RunOptions {
+            schedtrace: Some(SimDuration::from_millis(1)),
+            ..RunOptions::default()
+        };
+        let r = model::run(p, &w, 1, opts);
+        assert!(r.invariant_errors.is_empty(), "{:?}", r.invariant_errors);
+        r
+    };
+    let idle = traced(&zero_cost(3, 1000.0, ""), 1);
+    let q = idle.member_runq.expect("asked for");
+    assert_eq!((q.local, q.global), (0.0, 0.0));
+    let mut busy = zero_cost(3, 10.0, "[cpu]\ngrpc_request_us = 100\n");
+    busy.go.member_gomaxprocs = 1;
+    let r = traced(&busy, 8);
+    let q = r.member_runq.unwrap();
+    // Member 0 has handlers waiting behind the running one, at most seven (one of them in
+    // runnext, which schedtrace does not count); members 1 and 2 serve nothing. The mean over
+    // the three is above none and below 7 / 3 (it is 1.0 here: the rest of the eight wait in
+    // the poller, for the P to run dry).
+    assert!((0.5..7.0 / 3.0).contains(&(q.local + q.global)), "{q:?}");
+    let untraced = with_probe(&zero_cost(3, 1000.0, ""), 0.0, 0.5);
+    assert_eq!(untraced.member_runq, None);
+}

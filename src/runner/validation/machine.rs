@@ -152,6 +152,7 @@ pub fn section(o: &mut String, path: &Path, command_line: CommandLine) -> Result
     }
     o.push_str(&disk_table(&fits));
     o.push_str(&probe_table(&fits));
+    o.push_str(&runq_table(&fits));
     let rs = ratios(&fits);
     let _ = writeln!(
         o,
@@ -281,6 +282,41 @@ fn probe_table(fits: &[RowFit]) -> String {
         let _ = writeln!(
             o,
             "\nThe model's lone round (l − s) is {by} the measured on these rows (section 5).",
+        );
+    }
+    o
+}
+
+/// The rows whose members printed schedtrace lines, with the run queues they show beside the
+/// model's: where, among the members' processes, runnable goroutines wait.
+fn runq_table(fits: &[RowFit]) -> String {
+    let rows: Vec<&RowFit> = fits.iter().filter(|f| f.runq[0].0.is_some()).collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut o = format!(
+        "\nThe members' run queues as `GODEBUG=schedtrace={}` prints them (`SCHED` lines: the global queue and each P's local queue, without `runnext`), each a mean over the window's samples and the members; the model samples its members' queues the same way. Rows with 16 clients or more:\n\n| row | local queues measured | predicted | global queue measured | predicted |\n|---|---:|---:|---:|---:|\n",
+        crate::config::calibration::HARNESS_SCHEDTRACE_MS
+    );
+    let v = |x: Option<f64>| x.map_or("–".to_string(), |v| format!("{v:.2}"));
+    let busy = |f: &&RowFit| {
+        f.label
+            .rsplit('-')
+            .next()
+            .and_then(|c| c.strip_prefix('c'))
+            .and_then(|n| n.parse::<u32>().ok())
+            .is_some_and(|n| n >= 16)
+    };
+    for f in rows.into_iter().filter(busy) {
+        let [(lm, lp), (gm, gp)] = f.runq;
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} |",
+            f.label,
+            v(lm),
+            v(lp),
+            v(gm),
+            v(gp)
         );
     }
     o
