@@ -150,6 +150,17 @@ pub fn text(what: &str, r: &RunResult) -> String {
             r.readindex_rounds, r.reads_per_round
         );
     }
+    if r.probe_l.completed > 0 && r.probe_s.completed > 0 {
+        let (l, s) = (
+            r.probe_l.latency_w.mean() * 1e-6,
+            r.probe_s.latency_w.mean() * 1e-6,
+        );
+        let _ = writeln!(
+            o,
+            "Probe: a lone linearizable read {l:.4} ms, a serializable one {s:.4} ms: its ReadIndex round costs {:.4} ms beside this load.",
+            l - s
+        );
+    }
     let _ = writeln!(o, "\nWhat etcd does in each stage:");
     for s in op.stages.iter().filter(|s| s.mean_ns > 0.0) {
         let _ = writeln!(o, "  {:<22} {}", s.stage.name(), s.stage.explain());

@@ -425,3 +425,48 @@ fn r18_real_benchmark_command_lines_paste() {
         );
     }
 }
+
+/// `--probe-rate` runs the harness's probe beside the benchmark: `benchmark` reports its two
+/// kinds apart and `explain` the round it costs; `--probe-target` names a member the model
+/// has, or is refused naming the flag.
+#[test]
+fn the_probe_flags_report_the_probe_apart() {
+    let args = [
+        "--probe-rate=200",
+        "--probe-target=leader",
+        "--clients=8",
+        "range",
+        "foo",
+        "--consistency=s",
+        "--total=4000",
+    ];
+    let out = etcdsim(&[&["benchmark"][..], &args].concat());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Probe (one goroutine"), "{text}");
+    assert!(text.contains("linearizable") && text.contains("serializable"));
+    assert!(
+        text.contains("--probe-rate=200 --probe-target=leader"),
+        "the heading: {text}"
+    );
+    let out = etcdsim(&[&["explain"][..], &args].concat());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Probe: a lone linearizable read"), "{text}");
+    let bad = etcdsim(&[
+        "benchmark",
+        "--probe-rate=50",
+        "--probe-target=member7",
+        "range",
+        "foo",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--probe-target") && err.contains("must name a member"),
+        "{err}"
+    );
+}
