@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 /// 100 puts, four at a time): all of them up to a few thousand. Measured with
 /// `member_flags = "--enable-pprof"` and the leader's allocation profile (bytes per
 /// `bucketBuffer.Copy`): 1,000 preloaded keys left 1,152 key-bucket slots (one commit), and
-/// 10,000 left 5,832 (3,888 to 5,831 puts in the largest commit), on an AMD EPYC 2-vCPU VM.
+/// 10,000 left 5,832 (3,888 to 5,831 puts in the largest commit), on a 2-vCPU Intel Xeon KVM VM.
 pub const HARNESS_PRELOAD_COMMIT_PUTS: u64 = 5_000;
 
 use super::ConfigError;

@@ -584,7 +584,7 @@ pub struct CpuSection {
 /// Compaction's costs when a model does not give them: etcd 3.4.23's own store, timed in
 /// process with nothing else running (`harness/go/src/compactcost --batch-limit 10000000`,
 /// one batch over 100,000 keys of 1 KiB written once and twice, three runs each, medians) on
-/// an AMD EPYC 2-vCPU VM, slower than the machine the loopback model was calibrated on. The
+/// a 2-vCPU Intel Xeon KVM VM (the CPU the harness's runs of that session name), slower than the machine the loopback model was calibrated on. The
 /// walk is mvcc's index compaction pause (21 ms for 100,000 keys); the scan is what the run
 /// of keys written once took besides the walk and the commit (49 ms for 100,000 revisions);
 /// a delete is what the run of keys written twice took besides those and its scan (97 ms for

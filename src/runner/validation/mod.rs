@@ -149,8 +149,9 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
 - **A lone ReadIndex round on busy members** is far shorter in the model than measured: the
   probe's linearizable read exceeds its serializable one by 62–87% less in the model
   (section 3's probe table), and beside writes likewise (section 3, bg-l). The network hops
-  are where: on this project's AMD VM (`harness/measure harness/grids/probe-hops.toml --reps
-  3`, beside 16 and 64 serializable clients), the probe's l − s was 1.05 and 2.18 ms through
+  are where: on the same kind of VM, in a later session (`harness/measure
+  harness/grids/probe-hops.toml --reps 3`, beside 16 and 64 serializable clients;
+  `experiments/reference/probe-hops-2vcpu.csv`), the probe's l − s was 1.05 and 2.18 ms through
   the leader and 1.95 and 4.82 ms through a follower, whose round has two network hops more
   (the model: 0.54 and 0.88, 1.07 and 1.30 ms). So each of those hops into a busy member took
   0.45 and 1.32 ms, against 0.27 and 0.21 ms in the model; etcd's own peer prober (a round
