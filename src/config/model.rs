@@ -107,6 +107,10 @@ pub struct GoSection {
     /// The OS's time slice when threads wait for a core, in µs.
     #[serde(default = "d_os_slice")]
     pub os_slice_us: f64,
+    /// A thread woken from sleep waits for a core ahead of preempted ones and takes one from a
+    /// running thread that has held it this long, in µs (0: one FIFO queue for all).
+    #[serde(default)]
+    pub os_wake_preempt_us: f64,
     /// CPU from running dry to parked, and from woken to running, per park, in µs.
     #[serde(default)]
     pub park_us: f64,
@@ -125,6 +129,7 @@ impl Default for GoSection {
             proxy_gomaxprocs: None,
             thread_wake_us: d_thread_wake(),
             os_slice_us: d_os_slice(),
+            os_wake_preempt_us: 0.0,
             park_us: 0.0,
         }
     }
@@ -157,6 +162,10 @@ impl GoSection {
             proxy_gomaxprocs: procs("proxy_gomaxprocs", self.proxy_gomaxprocs)?,
             thread_wake: micros("thread_wake_us", self.thread_wake_us, 0.0)?,
             os_slice: micros("os_slice_us", self.os_slice_us, 1.0)?,
+            os_wake_preempt: match self.os_wake_preempt_us {
+                0.0 => None,
+                _ => Some(micros("os_wake_preempt_us", self.os_wake_preempt_us, 1.0)?),
+            },
             park: micros("park_us", self.park_us, 0.0)?,
         })
     }

@@ -27,6 +27,8 @@ pub struct Servers<J> {
     queue: VecDeque<(SimTime, J)>,
     /// Jobs served before `queue` (FIFO among themselves): see [`Servers::acquire_urgent`].
     urgent: VecDeque<(SimTime, J)>,
+    /// Jobs served after `urgent` and before `queue`: see [`Servers::acquire_ahead`].
+    ahead: VecDeque<(SimTime, J)>,
     busy_level: TimeWeighted,
     grants: u64,
     queued: u64,
@@ -41,6 +43,7 @@ impl<J> Servers<J> {
             busy: 0,
             queue: VecDeque::new(),
             urgent: VecDeque::new(),
+            ahead: VecDeque::new(),
             busy_level: TimeWeighted::new(start),
             grants: 0,
             queued: 0,
@@ -51,7 +54,7 @@ impl<J> Servers<J> {
     /// `Some(job)`; otherwise the job joins the queue and `None` is returned.
     #[inline]
     pub fn acquire(&mut self, now: SimTime, job: J) -> Option<J> {
-        if self.busy < self.capacity && self.queue.is_empty() && self.urgent.is_empty() {
+        if self.busy < self.capacity && self.waiting() == 0 {
             self.busy += 1;
             self.busy_level.set(now, f64::from(self.busy));
             self.grants += 1;
@@ -69,12 +72,36 @@ impl<J> Servers<J> {
     /// timer takes, so it runs before the processor's queue of runnable goroutines.
     #[inline]
     pub fn acquire_urgent(&mut self, now: SimTime, job: J) -> Option<J> {
-        if self.busy < self.capacity && self.urgent.is_empty() && self.queue.is_empty() {
+        self.acquire_before_queue(now, job, true)
+    }
+
+    /// Like [`Servers::acquire`], but a job that must wait goes behind the urgent ones and
+    /// ahead of every ordinary job queued: an OS's placement of a thread that woke from sleep
+    /// before the threads that were preempted while running.
+    #[inline]
+    pub fn acquire_ahead(&mut self, now: SimTime, job: J) -> Option<J> {
+        self.acquire_before_queue(now, job, false)
+    }
+
+    /// A job that must wait goes ahead of the ordinary queue: among the urgent, or behind
+    /// them.
+    fn acquire_before_queue(&mut self, now: SimTime, job: J, urgent: bool) -> Option<J> {
+        if self.busy < self.capacity && self.waiting() == 0 {
             return self.acquire(now, job);
         }
         self.queued += 1;
-        self.urgent.push_back((now, job));
+        let q = if urgent {
+            &mut self.urgent
+        } else {
+            &mut self.ahead
+        };
+        q.push_back((now, job));
         None
+    }
+
+    /// Jobs waiting now ahead of the ordinary queue (urgent ones and those queued ahead).
+    pub fn waiting_ahead(&self) -> usize {
+        self.urgent.len() + self.ahead.len()
     }
 
     /// A job leaves its server. If a job is waiting it takes the freed server and comes
@@ -82,7 +109,12 @@ impl<J> Servers<J> {
     #[inline]
     pub fn release(&mut self, now: SimTime) -> Option<(J, SimDuration)> {
         assert!(self.busy > 0, "release of an idle resource");
-        if let Some((since, job)) = self.urgent.pop_front().or_else(|| self.queue.pop_front()) {
+        if let Some((since, job)) = self
+            .urgent
+            .pop_front()
+            .or_else(|| self.ahead.pop_front())
+            .or_else(|| self.queue.pop_front())
+        {
             self.grants += 1;
             Some((job, now - since))
         } else {
@@ -98,7 +130,7 @@ impl<J> Servers<J> {
     }
     /// Jobs waiting now.
     pub fn waiting(&self) -> usize {
-        self.queue.len() + self.urgent.len()
+        self.queue.len() + self.urgent.len() + self.ahead.len()
     }
     /// Number of servers.
     pub fn capacity(&self) -> u32 {
@@ -260,6 +292,23 @@ mod tests {
         assert_eq!(s.release(SimTime(13)), None);
         // An idle server takes an urgent job at once.
         assert_eq!(s.acquire_urgent(SimTime(20), 'W'), Some('W'));
+    }
+
+    #[test]
+    fn jobs_queued_ahead_go_after_the_urgent_and_before_the_queue() {
+        let mut s = Servers::new(1, SimTime(0));
+        assert_eq!(s.acquire(SimTime(0), 'a'), Some('a'));
+        assert_eq!(s.acquire(SimTime(1), 'b'), None);
+        assert_eq!(s.acquire_ahead(SimTime(2), 'W'), None);
+        assert_eq!(s.acquire_urgent(SimTime(3), 'U'), None);
+        assert_eq!(s.acquire_ahead(SimTime(4), 'X'), None);
+        assert_eq!((s.waiting(), s.waiting_ahead()), (4, 3));
+        assert_eq!(s.release(SimTime(10)), Some(('U', SimDuration(7))));
+        assert_eq!(s.release(SimTime(11)), Some(('W', SimDuration(9))));
+        assert_eq!(s.release(SimTime(12)), Some(('X', SimDuration(8))));
+        assert_eq!(s.release(SimTime(13)), Some(('b', SimDuration(12))));
+        assert_eq!(s.release(SimTime(14)), None);
+        assert_eq!(s.acquire_ahead(SimTime(20), 'Y'), Some('Y'));
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub struct Procs {
     /// Waits for a P and bursts, by kind of goroutine, since the last reset.
     kinds: [KindStats; GoroutineKind::COUNT],
     os_slice: SimDuration,
+    /// See [`super::params::GoParams::os_wake_preempt`].
+    os_wake_preempt: Option<SimDuration>,
     /// CPU a thread spends from running dry to parked (spinning, the futex sleep) and, woken,
     /// to running again.
     park: SimDuration,
@@ -165,6 +167,7 @@ impl Procs {
             outside: Outside::Timer,
             kinds: Default::default(),
             os_slice: go.os_slice,
+            os_wake_preempt: go.os_wake_preempt,
             park: go.park,
         }
     }
@@ -311,12 +314,22 @@ impl EtcdModel {
             self.start_burst(proc, p, q, s);
             return;
         }
-        let host = self.cpu.procs[proc].host;
-        if self.cpu.cores[host]
-            .acquire(s.now(), CoreUser::P(proc, p))
-            .is_some()
-        {
+        if self.woken_wants_core(proc, p, s.now()) {
             self.core_granted(proc, p, s);
+        }
+    }
+
+    /// The thread of P `p` of `proc`, which has no core, woke from sleep and asks the host
+    /// for one: ahead of the threads preempted while running if the OS places waking threads
+    /// so (`os_wake_preempt`), else at the back. True if it got one at once.
+    fn woken_wants_core(&mut self, proc: ProcId, p: PId, now: SimTime) -> bool {
+        let host = self.cpu.procs[proc].host;
+        let cores = &mut self.cpu.cores[host];
+        let user = CoreUser::P(proc, p);
+        if self.cpu.os_wake_preempt.is_some() {
+            cores.acquire_ahead(now, user).is_some()
+        } else {
+            cores.acquire(now, user).is_some()
         }
     }
 
@@ -395,11 +408,7 @@ impl EtcdModel {
             self.spin_burst(proc, p, s);
             return;
         }
-        let host = self.cpu.procs[proc].host;
-        if self.cpu.cores[host]
-            .acquire(s.now(), CoreUser::P(proc, p))
-            .is_some()
-        {
+        if self.woken_wants_core(proc, p, s.now()) {
             self.core_granted(proc, p, s);
         }
     }
@@ -551,9 +560,14 @@ impl EtcdModel {
         match self.cpu.procs[proc].sched.next(now, p) {
             Some(g) => {
                 let host = self.cpu.procs[proc].host;
-                let slot = &self.cpu.procs[proc].ps[usize::from(p.0)];
-                if self.cpu.cores[host].waiting() > 0 && now >= slot.core_since + self.cpu.os_slice
-                {
+                let held = now - self.cpu.procs[proc].ps[usize::from(p.0)].core_since;
+                let cores = &self.cpu.cores[host];
+                // A woken thread waiting takes the core sooner than a preempted one.
+                let yield_to_woken = self
+                    .cpu
+                    .os_wake_preempt
+                    .is_some_and(|w| held >= w && cores.waiting_ahead() > 0);
+                if cores.waiting() > 0 && (held >= self.cpu.os_slice || yield_to_woken) {
                     self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(g);
                     self.release_core(proc, p, s);
                     if self.cpu.cores[host]

@@ -247,6 +247,13 @@ pub struct GoParams {
     pub thread_wake: crate::engine::SimDuration,
     /// A thread holds a core this long before the OS gives it to a waiting one.
     pub os_slice: crate::engine::SimDuration,
+    /// With a value: a thread that woke from sleep (a parked thread woken, one back from the
+    /// poller or a system call) waits for a core ahead of the threads preempted while
+    /// running, and a running thread gives its core to such a one once it has held it this
+    /// long (EEVDF's placement of a waking task, which preempts a thread past its slice
+    /// protection); `os_slice` then only rotates the threads that keep running. None: one
+    /// FIFO queue and `os_slice` for all.
+    pub os_wake_preempt: Option<crate::engine::SimDuration>,
     /// CPU a thread spends from running dry to parked (the spinning of `findRunnable`, the
     /// futex sleep) and, woken, to running again.
     pub park: crate::engine::SimDuration,
@@ -260,6 +267,7 @@ impl Default for GoParams {
             proxy_gomaxprocs: 0,
             thread_wake: crate::engine::SimDuration::from_micros(5),
             os_slice: crate::engine::SimDuration::from_millis(3),
+            os_wake_preempt: None,
             park: crate::engine::SimDuration::ZERO,
         }
     }

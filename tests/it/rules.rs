@@ -27,6 +27,11 @@ fn each_model_rule_names_its_key_and_rule() {
         (&["etcd_version=\"2.3\""], "etcd_version", "3.x release"),
         (&["etcd_version=\"3.9\""], "etcd_version", "from 3.2 to 3.6"),
         (&["cluster.voters=0"], "cluster.voters", "between 1 and 9"),
+        (
+            &["go.os_wake_preempt_us=-1"],
+            "go.os_wake_preempt_us",
+            "between 1 and 1e9",
+        ),
         (&["cluster.voters=10"], "cluster.voters", "between 1 and 9"),
         (&["cluster.learners=10"], "cluster.learners", "at most 9"),
         (&["cluster.leader=3"], "cluster.leader", "must name a voter"),

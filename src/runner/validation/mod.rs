@@ -135,7 +135,11 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   proxy is a Go process with GOMAXPROCS processors, local run queues and `runnext`, a global
   queue, the network poller (`findRunnable`'s order, `injectglist`, sysmon's 10 ms poll),
   stealing and thread wake-ups, on the host's cores shared under a FIFO OS queue with a time
-  slice. Simplified: a woken thread's spin and park are one CPU cost (`go.park_us`) on its core;
+  slice (or, with `go.os_wake_preempt_us`, woken threads placed ahead of preempted ones and
+  taking a core from a thread that has held it that long; no shipped model uses it yet:
+  refitted with the kernel's 1.5 ms slice, the loopback model's objective fell from 1.64 to
+  1.58 and the bg-l rows came within 37–38% (from 54–57%), but the bg-s rows beside writes
+  fell to −25 and −31% and held-out rows within tolerance went from 40 to 38). Simplified: a woken thread's spin and park are one CPU cost (`go.park_us`) on its core;
   a spinning thread that finds work wakes another only when work is left; `runnext` is stolen
   without Go's 3 µs grace; a thread wakes in one latency (`go.thread_wake_us`) however long it
   slept (section 3: isolated requests are slower than that on this machine); garbage collection
