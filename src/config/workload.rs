@@ -546,7 +546,15 @@ impl WorkloadSpec {
                 "probe_target",
                 "names a follower, but the cluster's only voter is its leader".to_string(),
             ))?,
-            name => member_named(p, name).map_err(|rule| ("probe_target", rule))?,
+            name => member_named(p, name).map_err(|_| {
+                (
+                    "probe_target",
+                    format!(
+                        "must be leader, follower or a member, member0 to member{} (got {name:?})",
+                        p.members() - 1
+                    ),
+                )
+            })?,
         };
         if p.proxy.is_some() {
             return Err((

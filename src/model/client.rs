@@ -79,13 +79,19 @@ impl Clients {
     /// from `rng`, which the clients then keep.
     pub fn new(w: &Workload, mut rng: SimRng) -> Clients {
         let n = w.endpoints.len().max(1);
-        let conn_pin = (0..w.all_conns())
+        // The probe's connection (after the workload's) dials its member whatever the
+        // policy: its entries are never read, and draw nothing, so a probe leaves the
+        // workload's draws as they were.
+        let probe = usize::from(w.probe.is_some());
+        let conn_pin = (0..w.conns)
             .map(|_| w.endpoints[rng.random_range(0..n)])
+            .chain(std::iter::repeat_n(w.endpoints[0], probe))
             .collect();
         // clientv3's round-robin starts each client at a random endpoint (a Go map's order in
         // 3.4's picker, a random index in grpc's round_robin in 3.5).
-        let conn_rr = (0..w.all_conns())
+        let conn_rr = (0..w.conns)
             .map(|_| rng.random_range(0..n as u32))
+            .chain(std::iter::repeat_n(0, probe))
             .collect();
         Clients {
             conn_pin,

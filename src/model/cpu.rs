@@ -203,6 +203,11 @@ impl Procs {
             .collect()
     }
 
+    /// Whether process `proc` is stopped (SIGSTOP).
+    pub fn paused(&self, proc: ProcId) -> bool {
+        self.procs[proc].paused
+    }
+
     /// Process `proc`'s global and local run-queue lengths, as schedtrace prints them.
     pub fn schedtrace_lengths(&self, proc: ProcId) -> (usize, usize) {
         self.procs[proc].sched.schedtrace_lengths()
@@ -646,7 +651,6 @@ impl EtcdModel {
     pub(super) fn resume(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
         assert!(self.cpu.procs[proc].paused, "only a paused process resumes");
         self.cpu.procs[proc].paused = false;
-        let host = self.cpu.procs[proc].host;
         for i in 0..self.cpu.procs[proc].ps.len() {
             let slot = &mut self.cpu.procs[proc].ps[i];
             if slot.frozen.is_none() && !slot.wants_core {
@@ -654,10 +658,8 @@ impl EtcdModel {
             }
             slot.wants_core = false;
             let p = PId(i as u8);
-            if self.cpu.cores[host]
-                .acquire(s.now(), CoreUser::P(proc, p))
-                .is_some()
-            {
+            // SIGCONT wakes the stopped threads.
+            if self.woken_wants_core(proc, p, s.now()) {
                 self.core_granted(proc, p, s);
             }
         }

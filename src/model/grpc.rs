@@ -52,7 +52,10 @@ struct Ends {
 }
 
 /// `loopyWriter`'s `minBatchSize`: below this many buffered bytes the writer yields once
-/// before it writes.
+/// before it writes. The model counts the messages' bytes; grpc-go counts its buffer's
+/// (`framer.writer.offset`), which adds the HTTP/2 frame headers and, after a large message
+/// flushed its buffer on the way, holds only the rest: near 1,000 bytes, or after a large
+/// write, the two can differ.
 const MIN_BATCH_BYTES: u64 = 1_000;
 
 /// A `runtime.Gosched()` with its return through the scheduler: 60 ns, timed on this

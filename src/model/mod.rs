@@ -269,7 +269,8 @@ impl EtcdModel {
             return;
         }
         for m in self.p.member_ids() {
-            if self.members[m].dead {
+            // A killed member prints nothing, nor does a stopped one (SIGSTOP).
+            if self.members[m].dead || self.cpu.paused(self.member_proc(m)) {
                 continue;
             }
             let (global, local) = self.cpu.schedtrace_lengths(self.member_proc(m));

@@ -9,7 +9,8 @@
 //! reads are timed apart from the workload's (`Metrics::probe`) and count in none of its
 //! totals: at a low rate they barely load the members, and the difference between the two
 //! kinds' latencies is what a lone ReadIndex round costs beyond a serializable read while the
-//! workload keeps the members busy.
+//! workload keeps the members busy. Its rounds count among the run's ReadIndex rounds and their
+//! hops (with a serializable workload, they are the probe's alone).
 
 use super::EtcdModel;
 use super::event::{CpuJob, Ev, PackedEv};
@@ -85,8 +86,11 @@ impl EtcdModel {
         }
     }
 
-    /// The goroutine issues its next read: its clock starts as the call is made (`st :=
-    /// time.Now()`), and the call runs on the client process's Ps like any other.
+    /// The goroutine, readied by the ticker (or going on after its last read), issues its next
+    /// read. Like a benchmark client's op, the read begins as a loop burst on a core
+    /// (`Phase::ClientLoop`): the goroutine's wait for a P and its loop (the select, the
+    /// options, the context) come before its clock starts (`st := time.Now()`), as in
+    /// etcdload.
     fn probe_read(&mut self, s: &mut Scheduler<PackedEv>) {
         let member = self.w.probe.as_ref().expect("a probe").member;
         let conn = self.probe_conn().expect("a probe's connection");
@@ -106,7 +110,6 @@ impl EtcdModel {
         self.probe.issued += 1;
         self.probe.busy = true;
         let id = self.reqs.insert(r);
-        self.begin(id, s.now(), s);
         self.go(self.client_proc(), CpuJob::Req(id), s);
     }
 }

@@ -466,7 +466,7 @@ fn the_probe_flags_report_the_probe_apart() {
     assert_eq!(bad.status.code(), Some(2));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(
-        err.contains("--probe-target") && err.contains("must name a member"),
+        err.contains("--probe-target") && err.contains("must be leader, follower or a member"),
         "{err}"
     );
 }

@@ -21,17 +21,36 @@ fn with_probe(p: &model::ClusterParams, rate: f64, secs: f64) -> RunResult {
         u64::MAX,
     );
     w.duration = Some(SimDuration::from_secs_f64(secs));
-    w.probe = (rate > 0.0).then(|| Probe {
+    w.probe = (rate > 0.0).then(|| probe_on(&w, rate));
+    let r = model::run(p, &w, 1, RunOptions::default());
+    assert!(r.invariant_errors.is_empty(), "{:?}", r.invariant_errors);
+    r
+}
+
+/// The probe at `rate` on member 1 (a follower), reading the workload's first key.
+fn probe_on(w: &model::Workload, rate: f64) -> Probe {
+    Probe {
         rate,
         member: MemberId(1),
         range: RangeOp {
             consistency: Consistency::Linearizable,
             ..w.range.clone()
         },
-    });
-    let r = model::run(p, &w, 1, RunOptions::default());
-    assert!(r.invariant_errors.is_empty(), "{:?}", r.invariant_errors);
-    r
+    }
+}
+
+/// `clients` closed-loop clients on `conns` connections to every member, for `secs`.
+fn on_every_member(c: Consistency, clients: u32, conns: u32, secs: f64) -> model::Workload {
+    let mut w = workload(
+        c,
+        vec![0, 1, 2],
+        Arrivals::Closed { rate_limit: None },
+        u64::MAX,
+    );
+    w.clients = clients;
+    w.conns = conns;
+    w.duration = Some(SimDuration::from_secs_f64(secs));
+    w
 }
 
 fn mean_ms(o: &model::OpResult) -> f64 {
@@ -182,27 +201,32 @@ fn woken_threads_take_a_core_sooner_with_wake_placement() {
             format!("go.os_wake_preempt_us={wake_preempt_us}"),
         ];
         let p = model_from_str("loopback.toml", &text, &set).unwrap();
-        let mut w = workload(
-            Consistency::Serializable,
-            vec![0, 1, 2],
-            Arrivals::Closed { rate_limit: None },
-            u64::MAX,
-        );
-        w.clients = 16;
-        w.conns = 16;
-        w.duration = Some(SimDuration::from_secs_f64(2.0));
-        w.probe = Some(Probe {
-            rate: 50.0,
-            member: MemberId(1),
-            range: RangeOp {
-                consistency: Consistency::Linearizable,
-                ..w.range.clone()
-            },
-        });
+        let mut w = on_every_member(Consistency::Serializable, 16, 16, 2.0);
+        w.probe = Some(probe_on(&w, 50.0));
         let r = model::run(&p, &w, 1, RunOptions::default());
         assert!(r.probe_l.completed > 40, "{}", r.probe_l.completed);
         mean_ms(&r.probe_l)
     };
     let (fifo, placed) = (probe_l(0.0), probe_l(100.0));
     assert!(placed < 0.8 * fifo, "placed {placed} ms, FIFO {fifo} ms");
+}
+
+/// A probe leaves the workload's random draws as they were: with round-robin clients (whose
+/// starting endpoints are drawn) and a mix of serializable reads, a probe that never ticks in
+/// the run changes nothing.
+#[test]
+fn a_probe_that_never_ticks_changes_nothing() {
+    let p = zero_cost(3, 500.0, "[cpu]\ngrpc_request_us = 20\n");
+    let run = |rate: f64| {
+        let mut w = on_every_member(Consistency::Linearizable, 8, 4, 1.0);
+        w.policy = model::EndpointPolicy::Client(model::Balancer::RoundRobin);
+        w.serializable_ratio = 0.5;
+        w.probe = (rate > 0.0).then(|| probe_on(&w, rate));
+        let r = model::run(&p, &w, 7, RunOptions::default());
+        (r.reads.completed, r.reads.latency_w.mean(), r.events)
+    };
+    let (without, with) = (run(0.0), run(0.01));
+    assert_eq!(without.0, with.0);
+    assert_eq!(without.1.to_bits(), with.1.to_bits());
+    assert_eq!(without.2, with.2, "the same events");
 }

@@ -179,7 +179,7 @@ fn each_workload_rule_names_its_key_and_rule() {
         (
             "probe_rate = 50\nprobe_target = \"member9\"",
             "probe_target",
-            "must name a member",
+            "must be leader, follower or a member, member0 to member2",
         ),
     ];
     for (edits, key, rule) in cases {

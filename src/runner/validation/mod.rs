@@ -151,14 +151,14 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   (grpc-go 1.12.0 and later) the writer yields once to the global run queue before a write of
   under 1,000 bytes, so that it writes more at once; the proxy's requests skip them.
 - **A lone ReadIndex round on busy members** is far shorter in the model than measured: the
-  probe's linearizable read exceeds its serializable one by 62–87% less in the model
+  probe's linearizable read exceeds its serializable one by 66–87% less in the model
   (section 3's probe table), and beside writes likewise (section 3, bg-l). The network hops
   are where: on the same kind of VM, in a later session (`harness/measure
   harness/grids/probe-hops.toml --reps 3`, beside 16 and 64 serializable clients;
   `experiments/reference/probe-hops-2vcpu.csv`), the probe's l − s was 1.05 and 2.18 ms through
   the leader and 1.95 and 4.82 ms through a follower, whose round has two network hops more
-  (the model: 0.54 and 0.88, 1.07 and 1.30 ms). So each of those hops into a busy member took
-  0.45 and 1.32 ms, against 0.27 and 0.21 ms in the model; etcd's own peer prober (a round
+  (the model: 0.51 and 0.74, 1.03 and 1.28 ms). So each of those hops into a busy member took
+  0.45 and 1.32 ms, against 0.26 and 0.27 ms in the model; etcd's own peer prober (a round
   trip to a member's HTTP handler) took 1.1–1.3 and 2.45 ms on the same runs. What holds a
   message on a quiet connection that long on a busy process was not found; the candidates are
   Go's poller, consulted only when a P runs dry or by sysmon, and the OS's wake-up of the
@@ -166,7 +166,7 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   (section 3) point at where the time waits: with the load on every member, as on the probe's
   rows, the model's members hold about half the runnable goroutines that schedtrace counts on
   the real ones (read-all-s-c64: 1.87 local and 0.44 global against 3.67 and 0.91;
-  probe-c256: 10.11 and 1.37 against 18.96 and 2.10), so the model's client holds the queue
+  probe-c256: 10.53 and 1.23 against 18.96 and 2.10), so the model's client holds the queue
   the real members hold, and the round's hops through the members wait less.
 - **rafthttp**: one stream per peer and direction (etcd has two, for `MsgApp` and the rest);
   the goroutine between a stream reader and `raft.Process` is folded into the reader.
