@@ -625,7 +625,7 @@ impl Record<'_> {
             put_key_size: key,
             put_val_size: value,
             probe_rate: if probe_ms.iter().any(Option::is_some) {
-                self.opt("probe_rate")?.unwrap_or(HARNESS_PROBE_RATE)
+                HARNESS_PROBE_RATE
             } else {
                 0.0
             },

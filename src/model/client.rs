@@ -394,8 +394,8 @@ impl EtcdModel {
     }
 
     pub(super) fn pick_member(&mut self, conn: ConnId) -> MemberId {
-        if let Some(probe) = self.w.probe.as_ref().filter(|_| conn.0 == self.w.conns) {
-            return probe.member; // The probe's connection dials its one endpoint.
+        if let Some(member) = self.probe_member(conn) {
+            return member; // The probe's connection dials its one endpoint.
         }
         let eps = &self.w.endpoints;
         match self.w.policy {

@@ -147,13 +147,15 @@ impl EtcdModel {
         for &id in &ids {
             self.enter(id, Stage::Transport, now);
         }
+        // Summed only until the batch is large enough: then it is written at once.
         let yields =
             write && self.p.mechanisms.grpc_writer_yields && !self.grpc.ends(t).yielded && {
-                let framed: u64 = ids
-                    .iter()
-                    .map(|&id| u64::from(self.message_bytes(id, t.end)))
-                    .sum();
-                framed < MIN_BATCH_BYTES
+                ids.iter()
+                    .try_fold(0u64, |framed, &id| {
+                        let framed = framed + u64::from(self.message_bytes(id, t.end));
+                        (framed < MIN_BATCH_BYTES).then_some(framed)
+                    })
+                    .is_some()
             };
         self.grpc.scratch = ids;
         if write {

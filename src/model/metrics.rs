@@ -201,9 +201,7 @@ impl Metrics {
         stages: &[u64; Stage::COUNT],
         now: SimTime,
     ) {
-        if stages.iter().sum::<u64>() != latency {
-            self.stage_sum_mismatches += 1;
-        }
+        self.check_stages(latency, stages);
         self.ops[kind as usize].record(failed, latency, stages);
         self.last_end = now;
     }
@@ -223,10 +221,15 @@ impl Metrics {
         latency: u64,
         stages: &[u64; Stage::COUNT],
     ) {
+        self.check_stages(latency, stages);
+        self.probe[usize::from(serializable)].record(failed, latency, stages);
+    }
+
+    /// Counts a request whose stages do not sum to its latency (a model bug).
+    fn check_stages(&mut self, latency: u64, stages: &[u64; Stage::COUNT]) {
         if stages.iter().sum::<u64>() != latency {
             self.stage_sum_mismatches += 1;
         }
-        self.probe[usize::from(serializable)].record(failed, latency, stages);
     }
 
     /// The probe's client gave up on one of its reads.

@@ -14,7 +14,7 @@
 
 use super::EtcdModel;
 use super::event::{CpuJob, Ev, PackedEv};
-use super::ids::ConnId;
+use super::ids::{ConnId, MemberId};
 use super::request::Req;
 use super::result::OpKind;
 use crate::engine::{Scheduler, SimDuration, SimTime, Simulation};
@@ -58,6 +58,12 @@ impl EtcdModel {
     /// The probe's connection: the one after the workload's.
     pub(super) fn probe_conn(&self) -> Option<ConnId> {
         self.w.probe.as_ref().map(|_| ConnId(self.w.conns))
+    }
+
+    /// The member `conn` dials if it is the probe's connection.
+    pub(super) fn probe_member(&self, conn: ConnId) -> Option<MemberId> {
+        let probe = self.w.probe.as_ref()?;
+        (self.probe_conn() == Some(conn)).then_some(probe.member)
     }
 
     /// The ticker ticks: the goroutine reads now if it waits on the ticker, or the tick waits

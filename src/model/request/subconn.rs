@@ -90,8 +90,8 @@ fn backoff(failures: u32, rng: &mut impl Rng) -> SimDuration {
 impl EtcdModel {
     /// Whether connection `conn` dials member `m` (has a subconnection to it).
     fn dials(&self, conn: ConnId, m: MemberId) -> bool {
-        if let Some(probe) = self.w.probe.as_ref().filter(|_| conn.0 == self.w.conns) {
-            return probe.member == m;
+        if let Some(member) = self.probe_member(conn) {
+            return member == m;
         }
         let eps = &self.w.endpoints;
         match self.w.policy {
