@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -72,6 +73,7 @@ type options struct {
 	fillKeys       int
 	fillValueSize  int
 	fillRevisions  int
+	cpuProfile     string
 }
 
 func main() {
@@ -115,6 +117,7 @@ func main() {
 	flag.IntVar(&o.fillKeys, "fill-keys", 0, "unmeasured filler: put this many extra keys before the run (e.g. to give a defragmentation something to copy)")
 	flag.IntVar(&o.fillValueSize, "fill-value-size", 1024, "value size of the filler keys")
 	flag.IntVar(&o.fillRevisions, "fill-revisions", 1, "write every filler key this many times (revisions a compaction can drop)")
+	flag.StringVar(&o.cpuProfile, "cpu-profile", "", "write a Go CPU profile of this process over the measured window to this file (runtime/pprof; read it with go tool pprof)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fatalf("unexpected arguments: %v", flag.Args())
@@ -668,10 +671,25 @@ func run(o *options) (*etcdharness.LoadResult, error) {
 	mach0, machErr := etcdharness.MachineCPU()
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
+	var profile *os.File
+	if o.cpuProfile != "" {
+		if profile, err = os.Create(o.cpuProfile); err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(profile); err != nil {
+			return nil, err
+		}
+	}
 	peerStop := make(chan struct{})
 	peerDone := startPeerProbe(o, peerStop)
 	sleepUntil(t0 + o.duration)
 	t1 := since()
+	if profile != nil {
+		pprof.StopCPUProfile()
+		if err := profile.Close(); err != nil {
+			return nil, err
+		}
+	}
 	res.WindowEndNs = base.Add(t1).UnixNano()
 	stopPolls()
 	cpu1, err := readCPU(o.cpuPids)

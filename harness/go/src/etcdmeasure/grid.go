@@ -36,6 +36,9 @@ type Case struct {
 	ClientCPUs   string
 	GOMAXPROCS   int
 	SchedtraceMs int
+	// ClientProfile: etcdload writes a Go CPU profile of its window (client.pprof, kept with
+	// --keep-logs).
+	ClientProfile bool
 	MemberFlags  string
 	ForceLeader  bool
 	Reps         int
@@ -56,7 +59,7 @@ var keyOrder = []string{
 	"name", "kind", "members", "target", "consistency", "clients", "conns", "max_conns",
 	"key_size_bytes", "value_size_bytes", "keys_in_range", "limit", "count_only", "write_rate",
 	"auth", "auth_token", "token_reuse", "rate", "probe_rate", "probe_target", "warmup_s",
-	"duration_s", "member_cpus", "client_cpus", "gomaxprocs", "schedtrace_ms", "member_flags",
+	"duration_s", "member_cpus", "client_cpus", "gomaxprocs", "schedtrace_ms", "client_profile", "member_flags",
 	"leader", "reps", "dial", "request_timeout_s", "interval_ms", "fill_keys",
 	"fill_value_bytes", "fill_revisions", "events",
 }
@@ -88,6 +91,7 @@ var keyHelp = map[string]string{
 	"client_cpus":       `taskset CPU list for the load generator`,
 	"gomaxprocs":        "GOMAXPROCS of members and load generator (0 = Go's default)",
 	"schedtrace_ms":     "GODEBUG=schedtrace period of the members (0 = off; default 100)",
+	"client_profile":    "true: a Go CPU profile of the load generator over each repetition's window, kept as <case>-rep<N>-client.pprof (needs --keep-logs)",
 	"member_flags":      "extra etcd flags, one string",
 	"leader":            `0 (move leadership to member 0 before the run; default) or "any"`,
 	"reps":              "repetitions (the command line's --reps wins)",
@@ -316,6 +320,11 @@ func suffixOf(k string, v interface{}) string {
 		return "ccpu" + s
 	case "schedtrace_ms":
 		return "st" + s
+	case "client_profile":
+		if s == "true" {
+			return "cprof"
+		}
+		return "nocprof"
 	case "warmup_s":
 		return "wu" + s
 	case "duration_s":
@@ -417,6 +426,13 @@ func toCase(m map[string]interface{}, suffix []string) (Case, error) {
 			err = fmt.Errorf("key \"count_only\" must be true or false")
 		}
 		c.CountOnly = b
+	}
+	if v, ok := m["client_profile"]; ok && err == nil {
+		b, ok := v.(bool)
+		if !ok {
+			err = fmt.Errorf("key \"client_profile\" must be true or false")
+		}
+		c.ClientProfile = b
 	}
 	num("write_rate", &c.WriteRate)
 	str("auth", &c.Auth)

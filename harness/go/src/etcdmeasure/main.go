@@ -155,6 +155,9 @@ func main() {
 		if cases[i].Reps < 1 {
 			fatal(2, "--reps must be at least 1")
 		}
+		if cases[i].ClientProfile && *keepLogs == "" && !*dry {
+			fatal(2, "%s: %s: client_profile = true needs --keep-logs DIR (the profile is kept there)", gridPath, cases[i].Name)
+		}
 	}
 	if *dry {
 		dryRun(cases)

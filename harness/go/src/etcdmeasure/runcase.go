@@ -57,6 +57,8 @@ func (r *runner) runRep(c *Case, rep int) (*repResult, error) {
 	defer func() {
 		if r.keepLogs != "" {
 			logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+			profiles, _ := filepath.Glob(filepath.Join(dir, "*.pprof"))
+			logs = append(logs, profiles...)
 			for _, l := range logs {
 				if b, err := ioutil.ReadFile(l); err == nil {
 					ioutil.WriteFile(filepath.Join(r.keepLogs, fmt.Sprintf("%s-rep%d-%s", c.Name, rep, filepath.Base(l))), b, 0644)
@@ -177,6 +179,9 @@ func (r *runner) runRep(c *Case, rep int) (*repResult, error) {
 	if c.FillKeys > 0 {
 		args = append(args, "--fill-keys", strconv.Itoa(c.FillKeys), "--fill-value-size", strconv.Itoa(c.FillValueBytes),
 			"--fill-revisions", strconv.Itoa(c.FillRevisions))
+	}
+	if c.ClientProfile {
+		args = append(args, "--cpu-profile", filepath.Join(dir, "client.pprof"))
 	}
 	if c.ClientCPUs != "" {
 		args = append([]string{"taskset", "-c", c.ClientCPUs}, args...)
