@@ -114,6 +114,10 @@ pub struct GoSection {
     /// CPU from running dry to parked, and from woken to running, per park, in µs.
     #[serde(default)]
     pub park_us: f64,
+    /// CPU the waker spends waking a sleeping thread onto an idle core (a futex wake, or a
+    /// loopback write to a reader asleep in the poller), per wake-up, in µs.
+    #[serde(default)]
+    pub wake_us: f64,
 }
 fn d_thread_wake() -> f64 {
     5.0
@@ -131,6 +135,7 @@ impl Default for GoSection {
             os_slice_us: d_os_slice(),
             os_wake_preempt_us: 0.0,
             park_us: 0.0,
+            wake_us: 0.0,
         }
     }
 }
@@ -167,6 +172,7 @@ impl GoSection {
                 _ => Some(micros("os_wake_preempt_us", self.os_wake_preempt_us, 1.0)?),
             },
             park: micros("park_us", self.park_us, 0.0)?,
+            wake: micros("wake_us", self.wake_us, 0.0)?,
         })
     }
 }

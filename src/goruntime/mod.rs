@@ -165,6 +165,13 @@ impl<G: Copy> GoSched<G> {
         (self.global.len(), local)
     }
 
+    /// Whether a goroutine readied by the network now would wake a thread: a P is idle (its
+    /// thread blocked in `netpoll`), and no thread is already spinning or on its way from the
+    /// poller (see [`GoSched::ready`] with [`Wake::Netpoll`]).
+    pub fn netpoll_would_wake(&self) -> bool {
+        self.poll_waker.is_none() && self.spinning == 0 && !self.idle.is_empty()
+    }
+
     /// Lengths of the global queue and of every local queue together, with `runnext`.
     pub fn queue_lengths(&self) -> (usize, usize) {
         let local = self

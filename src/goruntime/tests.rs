@@ -232,3 +232,17 @@ fn schedtrace_counts_the_local_queues_without_runnext() {
     assert_eq!(s.queue_lengths(), (1, 3));
     assert_eq!(s.schedtrace_lengths(), (1, 2));
 }
+
+#[test]
+fn network_readiness_wakes_a_thread_only_when_one_sleeps_in_the_poller() {
+    // Idle process: its first idle P's thread blocks in netpoll, and readiness wakes it.
+    let mut s: GoSched<u32> = GoSched::new(2, WAKE);
+    assert!(s.netpoll_would_wake());
+    s.ready(t(0), 1, Wake::Netpoll);
+    assert_eq!(s.take_wakes().count(), 1);
+    // That thread is on its way: the next readiness wakes nobody.
+    assert!(!s.netpoll_would_wake());
+    // Every P running: nobody sleeps in the poller.
+    let s = saturated(2);
+    assert!(!s.netpoll_would_wake());
+}

@@ -67,6 +67,11 @@ struct PSlot {
     frozen: Option<SimDuration>,
     /// It was to get a core while its process was paused: it asks again on resume.
     wants_core: bool,
+    /// CPU its thread owes for the threads it woke (`GoParams::wake`): it pays before the
+    /// next burst or spin on this P.
+    owed: SimDuration,
+    /// The burst in flight is that payment; the goroutine in `running` runs after it.
+    paying: bool,
 }
 
 /// A runnable goroutine as the scheduler queues it: its job, and since when it is runnable.
@@ -138,6 +143,8 @@ pub struct Procs {
     /// CPU a thread spends from running dry to parked (spinning, the futex sleep) and, woken,
     /// to running again.
     park: SimDuration,
+    /// CPU the waker spends waking a sleeping thread onto an idle core.
+    wake: SimDuration,
 }
 
 /// A process to create: its host and GOMAXPROCS.
@@ -169,6 +176,7 @@ impl Procs {
             os_slice: go.os_slice,
             os_wake_preempt: go.os_wake_preempt,
             park: go.park,
+            wake: go.wake,
         }
     }
 
@@ -278,7 +286,7 @@ impl EtcdModel {
                         Some(p) => self.run_on(proc, p, q, s),
                         None => self.cpu.procs[proc].sched.yielded(q),
                     }
-                    self.schedule_wakes(proc, s);
+                    self.schedule_wakes(proc, None, s);
                     return;
                 }
             },
@@ -286,7 +294,11 @@ impl EtcdModel {
         self.cpu.procs[proc]
             .sched
             .ready(now, Queued { job, at: now }, wake);
-        self.schedule_wakes(proc, s);
+        let waker = match wake {
+            Wake::By(p) => Some(p),
+            Wake::Netpoll | Wake::Timer => None,
+        };
+        self.schedule_wakes(proc, waker, s);
     }
 
     /// The goroutine whose burst just ended on `proc` is preempted (it ran 10 ms): it goes to
@@ -296,17 +308,53 @@ impl EtcdModel {
         self.cpu.procs[proc].sched.yielded(Queued { job, at: now });
     }
 
-    /// Schedules the thread wake-ups and the sysmon look process `proc` asks for.
-    fn schedule_wakes(&mut self, proc: ProcId, s: &mut Scheduler<PackedEv>) {
+    /// Schedules the thread wake-ups and the sysmon look process `proc` asks for. The thread
+    /// of P `waker`, when one of the process's own threads woke them (a futex wake), owes
+    /// their cost while its host has an idle core for them.
+    fn schedule_wakes(&mut self, proc: ProcId, waker: Option<PId>, s: &mut Scheduler<PackedEv>) {
         let pr = &mut self.cpu.procs[proc];
+        let mut woken = 0u32;
         for (p, at) in pr.sched.take_wakes() {
             s.schedule_at(at, Ev::ThreadWake(proc, p));
+            woken += 1;
         }
+        if let Some(w) = waker {
+            self.owe_wakes(proc, w, woken);
+        }
+        let pr = &mut self.cpu.procs[proc];
         if !pr.sysmon_pending {
             if let Some(at) = pr.sched.sysmon_due() {
                 pr.sysmon_pending = true;
                 s.schedule_at(at, Ev::Sysmon(proc));
             }
+        }
+    }
+
+    /// The thread of P `p` of `proc` woke `n` sleeping threads: it owes `GoParams::wake` for
+    /// each while its host has a core idle for them (with none, the woken thread waits in a
+    /// busy core's queue and no idle CPU is woken).
+    fn owe_wakes(&mut self, proc: ProcId, p: PId, n: u32) {
+        if n == 0 || self.cpu.wake == SimDuration::ZERO {
+            return;
+        }
+        let host = self.cpu.procs[proc].host;
+        let cores = &self.cpu.cores[host];
+        let idle = cores.capacity().saturating_sub(cores.busy());
+        let paid = n.min(idle);
+        self.cpu.procs[proc].ps[usize::from(p.0)].owed +=
+            SimDuration(self.cpu.wake.0 * u64::from(paid));
+    }
+
+    /// The goroutine running now writes on a loopback connection to process `to`: if `to`
+    /// sleeps in the poller, the write wakes its thread, and the writer's thread owes it
+    /// (the kernel wakes the reader inside `write(2)`).
+    pub(super) fn loopback_write(&mut self, to: ProcId) {
+        let Some((from, p)) = self.cpu.current else {
+            return;
+        };
+        let receiver = &self.cpu.procs[to];
+        if from != to && !receiver.paused && receiver.sched.netpoll_would_wake() {
+            self.owe_wakes(from, p, 1);
         }
     }
 
@@ -372,10 +420,17 @@ impl EtcdModel {
 
     /// P `p` of `proc`, holding a core, spins for `park` before it looks a last time.
     fn spin_burst(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
-        let d = self.cpu.park;
+        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        let d = self.cpu.park + std::mem::take(&mut slot.owed);
+        slot.spinning = true;
+        self.runtime_burst(proc, p, d, s);
+    }
+
+    /// P `p` of `proc` spends `d` on its core in the runtime or the kernel, for no goroutine
+    /// (a spin, or the wake-ups its thread owes); `cpu_done` follows.
+    fn runtime_burst(&mut self, proc: ProcId, p: PId, d: SimDuration, s: &mut Scheduler<PackedEv>) {
         let pr = &mut self.cpu.procs[proc];
         let slot = &mut pr.ps[usize::from(p.0)];
-        slot.spinning = true;
         slot.burst_no = slot.burst_no.wrapping_add(1);
         slot.burst_end = s.now() + d;
         let burst_no = slot.burst_no;
@@ -396,7 +451,9 @@ impl EtcdModel {
     /// P `p` of `proc` found nothing to run: it spins (with its core, which it may first have
     /// to get), or, when spinning costs nothing, looks once more and parks.
     fn ran_dry(&mut self, proc: ProcId, p: PId, s: &mut Scheduler<PackedEv>) {
-        if self.cpu.park == SimDuration::ZERO {
+        if self.cpu.park == SimDuration::ZERO
+            && self.cpu.procs[proc].ps[usize::from(p.0)].owed == SimDuration::ZERO
+        {
             match self.cpu.procs[proc].sched.spun(s.now(), p) {
                 Some(g) => self.run_on(proc, p, g, s),
                 None => {
@@ -478,7 +535,15 @@ impl EtcdModel {
     /// P `p` of `proc` starts the burst of goroutine `q`, runnable since `q.at`.
     fn start_burst(&mut self, proc: ProcId, p: PId, q: Queued, s: &mut Scheduler<PackedEv>) {
         let job = q.job;
-        self.cpu.procs[proc].ps[usize::from(p.0)].running = Some(q);
+        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        slot.running = Some(q);
+        if slot.owed > SimDuration::ZERO {
+            // Its thread first finishes waking the threads it woke.
+            let d = std::mem::take(&mut slot.owed);
+            slot.paying = true;
+            self.runtime_burst(proc, p, d, s);
+            return;
+        }
         let prev = self.cpu.current.replace((proc, p));
         let d = match job {
             CpuJob::Req(id) => self.req_cpu_start(id, s),
@@ -525,7 +590,16 @@ impl EtcdModel {
         }
         if self.cpu.procs[proc].ps[usize::from(p.0)].spinning {
             self.spin_done(proc, p, s);
-            self.schedule_wakes(proc, s);
+            self.schedule_wakes(proc, Some(p), s);
+            return;
+        }
+        let slot = &mut self.cpu.procs[proc].ps[usize::from(p.0)];
+        if std::mem::take(&mut slot.paying) {
+            let q = slot
+                .running
+                .expect("a P pays for its wake-ups before a goroutine");
+            self.start_burst(proc, p, q, s);
+            self.schedule_wakes(proc, Some(p), s);
             return;
         }
         let job = self.cpu.procs[proc].ps[usize::from(p.0)]
@@ -554,7 +628,7 @@ impl EtcdModel {
             self.schedule_next(proc, p, s);
         }
         self.cpu.current = prev;
-        self.schedule_wakes(proc, s);
+        self.schedule_wakes(proc, Some(p), s);
     }
 
     /// P `p` of `proc`, whose goroutine blocked, takes the next runnable goroutine, or goes
@@ -599,7 +673,7 @@ impl EtcdModel {
             Some(g) => self.run_on(proc, p, g, s),
             None => self.ran_dry(proc, p, s),
         }
-        self.schedule_wakes(proc, s);
+        self.schedule_wakes(proc, Some(p), s);
     }
 
     /// Process `proc`'s sysmon looks at the network poller.
@@ -611,7 +685,7 @@ impl EtcdModel {
         }
         self.cpu.procs[proc].sysmon_pending = false;
         self.cpu.procs[proc].sched.sysmon(s.now());
-        self.schedule_wakes(proc, s);
+        self.schedule_wakes(proc, None, s);
     }
 }
 
@@ -669,7 +743,7 @@ impl EtcdModel {
         if std::mem::take(&mut self.cpu.procs[proc].sysmon_deferred) {
             self.sysmon(proc, s);
         }
-        self.schedule_wakes(proc, s);
+        self.schedule_wakes(proc, None, s);
     }
 }
 

@@ -257,6 +257,13 @@ pub struct GoParams {
     /// CPU a thread spends from running dry to parked (the spinning of `findRunnable`, the
     /// futex sleep) and, woken, to running again.
     pub park: crate::engine::SimDuration,
+    /// CPU the waking thread spends waking a sleeping thread while its host has an idle core:
+    /// a futex wake (Go's `notewakeup`, from `wakep`/`startm` when a goroutine is readied
+    /// while a P idles) or a write on a loopback connection whose reader sleeps in `netpoll`
+    /// (the kernel delivers the segment and wakes the reader inside the writer's `write(2)`).
+    /// The kernel's `try_to_wake_up` and, on a VM, the IPI to the idle vCPU. With every core
+    /// busy the woken thread joins a busy core's queue and the waker pays nothing modelled.
+    pub wake: crate::engine::SimDuration,
 }
 
 impl Default for GoParams {
@@ -269,6 +276,7 @@ impl Default for GoParams {
             os_slice: crate::engine::SimDuration::from_millis(3),
             os_wake_preempt: None,
             park: crate::engine::SimDuration::ZERO,
+            wake: crate::engine::SimDuration::ZERO,
         }
     }
 }

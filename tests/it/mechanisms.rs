@@ -411,3 +411,79 @@ fn a_busy_link_keeps_its_configured_mean_delay() {
         "{req} {resp}"
     );
 }
+
+/// `go.wake_us`: a thread that wakes a sleeping one onto an idle core pays for it (a futex
+/// wake, or a loopback write to a reader asleep in the poller), and under load, with no core
+/// idle and nobody asleep, nobody does. Members and client share one host of 2 cores, as on
+/// the reference machine; every other cost is a few µs so that one client leaves the cores
+/// idle between its steps.
+#[test]
+fn waking_a_sleeping_thread_costs_the_waker_only_while_a_core_idles() {
+    let model = |wake_us: f64| {
+        let text = format!(
+            r#"
+etcd_version = "3.4"
+[cluster]
+voters = 3
+[member]
+cores = 2
+nic_bandwidth_gbps = inf
+[client]
+cores = 2
+nic_bandwidth_gbps = inf
+loop_us = 5
+request_us = 5
+response_us = 5
+[cpu]
+grpc_request_us = 10
+grpc_response_us = 5
+[go]
+thread_wake_us = 20
+park_us = 5
+wake_us = {wake_us}
+[placement]
+hosts = [{{ name = "box", cores = 2, nic_bandwidth_gbps = inf }}]
+members = ["box"]
+client = "box"
+"#
+        );
+        let mut p = model_from_str("wake.toml", &text, &[]).unwrap();
+        p.mechanisms.grpc_writer_yields = false;
+        p
+    };
+    // CPU per request of each process, in µs, and the mean latency.
+    let per_req = |wake_us: f64, clients: u32| {
+        let mut w = workload(Consistency::Serializable, vec![0], CLOSED, 4_000);
+        w.clients = clients;
+        w.conns = clients.min(16);
+        let r = run(&model(wake_us), &w, 1);
+        let cpu = |name: &str| {
+            r.process_cpu_s.iter().find(|(n, _)| n == name).unwrap().1 * 1e6
+                / r.reads.completed as f64
+        };
+        (
+            cpu("client"),
+            cpu("member0"),
+            r.reads.latency_w.mean() / 1e3,
+        )
+    };
+    let (c0, m0, l0) = per_req(0.0, 1);
+    let (c1, m1, l1) = per_req(10.0, 1);
+    println!(
+        "one client: client {c0:.1} -> {c1:.1} µs, member {m0:.1} -> {m1:.1} µs, latency {l0:.1} -> {l1:.1} µs"
+    );
+    // Each side's writer wakes the other's sleeping poller thread once a request at least.
+    assert!(c1 - c0 >= 10.0 - 1e-6, "the client pays its wake-ups");
+    assert!(m1 - m0 >= 10.0 - 1e-6, "the member pays its wake-ups");
+    assert!(
+        l1 > l0,
+        "the waker's system call lies on the request's path"
+    );
+    let (b0, n0, _) = per_req(0.0, 64);
+    let (b1, n1, _) = per_req(10.0, 64);
+    println!("64 clients: client {b0:.1} -> {b1:.1} µs, member {n0:.1} -> {n1:.1} µs");
+    assert!(
+        b1 - b0 < 0.1 * (c1 - c0) && n1 - n0 < 0.1 * (m1 - m0),
+        "with the cores busy almost nobody sleeps, and almost nobody pays"
+    );
+}

@@ -139,7 +139,7 @@ What etcdsim leaves out or simplifies, each stated where the code makes the choi
   taking a core from a thread that has held it that long; no shipped model uses it yet:
   refitted with the kernel's 1.5 ms slice, the loopback model's objective fell from 1.64 to
   1.58 and the bg-l rows came within 37–38% (from 54–57%), but the bg-s rows beside writes
-  fell to −25 and −31% and held-out rows within tolerance went from 40 to 38). Simplified: a woken thread's spin and park are one CPU cost (`go.park_us`) on its core;
+  fell to −25 and −31% and held-out rows within tolerance went from 40 to 38). With `go.wake_us`, a thread that wakes a sleeping one onto an idle core pays for it (a futex wake, a loopback write to a reader asleep in the poller), which a Go CPU profile of the real load generator shows at one client and not at 256; no shipped model uses it: refitted with it (8.7 µs), the loopback objective was 1.6158 against 1.6054 without, and held-out rows within tolerance stayed at 40. Simplified: a woken thread's spin and park are one CPU cost (`go.park_us`) on its core;
   a spinning thread that finds work wakes another only when work is left; `runnext` is stolen
   without Go's 3 µs grace; a thread wakes in one latency (`go.thread_wake_us`) however long it
   slept (section 3: isolated requests are slower than that on this machine); garbage collection
