@@ -345,13 +345,17 @@ impl EtcdModel {
             SimDuration(self.cpu.wake.0 * u64::from(paid));
     }
 
-    /// The goroutine running now writes on a loopback connection to process `to`: if `to`
+    /// The goroutine running now writes on a loopback connection to node `to`: if its process
     /// sleeps in the poller, the write wakes its thread, and the writer's thread owes it
     /// (the kernel wakes the reader inside `write(2)`).
-    pub(super) fn loopback_write(&mut self, to: ProcId) {
+    pub(super) fn loopback_write(&mut self, to: super::net::Node) {
+        if self.cpu.wake == SimDuration::ZERO {
+            return;
+        }
         let Some((from, p)) = self.cpu.current else {
             return;
         };
+        let to = self.node_proc(to);
         let receiver = &self.cpu.procs[to];
         if from != to && !receiver.paused && receiver.sched.netpoll_would_wake() {
             self.owe_wakes(from, p, 1);

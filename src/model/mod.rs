@@ -221,6 +221,15 @@ impl EtcdModel {
         ProcId(self.p.members() + 1)
     }
 
+    /// The process at network node `n` (a member's current run).
+    fn node_proc(&self, n: net::Node) -> ProcId {
+        match n {
+            net::Node::Member(m) => self.member_proc(m),
+            net::Node::Client => self.client_proc(),
+            net::Node::Proxy => self.proxy_proc(),
+        }
+    }
+
     /// Stops the run as saturated if the backlog has passed the cap.
     fn check_backlog(&mut self, s: &mut Scheduler<PackedEv>) {
         if self.clients.in_flight() > self.max_in_flight {

@@ -185,13 +185,8 @@ impl EtcdModel {
         } else {
             self.peer_extra(msg.from, msg.to, s.now())
         };
-        if from == to && self.p.go.wake > SimDuration::ZERO {
-            let receiver = match msg.to {
-                Node::Member(m) => self.member_proc(m),
-                Node::Client => self.client_proc(),
-                Node::Proxy => self.proxy_proc(),
-            };
-            self.loopback_write(receiver);
+        if from == to {
+            self.loopback_write(msg.to);
         }
         let id = self.net.msgs.insert(msg);
         if from == to {
